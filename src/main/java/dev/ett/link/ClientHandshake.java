@@ -1,0 +1,143 @@
+package dev.ett.link;
+
+import dev.ett.noise.HandshakeState;
+import dev.ett.noise.KeyPair;
+import dev.ett.noise.NoiseException;
+import dev.ett.noise.NoiseProtocol;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The client's side of the handshake (PROTOCOL.md §4, client steps). Sends the preamble and
+ * message 1 when the connection becomes active, reads message 2, then replaces itself with a
+ * {@link RecordLayer} and fires {@link LinkEstablished}. Any failure fires a {@link
+ * HandshakeFailedException} and closes.
+ */
+public final class ClientHandshake extends ChannelInboundHandlerAdapter {
+  private enum State {
+    NEW,
+    SENT_INITIATION,
+    DONE,
+    FAILED
+  }
+
+  private final Suite suite;
+  private final KeyPair clientKey;
+  private final byte[] serverKey;
+  private final LinkConfig config;
+  private HandshakeState handshake;
+  private State state = State.NEW;
+  private ScheduledFuture<?> deadline;
+
+  public ClientHandshake(Suite suite, KeyPair clientKey, byte[] serverKey, LinkConfig config) {
+    this.suite = suite;
+    this.clientKey = clientKey;
+    this.serverKey = serverKey.clone();
+    this.config = config;
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) throws Exception {
+    createMessageInitiation(ctx);
+    super.channelActive(ctx);
+  }
+
+  private void createMessageInitiation(ChannelHandlerContext ctx) throws NoiseException {
+    if (state != State.NEW) {
+      throw new IllegalStateException("initiation in state " + state);
+    }
+    byte[] preamble = Preamble.encode(suite);
+    handshake =
+        HandshakeState.initiator(
+            NoiseProtocol.parse(suite.noiseName), Preamble.prologue(preamble), clientKey, serverKey, null);
+    ByteBuffer p1 = ByteBuffer.allocate(Tai64n.LENGTH + 4);
+    p1.put(Tai64n.encode(Instant.now()));
+    p1.putInt(config.initialWindow());
+    byte[] msg1 = handshake.writeMessage(p1.array());
+    ByteBuf out = ctx.alloc().buffer(Preamble.LENGTH + 2 + msg1.length);
+    out.writeBytes(preamble);
+    out.writeShort(msg1.length);
+    out.writeBytes(msg1);
+    ctx.writeAndFlush(out);
+    state = State.SENT_INITIATION;
+    deadline =
+        ctx.executor()
+            .schedule(
+                () -> fail(ctx, "no handshake response within " + config.handshakeTimeout().toMillis() + " ms"),
+                config.handshakeTimeout().toMillis(),
+                TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    ByteBuf record = (ByteBuf) msg;
+    try {
+      if (state != State.SENT_INITIATION) {
+        return; // after a failure: drop whatever else arrives
+      }
+      consumeMessageResponse(ctx, ByteBufUtil.getBytes(record));
+    } finally {
+      ReferenceCountUtil.release(record);
+    }
+  }
+
+  private void consumeMessageResponse(ChannelHandlerContext ctx, byte[] msg2) {
+    byte[] p2;
+    try {
+      p2 = handshake.readMessage(msg2);
+    } catch (NoiseException e) {
+      fail(ctx, "handshake failed: the server did not prove it holds the pinned key");
+      return;
+    }
+    if (p2.length < 8) {
+      fail(ctx, "handshake failed: response payload of " + p2.length + " bytes (expected: >= 8)");
+      return;
+    }
+    ByteBuffer b = ByteBuffer.wrap(p2);
+    int peerWindow = b.getInt();
+    int peerMaxStreams = b.getInt();
+    if (peerWindow < LinkConfig.MIN_WINDOW || peerMaxStreams < 1) {
+      fail(ctx, "handshake failed: server window " + peerWindow + ", max streams " + peerMaxStreams);
+      return;
+    }
+    state = State.DONE;
+    deadline.cancel(false);
+    var transport = handshake.split();
+    RecordLayer records =
+        new RecordLayer(
+            LinkEstablished.Role.CLIENT, transport.sender(), transport.receiver(), handshake.chainingKey(), config);
+    handshake.destroy();
+    ctx.pipeline().replace(this, "records", records);
+    records.userEventFromHandshake(
+        new LinkEstablished(
+            LinkEstablished.Role.CLIENT, suite, "server", serverKey, peerWindow, peerMaxStreams));
+  }
+
+  private void fail(ChannelHandlerContext ctx, String why) {
+    if (state == State.DONE || state == State.FAILED) {
+      return;
+    }
+    state = State.FAILED;
+    if (deadline != null) {
+      deadline.cancel(false);
+    }
+    if (handshake != null) {
+      handshake.destroy();
+    }
+    ctx.fireExceptionCaught(new HandshakeFailedException(why));
+    ctx.close();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    fail(ctx, "handshake failed: the server closed the connection (wrong server key, or our key is not authorized)");
+    super.channelInactive(ctx);
+  }
+}

@@ -1,0 +1,86 @@
+package dev.ett.link;
+
+import java.time.Duration;
+
+/**
+ * The tunables of one link, on either side. Defaults are PROTOCOL.md §6 and §7; every one can be
+ * changed from the command line.
+ */
+public record LinkConfig(
+    int initialWindow,
+    int maxStreams,
+    int maxPendingOpens,
+    Duration keepalive,
+    long rekeyBytes,
+    Duration rekeyInterval,
+    Duration handshakeTimeout,
+    Duration connectTimeout) {
+
+  public static final int MIN_WINDOW = 16 * 1024;
+
+  public LinkConfig {
+    if (initialWindow < MIN_WINDOW) {
+      throw new IllegalArgumentException(
+          "initialWindow: " + initialWindow + " (expected: >= " + MIN_WINDOW + ")");
+    }
+    if (maxStreams < 1) {
+      throw new IllegalArgumentException("maxStreams: " + maxStreams + " (expected: >= 1)");
+    }
+    if (maxPendingOpens < 1) {
+      throw new IllegalArgumentException("maxPendingOpens: " + maxPendingOpens + " (expected: >= 1)");
+    }
+    if (rekeyBytes < 4096) {
+      throw new IllegalArgumentException("rekeyBytes: " + rekeyBytes + " (expected: >= 4096)");
+    }
+    requirePositive("keepalive", keepalive);
+    requirePositive("rekeyInterval", rekeyInterval);
+    requirePositive("handshakeTimeout", handshakeTimeout);
+    requirePositive("connectTimeout", connectTimeout);
+  }
+
+  private static void requirePositive(String name, Duration d) {
+    if (d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException(name + ": " + d + " (expected: > 0)");
+    }
+  }
+
+  public static LinkConfig defaults() {
+    return new LinkConfig(
+        256 * 1024,
+        1024,
+        128,
+        Duration.ofSeconds(15),
+        1L << 30,
+        Duration.ofSeconds(120),
+        Duration.ofSeconds(10),
+        Duration.ofSeconds(10));
+  }
+
+  public LinkConfig withInitialWindow(int v) {
+    return new LinkConfig(v, maxStreams, maxPendingOpens, keepalive, rekeyBytes, rekeyInterval, handshakeTimeout, connectTimeout);
+  }
+
+  public LinkConfig withMaxStreams(int v) {
+    return new LinkConfig(initialWindow, v, maxPendingOpens, keepalive, rekeyBytes, rekeyInterval, handshakeTimeout, connectTimeout);
+  }
+
+  public LinkConfig withMaxPendingOpens(int v) {
+    return new LinkConfig(initialWindow, maxStreams, v, keepalive, rekeyBytes, rekeyInterval, handshakeTimeout, connectTimeout);
+  }
+
+  public LinkConfig withKeepalive(Duration v) {
+    return new LinkConfig(initialWindow, maxStreams, maxPendingOpens, v, rekeyBytes, rekeyInterval, handshakeTimeout, connectTimeout);
+  }
+
+  public LinkConfig withRekey(long bytes, Duration interval) {
+    return new LinkConfig(initialWindow, maxStreams, maxPendingOpens, keepalive, bytes, interval, handshakeTimeout, connectTimeout);
+  }
+
+  public LinkConfig withHandshakeTimeout(Duration v) {
+    return new LinkConfig(initialWindow, maxStreams, maxPendingOpens, keepalive, rekeyBytes, rekeyInterval, v, connectTimeout);
+  }
+
+  public LinkConfig withConnectTimeout(Duration v) {
+    return new LinkConfig(initialWindow, maxStreams, maxPendingOpens, keepalive, rekeyBytes, rekeyInterval, handshakeTimeout, v);
+  }
+}

@@ -1,0 +1,364 @@
+package dev.ett.link;
+
+import dev.ett.noise.CipherState;
+import dev.ett.noise.KeyPair;
+import dev.ett.noise.NoiseException;
+import dev.ett.noise.X25519;
+import dev.ett.wire.Frame;
+import dev.ett.wire.FrameCodec;
+import dev.ett.wire.GoawayCode;
+import dev.ett.wire.ProtocolException;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The transport half of a link (PROTOCOL.md §3, §5, §7): decrypts records into frames going up the
+ * pipeline, and packs frames coming down into records, several per record, sealed on flush or when
+ * full. It owns the cipher states, so it also runs the key schedule: REKEY by volume and KEYX for
+ * fresh ephemeral keys. The layers above see only stream and link frames.
+ *
+ * <p>A record that fails to decrypt means the bytes were changed on the way: the link is closed at
+ * once, and no frame of that record goes up.
+ */
+public final class RecordLayer extends ChannelDuplexHandler {
+  private enum KeyxState {
+    IDLE,
+    /** Client: sent KEYX, waiting for the server's. */
+    SENT,
+    /** Server: answered KEYX, waiting for KEYX_DONE. */
+    AWAIT_DONE
+  }
+
+  private final LinkEstablished.Role role;
+  private final LinkConfig config;
+  private CipherState sender;
+  private CipherState receiver;
+  private byte[] linkSecret;
+  private long sentUnderKey;
+
+  private KeyxState keyx = KeyxState.IDLE;
+  private KeyPair keyxEphemeral;
+  private CipherState nextReceiver;
+  private ScheduledFuture<?> keyxTimer;
+  private int rekeysSent, rekeysReceived, keyExchanges;
+
+  private ByteBuf pending;
+  private List<ChannelPromise> pendingPromises;
+  private ChannelHandlerContext ctx;
+  private boolean failed;
+
+  // Set while decoding a record: key changes that apply after it.
+  private boolean rekeyAfterRecord;
+
+  RecordLayer(LinkEstablished.Role role, CipherState sender, CipherState receiver, byte[] chainingKey, LinkConfig config) {
+    this.role = role;
+    this.sender = sender;
+    this.receiver = receiver;
+    this.linkSecret = chainingKey.clone();
+    this.config = config;
+  }
+
+  /** Number of REKEYs sent, REKEYs received and KEYX exchanges completed (for tests and logs). */
+  public int[] keyCounters() {
+    return new int[] {rekeysSent, rekeysReceived, keyExchanges};
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+    if (role == LinkEstablished.Role.CLIENT) {
+      long ms = config.rekeyInterval().toMillis();
+      keyxTimer = ctx.executor().scheduleAtFixedRate(this::startKeyExchange, ms, ms, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  void userEventFromHandshake(LinkEstablished event) {
+    ctx.fireUserEventTriggered(event);
+  }
+
+  @Override
+  public void handlerRemoved(ChannelHandlerContext ctx) {
+    destroy();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    destroy();
+    super.channelInactive(ctx);
+  }
+
+  private void destroy() {
+    if (keyxTimer != null) {
+      keyxTimer.cancel(false);
+    }
+    if (pending != null) {
+      pending.release();
+      pending = null;
+    }
+    failPromises(new java.nio.channels.ClosedChannelException());
+    sender.destroy();
+    receiver.destroy();
+    if (nextReceiver != null) {
+      nextReceiver.destroy();
+    }
+    if (keyxEphemeral != null) {
+      keyxEphemeral.destroy();
+      keyxEphemeral = null;
+    }
+    java.util.Arrays.fill(linkSecret, (byte) 0);
+  }
+
+  // ---- inbound -------------------------------------------------------------------------------
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    ByteBuf record = (ByteBuf) msg;
+    if (failed) {
+      record.release();
+      return;
+    }
+    ByteBuf plain = null;
+    try {
+      int len = record.readableBytes();
+      if (len < 16) {
+        throw new NoiseException("record of " + len + " bytes");
+      }
+      plain = ctx.alloc().directBuffer(len - 16);
+      int n = receiver.decrypt(record.nioBuffer(), plain.nioBuffer(0, len - 16));
+      plain.writerIndex(n);
+    } catch (NoiseException e) {
+      ReferenceCountUtil.release(plain);
+      record.release();
+      // A bit changed on the wire (or a peer bug): nothing of this record may reach a stream.
+      failed = true;
+      ctx.fireExceptionCaught(new LinkTamperedException("record failed authentication; closing the link"));
+      ctx.close();
+      return;
+    }
+    record.release();
+    try {
+      FrameCodec.decode(plain, f -> onFrame(ctx, f));
+      if (rekeyAfterRecord) {
+        rekeyAfterRecord = false;
+        receiver.rekey();
+        rekeysReceived++;
+      }
+      if (nextReceiver != null) {
+        receiver.destroy();
+        receiver = nextReceiver;
+        nextReceiver = null;
+      }
+    } catch (ProtocolException e) {
+      protocolError(ctx, e.getMessage());
+    } finally {
+      plain.release();
+    }
+  }
+
+  private void onFrame(ChannelHandlerContext ctx, Frame f) throws ProtocolException {
+    switch (f) {
+      case Frame.Rekey r -> rekeyAfterRecord = true;
+      case Frame.KeyExchange k -> onKeyExchange(ctx, k.publicKey());
+      case Frame.KeyExchangeDone d -> onKeyExchangeDone();
+      default -> ctx.fireChannelRead(f);
+    }
+  }
+
+  private void protocolError(ChannelHandlerContext ctx, String why) {
+    if (failed) {
+      return;
+    }
+    failed = true;
+    write(ctx, new Frame.GoAway(GoawayCode.PROTOCOL_ERROR, why), ctx.voidPromise());
+    seal(ctx);
+    ctx.flush();
+    ctx.fireExceptionCaught(new ProtocolException(why));
+    ctx.close();
+  }
+
+  // ---- key exchange (PROTOCOL.md §7.2) ---------------------------------------------------------
+
+  /** Client: begins a KEYX; runs on the timer and may be called by tests. */
+  public void startKeyExchange() {
+    if (role != LinkEstablished.Role.CLIENT || keyx != KeyxState.IDLE || failed || !ctx.channel().isActive()) {
+      return;
+    }
+    keyxEphemeral = X25519.generate();
+    keyx = KeyxState.SENT;
+    write(ctx, new Frame.KeyExchange(keyxEphemeral.publicKey()), ctx.voidPromise());
+    flush(ctx);
+  }
+
+  private void onKeyExchange(ChannelHandlerContext ctx, byte[] peerPublic) throws ProtocolException {
+    if (role == LinkEstablished.Role.SERVER) {
+      if (keyx != KeyxState.IDLE) {
+        throw new ProtocolException("KEYX while a key exchange is under way");
+      }
+      KeyPair e = X25519.generate();
+      CipherState[] keys = deriveKeys(e, peerPublic); // {client->server, server->client}
+      write(ctx, new Frame.KeyExchange(e.publicKey()), ctx.voidPromise());
+      e.destroy();
+      seal(ctx); // last record under the old sending key
+      sender.destroy();
+      sender = keys[1];
+      sentUnderKey = 0;
+      nextReceiverAfterDone = keys[0];
+      keyx = KeyxState.AWAIT_DONE;
+      ctx.flush();
+    } else {
+      if (keyx != KeyxState.SENT) {
+        throw new ProtocolException("KEYX from the server without one of ours");
+      }
+      CipherState[] keys = deriveKeys(keyxEphemeral, peerPublic);
+      keyxEphemeral.destroy();
+      keyxEphemeral = null;
+      nextReceiver = keys[1]; // the server sends with its new key after this record
+      write(ctx, new Frame.KeyExchangeDone(), ctx.voidPromise());
+      seal(ctx);
+      sender.destroy();
+      sender = keys[0];
+      sentUnderKey = 0;
+      keyx = KeyxState.IDLE;
+      keyExchanges++;
+      ctx.flush();
+    }
+  }
+
+  private CipherState nextReceiverAfterDone;
+
+  private void onKeyExchangeDone() throws ProtocolException {
+    if (role != LinkEstablished.Role.SERVER || keyx != KeyxState.AWAIT_DONE) {
+      throw new ProtocolException("KEYX_DONE without a key exchange");
+    }
+    nextReceiver = nextReceiverAfterDone;
+    nextReceiverAfterDone = null;
+    keyx = KeyxState.IDLE;
+    keyExchanges++;
+  }
+
+  /** ck', kc, ks = HKDF(ck, DH(e, peer), 3). Returns {client->server, server->client}. */
+  private CipherState[] deriveKeys(KeyPair e, byte[] peerPublic) throws ProtocolException {
+    byte[] dh;
+    try {
+      dh = X25519.dh(e.privateKey(), peerPublic);
+    } catch (NoiseException ex) {
+      throw new ProtocolException("KEYX with an invalid public key");
+    }
+    byte[][] out = Hkdf.derive3(linkSecret, dh);
+    java.util.Arrays.fill(dh, (byte) 0);
+    java.util.Arrays.fill(linkSecret, (byte) 0);
+    linkSecret = out[0];
+    CipherState c2s = new CipherState(sender.function());
+    c2s.initializeKey(out[1]);
+    CipherState s2c = new CipherState(sender.function());
+    s2c.initializeKey(out[2]);
+    java.util.Arrays.fill(out[1], (byte) 0);
+    java.util.Arrays.fill(out[2], (byte) 0);
+    return new CipherState[] {c2s, s2c};
+  }
+
+  // ---- outbound ------------------------------------------------------------------------------
+
+  /**
+   * Accepts a {@link Frame}; a Data frame's payload is released here once copied into the record.
+   */
+  @Override
+  public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+    if (!(msg instanceof Frame f)) {
+      ctx.write(msg, promise); // not ours (should not happen)
+      return;
+    }
+    try {
+      if (!ctx.channel().isActive() || sender == null) {
+        promise.tryFailure(new java.nio.channels.ClosedChannelException());
+        return;
+      }
+      int len = FrameCodec.encodedLength(f);
+      if (pending != null && pending.writableBytes() < len) {
+        seal(ctx);
+      }
+      if (pending == null) {
+        pending = ctx.alloc().directBuffer(Math.max(len, 1024), Frame.MAX_RECORD_PLAINTEXT);
+      }
+      FrameCodec.encode(f, pending);
+      if (!promise.isVoid()) {
+        if (pendingPromises == null) {
+          pendingPromises = new ArrayList<>(4);
+        }
+        pendingPromises.add(promise);
+      }
+    } finally {
+      ReferenceCountUtil.release(msg);
+    }
+  }
+
+  @Override
+  public void flush(ChannelHandlerContext ctx) {
+    seal(ctx);
+    ctx.flush();
+  }
+
+  /** Encrypts what is pending into one record and passes it on (without flushing). */
+  private void seal(ChannelHandlerContext ctx) {
+    if (pending == null) {
+      return;
+    }
+    ByteBuf plain = pending;
+    pending = null;
+    List<ChannelPromise> promises = pendingPromises;
+    pendingPromises = null;
+    int len = plain.readableBytes();
+    ByteBuf record = ctx.alloc().directBuffer(2 + len + 16);
+    try {
+      record.writeShort(len + 16);
+      int n = sender.encrypt(plain.nioBuffer(), record.nioBuffer(2, len + 16));
+      record.writerIndex(2 + n);
+    } catch (RuntimeException e) {
+      record.release();
+      throw e;
+    } finally {
+      plain.release();
+    }
+    sentUnderKey += len;
+    ChannelPromise p = ctx.voidPromise();
+    if (promises != null) {
+      p = ctx.newPromise();
+      p.addListener(
+          fut -> {
+            for (ChannelPromise each : promises) {
+              if (fut.isSuccess()) {
+                each.trySuccess();
+              } else {
+                each.tryFailure(fut.cause());
+              }
+            }
+          });
+    }
+    ctx.write(record, p);
+    if (sentUnderKey >= config.rekeyBytes()) {
+      // PROTOCOL.md §7.1: REKEY is the last frame under the old key; both sides then Rekey().
+      sentUnderKey = 0;
+      pending = ctx.alloc().directBuffer(Frame.HEADER_LENGTH);
+      FrameCodec.encode(new Frame.Rekey(), pending);
+      seal(ctx);
+      sender.rekey();
+      rekeysSent++;
+    }
+  }
+
+  private void failPromises(Throwable cause) {
+    if (pendingPromises != null) {
+      for (ChannelPromise p : pendingPromises) {
+        p.tryFailure(cause);
+      }
+      pendingPromises = null;
+    }
+  }
+}

@@ -1,0 +1,578 @@
+package dev.ett.mux;
+
+import dev.ett.link.LinkConfig;
+import dev.ett.link.LinkEstablished;
+import dev.ett.wire.Destination;
+import dev.ett.wire.Frame;
+import dev.ett.wire.GoawayCode;
+import dev.ett.wire.RefuseCode;
+import dev.ett.wire.ResetCode;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.collection.IntObjectHashMap;
+import io.netty.util.collection.IntObjectMap;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
+
+/**
+ * Many streams over one link (PROTOCOL.md §6). Sits above the {@code RecordLayer} on the link's
+ * pipeline and sees frames; each stream's socket gets a {@link StreamSocketHandler} that reports
+ * back here. Everything runs on the link's event loop: sockets of a link's streams are registered
+ * on that loop, so no state here is shared between threads.
+ *
+ * <p>Back-pressure: a stream's socket is read only when the stream has send credit and the link
+ * is writable (AUTO_READ off). Received DATA is written to the socket and its credit returned
+ * only when the write completed, so a slow reader stalls its own stream and nothing else.
+ */
+public final class Mux extends ChannelInboundHandlerAdapter {
+  private static final int MAX_IDLE_ROUNDS = 3;
+
+  private final LinkConfig config;
+  private final Exit exit; // server only
+  private final Consumer<Mux> onReady;
+  private final IntObjectMap<Stream> streams = new IntObjectHashMap<>();
+  private final ArrayDeque<Stream> waitingForLink = new ArrayDeque<>();
+  private ChannelHandlerContext ctx;
+  private LinkEstablished link;
+  private int nextStreamId = 1;
+  private int lastPeerStreamId;
+  private int pendingOpens;
+  private int idleRounds;
+  private boolean goawaySent, goawayReceived;
+  private GoAwayListener goAwayListener = (code, reason) -> {};
+
+  /** Told when the peer says it is going away. */
+  public interface GoAwayListener {
+    void onGoAway(GoawayCode code, String reason);
+  }
+
+  /**
+   * @param exit the server's exit, or null on the client (which refuses OPENs)
+   * @param onReady called once the link is established and streams may be opened
+   */
+  public Mux(LinkConfig config, Exit exit, Consumer<Mux> onReady) {
+    this.config = config;
+    this.exit = exit;
+    this.onReady = onReady;
+  }
+
+  public void setGoAwayListener(GoAwayListener l) {
+    this.goAwayListener = l;
+  }
+
+  public LinkEstablished link() {
+    return link;
+  }
+
+  public Channel channel() {
+    return ctx.channel();
+  }
+
+  public int streamCount() {
+    return streams.size();
+  }
+
+  /** True while new streams may be opened on this link. */
+  public boolean isUsable() {
+    return link != null && ctx.channel().isActive() && !goawayReceived && !goawaySent;
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+    if (evt instanceof LinkEstablished e) {
+      link = e;
+      onReady.accept(this);
+    } else if (evt instanceof IdleStateEvent) {
+      onIdle();
+    } else {
+      super.userEventTriggered(ctx, evt);
+    }
+  }
+
+  // ---- opening (client) ------------------------------------------------------------------------
+
+  /**
+   * Opens a stream to {@code destination} carrying {@code socket} (registered on this link's event
+   * loop, AUTO_READ off). With {@code zeroRtt} the socket is read at once and its bytes sent before
+   * OPENED arrives; otherwise reading starts on OPENED, after {@link StreamListener#onOpened}.
+   */
+  public void open(Destination destination, Channel socket, StreamListener listener, boolean zeroRtt) {
+    if (!ctx.executor().inEventLoop() || socket.eventLoop() != ctx.executor()) {
+      throw new IllegalStateException("open must run on the link's event loop with a socket of that loop");
+    }
+    if (link.role() != LinkEstablished.Role.CLIENT) {
+      throw new IllegalStateException("only the client opens streams");
+    }
+    if (!isUsable()) {
+      listener.onRefused(RefuseCode.GENERAL, "link is closing");
+      return;
+    }
+    if (streams.size() >= link.peerMaxStreams()) {
+      listener.onRefused(RefuseCode.TOO_MANY_STREAMS, "link has " + streams.size() + " streams");
+      return;
+    }
+    int id = nextStreamId;
+    nextStreamId += 2;
+    Stream s = new Stream(id, link.peerInitialWindow(), config.initialWindow(), listener);
+    s.readBeforeOpened = zeroRtt;
+    streams.put(id, s);
+    attach(s, socket);
+    ctx.write(new Frame.Open(id, destination), ctx.voidPromise());
+    maybeRead(s);
+    ctx.flush();
+  }
+
+  // ---- inbound frames --------------------------------------------------------------------------
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    idleRounds = 0;
+    if (!(msg instanceof Frame f)) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    switch (f) {
+      case Frame.Open o -> onOpen(o);
+      case Frame.Opened o -> onOpened(o);
+      case Frame.Refused r -> onRefused(r);
+      case Frame.Data d -> onData(d);
+      case Frame.Window w -> onWindow(w);
+      case Frame.Fin fin -> onFin(fin);
+      case Frame.Reset r -> onReset(r);
+      case Frame.Ping p -> ctx.write(new Frame.Pong(p.opaque()), ctx.voidPromise());
+      case Frame.Pong p -> {}
+      case Frame.GoAway g -> onGoAway(g);
+      case Frame.Rekey r -> throw new IllegalStateException("record layer passed up " + f);
+      case Frame.KeyExchange k -> throw new IllegalStateException("record layer passed up " + f);
+      case Frame.KeyExchangeDone k -> throw new IllegalStateException("record layer passed up " + f);
+    }
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    ctx.flush();
+  }
+
+  private void onOpen(Frame.Open o) {
+    int id = o.stream();
+    if (exit == null || (id & 1) == 0 || Integer.compareUnsigned(id, lastPeerStreamId) <= 0) {
+      protocolError("OPEN of stream " + Integer.toUnsignedString(id));
+      return;
+    }
+    lastPeerStreamId = id;
+    if (goawaySent) {
+      ctx.write(new Frame.Refused(id, RefuseCode.SHUTTING_DOWN, ""), ctx.voidPromise());
+      return;
+    }
+    if (streams.size() >= config.maxStreams() || pendingOpens >= config.maxPendingOpens()) {
+      ctx.write(
+          new Frame.Refused(id, RefuseCode.TOO_MANY_STREAMS, streams.size() + " streams, " + pendingOpens + " opening"),
+          ctx.voidPromise());
+      return;
+    }
+    Stream s = new Stream(id, link.peerInitialWindow(), config.initialWindow(), StreamListener.NONE);
+    s.readBeforeOpened = false;
+    streams.put(id, s);
+    pendingOpens++;
+    exit.open(
+        link.peerName(),
+        o.destination(),
+        ctx.channel().eventLoop(),
+        new Exit.Callback() {
+          @Override
+          public void connected(Channel socket, Destination bound) {
+            pendingOpens--;
+            if (s.state == Stream.State.CLOSED) {
+              abort(socket);
+              return;
+            }
+            s.state = Stream.State.OPEN;
+            attach(s, socket);
+            ArrayDeque<ByteBuf> early = s.early;
+            s.early = null;
+            if (early != null) {
+              for (ByteBuf b; (b = early.poll()) != null; ) {
+                writeToSocket(s, b);
+              }
+            }
+            if (s.finReceived) {
+              shutdownOutputAfterWrites(s);
+            }
+            ctx.write(new Frame.Opened(s.id, bound), ctx.voidPromise());
+            maybeRead(s);
+            ctx.flush();
+          }
+
+          @Override
+          public void refused(RefuseCode code, String reason) {
+            pendingOpens--;
+            if (s.state == Stream.State.CLOSED) {
+              return;
+            }
+            close(s);
+            ctx.writeAndFlush(new Frame.Refused(s.id, code, reason), ctx.voidPromise());
+          }
+        });
+  }
+
+  private void onOpened(Frame.Opened o) {
+    Stream s = streams.get(o.stream());
+    if (s == null) {
+      return; // we reset it meanwhile
+    }
+    if (s.state != Stream.State.OPENING || link.role() != LinkEstablished.Role.CLIENT) {
+      protocolError("OPENED for stream " + o.stream() + " in state " + s.state);
+      return;
+    }
+    s.state = Stream.State.OPEN;
+    s.listener.onOpened(o.bound());
+    maybeRead(s);
+  }
+
+  private void onRefused(Frame.Refused r) {
+    Stream s = streams.get(r.stream());
+    if (s == null) {
+      return;
+    }
+    if (s.state != Stream.State.OPENING) {
+      protocolError("REFUSED for stream " + r.stream() + " in state " + s.state);
+      return;
+    }
+    Channel socket = s.socket;
+    close(s);
+    s.listener.onRefused(r.code(), r.reason());
+    if (socket != null && socket.isOpen()) {
+      abort(socket);
+    }
+  }
+
+  private void onData(Frame.Data d) {
+    Stream s = streams.get(d.stream());
+    if (s == null) {
+      d.release(); // reset or refused meanwhile: the peer had not seen it yet
+      return;
+    }
+    int n = d.payload().readableBytes();
+    if (s.finReceived || !s.recvWindow.onReceived(n)) {
+      d.release();
+      reset(s, ResetCode.PROTOCOL_ERROR);
+      return;
+    }
+    s.bytesIn += n;
+    if (s.socket == null) {
+      if (s.early == null) {
+        s.early = new ArrayDeque<>();
+      }
+      s.early.add(d.payload());
+      return;
+    }
+    writeToSocket(s, d.payload());
+  }
+
+  private void writeToSocket(Stream s, ByteBuf payload) {
+    int n = payload.readableBytes();
+    s.lastWrite = s.socket.writeAndFlush(payload);
+    s.lastWrite.addListener(
+        (ChannelFutureListener)
+            f -> {
+              if (!f.isSuccess()) {
+                if (s.state != Stream.State.CLOSED) {
+                  reset(s, ResetCode.CANCEL);
+                }
+                return;
+              }
+              if (s.state == Stream.State.CLOSED) {
+                return;
+              }
+              int credit = s.recvWindow.onConsumed(n);
+              if (credit > 0 && ctx.channel().isActive()) {
+                ctx.writeAndFlush(new Frame.Window(s.id, credit), ctx.voidPromise());
+              }
+            });
+  }
+
+  private void onWindow(Frame.Window w) {
+    Stream s = streams.get(w.stream());
+    if (s == null) {
+      return;
+    }
+    if (!s.sendWindow.onWindowUpdate(w.increment())) {
+      reset(s, ResetCode.PROTOCOL_ERROR);
+      return;
+    }
+    if (s.unsent != null) {
+      ByteBuf b = s.unsent;
+      s.unsent = null;
+      sendData(s, b);
+    }
+    maybeRead(s);
+  }
+
+  private void onFin(Frame.Fin fin) {
+    Stream s = streams.get(fin.stream());
+    if (s == null) {
+      return;
+    }
+    if (s.finReceived) {
+      reset(s, ResetCode.PROTOCOL_ERROR);
+      return;
+    }
+    s.finReceived = true;
+    if (s.socket != null) {
+      shutdownOutputAfterWrites(s);
+    }
+  }
+
+  private void onReset(Frame.Reset r) {
+    Stream s = streams.get(r.stream());
+    if (s == null) {
+      return;
+    }
+    Channel socket = s.socket;
+    close(s);
+    if (socket != null) {
+      abort(socket);
+    }
+  }
+
+  private void onGoAway(Frame.GoAway g) {
+    goawayReceived = true;
+    goAwayListener.onGoAway(g.code(), g.reason());
+    if (streams.isEmpty()) {
+      ctx.close();
+    }
+  }
+
+  private void onIdle() {
+    idleRounds++;
+    if (idleRounds >= MAX_IDLE_ROUNDS) {
+      ctx.writeAndFlush(new Frame.GoAway(GoawayCode.TIMEOUT, "nothing received"), ctx.voidPromise());
+      ctx.close();
+      return;
+    }
+    ctx.writeAndFlush(new Frame.Ping(ThreadLocalRandom.current().nextLong()), ctx.voidPromise());
+  }
+
+  /** Stops accepting new streams; the link closes when the last stream ends. */
+  public void goAway(GoawayCode code, String reason) {
+    if (!goawaySent) {
+      goawaySent = true;
+      ctx.writeAndFlush(new Frame.GoAway(code, reason), ctx.voidPromise());
+    }
+    if (streams.isEmpty()) {
+      ctx.close();
+    }
+  }
+
+  // ---- the socket side -------------------------------------------------------------------------
+
+  private void attach(Stream s, Channel socket) {
+    s.socket = socket;
+    socket.pipeline().addLast("stream", new StreamSocketHandler(this, s));
+  }
+
+  /** Called with each buffer read from a stream's socket; takes ownership of {@code buf}. */
+  void onSocketData(Stream s, ByteBuf buf) {
+    if (s.state == Stream.State.CLOSED || s.finSent) {
+      buf.release();
+      return;
+    }
+    sendData(s, buf);
+  }
+
+  private void sendData(Stream s, ByteBuf buf) {
+    while (buf.isReadable() && s.sendWindow.available() > 0) {
+      int n = Math.min(Math.min(buf.readableBytes(), s.sendWindow.available()), Frame.MAX_DATA);
+      s.sendWindow.consume(n);
+      s.bytesOut += n;
+      ctx.write(new Frame.Data(s.id, buf.readRetainedSlice(n)), ctx.voidPromise());
+    }
+    if (buf.isReadable()) {
+      s.unsent = buf; // waits for WINDOW
+    } else {
+      buf.release();
+      if (s.socketEof) {
+        sendFin(s);
+      }
+    }
+  }
+
+  void onSocketReadComplete(Stream s) {
+    ctx.flush();
+    maybeRead(s);
+  }
+
+  /** The application shut its output: FIN, once everything read before it has gone out. */
+  void onSocketEof(Stream s) {
+    if (s.state == Stream.State.CLOSED || s.socketEof) {
+      return;
+    }
+    s.socketEof = true;
+    if (s.unsent == null) {
+      sendFin(s);
+      ctx.flush();
+    }
+  }
+
+  private void sendFin(Stream s) {
+    if (s.finSent) {
+      return;
+    }
+    s.finSent = true;
+    ctx.write(new Frame.Fin(s.id), ctx.voidPromise());
+    maybeFinish(s);
+  }
+
+  /** The socket closed or failed. Unless both directions had finished cleanly, that is a reset. */
+  void onSocketClosed(Stream s, boolean error) {
+    if (s.state == Stream.State.CLOSED) {
+      return;
+    }
+    if (!error && s.finSent && s.finReceived && s.outputShutdown) {
+      close(s);
+      return;
+    }
+    reset(s, error && link.role() == LinkEstablished.Role.SERVER ? ResetCode.DESTINATION_RESET : ResetCode.CANCEL);
+  }
+
+  private void shutdownOutputAfterWrites(Stream s) {
+    Runnable shut =
+        () -> {
+          if (s.state == Stream.State.CLOSED || !(s.socket instanceof DuplexChannel dc)) {
+            return;
+          }
+          dc.shutdownOutput()
+              .addListener(
+                  f -> {
+                    s.outputShutdown = true;
+                    maybeFinish(s);
+                  });
+        };
+    if (s.lastWrite == null || s.lastWrite.isDone()) {
+      shut.run();
+    } else {
+      s.lastWrite.addListener(f -> shut.run());
+    }
+  }
+
+  private void maybeFinish(Stream s) {
+    if (s.finSent && s.finReceived && s.outputShutdown && s.state != Stream.State.CLOSED) {
+      Channel socket = s.socket;
+      close(s);
+      socket.close();
+    }
+  }
+
+  void maybeRead(Stream s) {
+    if (!s.readable()) {
+      return;
+    }
+    if (!ctx.channel().isWritable()) {
+      if (!s.waitingForLink) {
+        s.waitingForLink = true;
+        waitingForLink.add(s);
+      }
+      return;
+    }
+    s.socket.read();
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (ctx.channel().isWritable()) {
+      // Resume every stream that paused for the link, in the order they paused.
+      for (int i = waitingForLink.size(); i > 0 && ctx.channel().isWritable(); i--) {
+        Stream s = waitingForLink.poll();
+        s.waitingForLink = false;
+        maybeRead(s);
+      }
+    }
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  // ---- ending ----------------------------------------------------------------------------------
+
+  private void reset(Stream s, ResetCode code) {
+    if (s.state == Stream.State.CLOSED) {
+      return;
+    }
+    Channel socket = s.socket;
+    boolean refusedEarly = s.state == Stream.State.OPENING && link.role() == LinkEstablished.Role.CLIENT;
+    close(s);
+    if (ctx.channel().isActive()) {
+      ctx.writeAndFlush(new Frame.Reset(s.id, code), ctx.voidPromise());
+    }
+    if (refusedEarly) {
+      s.listener.onRefused(RefuseCode.GENERAL, "stream reset: " + code.text);
+    }
+    if (socket != null) {
+      abort(socket);
+    }
+  }
+
+  /** Forgets the stream and frees its buffers; does not touch the socket or the wire. */
+  private void close(Stream s) {
+    s.state = Stream.State.CLOSED;
+    streams.remove(s.id);
+    if (s.unsent != null) {
+      s.unsent.release();
+      s.unsent = null;
+    }
+    if (s.early != null) {
+      s.early.forEach(ByteBuf::release);
+      s.early = null;
+    }
+    if (streams.isEmpty() && (goawaySent || goawayReceived)) {
+      ctx.close();
+    }
+  }
+
+  /** Closes a socket with a TCP RST, so the application sees a reset and not a clean end. */
+  static void abort(Channel socket) {
+    if (socket.isOpen()) {
+      try {
+        socket.config().setOption(ChannelOption.SO_LINGER, 0);
+      } catch (RuntimeException ignored) {
+        // not every channel supports linger; a plain close is the next best thing
+      }
+      socket.close();
+    }
+  }
+
+  private void protocolError(String why) {
+    ctx.writeAndFlush(new Frame.GoAway(GoawayCode.PROTOCOL_ERROR, why), ctx.voidPromise());
+    ctx.close();
+  }
+
+  /** The link is gone: every stream is reset toward its application, never silently truncated. */
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    for (Stream s : new ArrayList<>(streams.values())) {
+      Channel socket = s.socket;
+      boolean opening = s.state == Stream.State.OPENING;
+      close(s);
+      if (opening && link != null && link.role() == LinkEstablished.Role.CLIENT) {
+        s.listener.onRefused(RefuseCode.GENERAL, "link closed");
+      }
+      if (socket != null) {
+        abort(socket);
+      }
+    }
+    waitingForLink.clear();
+    super.channelInactive(ctx);
+  }
+}

@@ -1,0 +1,58 @@
+package dev.ett.mux;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import java.util.ArrayDeque;
+
+/** One stream's state on one side of a link; owned and mutated only by its {@link Mux}. */
+final class Stream {
+  enum State {
+    /** Client: OPEN sent. Server: resolving/connecting. */
+    OPENING,
+    OPEN,
+    CLOSED
+  }
+
+  final int id;
+  final SendWindow sendWindow;
+  final WindowCounter recvWindow;
+  final StreamListener listener;
+  State state = State.OPENING;
+  Channel socket;
+  /** Whether we read the socket before OPENED (client -L) or only after (SOCKS). */
+  boolean readBeforeOpened;
+  /** Bytes read from the socket that the send window did not let us send yet (at most one read). */
+  ByteBuf unsent;
+  /** Server: DATA that arrived before the destination connected (bounded by the window). */
+  ArrayDeque<ByteBuf> early;
+  /** The socket reached EOF: FIN goes out once {@link #unsent} has. */
+  boolean socketEof;
+  boolean finSent;
+  boolean finReceived;
+  boolean outputShutdown;
+  boolean waitingForLink;
+  ChannelFuture lastWrite;
+  long bytesIn, bytesOut;
+
+  Stream(int id, int sendCredit, int recvWindow, StreamListener listener) {
+    this.id = id;
+    this.sendWindow = new SendWindow(sendCredit);
+    this.recvWindow = new WindowCounter(recvWindow);
+    this.listener = listener;
+  }
+
+  boolean readable() {
+    return state != State.CLOSED
+        && socket != null
+        && (state == State.OPEN || readBeforeOpened)
+        && !socketEof
+        && unsent == null
+        && sendWindow.available() > 0;
+  }
+
+  @Override
+  public String toString() {
+    return "Stream[" + id + ", " + state + "]";
+  }
+}

@@ -1,0 +1,61 @@
+package dev.ett.wire;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+
+/** Literal address parsing that never falls back to DNS. */
+public final class Addresses {
+  private Addresses() {}
+
+  /**
+   * Returns the address for a strict dotted-quad IPv4 or an IPv6 literal (no brackets), or null if
+   * {@code s} is not such a literal. Unlike {@link InetAddress#getByName} this never resolves.
+   */
+  public static InetAddress parseLiteral(String s) {
+    if (s.isEmpty()) {
+      return null;
+    }
+    if (s.indexOf(':') >= 0) {
+      for (int i = 0; i < s.length(); i++) {
+        char c = s.charAt(i);
+        boolean ok = Character.digit(c, 16) >= 0 || c == ':' || c == '.' || c == '%';
+        if (!ok) {
+          return null;
+        }
+      }
+      try {
+        return InetAddress.getByName(s); // a string containing ':' is parsed, never resolved
+      } catch (UnknownHostException e) {
+        return null;
+      }
+    }
+    String[] parts = s.split("\\.", -1);
+    if (parts.length != 4) {
+      return null;
+    }
+    byte[] b = new byte[4];
+    for (int i = 0; i < 4; i++) {
+      String p = parts[i];
+      if (p.isEmpty() || p.length() > 3) {
+        return null;
+      }
+      int v = 0;
+      for (int j = 0; j < p.length(); j++) {
+        char c = p.charAt(j);
+        if (c < '0' || c > '9') {
+          return null;
+        }
+        v = v * 10 + (c - '0');
+      }
+      if (v > 255) {
+        return null;
+      }
+      b[i] = (byte) v;
+    }
+    try {
+      return InetAddress.getByAddress(b);
+    } catch (UnknownHostException e) {
+      throw new AssertionError(e);
+    }
+  }
+}

@@ -1,0 +1,188 @@
+package dev.ett.wire;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.util.ReferenceCounted;
+
+/**
+ * One mux frame (PROTOCOL.md §5). Only {@link Data} holds a buffer: whoever holds a Data frame owns
+ * one reference to its payload and must release it or pass it on.
+ */
+public sealed interface Frame {
+  int stream();
+
+  /** Frame type bytes (PROTOCOL.md §5). */
+  int OPEN = 0x01,
+      OPENED = 0x02,
+      REFUSED = 0x03,
+      DATA = 0x04,
+      WINDOW = 0x05,
+      FIN = 0x06,
+      RESET = 0x07,
+      PING = 0x08,
+      PONG = 0x09,
+      GOAWAY = 0x0A,
+      REKEY = 0x0B,
+      KEYX = 0x0C,
+      KEYX_DONE = 0x0D;
+
+  int HEADER_LENGTH = 7;
+  /** Noise message max (65535) minus the AEAD tag (16). */
+  int MAX_RECORD_PLAINTEXT = 65535 - 16;
+  int MAX_DATA = MAX_RECORD_PLAINTEXT - HEADER_LENGTH;
+  int MAX_REASON_BYTES = 200;
+
+  record Open(int stream, Destination destination) implements Frame {
+    public Open {
+      requireStream(stream);
+    }
+  }
+
+  record Opened(int stream, Destination bound) implements Frame {
+    public Opened {
+      requireStream(stream);
+    }
+  }
+
+  record Refused(int stream, RefuseCode code, String reason) implements Frame {
+    public Refused {
+      requireStream(stream);
+      reason = reason == null ? "" : reason;
+    }
+  }
+
+  /** Owns one reference to {@code payload}. */
+  record Data(int stream, ByteBuf payload) implements Frame, ReferenceCounted {
+    public Data {
+      requireStream(stream);
+      int n = payload.readableBytes();
+      if (n < 1 || n > MAX_DATA) {
+        payload.release();
+        throw new IllegalArgumentException("data: " + n + " bytes (expected: 1~" + MAX_DATA + ")");
+      }
+    }
+
+    @Override
+    public int refCnt() {
+      return payload.refCnt();
+    }
+
+    @Override
+    public Data retain() {
+      payload.retain();
+      return this;
+    }
+
+    @Override
+    public Data retain(int increment) {
+      payload.retain(increment);
+      return this;
+    }
+
+    @Override
+    public Data touch() {
+      payload.touch();
+      return this;
+    }
+
+    @Override
+    public Data touch(Object hint) {
+      payload.touch(hint);
+      return this;
+    }
+
+    @Override
+    public boolean release() {
+      return payload.release();
+    }
+
+    @Override
+    public boolean release(int decrement) {
+      return payload.release(decrement);
+    }
+
+    @Override
+    public String toString() {
+      return "Data[stream=" + stream + ", bytes=" + payload.readableBytes() + "]";
+    }
+  }
+
+  record Window(int stream, int increment) implements Frame {
+    public Window {
+      requireStream(stream);
+      if (increment < 1) {
+        throw new IllegalArgumentException("increment: " + increment + " (expected: 1~2^31-1)");
+      }
+    }
+  }
+
+  record Fin(int stream) implements Frame {
+    public Fin {
+      requireStream(stream);
+    }
+  }
+
+  record Reset(int stream, ResetCode code) implements Frame {
+    public Reset {
+      requireStream(stream);
+    }
+  }
+
+  record Ping(long opaque) implements Frame {
+    @Override
+    public int stream() {
+      return 0;
+    }
+  }
+
+  record Pong(long opaque) implements Frame {
+    @Override
+    public int stream() {
+      return 0;
+    }
+  }
+
+  record GoAway(GoawayCode code, String reason) implements Frame {
+    public GoAway {
+      reason = reason == null ? "" : reason;
+    }
+
+    @Override
+    public int stream() {
+      return 0;
+    }
+  }
+
+  /** Link-layer key frames; only the record layer sends and consumes these. */
+  record Rekey() implements Frame {
+    @Override
+    public int stream() {
+      return 0;
+    }
+  }
+
+  record KeyExchange(byte[] publicKey) implements Frame {
+    public KeyExchange {
+      if (publicKey.length != 32) {
+        throw new IllegalArgumentException("keyx: " + publicKey.length + " bytes (expected: 32)");
+      }
+    }
+
+    @Override
+    public int stream() {
+      return 0;
+    }
+  }
+
+  record KeyExchangeDone() implements Frame {
+    @Override
+    public int stream() {
+      return 0;
+    }
+  }
+
+  private static void requireStream(int stream) {
+    if (stream == 0) {
+      throw new IllegalArgumentException("stream: 0 (expected: a stream id, not the link)");
+    }
+  }
+}

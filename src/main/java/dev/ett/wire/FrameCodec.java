@@ -1,0 +1,268 @@
+package dev.ett.wire;
+
+import io.netty.buffer.ByteBuf;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Encodes and decodes mux frames inside one record's plaintext. Knows nothing of links or streams
+ * (OkHttp's Http2Reader shape): {@link #decode} hands each frame to a {@link Handler}.
+ *
+ * <pre>
+ *   type u8 | stream u32 | length u16 | body (length bytes)
+ * </pre>
+ */
+public final class FrameCodec {
+  private static final int ATYP_IPV4 = 0x01, ATYP_NAME = 0x03, ATYP_IPV6 = 0x04;
+
+  private FrameCodec() {}
+
+  /** Receives decoded frames. A Data frame's payload is a retained slice the handler must release. */
+  @FunctionalInterface
+  public interface Handler {
+    void onFrame(Frame frame) throws ProtocolException;
+  }
+
+  /** The encoded size of a frame, header included. */
+  public static int encodedLength(Frame f) {
+    return Frame.HEADER_LENGTH + bodyLength(f);
+  }
+
+  private static int bodyLength(Frame f) {
+    return switch (f) {
+      case Frame.Open o -> destinationLength(o.destination());
+      case Frame.Opened o -> destinationLength(o.bound());
+      case Frame.Refused r -> 1 + utf8Length(r.reason());
+      case Frame.Data d -> d.payload().readableBytes();
+      case Frame.Window w -> 4;
+      case Frame.Fin fin -> 0;
+      case Frame.Reset r -> 1;
+      case Frame.Ping p -> 8;
+      case Frame.Pong p -> 8;
+      case Frame.GoAway g -> 1 + utf8Length(g.reason());
+      case Frame.Rekey r -> 0;
+      case Frame.KeyExchange k -> 32;
+      case Frame.KeyExchangeDone k -> 0;
+    };
+  }
+
+  /**
+   * Appends {@code f} to {@code out}. Does not release a Data frame's payload: the caller still
+   * owns it.
+   */
+  public static void encode(Frame f, ByteBuf out) {
+    int type =
+        switch (f) {
+          case Frame.Open o -> Frame.OPEN;
+          case Frame.Opened o -> Frame.OPENED;
+          case Frame.Refused r -> Frame.REFUSED;
+          case Frame.Data d -> Frame.DATA;
+          case Frame.Window w -> Frame.WINDOW;
+          case Frame.Fin fin -> Frame.FIN;
+          case Frame.Reset r -> Frame.RESET;
+          case Frame.Ping p -> Frame.PING;
+          case Frame.Pong p -> Frame.PONG;
+          case Frame.GoAway g -> Frame.GOAWAY;
+          case Frame.Rekey r -> Frame.REKEY;
+          case Frame.KeyExchange k -> Frame.KEYX;
+          case Frame.KeyExchangeDone k -> Frame.KEYX_DONE;
+        };
+    out.writeByte(type);
+    out.writeInt(f.stream());
+    out.writeShort(bodyLength(f));
+    switch (f) {
+      case Frame.Open o -> writeDestination(o.destination(), out);
+      case Frame.Opened o -> writeDestination(o.bound(), out);
+      case Frame.Refused r -> {
+        out.writeByte(r.code().wire);
+        out.writeCharSequence(truncate(r.reason()), StandardCharsets.UTF_8);
+      }
+      case Frame.Data d -> out.writeBytes(d.payload(), d.payload().readerIndex(), d.payload().readableBytes());
+      case Frame.Window w -> out.writeInt(w.increment());
+      case Frame.Fin fin -> {}
+      case Frame.Reset r -> out.writeByte(r.code().wire);
+      case Frame.Ping p -> out.writeLong(p.opaque());
+      case Frame.Pong p -> out.writeLong(p.opaque());
+      case Frame.GoAway g -> {
+        out.writeByte(g.code().wire);
+        out.writeCharSequence(truncate(g.reason()), StandardCharsets.UTF_8);
+      }
+      case Frame.Rekey r -> {}
+      case Frame.KeyExchange k -> out.writeBytes(k.publicKey());
+      case Frame.KeyExchangeDone k -> {}
+    }
+  }
+
+  /**
+   * Decodes every frame in {@code plaintext} (one record), in order. Does not release {@code
+   * plaintext}. A malformed frame throws after the frames before it were delivered.
+   */
+  public static void decode(ByteBuf plaintext, Handler handler) throws ProtocolException {
+    while (plaintext.isReadable()) {
+      if (plaintext.readableBytes() < Frame.HEADER_LENGTH) {
+        throw new ProtocolException("truncated frame header: " + plaintext.readableBytes() + " bytes");
+      }
+      int type = plaintext.readUnsignedByte();
+      int stream = plaintext.readInt();
+      int length = plaintext.readUnsignedShort();
+      if (plaintext.readableBytes() < length) {
+        throw new ProtocolException(
+            "frame body: " + length + " bytes (record has " + plaintext.readableBytes() + ")");
+      }
+      ByteBuf body = plaintext.readSlice(length);
+      boolean linkFrame = type >= Frame.PING;
+      if (linkFrame != (stream == 0)) {
+        throw new ProtocolException("frame type " + type + " on stream " + stream);
+      }
+      handler.onFrame(decodeBody(type, stream, body));
+    }
+  }
+
+  private static Frame decodeBody(int type, int stream, ByteBuf body) throws ProtocolException {
+    int n = body.readableBytes();
+    Frame f =
+        switch (type) {
+          case Frame.OPEN -> new Frame.Open(stream, readDestination(body));
+          case Frame.OPENED -> new Frame.Opened(stream, readDestination(body));
+          case Frame.REFUSED -> {
+            require(n >= 1 && n <= 1 + Frame.MAX_REASON_BYTES, type, n);
+            RefuseCode code = RefuseCode.fromWire(body.readUnsignedByte());
+            yield new Frame.Refused(stream, code, body.readCharSequence(n - 1, StandardCharsets.UTF_8).toString());
+          }
+          case Frame.DATA -> {
+            require(n >= 1, type, n);
+            yield new Frame.Data(stream, body.readRetainedSlice(n));
+          }
+          case Frame.WINDOW -> {
+            require(n == 4, type, n);
+            int inc = body.readInt();
+            if (inc < 1) {
+              throw new ProtocolException("window increment " + Integer.toUnsignedString(inc));
+            }
+            yield new Frame.Window(stream, inc);
+          }
+          case Frame.FIN -> {
+            require(n == 0, type, n);
+            yield new Frame.Fin(stream);
+          }
+          case Frame.RESET -> {
+            require(n == 1, type, n);
+            yield new Frame.Reset(stream, ResetCode.fromWire(body.readUnsignedByte()));
+          }
+          case Frame.PING -> {
+            require(n == 8, type, n);
+            yield new Frame.Ping(body.readLong());
+          }
+          case Frame.PONG -> {
+            require(n == 8, type, n);
+            yield new Frame.Pong(body.readLong());
+          }
+          case Frame.GOAWAY -> {
+            require(n >= 1 && n <= 1 + Frame.MAX_REASON_BYTES, type, n);
+            GoawayCode code = GoawayCode.fromWire(body.readUnsignedByte());
+            yield new Frame.GoAway(code, body.readCharSequence(n - 1, StandardCharsets.UTF_8).toString());
+          }
+          case Frame.REKEY -> {
+            require(n == 0, type, n);
+            yield new Frame.Rekey();
+          }
+          case Frame.KEYX -> {
+            require(n == 32, type, n);
+            byte[] key = new byte[32];
+            body.readBytes(key);
+            yield new Frame.KeyExchange(key);
+          }
+          case Frame.KEYX_DONE -> {
+            require(n == 0, type, n);
+            yield new Frame.KeyExchangeDone();
+          }
+          default -> throw new ProtocolException("unknown frame type " + type);
+        };
+    if (body.isReadable()) {
+      if (f instanceof Frame.Data d) {
+        d.release();
+      }
+      throw new ProtocolException("frame type " + type + ": " + body.readableBytes() + " trailing bytes");
+    }
+    return f;
+  }
+
+  private static void require(boolean ok, int type, int length) throws ProtocolException {
+    if (!ok) {
+      throw new ProtocolException("frame type " + type + ": bad body length " + length);
+    }
+  }
+
+  private static int destinationLength(Destination d) {
+    if (d.isName()) {
+      return 1 + 1 + d.name().length() + 2;
+    }
+    return 1 + d.address().getAddress().length + 2;
+  }
+
+  private static void writeDestination(Destination d, ByteBuf out) {
+    if (d.isName()) {
+      out.writeByte(ATYP_NAME);
+      out.writeByte(d.name().length());
+      out.writeCharSequence(d.name(), StandardCharsets.US_ASCII);
+    } else {
+      out.writeByte(d.address() instanceof Inet4Address ? ATYP_IPV4 : ATYP_IPV6);
+      out.writeBytes(d.address().getAddress());
+    }
+    out.writeShort(d.port());
+  }
+
+  private static Destination readDestination(ByteBuf body) throws ProtocolException {
+    if (!body.isReadable()) {
+      throw new ProtocolException("destination: empty");
+    }
+    int atyp = body.readUnsignedByte();
+    int addrLen =
+        switch (atyp) {
+          case ATYP_IPV4 -> 4;
+          case ATYP_IPV6 -> 16;
+          case ATYP_NAME -> body.isReadable() ? body.readUnsignedByte() : -1;
+          default -> throw new ProtocolException("destination: address type " + atyp);
+        };
+    if (addrLen < 1 || body.readableBytes() < addrLen + 2) {
+      throw new ProtocolException("destination: truncated");
+    }
+    try {
+      if (atyp == ATYP_NAME) {
+        byte[] raw = new byte[addrLen];
+        body.readBytes(raw);
+        for (byte b : raw) {
+          if (b <= 0x20 || b >= 0x7f) {
+            throw new ProtocolException("destination: name has byte " + (b & 0xff));
+          }
+        }
+        String name = new String(raw, StandardCharsets.US_ASCII);
+        return Destination.ofName(name, body.readUnsignedShort());
+      }
+      byte[] raw = new byte[addrLen];
+      body.readBytes(raw);
+      return Destination.of(InetAddress.getByAddress(raw), body.readUnsignedShort());
+    } catch (UnknownHostException e) {
+      throw new ProtocolException("destination: " + e.getMessage());
+    }
+  }
+
+  private static int utf8Length(String s) {
+    return truncate(s).getBytes(StandardCharsets.UTF_8).length;
+  }
+
+  /** Reasons are informative only; cut them so a frame's size stays bounded. */
+  private static String truncate(String s) {
+    byte[] b = s.getBytes(StandardCharsets.UTF_8);
+    if (b.length <= Frame.MAX_REASON_BYTES) {
+      return s;
+    }
+    int end = Math.min(s.length(), Frame.MAX_REASON_BYTES);
+    while (end > 0 && s.substring(0, end).getBytes(StandardCharsets.UTF_8).length > Frame.MAX_REASON_BYTES) {
+      end--;
+    }
+    return s.substring(0, end);
+  }
+}
