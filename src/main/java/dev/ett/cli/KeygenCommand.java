@@ -1,0 +1,33 @@
+package dev.ett.cli;
+
+import dev.ett.config.KeyFile;
+import dev.ett.noise.KeyPair;
+import dev.ett.noise.X25519;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(
+    name = "keygen",
+    description = "Write a new X25519 key: FILE (mode 0600) and FILE.pub; print the public key.")
+final class KeygenCommand implements Callable<Integer> {
+  @Parameters(paramLabel = "FILE")
+  Path file;
+
+  @Option(names = "--force", description = "Overwrite an existing key file.")
+  boolean force;
+
+  @Override
+  public Integer call() throws Exception {
+    KeyPair kp = X25519.generate();
+    try {
+      KeyFile.write(file, kp.privateKey(), kp.publicKey(), force);
+    } finally {
+      kp.destroy();
+    }
+    System.out.println(KeyFile.encode(kp.publicKey()));
+    return 0;
+  }
+}

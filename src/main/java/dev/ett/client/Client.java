@@ -1,0 +1,266 @@
+package dev.ett.client;
+
+import dev.ett.link.ClientHandshake;
+import dev.ett.link.HandshakeFailedException;
+import dev.ett.link.LinkConfig;
+import dev.ett.link.Records;
+import dev.ett.link.Suite;
+import dev.ett.mux.Mux;
+import dev.ett.mux.StreamListener;
+import dev.ett.noise.KeyPair;
+import dev.ett.util.Log;
+import dev.ett.util.Transports;
+import dev.ett.wire.Destination;
+import dev.ett.wire.GoawayCode;
+import dev.ett.wire.RefuseCode;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An ett client: keeps one link to the server up (reconnecting with backoff when it dies) and
+ * opens streams on it for its fronts. Everything — link, fronts' sockets, this object's state —
+ * runs on one event loop, so nothing here is shared between threads.
+ */
+public final class Client implements AutoCloseable {
+  private static final long MIN_BACKOFF_MS = 250, MAX_BACKOFF_MS = 30_000;
+
+  /** Everything a client needs to reach its server. */
+  public record Options(
+      InetSocketAddress server, byte[] serverKey, KeyPair key, Suite suite, LinkConfig link, int maxQueuedOpens) {}
+
+  private enum State {
+    IDLE,
+    CONNECTING,
+    UP,
+    CLOSED
+  }
+
+  private record PendingOpen(Destination destination, Channel socket, StreamListener listener, boolean zeroRtt) {}
+
+  private final Options options;
+  private final EventLoopGroup group;
+  private final EventLoop loop;
+  private final boolean ownsGroup;
+  private final ArrayDeque<PendingOpen> queued = new ArrayDeque<>();
+  private final CompletableFuture<Void> firstLink = new CompletableFuture<>();
+  private State state = State.IDLE;
+  private Mux mux;
+  private long backoffMs = MIN_BACKOFF_MS;
+  private int linksEstablished;
+  private String lastFailure = "";
+
+  public Client(Options options) {
+    this(options, Transports.group(1, "ett-client"), true);
+  }
+
+  public Client(Options options, EventLoopGroup group, boolean ownsGroup) {
+    this.options = options;
+    this.group = group;
+    this.loop = group.next();
+    this.ownsGroup = ownsGroup;
+  }
+
+  /** The event loop every socket handed to {@link #open} must be registered on. */
+  public EventLoop eventLoop() {
+    return loop;
+  }
+
+  /** Starts connecting; the future completes when the first link is up, or fails on close. */
+  public CompletableFuture<Void> start() {
+    loop.execute(this::connect);
+    return firstLink;
+  }
+
+  /** How many links have come up so far (1 + reconnects). */
+  public int linksEstablished() {
+    return linksEstablished;
+  }
+
+  /** Why the last attempt failed, for messages. */
+  public String lastFailure() {
+    return lastFailure;
+  }
+
+  private void connect() {
+    if (state == State.CLOSED || state == State.CONNECTING) {
+      return;
+    }
+    state = State.CONNECTING;
+    LinkConfig cfg = options.link();
+    Mux newMux = new Mux(cfg, null, this::onLinkUp);
+    ChannelFuture f =
+        new Bootstrap()
+            .group(loop)
+            .channel(Transports.socketChannel())
+            .option(ChannelOption.TCP_NODELAY, true)
+            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) cfg.handshakeTimeout().toMillis())
+            .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(512 * 1024, 2 * 1024 * 1024))
+            .handler(
+                new ChannelInitializer<Channel>() {
+                  @Override
+                  protected void initChannel(Channel ch) {
+                    ch.pipeline()
+                        .addLast("idle", new IdleStateHandler(cfg.keepalive().toMillis(), 0, 0, TimeUnit.MILLISECONDS))
+                        .addLast("framing", Records.decoder())
+                        .addLast(
+                            "handshake",
+                            new ClientHandshake(options.suite(), options.key(), options.serverKey(), cfg))
+                        .addLast("mux", newMux)
+                        .addLast("errors", new LinkErrors());
+                  }
+                })
+            .connect(options.server());
+    f.addListener(
+        (ChannelFuture cf) -> {
+          if (!cf.isSuccess()) {
+            linkFailed("cannot connect to " + options.server() + ": " + describe(cf.cause()));
+            return;
+          }
+          cf.channel().closeFuture().addListener(c -> onLinkClosed(newMux));
+        });
+  }
+
+  private void onLinkUp(Mux m) {
+    if (state == State.CLOSED) {
+      m.channel().close();
+      return;
+    }
+    mux = m;
+    state = State.UP;
+    backoffMs = MIN_BACKOFF_MS;
+    linksEstablished++;
+    lastFailure = "";
+    Log.info("link up to " + options.server() + " (" + options.suite().noiseName + ")");
+    m.setGoAwayListener(
+        (code, reason) -> {
+          Log.info("server is going away (" + code.text + (reason.isEmpty() ? "" : ": " + reason) + ")");
+          if (mux == m) {
+            // New streams go to a fresh link; this one drains.
+            mux = null;
+            state = State.IDLE;
+            connect();
+          }
+        });
+    firstLink.complete(null);
+    for (PendingOpen p; (p = queued.poll()) != null; ) {
+      if (p.socket().isActive()) {
+        m.open(p.destination(), p.socket(), p.listener(), p.zeroRtt());
+      }
+    }
+  }
+
+  private void onLinkClosed(Mux m) {
+    if (mux == m) {
+      mux = null;
+      Log.info("link to " + options.server() + " lost; reconnecting");
+      state = State.IDLE;
+      scheduleReconnect();
+    } else if (state == State.CONNECTING && m.link() == null) {
+      linkFailed(lastFailure.isEmpty() ? "handshake with " + options.server() + " failed" : lastFailure);
+    }
+  }
+
+  private void linkFailed(String why) {
+    if (state == State.CLOSED) {
+      return;
+    }
+    lastFailure = why;
+    Log.error(why);
+    state = State.IDLE;
+    for (PendingOpen p; (p = queued.poll()) != null; ) {
+      p.listener().onRefused(RefuseCode.GENERAL, "no link to the server: " + why);
+    }
+    scheduleReconnect();
+  }
+
+  private void scheduleReconnect() {
+    if (state == State.CLOSED) {
+      return;
+    }
+    long jitter = (long) (backoffMs * (ThreadLocalRandom.current().nextDouble(-0.2, 0.2)));
+    long delay = backoffMs + jitter;
+    backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
+    loop.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Opens a stream for {@code socket} (registered on {@link #eventLoop()}, AUTO_READ off). Waits
+   * for the link if it is being (re)established; refuses through the listener when it cannot.
+   */
+  public void open(Destination destination, Channel socket, StreamListener listener, boolean zeroRtt) {
+    if (!loop.inEventLoop()) {
+      loop.execute(() -> open(destination, socket, listener, zeroRtt));
+      return;
+    }
+    if (state == State.CLOSED) {
+      listener.onRefused(RefuseCode.GENERAL, "client closed");
+      return;
+    }
+    if (mux != null && mux.isUsable()) {
+      mux.open(destination, socket, listener, zeroRtt);
+      return;
+    }
+    if (queued.size() >= options.maxQueuedOpens()) {
+      listener.onRefused(RefuseCode.TOO_MANY_STREAMS, "too many streams waiting for the link");
+      return;
+    }
+    queued.add(new PendingOpen(destination, socket, listener, zeroRtt));
+    if (state == State.IDLE && backoffMs == MIN_BACKOFF_MS) {
+      connect();
+    }
+  }
+
+  /** For tests and benchmarks: the current link's mux, or null. Call on the event loop. */
+  public Mux currentMux() {
+    return mux;
+  }
+
+  @Override
+  public void close() {
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    loop.execute(
+        () -> {
+          state = State.CLOSED;
+          firstLink.completeExceptionally(new IllegalStateException("client closed"));
+          if (mux != null) {
+            mux.goAway(GoawayCode.NORMAL, "client closing");
+            mux.channel().close();
+          }
+          done.complete(null);
+        });
+    done.completeOnTimeout(null, 2, TimeUnit.SECONDS).join();
+    if (ownsGroup) {
+      group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+  }
+
+  private final class LinkErrors extends ChannelInboundHandlerAdapter {
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      if (cause instanceof HandshakeFailedException) {
+        lastFailure = cause.getMessage();
+      } else {
+        Log.info("link to " + options.server() + ": " + describe(cause));
+      }
+      ctx.close();
+    }
+  }
+
+  static String describe(Throwable t) {
+    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+  }
+}

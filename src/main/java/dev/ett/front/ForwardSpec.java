@@ -1,0 +1,82 @@
+package dev.ett.front;
+
+import dev.ett.wire.Destination;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One {@code -L} forward in ssh's syntax: {@code [BIND:]PORT:HOST:HOSTPORT}, IPv6 addresses in
+ * brackets. Without BIND, the forward listens on 127.0.0.1 only (as ssh does by default).
+ */
+public record ForwardSpec(String bindHost, int bindPort, Destination destination) {
+  public static final String DEFAULT_BIND = "127.0.0.1";
+
+  public static ForwardSpec parse(String spec) {
+    List<String> parts = split(spec);
+    if (parts.size() != 3 && parts.size() != 4) {
+      throw new IllegalArgumentException(
+          "-L " + spec + ": expected [BIND:]PORT:HOST:HOSTPORT (IPv6 in brackets)");
+    }
+    int i = 0;
+    String bind = parts.size() == 4 ? unbracket(parts.get(i++)) : DEFAULT_BIND;
+    if (bind.isEmpty() || bind.equals("*")) {
+      bind = "0.0.0.0";
+    }
+    int bindPort = port(parts.get(i++), spec, true);
+    String host = unbracket(parts.get(i++));
+    int port = port(parts.get(i), spec, false);
+    if (host.isEmpty()) {
+      throw new IllegalArgumentException("-L " + spec + ": empty destination host");
+    }
+    return new ForwardSpec(bind, bindPort, Destination.parse(host, port));
+  }
+
+  public InetSocketAddress bindAddress() {
+    return new InetSocketAddress(bindHost, bindPort);
+  }
+
+  private static int port(String s, String spec, boolean zeroOk) {
+    try {
+      int p = Integer.parseInt(s);
+      if (p < (zeroOk ? 0 : 1) || p > 65535) {
+        throw new NumberFormatException();
+      }
+      return p;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("-L " + spec + ": port " + s + " (expected: 1~65535)");
+    }
+  }
+
+  private static String unbracket(String s) {
+    return s.startsWith("[") && s.endsWith("]") ? s.substring(1, s.length() - 1) : s;
+  }
+
+  /** Splits on ':' outside brackets. */
+  private static List<String> split(String spec) {
+    List<String> out = new ArrayList<>();
+    StringBuilder cur = new StringBuilder();
+    int depth = 0;
+    for (char c : spec.toCharArray()) {
+      if (c == '[') {
+        depth++;
+      } else if (c == ']') {
+        depth--;
+      }
+      if (c == ':' && depth == 0) {
+        out.add(cur.toString());
+        cur.setLength(0);
+      } else {
+        cur.append(c);
+      }
+    }
+    out.add(cur.toString());
+    return out;
+  }
+
+  @Override
+  public String toString() {
+    String b = bindHost.contains(":") ? "[" + bindHost + "]" : bindHost;
+    return b + ":" + bindPort + ":" + destination.host() + ":" + destination.port();
+  }
+}
