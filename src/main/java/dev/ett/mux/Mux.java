@@ -314,11 +314,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
       reset(s, ResetCode.PROTOCOL_ERROR);
       return;
     }
-    if (s.unsent != null) {
-      ByteBuf b = s.unsent;
-      s.unsent = null;
-      sendData(s, b);
-    }
+    sendUnsent(s);
     maybeRead(s);
   }
 
@@ -358,6 +354,9 @@ public final class Mux extends ChannelInboundHandlerAdapter {
   }
 
   private void onIdle() {
+    if (link == null) {
+      return; // the handshake has its own deadline
+    }
     idleRounds++;
     if (idleRounds >= MAX_IDLE_ROUNDS) {
       ctx.writeAndFlush(new Frame.GoAway(GoawayCode.TIMEOUT, "nothing received"), ctx.voidPromise());
@@ -391,23 +390,24 @@ public final class Mux extends ChannelInboundHandlerAdapter {
       buf.release();
       return;
     }
-    sendData(s, buf);
+    s.unsent.add(buf);
+    sendUnsent(s);
   }
 
-  private void sendData(Stream s, ByteBuf buf) {
-    while (buf.isReadable() && s.sendWindow.available() > 0) {
+  /** Sends queued socket bytes as far as the window allows; FIN follows the last of them. */
+  private void sendUnsent(Stream s) {
+    ByteBuf buf;
+    while ((buf = s.unsent.peek()) != null && s.sendWindow.available() > 0) {
       int n = Math.min(Math.min(buf.readableBytes(), s.sendWindow.available()), Frame.MAX_DATA);
       s.sendWindow.consume(n);
       s.bytesOut += n;
       ctx.write(new Frame.Data(s.id, buf.readRetainedSlice(n)), ctx.voidPromise());
-    }
-    if (buf.isReadable()) {
-      s.unsent = buf; // waits for WINDOW
-    } else {
-      buf.release();
-      if (s.socketEof) {
-        sendFin(s);
+      if (!buf.isReadable()) {
+        s.unsent.poll().release();
       }
+    }
+    if (s.unsent.isEmpty() && s.socketEof) {
+      sendFin(s);
     }
   }
 
@@ -422,7 +422,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
       return;
     }
     s.socketEof = true;
-    if (s.unsent == null) {
+    if (s.unsent.isEmpty()) {
       sendFin(s);
       ctx.flush();
     }
@@ -528,10 +528,8 @@ public final class Mux extends ChannelInboundHandlerAdapter {
   private void close(Stream s) {
     s.state = Stream.State.CLOSED;
     streams.remove(s.id);
-    if (s.unsent != null) {
-      s.unsent.release();
-      s.unsent = null;
-    }
+    s.unsent.forEach(ByteBuf::release);
+    s.unsent.clear();
     if (s.early != null) {
       s.early.forEach(ByteBuf::release);
       s.early = null;
@@ -542,7 +540,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
   }
 
   /** Closes a socket with a TCP RST, so the application sees a reset and not a clean end. */
-  static void abort(Channel socket) {
+  public static void abort(Channel socket) {
     if (socket.isOpen()) {
       try {
         socket.config().setOption(ChannelOption.SO_LINGER, 0);

@@ -22,8 +22,12 @@ final class Stream {
   Channel socket;
   /** Whether we read the socket before OPENED (client -L) or only after (SOCKS). */
   boolean readBeforeOpened;
-  /** Bytes read from the socket that the send window did not let us send yet (at most one read). */
-  ByteBuf unsent;
+  /**
+   * Bytes read from the socket that the send window did not let us send yet: normally at most one
+   * read, but a socket whose peer closed is drained to its end by the transport regardless of
+   * AUTO_READ (Netty reads until EOF after RDHUP), so this is a queue.
+   */
+  final ArrayDeque<ByteBuf> unsent = new ArrayDeque<>(2);
   /** Server: DATA that arrived before the destination connected (bounded by the window). */
   ArrayDeque<ByteBuf> early;
   /** The socket reached EOF: FIN goes out once {@link #unsent} has. */
@@ -47,7 +51,7 @@ final class Stream {
         && socket != null
         && (state == State.OPEN || readBeforeOpened)
         && !socketEof
-        && unsent == null
+        && unsent.isEmpty()
         && sendWindow.available() > 0;
   }
 
