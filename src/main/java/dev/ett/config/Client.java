@@ -1,0 +1,62 @@
+package dev.ett.config;
+
+import dev.ett.policy.ExitPolicy;
+import dev.ett.policy.Policy;
+import java.util.Arrays;
+import java.util.Optional;
+
+/**
+ * One authorized client.
+ *
+ * @param name unique label for logs and audit
+ * @param publicKey its 32-byte X25519 static key (copied in and out)
+ * @param rules its own exit rules; empty means "no per-client restriction" (only the global
+ *     policy applies), which is not the same as an empty {@link Policy}, which refuses everything
+ */
+public record Client(String name, byte[] publicKey, Optional<Policy> rules) {
+  public Client {
+    AuthorizedFile.checkName(name);
+    if (publicKey == null || publicKey.length != KeyFile.KEY_BYTES) {
+      throw new IllegalArgumentException(
+          "publicKey: "
+              + (publicKey == null ? "null" : publicKey.length + " bytes")
+              + " (expected: 32 bytes)");
+    }
+    publicKey = publicKey.clone();
+    if (rules == null) {
+      throw new IllegalArgumentException("rules: null (expected: a policy or Optional.empty())");
+    }
+  }
+
+  @Override
+  public byte[] publicKey() {
+    return publicKey.clone();
+  }
+
+  /** The policy this client's streams are checked against: its rules inside {@code global}. */
+  public ExitPolicy exitPolicy(Policy global) {
+    return rules.<ExitPolicy>map(r -> Policy.combine(r, global)).orElse(global);
+  }
+
+  public String fingerprint() {
+    return KeyFile.fingerprint(publicKey);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Client c
+        && c.name.equals(name)
+        && Arrays.equals(c.publicKey, publicKey)
+        && c.rules.equals(rules);
+  }
+
+  @Override
+  public int hashCode() {
+    return 31 * (31 * name.hashCode() + Arrays.hashCode(publicKey)) + rules.hashCode();
+  }
+
+  @Override
+  public String toString() {
+    return name + " (" + fingerprint() + ")" + rules.map(r -> " [" + r + "]").orElse("");
+  }
+}

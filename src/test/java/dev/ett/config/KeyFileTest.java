@@ -1,0 +1,165 @@
+package dev.ett.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class KeyFileTest {
+  @TempDir Path dir;
+
+  private static byte[] key() {
+    byte[] k = new byte[32];
+    new SecureRandom().nextBytes(k);
+    return k;
+  }
+
+  private static String mode(Path p) throws Exception {
+    return PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+  }
+
+  @Test
+  void writeCreatesPrivateKeyWithMode0600AndPublicKeyWith0644() throws Exception {
+    byte[] priv = key();
+    byte[] pub = key();
+    Path path = dir.resolve("server.key");
+
+    KeyFile.write(path, priv, pub);
+
+    assertThat(mode(path)).isEqualTo("rw-------");
+    assertThat(mode(dir.resolve("server.key.pub"))).isEqualTo("rw-r--r--");
+    assertThat(Files.readString(path)).hasSize(45).endsWith("=\n");
+    assertThat(KeyFile.readPrivate(path)).isEqualTo(priv);
+    assertThat(KeyFile.readPublic(KeyFile.publicPathOf(path))).isEqualTo(pub);
+  }
+
+  @Test
+  void writeRefusesToOverwriteAnExistingKeyWithoutForce() throws Exception {
+    Path path = dir.resolve("server.key");
+    byte[] first = key();
+    KeyFile.write(path, first, key());
+
+    assertThatThrownBy(() -> KeyFile.write(path, key(), key()))
+        .isInstanceOf(FileAlreadyExistsException.class)
+        .hasMessageContaining("server.key")
+        .hasMessageContaining("refusing to overwrite");
+    assertThat(KeyFile.readPrivate(path)).isEqualTo(first);
+  }
+
+  @Test
+  void writeRefusesWhenOnlyThePublicFileExists() throws Exception {
+    Path path = dir.resolve("server.key");
+    Files.writeString(dir.resolve("server.key.pub"), "old\n");
+
+    assertThatThrownBy(() -> KeyFile.write(path, key(), key()))
+        .isInstanceOf(FileAlreadyExistsException.class)
+        .hasMessageContaining("server.key.pub");
+    assertThat(path).doesNotExist();
+  }
+
+  @Test
+  void writeWithForceReplacesAWorldReadableKeyWithA0600One() throws Exception {
+    Path path = dir.resolve("server.key");
+    Files.writeString(path, "old\n");
+    Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-r--r--"));
+    byte[] priv = key();
+
+    KeyFile.write(path, priv, key(), true);
+
+    assertThat(mode(path)).isEqualTo("rw-------");
+    assertThat(KeyFile.readPrivate(path)).isEqualTo(priv);
+    try (var files = Files.list(dir)) {
+      assertThat(files.map(p -> p.getFileName().toString()))
+          .containsExactlyInAnyOrder("server.key", "server.key.pub");
+    }
+  }
+
+  @ParameterizedTest(name = "mode {0}")
+  @CsvSource({
+    "rw-r--r--, mode 0644 is readable by group and others",
+    "rw-r-----, mode 0640 is readable by group",
+    "rw----r--, mode 0604 is readable by others",
+    "rw-----w-, mode 0602 is accessible by others",
+    "rwx--x---, mode 0710 is accessible by group"
+  })
+  void readPrivateRefusesAKeyThatGroupOrOthersCanAccess(String perms, String message)
+      throws Exception {
+    Path path = dir.resolve("server.key");
+    KeyFile.write(path, key(), key());
+    Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(perms));
+
+    assertThatThrownBy(() -> KeyFile.readPrivate(path))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(path + ": " + message + "; run chmod 600 " + path);
+  }
+
+  @ParameterizedTest(name = "{1}")
+  @CsvSource(
+      delimiter = '|',
+      textBlock =
+          """
+          AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8   | 43 characters (expected: 44 base64 characters encoding 32 bytes)
+          AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8== | 45 characters
+          AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh-=  | character 43 is not standard base64
+          AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHg==  | character 43 is not standard base64
+          AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh9=  | not canonical base64
+          """)
+  void malformedKeysAreRefusedWithTheReason(String text, String reason) throws Exception {
+    assertThatThrownBy(() -> KeyFile.parsePublic(text))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(reason);
+
+    Path path = dir.resolve("bad.key");
+    Files.writeString(path, text + "\n");
+    Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
+    assertThatThrownBy(() -> KeyFile.readPrivate(path))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith(path + ": private key: ")
+        .hasMessageContaining(reason.substring(0, 12))
+        // A private key, even a broken one, never appears in a message.
+        .hasMessageNotContaining(text.substring(0, 20));
+  }
+
+  @Test
+  void parsePublicAcceptsWireGuardFormatWithSurroundingWhitespace() {
+    byte[] expected = new byte[32];
+    for (int i = 0; i < 32; i++) {
+      expected[i] = (byte) i;
+    }
+    assertThat(KeyFile.parsePublic(" AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n"))
+        .isEqualTo(expected);
+    assertThat(KeyFile.encode(expected)).isEqualTo("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=");
+  }
+
+  @Test
+  void fingerprintIsTheFirstEightBytesOfSha256InHex() {
+    // printf '\0%.0s' {1..32} | sha256sum -> 66687aadf862bd77...
+    assertThat(KeyFile.fingerprint(new byte[32])).isEqualTo("66687aadf862bd77");
+  }
+
+  @Test
+  void keysMustBe32Bytes() {
+    assertThatThrownBy(() -> KeyFile.write(dir.resolve("k"), new byte[31], key()))
+        .hasMessage("privateKey: 31 bytes (expected: 32 bytes)");
+    assertThat(dir.resolve("k")).doesNotExist();
+  }
+
+  @Test
+  void oversizedKeyFileIsRefusedWithoutReadingIt() throws Exception {
+    Path path = dir.resolve("big.key");
+    Files.write(path, new byte[4096]);
+    Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
+    assertThatThrownBy(() -> KeyFile.readPrivate(path))
+        .hasMessage(path + ": 4096 bytes (expected: one line with a 44-character base64 key)");
+    assertThat("x".getBytes(StandardCharsets.US_ASCII)).hasSize(1);
+  }
+}
