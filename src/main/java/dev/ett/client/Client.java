@@ -120,7 +120,7 @@ public final class Client implements AutoCloseable {
                             "handshake",
                             new ClientHandshake(options.suite(), options.key(), options.serverKey(), cfg))
                         .addLast("mux", newMux)
-                        .addLast("errors", new LinkErrors());
+                        .addLast("errors", new LinkEnd(newMux));
                   }
                 })
             .connect(options.server());
@@ -130,7 +130,6 @@ public final class Client implements AutoCloseable {
             linkFailed("cannot connect to " + options.server() + ": " + describe(cf.cause()));
             return;
           }
-          cf.channel().closeFuture().addListener(c -> onLinkClosed(newMux));
         });
   }
 
@@ -164,6 +163,9 @@ public final class Client implements AutoCloseable {
   }
 
   private void onLinkClosed(Mux m) {
+    if (state == State.CLOSED) {
+      return;
+    }
     if (mux == m) {
       mux = null;
       Log.info("link to " + options.server() + " lost; reconnecting");
@@ -236,9 +238,11 @@ public final class Client implements AutoCloseable {
         () -> {
           state = State.CLOSED;
           firstLink.completeExceptionally(new IllegalStateException("client closed"));
-          if (mux != null) {
-            mux.goAway(GoawayCode.NORMAL, "client closing");
-            mux.channel().close();
+          Mux m = mux;
+          mux = null;
+          if (m != null) {
+            m.goAway(GoawayCode.NORMAL, "client closing");
+            m.channel().close();
           }
           done.complete(null);
         });
@@ -248,7 +252,22 @@ public final class Client implements AutoCloseable {
     }
   }
 
-  private final class LinkErrors extends ChannelInboundHandlerAdapter {
+  /**
+   * Last handler of a link: records why it failed and reports its end. Pipeline order matters:
+   * the handshake's failure reason arrives here before channelInactive does.
+   */
+  private final class LinkEnd extends ChannelInboundHandlerAdapter {
+    private final Mux linkMux;
+
+    LinkEnd(Mux linkMux) {
+      this.linkMux = linkMux;
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      onLinkClosed(linkMux);
+    }
+
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
       if (cause instanceof HandshakeFailedException) {

@@ -2,6 +2,7 @@ package dev.ett.exit;
 
 import dev.ett.config.Hosts;
 import dev.ett.mux.Exit;
+import dev.ett.mux.StreamSocketHandler;
 import dev.ett.policy.Decision;
 import dev.ett.policy.ExitPolicy;
 import dev.ett.policy.Host;
@@ -144,7 +145,7 @@ public final class Connector implements Exit {
             .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
             .option(ChannelOption.TCP_NODELAY, true)
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis())
-            .handler(new ChannelInboundHandlerAdapter())
+            .handler(new StreamSocketInstaller())
             .connect(new InetSocketAddress(address, requested.port()));
     f.addListener(
         (ChannelFuture cf) -> {
@@ -155,6 +156,16 @@ public final class Connector implements Exit {
             tryConnect(client, requested, candidates, index + 1, loop, callback, cf.cause());
           }
         });
+  }
+
+  /** Puts the stream handler on a destination socket before it can be read. */
+  @io.netty.channel.ChannelHandler.Sharable
+  private static final class StreamSocketInstaller extends ChannelInboundHandlerAdapter {
+    @Override
+    public void handlerAdded(io.netty.channel.ChannelHandlerContext ctx) {
+      StreamSocketHandler.install(ctx.channel());
+      ctx.pipeline().remove(this);
+    }
   }
 
   static RefuseCode refuseCodeFor(Throwable t) {

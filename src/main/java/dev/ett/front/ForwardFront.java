@@ -2,6 +2,7 @@ package dev.ett.front;
 
 import dev.ett.client.Client;
 import dev.ett.mux.StreamListener;
+import dev.ett.mux.StreamSocketHandler;
 import dev.ett.util.Log;
 import dev.ett.util.Transports;
 import dev.ett.wire.RefuseCode;
@@ -51,6 +52,7 @@ public final class ForwardFront implements AutoCloseable {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
       ctx.pipeline().remove(this);
+      StreamSocketHandler.install(ctx.channel()); // holds early bytes until the stream exists
       accepted((SocketChannel) ctx.channel());
     }
   }

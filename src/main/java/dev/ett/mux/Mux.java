@@ -130,8 +130,8 @@ public final class Mux extends ChannelInboundHandlerAdapter {
     Stream s = new Stream(id, link.peerInitialWindow(), config.initialWindow(), listener);
     s.readBeforeOpened = zeroRtt;
     streams.put(id, s);
+    ctx.write(new Frame.Open(id, destination), ctx.voidPromise()); // before any DATA from attach
     attach(s, socket);
-    ctx.write(new Frame.Open(id, destination), ctx.voidPromise());
     maybeRead(s);
     ctx.flush();
   }
@@ -201,7 +201,10 @@ public final class Mux extends ChannelInboundHandlerAdapter {
               return;
             }
             s.state = Stream.State.OPEN;
-            attach(s, socket);
+            // OPENED goes before any DATA the destination already sent (a SOCKS front answers
+            // its application on OPENED, and that answer must come first).
+            ctx.write(new Frame.Opened(s.id, bound), ctx.voidPromise());
+            s.socket = socket;
             ArrayDeque<ByteBuf> early = s.early;
             s.early = null;
             if (early != null) {
@@ -212,7 +215,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
             if (s.finReceived) {
               shutdownOutputAfterWrites(s);
             }
-            ctx.write(new Frame.Opened(s.id, bound), ctx.voidPromise());
+            attach(s, socket);
             maybeRead(s);
             ctx.flush();
           }
@@ -381,7 +384,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
 
   private void attach(Stream s, Channel socket) {
     s.socket = socket;
-    socket.pipeline().addLast("stream", new StreamSocketHandler(this, s));
+    StreamSocketHandler.of(socket).bind(this, s);
   }
 
   /** Called with each buffer read from a stream's socket; takes ownership of {@code buf}. */
