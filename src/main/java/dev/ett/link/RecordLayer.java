@@ -205,6 +205,7 @@ public final class RecordLayer extends ChannelDuplexHandler {
       CipherState[] keys = deriveKeys(e, peerPublic); // {client->server, server->client}
       write(ctx, new Frame.KeyExchange(e.publicKey()), ctx.voidPromise());
       e.destroy();
+      sentUnderKey = 0; // the key is replaced right after this record: no REKEY of the old one
       seal(ctx); // last record under the old sending key
       sender.destroy();
       sender = keys[1];
@@ -221,6 +222,7 @@ public final class RecordLayer extends ChannelDuplexHandler {
       keyxEphemeral = null;
       nextReceiver = keys[1]; // the server sends with its new key after this record
       write(ctx, new Frame.KeyExchangeDone(), ctx.voidPromise());
+      sentUnderKey = 0; // the key is replaced right after this record: no REKEY of the old one
       seal(ctx);
       sender.destroy();
       sender = keys[0];
@@ -281,7 +283,7 @@ public final class RecordLayer extends ChannelDuplexHandler {
         return;
       }
       int len = FrameCodec.encodedLength(f);
-      if (pending != null && pending.writableBytes() < len) {
+      if (pending != null && pending.maxWritableBytes() < len) {
         seal(ctx);
       }
       if (pending == null) {
@@ -309,6 +311,13 @@ public final class RecordLayer extends ChannelDuplexHandler {
   private void seal(ChannelHandlerContext ctx) {
     if (pending == null) {
       return;
+    }
+    if (!sender.hasKey()) {
+      // Fail closed: a destroyed cipher state must never pass plaintext through.
+      pending.release();
+      pending = null;
+      failPromises(new java.nio.channels.ClosedChannelException());
+      throw new IllegalStateException("sealing a record without a sending key");
     }
     ByteBuf plain = pending;
     pending = null;

@@ -8,6 +8,7 @@ import dev.ett.wire.GoawayCode;
 import dev.ett.wire.RefuseCode;
 import dev.ett.wire.ResetCode;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -352,7 +353,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
     goawayReceived = true;
     goAwayListener.onGoAway(g.code(), g.reason());
     if (streams.isEmpty()) {
-      ctx.close();
+      closeLinkAfterWrites();
     }
   }
 
@@ -363,7 +364,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
     idleRounds++;
     if (idleRounds >= MAX_IDLE_ROUNDS) {
       ctx.writeAndFlush(new Frame.GoAway(GoawayCode.TIMEOUT, "nothing received"), ctx.voidPromise());
-      ctx.close();
+      closeLinkAfterWrites();
       return;
     }
     ctx.writeAndFlush(new Frame.Ping(ThreadLocalRandom.current().nextLong()), ctx.voidPromise());
@@ -376,7 +377,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
       ctx.writeAndFlush(new Frame.GoAway(code, reason), ctx.voidPromise());
     }
     if (streams.isEmpty()) {
-      ctx.close();
+      closeLinkAfterWrites();
     }
   }
 
@@ -515,10 +516,10 @@ public final class Mux extends ChannelInboundHandlerAdapter {
     }
     Channel socket = s.socket;
     boolean refusedEarly = s.state == Stream.State.OPENING && link.role() == LinkEstablished.Role.CLIENT;
-    close(s);
     if (ctx.channel().isActive()) {
-      ctx.writeAndFlush(new Frame.Reset(s.id, code), ctx.voidPromise());
+      ctx.writeAndFlush(new Frame.Reset(s.id, code), ctx.voidPromise()); // before close(s) may end the link
     }
+    close(s);
     if (refusedEarly) {
       s.listener.onRefused(RefuseCode.GENERAL, "stream reset: " + code.text);
     }
@@ -538,8 +539,16 @@ public final class Mux extends ChannelInboundHandlerAdapter {
       s.early = null;
     }
     if (streams.isEmpty() && (goawaySent || goawayReceived)) {
-      ctx.close();
+      closeLinkAfterWrites();
     }
+  }
+
+  /**
+   * Closes the link once everything written so far has gone out: a plain close would drop
+   * flushed-but-unwritten frames, such as the last stream's FIN after a GOAWAY.
+   */
+  private void closeLinkAfterWrites() {
+    ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
   }
 
   /** Closes a socket with a TCP RST, so the application sees a reset and not a clean end. */
@@ -556,7 +565,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
 
   private void protocolError(String why) {
     ctx.writeAndFlush(new Frame.GoAway(GoawayCode.PROTOCOL_ERROR, why), ctx.voidPromise());
-    ctx.close();
+    closeLinkAfterWrites();
   }
 
   /** The link is gone: every stream is reset toward its application, never silently truncated. */

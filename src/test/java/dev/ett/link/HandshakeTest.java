@@ -1,0 +1,388 @@
+package dev.ett.link;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ett.noise.X25519;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Goal of this test: the handshake of PROTOCOL.md §4 on two pipelines without sockets. A client
+ * that holds an authorized key and pins the right server key gets a link; anything else fails,
+ * and the server never says a word to a peer that has not proven an authorized key.
+ */
+class HandshakeTest {
+  private final LinkHarness h = new LinkHarness();
+
+  @AfterEach
+  void close() {
+    h.close();
+  }
+
+  @Test
+  void bothSidesFireLinkEstablishedWithThePeersNameKeyAndWindows() {
+    h.establish();
+
+    LinkEstablished atClient = h.clientSeen.established();
+    assertThat(atClient.role()).isEqualTo(LinkEstablished.Role.CLIENT);
+    assertThat(atClient.suite()).isEqualTo(Suite.AESGCM);
+    assertThat(atClient.peerName()).isEqualTo("server");
+    assertThat(atClient.peerStaticKey()).isEqualTo(h.serverKey.publicKey());
+    assertThat(atClient.peerInitialWindow()).isEqualTo(64 * 1024); // the server's, from P2
+    assertThat(atClient.peerMaxStreams()).isEqualTo(7);
+
+    LinkEstablished atServer = h.serverSeen.established();
+    assertThat(atServer.role()).isEqualTo(LinkEstablished.Role.SERVER);
+    assertThat(atServer.suite()).isEqualTo(Suite.AESGCM);
+    assertThat(atServer.peerName()).isEqualTo("alice");
+    assertThat(atServer.peerStaticKey()).isEqualTo(h.clientKey.publicKey());
+    assertThat(atServer.peerInitialWindow()).isEqualTo(32 * 1024); // the client's, from P1
+
+    assertThat(h.client.pipeline().get(ClientHandshake.class)).isNull();
+    assertThat(h.server.pipeline().get(ServerHandshake.class)).isNull();
+    assertThat(h.server.pipeline().get(PreambleDecoder.class)).isNull();
+    assertThat(h.clientRecords()).isNotNull();
+    assertThat(h.serverRecords()).isNotNull();
+    assertThat(h.handshakesFinished).isEqualTo(1);
+    assertThat(h.clientSeen.errors).isEmpty();
+    assertThat(h.serverSeen.errors).isEmpty();
+  }
+
+  @Test
+  void chachaPolySuiteWorksToo() {
+    h.suite = Suite.CHACHAPOLY;
+    h.establish();
+    assertThat(h.serverSeen.established().suite()).isEqualTo(Suite.CHACHAPOLY);
+  }
+
+  @Test
+  void clientSendsThePreambleThenMessageOneAsOneRecord() {
+    EmbeddedChannel client = h.newClient();
+    ByteBuf first = client.readOutbound();
+    try {
+      // ETT! v1 suite 01 reserved 0000, then u16 length; IK message 1 is 32 (e) + 48 (s) +
+      // 16 (P1: 12 timestamp + 4 window) + 16 (tag) = 112 bytes.
+      assertThat(HexFormat.of().formatHex(bytes(first, 0, 10))).isEqualTo("45545421" + "01" + "01" + "0000" + "0070");
+      assertThat(first.readableBytes()).isEqualTo(8 + 2 + 112);
+    } finally {
+      first.release();
+    }
+  }
+
+  @Test
+  void handshakeArrivingOneByteAtATimeStillCompletes() {
+    h.newClient();
+    h.newServer();
+    ByteBuf all = h.client.readOutbound();
+    while (all.isReadable()) {
+      h.server.writeInbound(all.readRetainedSlice(1));
+    }
+    all.release();
+    h.toClient();
+    assertThat(h.serverSeen.established()).isNotNull();
+    assertThat(h.clientSeen.established()).isNotNull();
+  }
+
+  @Test
+  void serverClosesSilentlyOnUnknownClientKey() {
+    h.newClient();
+    h.newServer();
+    // the server does not know this client: swap in a fresh client key pair
+    LinkHarness stranger = new LinkHarness();
+    stranger.newClient(h.serverKey.publicKey());
+    LinkHarness.shuttle(stranger.client, h.server);
+
+    assertServerClosedSilently();
+    assertThat(h.handshakesFinished).isEqualTo(1);
+    stranger.close();
+  }
+
+  @Test
+  void serverClosesSilentlyOnGarbage() {
+    h.newServer();
+    byte[] garbage = new byte[8 + 2 + 112];
+    System.arraycopy(Preamble.encode(Suite.AESGCM), 0, garbage, 0, 8);
+    garbage[8] = 0;
+    garbage[9] = 112;
+    h.server.writeInbound(Unpooled.wrappedBuffer(garbage));
+
+    assertServerClosedSilently();
+  }
+
+  @Test
+  void serverClosesSilentlyOnAFlippedBitInMessageOne() {
+    h.newClient();
+    h.newServer();
+    ByteBuf first = h.client.readOutbound();
+    first.setByte(60, first.getByte(60) ^ 0x01); // inside the encrypted static key
+    h.server.writeInbound(first);
+
+    assertServerClosedSilently();
+  }
+
+  @Test
+  void serverClosesSilentlyOnBadPreamble() {
+    h.newClient();
+    h.newServer();
+    ByteBuf first = h.client.readOutbound();
+    first.setByte(0, 'X'); // magic "XTT!"
+    h.server.writeInbound(first);
+
+    assertServerClosedSilently();
+  }
+
+  @Test
+  void serverClosesSilentlyOnUnknownVersionSuiteOrReservedBytes() {
+    for (int[] change : new int[][] {{4, 2}, {5, 3}, {5, 0}, {6, 1}, {7, 1}}) {
+      LinkHarness each = new LinkHarness();
+      each.newClient();
+      each.newServer();
+      ByteBuf first = each.client.readOutbound();
+      first.setByte(change[0], change[1]);
+      each.server.writeInbound(first);
+      assertThat(each.server.isOpen()).as("byte %d = %d", change[0], change[1]).isFalse();
+      assertThat((Object) each.server.readOutbound()).isNull();
+      each.close();
+    }
+  }
+
+  @Test
+  void preambleForOneSuiteAndHandshakeForAnotherFails() {
+    // The preamble is in the prologue: a suite byte changed on the way makes the peers disagree.
+    h.newClient();
+    h.newServer();
+    ByteBuf first = h.client.readOutbound();
+    first.setByte(5, Suite.CHACHAPOLY.wire);
+    h.server.writeInbound(first);
+
+    assertServerClosedSilently();
+  }
+
+  @Test
+  void serverRefusesReplayedInitiation() {
+    h.newClient();
+    h.newServer();
+    ByteBuf first = h.client.readOutbound();
+    ByteBuf copy = first.copy();
+    h.server.writeInbound(first);
+    assertThat(h.serverSeen.established()).isNotNull();
+
+    // An eavesdropper replays the client's first bytes to the same server process.
+    LinkHarness.Recorder seen = new LinkHarness.Recorder();
+    EmbeddedChannel second = h.newServer(seen);
+    second.writeInbound(copy);
+
+    assertThat(second.isOpen()).isFalse();
+    assertThat((Object) second.readOutbound()).isNull();
+    assertThat(seen.established()).isNull();
+    second.finishAndReleaseAll();
+  }
+
+  @Test
+  void aNewerInitiationFromTheSameKeyIsAccepted() {
+    h.establish();
+    h.close();
+    LinkHarness.Recorder seen = new LinkHarness.Recorder();
+    h.newClient(h.serverKey.publicKey(), new LinkHarness.Recorder());
+    h.newServer(seen);
+    h.toServer();
+    assertThat(seen.established()).isNotNull();
+  }
+
+  @Test
+  void clientFailsOnWrongPinnedServerKey() {
+    h.newClient(X25519.generate().publicKey());
+    h.newServer();
+    h.toServer();
+    assertServerClosedSilently();
+
+    h.client.close(); // the client sees the TCP connection end
+    assertThat(h.clientSeen.errors).singleElement().isInstanceOf(HandshakeFailedException.class);
+    assertThat(h.clientSeen.established()).isNull();
+  }
+
+  @Test
+  void clientFailsOnAResponseWithABadMac() {
+    h.newClient();
+    h.newServer();
+    h.toServer();
+    ByteBuf response = h.server.readOutbound();
+    response.setByte(response.writerIndex() - 1, response.getByte(response.writerIndex() - 1) ^ 0x80);
+    h.client.writeInbound(response);
+
+    assertThat(h.clientSeen.errors).singleElement().isInstanceOf(HandshakeFailedException.class);
+    assertThat(h.client.isOpen()).isFalse();
+    assertThat(h.clientSeen.established()).isNull();
+  }
+
+  @Test
+  void clientFailsWhenNoResponseArrivesInTime() {
+    h.clientConfig = h.clientConfig.withHandshakeTimeout(Duration.ofSeconds(3));
+    h.newClient();
+    h.client.readOutbound().toString(); // sent; the server never answers
+    drainAndRelease(h.client);
+
+    h.client.advanceTimeBy(2999, TimeUnit.MILLISECONDS);
+    h.client.runScheduledPendingTasks();
+    assertThat(h.client.isOpen()).isTrue();
+
+    h.client.advanceTimeBy(1, TimeUnit.MILLISECONDS);
+    h.client.runScheduledPendingTasks();
+    assertThat(h.client.isOpen()).isFalse();
+    assertThat(h.clientSeen.errors).singleElement().isInstanceOf(HandshakeFailedException.class);
+  }
+
+  @Test
+  void serverClosesSilentlyWhenTheHandshakeTimesOut() {
+    h.serverConfig = h.serverConfig.withHandshakeTimeout(Duration.ofSeconds(5));
+    h.newServer();
+    h.server.writeInbound(Unpooled.wrappedBuffer(Preamble.encode(Suite.AESGCM))); // then nothing
+
+    h.server.advanceTimeBy(4999, TimeUnit.MILLISECONDS);
+    h.server.runScheduledPendingTasks();
+    assertThat(h.server.isOpen()).isTrue();
+
+    h.server.advanceTimeBy(1, TimeUnit.MILLISECONDS);
+    h.server.runScheduledPendingTasks();
+    assertServerClosedSilently();
+  }
+
+  @Test
+  void handshakeDeadlineDoesNotCloseAnEstablishedLink() {
+    h.establish();
+    h.server.advanceTimeBy(11, TimeUnit.SECONDS);
+    h.server.runScheduledPendingTasks();
+    h.client.advanceTimeBy(11, TimeUnit.SECONDS);
+    h.client.runScheduledPendingTasks();
+    assertThat(h.server.isOpen()).isTrue();
+    assertThat(h.client.isOpen()).isTrue();
+  }
+
+  @Test
+  void serverClosesSilentlyOnAClientWindowBelowTheMinimum() {
+    // LinkConfig refuses such a window, so P1 is forged: the field is checked all the same.
+    h.newServer();
+    byte[] msg = forgedInitiation(h, LinkConfig.MIN_WINDOW - 1);
+    h.server.writeInbound(Unpooled.wrappedBuffer(msg));
+    assertServerClosedSilently();
+  }
+
+  @Test
+  void serverCountsAFailedHandshakeAsFinishedOnce() {
+    h.newServer();
+    h.server.writeInbound(Unpooled.wrappedBuffer(new byte[] {'n', 'o', 'p', 'e', 1, 2, 3, 4}));
+    h.server.close();
+    assertThat(h.handshakesFinished).isEqualTo(1);
+  }
+
+  // ---- pure parts -------------------------------------------------------------------------------
+
+  @Test
+  void tai64nIs2pow62PlusUnixSecondsThenNanos() {
+    byte[] t = Tai64n.encode(java.time.Instant.ofEpochSecond(1, 2));
+    assertThat(HexFormat.of().formatHex(t)).isEqualTo("4000000000000001" + "00000002");
+  }
+
+  @Test
+  void tai64nByteOrderIsTimeOrder() {
+    byte[] a = Tai64n.encode(java.time.Instant.ofEpochSecond(1_700_000_000L, 999_999_999));
+    byte[] b = Tai64n.encode(java.time.Instant.ofEpochSecond(1_700_000_001L, 0));
+    byte[] c = Tai64n.encode(java.time.Instant.ofEpochSecond(1_700_000_001L, 0xFF));
+    assertThat(Tai64n.compare(a, b)).isNegative();
+    assertThat(Tai64n.compare(b, c)).isNegative(); // unsigned: 0xFF is more than 0
+    assertThat(Tai64n.compare(c, c)).isZero();
+  }
+
+  @Test
+  void replayGuardAcceptsOnlyStrictlyNewerTimestampsPerKey() {
+    ReplayGuard g = new ReplayGuard();
+    byte[] alice = new byte[32];
+    byte[] bob = new byte[32];
+    bob[0] = 1;
+    byte[] t1 = Tai64n.encode(java.time.Instant.ofEpochSecond(100));
+    byte[] t2 = Tai64n.encode(java.time.Instant.ofEpochSecond(100, 1));
+
+    assertThat(g.accept(alice, t1)).isTrue();
+    assertThat(g.accept(alice, t1)).as("the same timestamp again").isFalse();
+    assertThat(g.accept(bob, t1)).as("another key has its own clock").isTrue();
+    assertThat(g.accept(alice, t2)).isTrue();
+    assertThat(g.accept(alice, t1)).as("an older one").isFalse();
+  }
+
+  @Test
+  void replayGuardIsNotFooledByTheCallerChangingItsArrays() {
+    ReplayGuard g = new ReplayGuard();
+    byte[] key = new byte[32];
+    byte[] t = Tai64n.encode(java.time.Instant.ofEpochSecond(100));
+    assertThat(g.accept(key, t)).isTrue();
+    t[0] = 0; // much older, in place
+    key[1] = 9;
+    key[1] = 0;
+    assertThat(g.accept(key, Tai64n.encode(java.time.Instant.ofEpochSecond(100)))).isFalse();
+  }
+
+  @Test
+  void replayGuardRefusesATimestampOfTheWrongLength() {
+    assertThat(new ReplayGuard().accept(new byte[32], new byte[11])).isFalse();
+  }
+
+  @Test
+  void preambleBindsIntoThePrologue() {
+    assertThat(new String(Preamble.prologue(Preamble.encode(Suite.CHACHAPOLY)), java.nio.charset.StandardCharsets.ISO_8859_1))
+        .isEqualTo("ett/1ETT!\u0001\u0002\u0000\u0000");
+    assertThat(Preamble.decode(HexFormat.of().parseHex("4554542101020000"))).isEqualTo(Suite.CHACHAPOLY);
+    assertThat(Preamble.decode(HexFormat.of().parseHex("4554542101030000"))).isNull();
+  }
+
+  // ---- helpers ----------------------------------------------------------------------------------
+
+  private void assertServerClosedSilently() {
+    assertThat(h.server.isOpen()).as("server open").isFalse();
+    List<ByteBuf> written = LinkHarness.drain(h.server);
+    int n = written.size();
+    written.forEach(ByteBuf::release);
+    assertThat(n).as("records the server wrote").isZero();
+    assertThat(h.serverSeen.established()).isNull();
+  }
+
+  private static void drainAndRelease(EmbeddedChannel ch) {
+    LinkHarness.drain(ch).forEach(ByteBuf::release);
+  }
+
+  private static byte[] bytes(ByteBuf b, int from, int len) {
+    byte[] out = new byte[len];
+    b.getBytes(from, out);
+    return out;
+  }
+
+  /** Preamble + message 1 as a client would write it, with a chosen window in P1. */
+  private static byte[] forgedInitiation(LinkHarness h, int window) {
+    try {
+      byte[] preamble = Preamble.encode(Suite.AESGCM);
+      var hs =
+          dev.ett.noise.HandshakeState.initiator(
+              dev.ett.noise.NoiseProtocol.parse(Suite.AESGCM.noiseName),
+              Preamble.prologue(preamble),
+              h.clientKey,
+              h.serverKey.publicKey(),
+              null);
+      java.nio.ByteBuffer p1 = java.nio.ByteBuffer.allocate(16);
+      p1.put(Tai64n.encode(java.time.Instant.now()));
+      p1.putInt(window);
+      byte[] msg1 = hs.writeMessage(p1.array());
+      hs.destroy();
+      java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(8 + 2 + msg1.length);
+      out.put(preamble).putShort((short) msg1.length).put(msg1);
+      return out.array();
+    } catch (dev.ett.noise.NoiseException e) {
+      throw new AssertionError(e);
+    }
+  }
+}

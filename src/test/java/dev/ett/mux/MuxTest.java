@@ -1,0 +1,626 @@
+package dev.ett.mux;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ett.link.LinkConfig;
+import dev.ett.link.LinkEstablished;
+import dev.ett.link.Suite;
+import dev.ett.wire.Destination;
+import dev.ett.wire.Frame;
+import dev.ett.wire.GoawayCode;
+import dev.ett.wire.RefuseCode;
+import dev.ett.wire.ResetCode;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.EventLoop;
+import io.netty.channel.embedded.EmbeddedChannel;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Goal of this test: the server side of the mux against a scripted peer (OkHttp's MockHttp2Peer
+ * shape). The test plays the client by writing frames into the link and reading the frames the
+ * mux writes; a scripted {@link Exit} "connects" streams to {@link DestinationSocket}s. No crypto
+ * and no sockets: the link pipeline carries {@link Frame} objects directly.
+ *
+ * <p>Windows are the minimum (16 KiB) both ways, so credit goes back in batches of 8 KiB.
+ */
+class MuxTest {
+  private static final int WINDOW = LinkConfig.MIN_WINDOW;
+  private static final Destination TARGET = Destination.ofName("example.com", 80);
+  private static final Destination BOUND = Destination.parse("192.0.2.7", 80);
+
+  private final ScriptedExit exit = new ScriptedExit();
+  private final List<DestinationSocket> sockets = new ArrayList<>();
+  private LinkConfig config = LinkConfig.defaults().withInitialWindow(WINDOW).withMaxStreams(2);
+  private Mux mux;
+  private EmbeddedChannel link;
+
+  /** The server's exit, scripted: the test decides when and how each open ends. */
+  static final class ScriptedExit implements Exit {
+    record Request(String client, Destination destination, EventLoop loop, Callback callback) {}
+
+    final ArrayDeque<Request> requests = new ArrayDeque<>();
+
+    @Override
+    public void open(String client, Destination destination, EventLoop loop, Callback callback) {
+      requests.add(new Request(client, destination, loop, callback));
+    }
+  }
+
+  @BeforeEach
+  void startLink() {
+    startLink(LinkEstablished.Role.SERVER, exit);
+  }
+
+  private void startLink(LinkEstablished.Role role, Exit exit) {
+    if (link != null) {
+      link.finishAndReleaseAll();
+    }
+    mux = new Mux(config, exit, m -> {});
+    link = new EmbeddedChannel(mux);
+    link.pipeline().fireUserEventTriggered(new LinkEstablished(role, Suite.AESGCM, "alice", new byte[32], WINDOW, 2));
+  }
+
+  @AfterEach
+  void closeEverything() {
+    link.finishAndReleaseAll();
+    for (DestinationSocket s : sockets) {
+      s.finishAndReleaseAll();
+    }
+  }
+
+  // ---- opening ----------------------------------------------------------------------------------
+
+  @Test
+  void openAsksTheExitThenAnswersOpenedAndStartsReading() {
+    link.writeInbound(new Frame.Open(1, TARGET));
+    ScriptedExit.Request r = exit.requests.peek();
+    assertThat(r.client()).isEqualTo("alice");
+    assertThat(r.destination()).isEqualTo(TARGET);
+    assertNoFrame();
+
+    DestinationSocket socket = connect();
+
+    assertThat(next()).isEqualTo(new Frame.Opened(1, BOUND));
+    assertThat(socket.reads).isEqualTo(1);
+    assertThat(mux.streamCount()).isEqualTo(1);
+  }
+
+  @Test
+  void refusedByTheExitAnswersRefusedAndDropsDataThatCameEarly() {
+    link.writeInbound(new Frame.Open(1, TARGET));
+    ByteBuf early = Unpooled.copiedBuffer("early", StandardCharsets.US_ASCII);
+    link.writeInbound(new Frame.Data(1, early));
+
+    exit.requests.poll().callback().refused(RefuseCode.POLICY, "not to example.com");
+
+    assertThat(next()).isEqualTo(new Frame.Refused(1, RefuseCode.POLICY, "not to example.com"));
+    assertThat(early.refCnt()).isZero();
+    assertThat(mux.streamCount()).isZero();
+  }
+
+  @Test
+  void dataThatArrivesBeforeTheConnectIsWrittenOnceConnected() {
+    link.writeInbound(new Frame.Open(1, TARGET), data(1, "0-RTT"));
+    DestinationSocket socket = connect();
+    assertThat(socket.received()).isEqualTo("0-RTT");
+    assertThat(next()).isEqualTo(new Frame.Opened(1, BOUND));
+  }
+
+  @Test
+  void finThatArrivesBeforeTheConnectShutsTheOutputOnceConnected() {
+    link.writeInbound(new Frame.Open(1, TARGET), data(1, "req"), new Frame.Fin(1));
+    DestinationSocket socket = connect();
+    assertThat(socket.received()).isEqualTo("req");
+    assertThat(socket.isOutputShutdown()).isTrue();
+  }
+
+  @Test
+  void openPastMaxStreamsIsRefused() {
+    open(1);
+    open(3);
+    link.writeInbound(new Frame.Open(5, TARGET));
+
+    assertThat(exit.requests).isEmpty();
+    Frame.Refused refused = (Frame.Refused) next();
+    assertThat(refused.stream()).isEqualTo(5);
+    assertThat(refused.code()).isEqualTo(RefuseCode.TOO_MANY_STREAMS);
+    assertThat(link.isOpen()).isTrue();
+  }
+
+  @Test
+  void openPastMaxPendingOpensIsRefused() {
+    config = config.withMaxStreams(100).withMaxPendingOpens(1);
+    startLink();
+    link.writeInbound(new Frame.Open(1, TARGET), new Frame.Open(3, TARGET));
+
+    assertThat(exit.requests).hasSize(1);
+    Frame.Refused refused = (Frame.Refused) next();
+    assertThat(refused.stream()).isEqualTo(3);
+    assertThat(refused.code()).isEqualTo(RefuseCode.TOO_MANY_STREAMS);
+  }
+
+  @Test
+  void openWithANonIncreasingIdIsAProtocolError() {
+    open(3);
+    link.writeInbound(new Frame.Open(1, TARGET));
+
+    assertGoAway(GoawayCode.PROTOCOL_ERROR);
+    assertThat(link.isOpen()).isFalse();
+  }
+
+  @Test
+  void openReusingAnIdIsAProtocolError() {
+    open(1);
+    link.writeInbound(new Frame.Open(1, TARGET));
+    assertGoAway(GoawayCode.PROTOCOL_ERROR);
+  }
+
+  @Test
+  void openWithAnEvenIdIsAProtocolError() {
+    link.writeInbound(new Frame.Open(2, TARGET));
+    assertGoAway(GoawayCode.PROTOCOL_ERROR);
+    assertThat(exit.requests).isEmpty();
+  }
+
+  @Test
+  void refusedIdIsNeverReused() {
+    open(1);
+    open(3);
+    link.writeInbound(new Frame.Open(5, TARGET));
+    next(); // REFUSED
+    link.writeInbound(new Frame.Open(5, TARGET));
+    assertGoAway(GoawayCode.PROTOCOL_ERROR);
+  }
+
+  @Test
+  void openFromTheServerIsAProtocolErrorAtTheClient() {
+    startLink(LinkEstablished.Role.CLIENT, null);
+    link.writeInbound(new Frame.Open(1, TARGET));
+    assertGoAway(GoawayCode.PROTOCOL_ERROR);
+  }
+
+  // ---- windows ----------------------------------------------------------------------------------
+
+  @Test
+  void windowExhaustionStopsReading() {
+    // Receive side: the peer may send exactly the window and not one byte more.
+    DestinationSocket socket = open(1);
+    socket.holdWrites(); // nothing is consumed, so no credit comes back
+
+    link.writeInbound(data(1, WINDOW));
+    assertNoFrame();
+    assertThat(socket.isOpen()).isTrue();
+
+    link.writeInbound(data(1, 1));
+    assertThat(next()).isEqualTo(new Frame.Reset(1, ResetCode.PROTOCOL_ERROR));
+    assertThat(socket.isOpen()).isFalse();
+    assertThat(mux.streamCount()).isZero();
+  }
+
+  @Test
+  void socketIsNotReadWhileTheStreamHasNoSendCredit() {
+    DestinationSocket socket = open(1);
+    int reads = socket.reads;
+
+    socket.send(WINDOW + 1000);
+
+    assertThat(dataBytes(next())).isEqualTo(WINDOW);
+    assertNoFrame(); // the 1000 left over wait for credit
+    assertThat(socket.reads).as("reads while the window is empty").isEqualTo(reads);
+
+    link.writeInbound(new Frame.Window(1, 600));
+    assertThat(dataBytes(next())).isEqualTo(600);
+    assertThat(socket.reads).as("still 400 bytes unsent").isEqualTo(reads);
+
+    link.writeInbound(new Frame.Window(1, 5000));
+    assertThat(dataBytes(next())).isEqualTo(400);
+    assertThat(socket.reads).as("unsent gone and credit left: read again").isEqualTo(reads + 1);
+  }
+
+  @Test
+  void creditIsReturnedOnlyAfterTheSocketWrite() {
+    DestinationSocket socket = open(1);
+    socket.holdWrites();
+
+    link.writeInbound(data(1, WINDOW / 2));
+    assertNoFrame();
+
+    socket.releaseWrites();
+    assertThat(socket.receivedBytes()).isEqualTo(WINDOW / 2);
+    assertThat(next()).isEqualTo(new Frame.Window(1, WINDOW / 2));
+  }
+
+  @Test
+  void creditGoesBackInBatchesOfHalfTheWindow() {
+    DestinationSocket socket = open(1);
+    link.writeInbound(data(1, 4000));
+    assertThat(socket.receivedBytes()).isEqualTo(4000);
+    assertNoFrame();
+
+    link.writeInbound(data(1, WINDOW / 2 - 4000));
+    assertThat(next()).isEqualTo(new Frame.Window(1, WINDOW / 2));
+  }
+
+  @Test
+  void returnedCreditLetsThePeerSendMoreThanOneWindowInTotal() {
+    DestinationSocket socket = open(1);
+    for (int i = 0; i < 5; i++) {
+      link.writeInbound(data(1, WINDOW));
+      assertThat(next()).isEqualTo(new Frame.Window(1, WINDOW));
+    }
+    assertThat(socket.receivedBytes()).isEqualTo(5 * WINDOW);
+  }
+
+  @Test
+  void blockedStreamDoesntStarveAnother() {
+    DestinationSocket slow = open(1);
+    DestinationSocket fast = open(3);
+    slow.holdWrites(); // this application never reads
+    link.writeInbound(data(1, WINDOW));
+
+    for (int i = 0; i < 4; i++) {
+      link.writeInbound(data(3, WINDOW));
+      assertThat(fast.receivedBytes()).isEqualTo(WINDOW);
+      assertThat(next()).isEqualTo(new Frame.Window(3, WINDOW));
+    }
+    // ... and the slow stream's other direction still flows.
+    slow.send("still here");
+    assertThat(dataText(next())).isEqualTo("still here");
+    assertNoFrame();
+  }
+
+  @Test
+  void windowThatOverflowsResetsTheStream() {
+    DestinationSocket socket = open(1);
+    link.writeInbound(new Frame.Window(1, Integer.MAX_VALUE));
+    assertThat(next()).isEqualTo(new Frame.Reset(1, ResetCode.PROTOCOL_ERROR));
+    assertThat(socket.isOpen()).isFalse();
+  }
+
+  // ---- FIN and RESET ----------------------------------------------------------------------------
+
+  @Test
+  void finFromThePeerShutsTheDestinationsOutputWhileTheOtherDirectionFlows() {
+    DestinationSocket socket = open(1);
+    link.writeInbound(data(1, "GET /"), new Frame.Fin(1));
+    assertThat(socket.received()).isEqualTo("GET /");
+    assertThat(socket.isOutputShutdown()).isTrue();
+    assertThat(socket.isOpen()).isTrue();
+
+    socket.send("200 OK");
+    assertThat(dataText(next())).isEqualTo("200 OK");
+
+    socket.sendEof();
+    assertThat(next()).isEqualTo(new Frame.Fin(1));
+    assertThat(socket.isOpen()).as("both directions done: closed").isFalse();
+    assertThat(mux.streamCount()).isZero();
+    assertNoFrame(); // a clean end, no RESET
+  }
+
+  @Test
+  void finAfterSocketEof() {
+    DestinationSocket socket = open(1);
+    socket.send("banner");
+    int reads = socket.reads;
+    socket.sendEof();
+    assertThat(dataText(next())).isEqualTo("banner");
+    assertThat(next()).isEqualTo(new Frame.Fin(1));
+    assertThat(socket.reads).as("no read after EOF").isEqualTo(reads);
+
+    link.writeInbound(data(1, "late reply"));
+    assertThat(socket.received()).isEqualTo("late reply");
+    link.writeInbound(new Frame.Fin(1));
+
+    assertThat(socket.isOutputShutdown()).isTrue();
+    assertThat(socket.isOpen()).isFalse();
+    assertThat(mux.streamCount()).isZero();
+    assertNoFrame();
+  }
+
+  @Test
+  void finWaitsForTheWritesBeforeIt() {
+    DestinationSocket socket = open(1);
+    socket.holdWrites();
+    link.writeInbound(data(1, "last words"), new Frame.Fin(1));
+    assertThat(socket.isOutputShutdown()).isFalse();
+
+    socket.releaseWrites();
+    assertThat(socket.received()).isEqualTo("last words");
+    assertThat(socket.isOutputShutdown()).isTrue();
+  }
+
+  @Test
+  void finAfterFinResetsTheStream() {
+    DestinationSocket socket = open(1);
+    link.writeInbound(new Frame.Fin(1));
+    link.writeInbound(new Frame.Fin(1));
+    assertThat(next()).isEqualTo(new Frame.Reset(1, ResetCode.PROTOCOL_ERROR));
+    assertThat(socket.isOpen()).isFalse();
+  }
+
+  @Test
+  void dataAfterFinResetsTheStream() {
+    DestinationSocket socket = open(1);
+    link.writeInbound(new Frame.Fin(1));
+    ByteBuf late = Unpooled.copiedBuffer("late", StandardCharsets.US_ASCII);
+    link.writeInbound(new Frame.Data(1, late));
+    assertThat(next()).isEqualTo(new Frame.Reset(1, ResetCode.PROTOCOL_ERROR));
+    assertThat(late.refCnt()).isZero();
+    assertThat(socket.isOpen()).isFalse();
+  }
+
+  @Test
+  void resetFromThePeerClosesTheDestination() {
+    DestinationSocket socket = open(1);
+    link.writeInbound(new Frame.Reset(1, ResetCode.CANCEL));
+    assertThat(socket.isOpen()).isFalse();
+    assertThat(mux.streamCount()).isZero();
+    assertNoFrame(); // a RESET is not answered
+  }
+
+  @Test
+  void dataAfterResetIsIgnoredAndReleased() {
+    open(1);
+    link.writeInbound(new Frame.Reset(1, ResetCode.CANCEL));
+    ByteBuf inFlight = Unpooled.copiedBuffer("in flight", StandardCharsets.US_ASCII);
+    link.writeInbound(new Frame.Data(1, inFlight), new Frame.Fin(1), new Frame.Window(1, 5));
+    assertThat(inFlight.refCnt()).isZero();
+    assertNoFrame();
+    assertThat(link.isOpen()).isTrue();
+  }
+
+  @Test
+  void resetAfterOurFinIsQuiet() {
+    DestinationSocket socket = open(1);
+    socket.sendEof();
+    assertThat(next()).isEqualTo(new Frame.Fin(1));
+    link.writeInbound(new Frame.Reset(1, ResetCode.CANCEL));
+    assertThat(socket.isOpen()).isFalse();
+    assertNoFrame();
+  }
+
+  @Test
+  void resetBeforeTheConnectClosesTheSocketWhenItComes() {
+    link.writeInbound(new Frame.Open(1, TARGET), new Frame.Reset(1, ResetCode.CANCEL));
+    DestinationSocket socket = connect();
+    assertThat(socket.isOpen()).isFalse();
+    assertNoFrame(); // no OPENED for a stream the client already gave up
+  }
+
+  @Test
+  void destinationFailureResetsTheStreamWithDestinationReset() {
+    DestinationSocket socket = open(1);
+    socket.pipeline().fireExceptionCaught(new IOException("Connection reset by peer"));
+    assertThat(next()).isEqualTo(new Frame.Reset(1, ResetCode.DESTINATION_RESET));
+    assertThat(socket.isOpen()).isFalse();
+    assertThat(mux.streamCount()).isZero();
+  }
+
+  @Test
+  void destinationClosingBeforeBothFinsIsAReset() {
+    DestinationSocket socket = open(1);
+    socket.close();
+    assertThat(next()).isEqualTo(new Frame.Reset(1, ResetCode.CANCEL));
+  }
+
+  // ---- the link ---------------------------------------------------------------------------------
+
+  @Test
+  void pingIsAnsweredWithPongOfTheSameBytes() {
+    link.writeInbound(new Frame.Ping(0x0123456789ABCDEFL));
+    assertThat(next()).isEqualTo(new Frame.Pong(0x0123456789ABCDEFL));
+  }
+
+  @Test
+  void goAwayFromThePeerClosesTheLinkWhenTheLastStreamEnds() {
+    DestinationSocket a = open(1);
+    DestinationSocket b = open(3);
+    link.writeInbound(new Frame.GoAway(GoawayCode.NORMAL, "bye"));
+    assertThat(link.isOpen()).isTrue();
+
+    link.writeInbound(new Frame.Reset(1, ResetCode.CANCEL));
+    assertThat(link.isOpen()).isTrue();
+    assertThat(b.isOpen()).isTrue();
+
+    link.writeInbound(new Frame.Reset(3, ResetCode.CANCEL));
+    assertThat(link.isOpen()).isFalse();
+    assertThat(a.isOpen()).isFalse();
+  }
+
+  @Test
+  void goAwayFromThePeerWithoutStreamsClosesAtOnce() {
+    List<GoawayCode> told = new ArrayList<>();
+    mux.setGoAwayListener((code, reason) -> told.add(code));
+    link.writeInbound(new Frame.GoAway(GoawayCode.KEY_REVOKED, ""));
+    assertThat(told).containsExactly(GoawayCode.KEY_REVOKED);
+    assertThat(link.isOpen()).isFalse();
+  }
+
+  @Test
+  void afterOurGoAwayNewOpensAreRefusedAndTheLinkClosesWithTheLastStream() {
+    open(1);
+    mux.goAway(GoawayCode.NORMAL, "restarting");
+    assertGoAway(GoawayCode.NORMAL);
+    assertThat(mux.isUsable()).isFalse();
+
+    link.writeInbound(new Frame.Open(3, TARGET));
+    Frame.Refused refused = (Frame.Refused) next();
+    assertThat(refused.stream()).isEqualTo(3);
+    assertThat(refused.code()).isEqualTo(RefuseCode.SHUTTING_DOWN);
+    assertThat(exit.requests).isEmpty();
+    assertThat(link.isOpen()).isTrue();
+
+    link.writeInbound(new Frame.Reset(1, ResetCode.CANCEL));
+    assertThat(link.isOpen()).isFalse();
+  }
+
+  @Test
+  void lastStreamEndingCleanlyAfterGoAwaySendsItsFinBeforeTheLinkCloses() {
+    DestinationSocket socket = open(1);
+    link.writeInbound(new Frame.GoAway(GoawayCode.NORMAL, "bye"));
+    link.writeInbound(new Frame.Fin(1));
+
+    socket.sendEof();
+
+    assertThat(next()).isEqualTo(new Frame.Fin(1));
+    assertThat(link.isOpen()).isFalse();
+  }
+
+  @Test
+  void linkCloseResetsEveryStreamsSocket() {
+    DestinationSocket a = open(1);
+    DestinationSocket b = open(3);
+    link.close();
+    assertThat(a.isOpen()).isFalse();
+    assertThat(b.isOpen()).isFalse();
+    assertThat(mux.streamCount()).isZero();
+  }
+
+  @Test
+  void connectThatCompletesAfterTheLinkClosedIsAborted() {
+    link.writeInbound(new Frame.Open(1, TARGET));
+    link.close();
+    DestinationSocket socket = connect();
+    assertThat(socket.isOpen()).isFalse();
+  }
+
+  // ---- the client side --------------------------------------------------------------------------
+
+  @Test
+  void clientOpenSendsOpenAndReadsOnlyAfterOpened() {
+    startLink(LinkEstablished.Role.CLIENT, null);
+    DestinationSocket app = socket().onLoop(link.eventLoop());
+    List<Destination> opened = new ArrayList<>();
+    mux.open(TARGET, app, new StreamListener() {
+      @Override
+      public void onOpened(Destination bound) {
+        opened.add(bound);
+      }
+
+      @Override
+      public void onRefused(RefuseCode code, String reason) {}
+    }, false);
+
+    assertThat(next()).isEqualTo(new Frame.Open(1, TARGET));
+    assertThat(app.reads).isZero();
+
+    link.writeInbound(new Frame.Opened(1, BOUND));
+    assertThat(opened).containsExactly(BOUND);
+    assertThat(app.reads).isEqualTo(1);
+  }
+
+  @Test
+  void clientOpenPastThePeersMaxStreamsIsRefusedLocally() {
+    startLink(LinkEstablished.Role.CLIENT, null); // the peer allows 2
+    List<RefuseCode> refused = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      mux.open(TARGET, socket().onLoop(link.eventLoop()), (code, reason) -> refused.add(code), true);
+    }
+    assertThat(next()).isEqualTo(new Frame.Open(1, TARGET));
+    assertThat(next()).isEqualTo(new Frame.Open(3, TARGET));
+    assertNoFrame();
+    assertThat(refused).containsExactly(RefuseCode.TOO_MANY_STREAMS);
+  }
+
+  @Test
+  void clientStreamRefusedByTheServerTellsTheListenerAndClosesTheSocket() {
+    startLink(LinkEstablished.Role.CLIENT, null);
+    DestinationSocket app = socket().onLoop(link.eventLoop());
+    List<String> refused = new ArrayList<>();
+    mux.open(TARGET, app, (code, reason) -> refused.add(code + " " + reason), false);
+    next();
+
+    link.writeInbound(new Frame.Refused(1, RefuseCode.HOST_UNREACHABLE, "no such host"));
+
+    assertThat(refused).containsExactly("HOST_UNREACHABLE no such host");
+    assertThat(app.isOpen()).isFalse();
+    assertThat(mux.streamCount()).isZero();
+  }
+
+  @Test
+  void clientOpenRefusesASocketOfAnotherLoop() {
+    startLink(LinkEstablished.Role.CLIENT, null);
+    DestinationSocket app = socket(); // its own EmbeddedEventLoop
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> mux.open(TARGET, app, (code, reason) -> {}, false))
+        .isInstanceOf(IllegalStateException.class);
+  }
+
+  // ---- helpers ----------------------------------------------------------------------------------
+
+  /** OPEN {@code id}, let the exit connect it, and check the OPENED. */
+  private DestinationSocket open(int id) {
+    link.writeInbound(new Frame.Open(id, TARGET));
+    DestinationSocket socket = connect();
+    assertThat(next()).isEqualTo(new Frame.Opened(id, BOUND));
+    return socket;
+  }
+
+  /** The exit connects its oldest pending open. */
+  private DestinationSocket connect() {
+    ScriptedExit.Request r = exit.requests.poll();
+    assertThat(r).as("a pending open").isNotNull();
+    DestinationSocket socket = socket();
+    r.callback().connected(socket, BOUND);
+    return socket;
+  }
+
+  private DestinationSocket socket() {
+    DestinationSocket s = new DestinationSocket();
+    sockets.add(s);
+    return s;
+  }
+
+  /** The next frame the mux wrote to the peer. */
+  private Frame next() {
+    Object m = link.readOutbound();
+    assertThat(m).as("a frame from the mux").isInstanceOf(Frame.class);
+    return (Frame) m;
+  }
+
+  private void assertNoFrame() {
+    Object m = link.readOutbound();
+    if (m instanceof Frame.Data d) {
+      d.release();
+    }
+    assertThat(m).as("frame from the mux").isNull();
+  }
+
+  private void assertGoAway(GoawayCode code) {
+    Frame f = next();
+    assertThat(f).isInstanceOf(Frame.GoAway.class);
+    assertThat(((Frame.GoAway) f).code()).isEqualTo(code);
+  }
+
+  private static int dataBytes(Frame f) {
+    assertThat(f).isInstanceOf(Frame.Data.class);
+    Frame.Data d = (Frame.Data) f;
+    int n = d.payload().readableBytes();
+    d.release();
+    return n;
+  }
+
+  private static String dataText(Frame f) {
+    assertThat(f).isInstanceOf(Frame.Data.class);
+    Frame.Data d = (Frame.Data) f;
+    String s = d.payload().toString(StandardCharsets.US_ASCII);
+    d.release();
+    return s;
+  }
+
+  private static Frame.Data data(int stream, String s) {
+    return new Frame.Data(stream, Unpooled.copiedBuffer(s, StandardCharsets.US_ASCII));
+  }
+
+  private static Frame.Data data(int stream, int bytes) {
+    return new Frame.Data(stream, Unpooled.wrappedBuffer(new byte[bytes]));
+  }
+}
