@@ -149,7 +149,7 @@ public final class TestTarget implements AutoCloseable {
     }
   }
 
-  /** Sends N bytes of {@link #pattern} with back-pressure. */
+  /** Sends N bytes of {@link #pattern} with back-pressure, as slices of one shared buffer. */
   private static final class Source extends ChannelInboundHandlerAdapter {
     private final ByteBuf header = Unpooled.buffer(8);
     private long remaining = -1;
@@ -172,13 +172,10 @@ public final class TestTarget implements AutoCloseable {
     private void pump(ChannelHandlerContext ctx) {
       while (remaining > 0 && ctx.channel().isWritable()) {
         int n = (int) Math.min(remaining, 64 * 1024);
-        ByteBuf chunk = ctx.alloc().buffer(n);
-        for (int i = 0; i < n; i++) {
-          chunk.writeByte(pattern(offset + i));
-        }
+        int start = (int) (offset % PERIOD);
+        ctx.write(PATTERN.retainedSlice(start, n));
         offset += n;
         remaining -= n;
-        ctx.write(chunk);
       }
       ctx.flush();
       if (remaining == 0) {
@@ -207,10 +204,23 @@ public final class TestTarget implements AutoCloseable {
     }
   }
 
-  /** The byte at {@code offset} of a SOURCE stream: predictable, not trivially periodic. */
+  /** A prime period, so the pattern does not line up with any buffer or record size. */
+  private static final int PERIOD = 65_521;
+
+  private static final ByteBuf PATTERN = makePattern();
+
+  private static ByteBuf makePattern() {
+    byte[] b = new byte[PERIOD + 64 * 1024];
+    for (int i = 0; i < b.length; i++) {
+      b[i] = pattern(i);
+    }
+    return Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(b));
+  }
+
+  /** The byte at {@code offset} of a SOURCE stream: periodic with a prime period of 65521. */
   public static byte pattern(long offset) {
-    long x = offset * 0x9E3779B97F4A7C15L;
-    return (byte) (x >>> 56 ^ offset);
+    long x = (offset % PERIOD) * 0x9E3779B97F4A7C15L;
+    return (byte) (x >>> 56 ^ (offset % PERIOD));
   }
 
   private static final class Http extends ChannelInboundHandlerAdapter {
