@@ -18,6 +18,9 @@ final class TamperingProxy implements AutoCloseable {
   private final InetSocketAddress upstream;
   final ByteArrayOutputStream clientBytes = new ByteArrayOutputStream();
   volatile long flipServerToClientAt = -1;
+  /** Connections accepted before this generation forward nothing more (a dead path, not a close). */
+  private volatile int stalledBelow;
+  private int generation;
 
   TamperingProxy(InetSocketAddress upstream) throws IOException {
     this.upstream = upstream;
@@ -35,15 +38,24 @@ final class TamperingProxy implements AutoCloseable {
         Socket down = listener.accept();
         Socket up = new Socket();
         up.connect(upstream);
-        Thread.ofVirtual().start(() -> pump(down, up, true));
-        Thread.ofVirtual().start(() -> pump(up, down, false));
+        int gen;
+        synchronized (this) {
+          gen = ++generation;
+        }
+        Thread.ofVirtual().start(() -> pump(down, up, true, gen));
+        Thread.ofVirtual().start(() -> pump(up, down, false, gen));
       }
     } catch (IOException closed) {
       // listener closed: the test is over
     }
   }
 
-  private void pump(Socket from, Socket to, boolean clientToServer) {
+  /** Makes every connection accepted so far silently stop forwarding, like a dead route. */
+  synchronized void stallExisting() {
+    stalledBelow = generation + 1;
+  }
+
+  private void pump(Socket from, Socket to, boolean clientToServer, int gen) {
     byte[] buf = new byte[16 * 1024];
     long offset = 0;
     try (InputStream in = from.getInputStream();
@@ -62,6 +74,16 @@ final class TamperingProxy implements AutoCloseable {
           }
         }
         offset += n;
+        while (gen < stalledBelow && !listener.isClosed()) {
+          try {
+            Thread.sleep(20); // swallow: neither forward nor close
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+        if (gen < stalledBelow) {
+          continue;
+        }
         out.write(buf, 0, n);
       }
     } catch (IOException e) {
