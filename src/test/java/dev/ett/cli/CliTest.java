@@ -1,0 +1,101 @@
+package dev.ett.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Goal of these tests: the README's commands behave as written, and mistakes get one clear line. */
+class CliTest {
+  @TempDir Path dir;
+
+  record Run(int status, String out, String err) {}
+
+  static synchronized Run run(String... args) {
+    PrintStream oldOut = System.out, oldErr = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    try {
+      int status = Main.run(args);
+      return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+  }
+
+  @Test
+  void keygenWritesAPrivateKeyOnlyTheOwnerCanReadAndPrintsThePublicKey() throws Exception {
+    Path key = dir.resolve("server.key");
+    Run r = run("keygen", key.toString());
+    assertThat(r.status()).isZero();
+    String pub = r.out().trim();
+    assertThat(pub).hasSize(44);
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(key))).isEqualTo("rw-------");
+    assertThat(Files.readString(dir.resolve("server.key.pub")).trim()).isEqualTo(pub);
+    assertThat(Files.readString(key)).doesNotContain(pub);
+
+    Run p = run("pubkey", key.toString());
+    assertThat(p.status()).isZero();
+    assertThat(p.out().trim()).isEqualTo(pub);
+  }
+
+  @Test
+  void keygenRefusesToOverwriteAKey() {
+    Path key = dir.resolve("k");
+    assertThat(run("keygen", key.toString()).status()).isZero();
+    Run again = run("keygen", key.toString());
+    assertThat(again.status()).isNotZero();
+    assertThat(again.err()).startsWith("ett: ");
+  }
+
+  @Test
+  void pubkeyRefusesAKeyOthersCanRead() throws Exception {
+    Path key = dir.resolve("k");
+    run("keygen", key.toString());
+    Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-r--r--"));
+    Run r = run("pubkey", key.toString());
+    assertThat(r.status()).isNotZero();
+    assertThat(r.err()).contains("chmod 600").doesNotContain("Exception").doesNotContain("\tat ");
+  }
+
+  @Test
+  void selftestRunsTheNoiseVectorsAndPrintsTheTally() throws Exception {
+    Path vectors = Path.of("src/test/resources/noise-vectors");
+    Run r =
+        run(
+            "selftest",
+            "--vectors",
+            vectors.resolve("cacophony.txt").toString(),
+            vectors.resolve("snow.txt").toString(),
+            vectors.resolve("noise-c-basic.txt").toString());
+    assertThat(r.status()).isZero();
+    assertThat(r.out().trim()).matches("[1-9][0-9]* passed, 0 failed");
+  }
+
+  @Test
+  void clientWithABadForwardSaysWhatItExpected() throws Exception {
+    Path key = dir.resolve("k");
+    run("keygen", key.toString());
+    String pub = run("pubkey", key.toString()).out().trim();
+    Run r = run("client", "--server", "127.0.0.1:1", "--server-key", pub, "--key", key.toString(), "-L", "9000:nohost");
+    assertThat(r.status()).isNotZero();
+    assertThat(r.err()).contains("[BIND:]PORT:HOST:HOSTPORT");
+  }
+
+  @Test
+  void clientWithAMalformedServerKeyIsRefused() throws Exception {
+    Path key = dir.resolve("k");
+    run("keygen", key.toString());
+    Run r = run("client", "--server", "127.0.0.1:1", "--server-key", "not-a-key", "--key", key.toString(), "-L", "9000:h:1");
+    assertThat(r.status()).isNotZero();
+    assertThat(r.err()).startsWith("ett: ");
+  }
+}
