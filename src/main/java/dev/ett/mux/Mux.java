@@ -50,6 +50,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
   private int idleRounds;
   private boolean goawaySent, goawayReceived;
   private GoAwayListener goAwayListener = (code, reason) -> {};
+  private StreamObserver observer = StreamObserver.NONE;
 
   /** Told when the peer says it is going away. */
   public interface GoAwayListener {
@@ -68,6 +69,10 @@ public final class Mux extends ChannelInboundHandlerAdapter {
 
   public void setGoAwayListener(GoAwayListener l) {
     this.goAwayListener = l;
+  }
+
+  public void setStreamObserver(StreamObserver o) {
+    this.observer = o;
   }
 
   public LinkEstablished link() {
@@ -130,6 +135,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
     nextStreamId += 2;
     Stream s = new Stream(id, link.peerInitialWindow(), config.initialWindow(), listener);
     s.readBeforeOpened = zeroRtt;
+    s.requested = destination;
     streams.put(id, s);
     ctx.write(new Frame.Open(id, destination), ctx.voidPromise()); // before any DATA from attach
     attach(s, socket);
@@ -187,6 +193,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
     }
     Stream s = new Stream(id, link.peerInitialWindow(), config.initialWindow(), StreamListener.NONE);
     s.readBeforeOpened = false;
+    s.requested = o.destination();
     streams.put(id, s);
     pendingOpens++;
     exit.open(
@@ -202,6 +209,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
               return;
             }
             s.state = Stream.State.OPEN;
+            s.connected = bound;
             // OPENED goes before any DATA the destination already sent (a SOCKS front answers
             // its application on OPENED, and that answer must come first).
             ctx.write(new Frame.Opened(s.id, bound), ctx.voidPromise());
@@ -227,7 +235,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
             if (s.state == Stream.State.CLOSED) {
               return;
             }
-            close(s);
+            close(s, "refused: " + code.text);
             ctx.writeAndFlush(new Frame.Refused(s.id, code, reason), ctx.voidPromise());
           }
         });
@@ -243,6 +251,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
       return;
     }
     s.state = Stream.State.OPEN;
+    s.connected = o.bound();
     s.listener.onOpened(o.bound());
     maybeRead(s);
   }
@@ -257,7 +266,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
       return;
     }
     Channel socket = s.socket;
-    close(s);
+    close(s, "refused: " + r.code().text);
     s.listener.onRefused(r.code(), r.reason());
     if (socket != null && socket.isOpen()) {
       abort(socket);
@@ -343,7 +352,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
       return;
     }
     Channel socket = s.socket;
-    close(s);
+    close(s, "reset by peer: " + r.code().text);
     if (socket != null) {
       abort(socket);
     }
@@ -447,7 +456,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
       return;
     }
     if (!error && s.finSent && s.finReceived && s.outputShutdown) {
-      close(s);
+      close(s, "fin");
       return;
     }
     reset(s, error && link.role() == LinkEstablished.Role.SERVER ? ResetCode.DESTINATION_RESET : ResetCode.CANCEL);
@@ -476,7 +485,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
   private void maybeFinish(Stream s) {
     if (s.finSent && s.finReceived && s.outputShutdown && s.state != Stream.State.CLOSED) {
       Channel socket = s.socket;
-      close(s);
+      close(s, "fin");
       socket.close();
     }
   }
@@ -519,7 +528,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
     if (ctx.channel().isActive()) {
       ctx.writeAndFlush(new Frame.Reset(s.id, code), ctx.voidPromise()); // before close(s) may end the link
     }
-    close(s);
+    close(s, "reset: " + code.text);
     if (refusedEarly) {
       s.listener.onRefused(RefuseCode.GENERAL, "stream reset: " + code.text);
     }
@@ -529,8 +538,21 @@ public final class Mux extends ChannelInboundHandlerAdapter {
   }
 
   /** Forgets the stream and frees its buffers; does not touch the socket or the wire. */
-  private void close(Stream s) {
+  private void close(Stream s, String how) {
+    if (s.state == Stream.State.CLOSED) {
+      return;
+    }
     s.state = Stream.State.CLOSED;
+    boolean server = link.role() == LinkEstablished.Role.SERVER;
+    observer.onStreamEnd(
+        link.peerName(),
+        s.id,
+        s.requested,
+        s.connected,
+        server ? s.bytesIn : s.bytesOut,
+        server ? s.bytesOut : s.bytesIn,
+        System.nanoTime() - s.openedAt,
+        how);
     streams.remove(s.id);
     s.unsent.forEach(ByteBuf::release);
     s.unsent.clear();
@@ -574,7 +596,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
     for (Stream s : new ArrayList<>(streams.values())) {
       Channel socket = s.socket;
       boolean opening = s.state == Stream.State.OPENING;
-      close(s);
+      close(s, "link closed");
       if (opening && link != null && link.role() == LinkEstablished.Role.CLIENT) {
         s.listener.onRefused(RefuseCode.GENERAL, "link closed");
       }

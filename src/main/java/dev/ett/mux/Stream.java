@@ -1,5 +1,6 @@
 package dev.ett.mux;
 
+import dev.ett.wire.Destination;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -37,7 +38,11 @@ final class Stream {
   boolean outputShutdown;
   boolean waitingForLink;
   ChannelFuture lastWrite;
+  /** Bytes received from the peer (DATA in) and sent to it (DATA out). */
   long bytesIn, bytesOut;
+  final long openedAt = System.nanoTime();
+  Destination requested;
+  Destination connected;
 
   Stream(int id, int sendCredit, int recvWindow, StreamListener listener) {
     this.id = id;
