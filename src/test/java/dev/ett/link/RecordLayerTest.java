@@ -294,7 +294,9 @@ class RecordLayerTest {
     assertThat((Object) server.readInbound()).isEqualTo(new Frame.Ping(9));
     assertThat((Object) server.readInbound()).isNull();
     assertThat(server.isOpen()).isFalse();
-    assertThat((Object) server.readOutbound()).as("GOAWAY record").isNotNull();
+    Object goaway = server.readOutbound();
+    assertThat(goaway).as("GOAWAY record").isNotNull();
+    io.netty.util.ReferenceCountUtil.release(goaway);
     server.finishAndReleaseAll();
   }
 
