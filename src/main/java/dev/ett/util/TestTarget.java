@@ -113,8 +113,11 @@ public final class TestTarget implements AutoCloseable {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
       if (evt instanceof ChannelInputShutdownEvent) {
+        // Both directions are done once our FIN is out: close, or every connection keeps its fd.
         ctx.writeAndFlush(Unpooled.EMPTY_BUFFER)
-            .addListener((ChannelFutureListener) f -> ((DuplexChannel) ctx.channel()).shutdownOutput());
+            .addListener(
+                (ChannelFutureListener)
+                    f -> ((DuplexChannel) ctx.channel()).shutdownOutput().addListener(ChannelFutureListener.CLOSE));
       }
     }
 

@@ -1,0 +1,537 @@
+package dev.ett.bench;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.zip.ZipFile;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Runs the benchmark: spawns the targets, an ett server and an ett client as separate {@code
+ * bin/ett} processes on loopback, measures the direct path and the tunnel in the same run, prints a
+ * table. See bench/README.md.
+ */
+public final class Bench {
+  /** What to run; built by the CLI. */
+  public record Options(
+      Path launcher,
+      Set<String> only,
+      long bulkBytes,
+      long bulkBytesEtt,
+      int repeat,
+      int streams,
+      int connWorkers,
+      long connWarmupMs,
+      long connMs,
+      int pingWarmup,
+      int pingRounds,
+      int rssConns,
+      String suite,
+      String jvmOpts,
+      List<String> serverArgs,
+      List<String> clientArgs,
+      boolean snapshot,
+      boolean keepLogs) {}
+
+  /** ETT_JAVA_OPTS given to the spawned server and client unless --jvm-opts says otherwise. */
+  public static final String DEFAULT_JVM_OPTS = ""; // the launcher's own defaults (bin/ett), as users run it
+
+  private final Options o;
+  private final PrintStream out;
+  private final List<Row> rows = new ArrayList<>();
+  private Path dir;
+  private Map<String, String> etcEnv;
+  private Map<String, String> ettEnv;
+  private Child server;
+  private Child echo;
+  private Child client;
+  private InetSocketAddress echoDirect;
+  private InetSocketAddress echoTunnel;
+  private InetSocketAddress sourceDirect;
+  private InetSocketAddress sourceTunnel;
+  private boolean failed;
+  private final List<String> noisy = new ArrayList<>();
+  private final List<Long> ourPids = new ArrayList<>(List.of(ProcessHandle.current().pid()));
+  private Mem idleServer;
+  private Mem idleClient;
+
+  public Bench(Options o, PrintStream out) {
+    this.o = o;
+    this.out = out;
+  }
+
+  /** Returns the exit status: 0 when every figure ran (targets missed are reported, not fatal). */
+  public int run() throws Exception {
+    dir = Files.createTempDirectory("ett-bench-");
+    try {
+      setUp();
+      if (o.only().contains("bulk")) {
+        figure("bulk", this::bulk);
+      }
+      if (o.only().contains("conn")) {
+        figure("conn", this::conn);
+      }
+      if (o.only().contains("ping")) {
+        figure("ping", this::ping);
+      }
+      if (o.only().contains("rss")) {
+        figure("rss", this::rss);
+      }
+      for (Child c : List.of(server, client)) {
+        if (!c.alive()) {
+          failed = true;
+          out.println("!! " + c.name + " died during the run:\n" + c.tail());
+        }
+      }
+    } finally {
+      Children.stopAll();
+      if (!o.keepLogs() && !failed) {
+        deleteTree(dir);
+      } else {
+        out.println("logs kept in " + dir);
+      }
+    }
+    printTable();
+    return failed ? 1 : 0;
+  }
+
+  private interface Figure {
+    void run() throws Exception;
+  }
+
+  private void figure(String name, Figure f) {
+    long busy0 = Cpu.machineBusy();
+    Cpu.Times ours0 = Cpu.sum(ourPids);
+    long t0 = System.nanoTime();
+    try {
+      f.run();
+      double wall = (System.nanoTime() - t0) / 1e9;
+      double others = ((Cpu.machineBusy() - busy0) / Cpu.HZ - Cpu.sum(ourPids).minus(ours0).seconds()) / wall;
+      progress("(%s: %.0f s; CPU used meanwhile by processes outside this benchmark: %.2f of %d CPUs)",
+          name, wall, Math.max(0, others), Runtime.getRuntime().availableProcessors());
+      if (others > 0.25) {
+        noisy.add(name + String.format(Locale.ROOT, " (%.2f CPUs)", others));
+      }
+    } catch (Exception e) {
+      failed = true;
+      out.println("!! figure " + name + " FAILED: " + e);
+      rows.add(new Row(name + ": FAILED (" + e.getMessage() + ")", "", "", "", ""));
+    }
+  }
+
+  // ---------------------------------------------------------------- set-up
+
+  private void setUp() throws Exception {
+    etcEnv = new HashMap<>();
+    etcEnv.put("ETT_NO_BUILD", "1");
+    etcEnv.put("ETT_JAVA_OPTS", "");
+    ettEnv = new HashMap<>(etcEnv);
+    ettEnv.put("ETT_JAVA_OPTS", o.jvmOpts());
+    String lo = "127.0.0.1";
+    int[] ports = freePorts(5);
+    String launcher = o.snapshot() ? snapshot(o.launcher(), dir).toString() : o.launcher().toString();
+    out.println("launcher: " + launcher + (o.snapshot() ? " (a copy of " + o.launcher() + " and its jar)" : ""));
+
+    // Keys, exactly as a user makes them.
+    Child k1 = Child.start("keygen-server", List.of(launcher, "keygen", dir.resolve("server.key").toString()), etcEnv, dir, null);
+    Child k2 = Child.start("keygen-alice", List.of(launcher, "keygen", dir.resolve("alice.key").toString()), etcEnv, dir, null);
+    for (Child k : List.of(k1, k2)) {
+      if (k.await(60_000) != 0) {
+        throw new IllegalStateException(k.name + " failed:\n" + k.tail());
+      }
+      k.close();
+    }
+    String alicePub = Files.readString(dir.resolve("alice.key.pub")).strip();
+    Files.writeString(dir.resolve("authorized"), alicePub + " alice\n");
+
+    echoDirect = new InetSocketAddress(lo, ports[0]);
+    sourceDirect = new InetSocketAddress(lo, ports[1]);
+    int serverPort = ports[2];
+    echoTunnel = new InetSocketAddress(lo, ports[3]);
+    sourceTunnel = new InetSocketAddress(lo, ports[4]);
+
+    echo =
+        Child.start("target-echo", List.of(launcher, "target", "--listen", lo + ":" + ports[0], "--mode", "echo"), etcEnv, dir, "listening on");
+    Child source =
+        Child.start("bench-source", List.of(launcher, "bench", "serve-source", "--listen", lo + ":" + ports[1]), etcEnv, dir, "listening on");
+    List<String> serverCmd = new ArrayList<>();
+    serverCmd.addAll(
+        List.of(
+            launcher, "server",
+            "--listen", lo + ":" + serverPort,
+            "--key", dir.resolve("server.key").toString(),
+            "--authorized", dir.resolve("authorized").toString(),
+            "--policy", "accept " + lo + ":" + ports[0],
+            "--policy", "accept " + lo + ":" + ports[1]));
+    serverCmd.addAll(o.serverArgs());
+    server = Child.start("ett-server", serverCmd, ettEnv, dir, "ett server listening on");
+    echo.awaitReady(60_000);
+    source.awaitReady(60_000);
+    server.awaitReady(60_000);
+    List<String> clientCmd = new ArrayList<>();
+    clientCmd.addAll(
+        List.of(
+            launcher, "client",
+            "--server", lo + ":" + serverPort,
+            "--server-key", dir.resolve("server.key.pub").toString(),
+            "--key", dir.resolve("alice.key").toString(),
+            "--suite", o.suite(),
+            "-L", lo + ":" + ports[3] + ":" + lo + ":" + ports[0],
+            "-L", lo + ":" + ports[4] + ":" + lo + ":" + ports[1]));
+    clientCmd.addAll(o.clientArgs());
+    client = Child.start("ett-client", clientCmd, ettEnv, dir, "link up to");
+    client.awaitReady(60_000);
+    for (Child c : List.of(echo, source, server, client)) {
+      ourPids.add(c.javaPid());
+    }
+    out.println("server: " + String.join(" ", serverCmd));
+    out.println("client: " + String.join(" ", clientCmd));
+    out.println("ETT_JAVA_OPTS for server and client: " + (o.jvmOpts().isBlank() ? "(none)" : o.jvmOpts()));
+    out.println("pids: server " + server.javaPid() + ", client " + client.javaPid() + "; logs in " + dir);
+
+    // Sanity and a first warm-up of both paths: a few round trips and a small pull each way.
+    for (InetSocketAddress a : List.of(echoDirect, echoTunnel)) {
+      Load.pingPong(a, 0, 200, 30_000);
+    }
+    for (InetSocketAddress a : List.of(sourceDirect, sourceTunnel)) {
+      Load.pull(a, 8 << 20, 30_000);
+    }
+    Load.connections(echoTunnel, 2, 0, 300);
+    idleServer = Mem.of(server.javaPid());
+    idleClient = Mem.of(client.javaPid());
+    out.println();
+  }
+
+  /**
+   * Copies the launcher, bin/java-home and target/ett.jar into {@code dir}: other people rebuilding
+   * target/ett.jar during a run must not swap classes under the running processes.
+   */
+  static Path snapshot(Path launcher, Path dir) throws IOException, InterruptedException {
+    Path bin = launcher.toAbsolutePath().getParent();
+    Path jar = bin.getParent().resolve("target").resolve("ett.jar");
+    Path home = bin.resolve("java-home");
+    if (!Files.isRegularFile(jar) || !Files.isRegularFile(home)) {
+      return launcher;
+    }
+    Path snapBin = Files.createDirectories(dir.resolve("ett").resolve("bin"));
+    Path snapJar = Files.createDirectories(dir.resolve("ett").resolve("target")).resolve("ett.jar");
+    for (int attempt = 0; ; attempt++) {
+      long before = Files.getLastModifiedTime(jar).toMillis() + Files.size(jar);
+      Files.copy(jar, snapJar, StandardCopyOption.REPLACE_EXISTING);
+      long after = Files.getLastModifiedTime(jar).toMillis() + Files.size(jar);
+      boolean ok = before == after;
+      if (ok) {
+        try (ZipFile z = new ZipFile(snapJar.toFile())) {
+          ok = z.getEntry("dev/ett/cli/Main.class") != null && z.getEntry("dev/ett/bench/BulkSource.class") != null;
+        } catch (IOException e) {
+          ok = false;
+        }
+      }
+      if (ok) {
+        break;
+      }
+      if (attempt == 20) {
+        throw new IOException("could not take a consistent copy of " + jar + " (is a build running?)");
+      }
+      Thread.sleep(500);
+    }
+    for (Path f : List.of(launcher.toAbsolutePath(), home)) {
+      Path to = snapBin.resolve(f.getFileName());
+      Files.copy(f, to, StandardCopyOption.REPLACE_EXISTING);
+      to.toFile().setExecutable(true);
+    }
+    return snapBin.resolve(launcher.getFileName());
+  }
+
+  private static long fds(long pid) {
+    try (var s = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+      return s.count();
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
+  private static Cpu.Times add(Cpu.Times a, Cpu.Times b) {
+    return new Cpu.Times(a.user() + b.user(), a.sys() + b.sys());
+  }
+
+  private static int[] freePorts(int n) throws IOException {
+    int[] ports = new int[n];
+    List<ServerSocket> held = new ArrayList<>();
+    try {
+      for (int i = 0; i < n; i++) {
+        ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        held.add(s);
+        ports[i] = s.getLocalPort();
+      }
+    } finally {
+      for (ServerSocket s : held) {
+        s.close();
+      }
+    }
+    return ports;
+  }
+
+  // ---------------------------------------------------------------- figures
+
+  private void bulk() throws Exception {
+    long timeout = 600_000;
+    // warm-up: one unmeasured pull each path (JIT, socket buffers)
+    long warm = Math.min(256L << 20, o.bulkBytesEtt());
+    Load.pull(sourceDirect, warm, timeout);
+    Load.pull(sourceTunnel, warm, timeout);
+    double[] d1 = new double[o.repeat()];
+    double[] e1 = new double[o.repeat()];
+    long sp = server.javaPid();
+    long cp = client.javaPid();
+    Cpu.Times sCpu = new Cpu.Times(0, 0);
+    Cpu.Times cCpu = new Cpu.Times(0, 0);
+    long ettBytes = 0;
+    for (int r = 0; r < o.repeat(); r++) {
+      d1[r] = o.bulkBytes() / (Load.pull(sourceDirect, o.bulkBytes(), timeout) / 1e9);
+      Cpu.Times s0 = Cpu.of(sp);
+      Cpu.Times c0 = Cpu.of(cp);
+      e1[r] = o.bulkBytesEtt() / (Load.pull(sourceTunnel, o.bulkBytesEtt(), timeout) / 1e9);
+      sCpu = add(sCpu, Cpu.of(sp).minus(s0));
+      cCpu = add(cCpu, Cpu.of(cp).minus(c0));
+      ettBytes += o.bulkBytesEtt();
+      progress("bulk x1 #%d: direct %.0f MB/s, ett %.0f MB/s", r + 1, d1[r] / 1e6, e1[r] / 1e6);
+    }
+    double[] d8 = new double[o.repeat()];
+    double[] e8 = new double[o.repeat()];
+    int n = o.streams();
+    for (int r = 0; r < o.repeat(); r++) {
+      d8[r] = Load.pullParallel(sourceDirect, n, o.bulkBytes() / n, timeout);
+      e8[r] = Load.pullParallel(sourceTunnel, n, o.bulkBytesEtt() / n, timeout);
+      progress("bulk x%d #%d: direct %.0f MB/s, ett %.0f MB/s", n, r + 1, d8[r] / 1e6, e8[r] / 1e6);
+    }
+    double gb = ettBytes / 1e9;
+    progress(
+        "ett CPU per GB through the tunnel (1 stream): server %.2f s (user %.2f, sys %.2f), client %.2f s (user %.2f, sys %.2f)",
+        sCpu.seconds() / gb, sCpu.user() / Cpu.HZ / gb, sCpu.sys() / Cpu.HZ / gb,
+        cCpu.seconds() / gb, cCpu.user() / Cpu.HZ / gb, cCpu.sys() / Cpu.HZ / gb);
+    rateRow("bulk, 1 stream (MB/s)", median(d1) / 1e6, median(e1) / 1e6, ">= 0.30x", 0.30);
+    rateRow("bulk, " + n + " streams (MB/s, aggregate)", median(d8) / 1e6, median(e8) / 1e6, ">= 0.30x", 0.30);
+    out.printf(
+        Locale.ROOT,
+        "  (bulk: %s direct / %s through ett per run, median of %d; all runs direct %s, ett %s MB/s)%n",
+        size(o.bulkBytes()), size(o.bulkBytesEtt()), o.repeat(), list(d1, d8), list(e1, e8));
+  }
+
+  private void conn() throws Exception {
+    long[] fds0 = {fds(server.javaPid()), fds(client.javaPid()), fds(echo.javaPid())};
+    Load.ConnResult d = Load.connections(echoDirect, o.connWorkers(), o.connWarmupMs(), o.connMs());
+    progress("conn direct: %.0f/s", d.perSecond());
+    Load.ConnResult e = Load.connections(echoTunnel, o.connWorkers(), o.connWarmupMs(), o.connMs());
+    progress("conn ett: %.0f/s", e.perSecond());
+    rateRow("new connections/s (" + o.connWorkers() + " workers, 100 B req/resp)", d.perSecond(), e.perSecond(), ">= 0.45x", 0.45);
+    long[] dl = d.latenciesNs();
+    long[] el = e.latenciesNs();
+    Arrays.sort(dl);
+    Arrays.sort(el);
+    timeRow("  connection latency p50 (us)", pct(dl, 50), pct(el, 50), "", -1);
+    timeRow("  connection latency p99 (us)", pct(dl, 99), pct(el, 99), "", -1);
+    Thread.sleep(1000);
+    long[] fds1 = {fds(server.javaPid()), fds(client.javaPid()), fds(echo.javaPid())};
+    progress(
+        "open fds before/after the connection figure: server %d/%d, client %d/%d, echo target %d/%d",
+        fds0[0], fds1[0], fds0[1], fds1[1], fds0[2], fds1[2]);
+    if (fds1[0] - fds0[0] > 100 || fds1[1] - fds0[1] > 100) {
+        rows.add(new Row("  !! fd leak: server/client fds grew by", "-", (fds1[0] - fds0[0]) + " / " + (fds1[1] - fds0[1]), "", "LEAK"));
+    }
+  }
+
+  private void ping() throws Exception {
+    long[] d = Load.pingPong(echoDirect, o.pingWarmup(), o.pingRounds(), 120_000);
+    long[] e = Load.pingPong(echoTunnel, o.pingWarmup(), o.pingRounds(), 120_000);
+    Arrays.sort(d);
+    Arrays.sort(e);
+    timeRow("ping-pong 64 B p50 (us)", pct(d, 50), pct(e, 50), "ett <= 35 us", 35);
+    timeRow("ping-pong 64 B p99 (us)", pct(d, 99), pct(e, 99), "", -1);
+  }
+
+  private void rss() throws Exception {
+    rssRows("RSS idle after link up and a warm-up", idleServer, idleClient);
+    Mem s0 = Mem.of(server.javaPid());
+    Mem c0 = Mem.of(client.javaPid());
+    rssRows("RSS idle after the figures above", s0, c0);
+    rows.getLast().check = "(after: " + String.join(",", o.only()) + ")";
+    List<SocketChannel> open = Load.openMany(echoTunnel, o.rssConns(), 120_000);
+    try {
+      Thread.sleep(1000);
+      Mem s = Mem.of(server.javaPid());
+      Mem c = Mem.of(client.javaPid());
+      rssRows("RSS with " + o.rssConns() + " open connections", s, c);
+      String each = s.rssKb() <= 128 * 1024 && c.rssKb() <= 128 * 1024 ? "ok" : "MISSED";
+      String sum = s.rssKb() + c.rssKb() <= 128 * 1024 ? "ok" : "MISSED";
+      rows.getLast().check = "each <= 128 MiB: " + each + "; sum <= 128 MiB: " + sum;
+      rows.add(
+          new Row(
+              "  peak RSS so far (VmHWM) server / client",
+              "-",
+              String.format(Locale.ROOT, "%.0f / %.0f", s.hwmKb() / 1024.0, c.hwmKb() / 1024.0),
+              "",
+              ""));
+    } finally {
+      Load.closeAll(open);
+    }
+  }
+
+  // ---------------------------------------------------------------- table
+
+  private static final class Row {
+    final String figure;
+    final String direct;
+    final String ett;
+    final String ratio;
+    String check;
+
+    Row(String figure, String direct, String ett, String ratio, String check) {
+      this.figure = figure;
+      this.direct = direct;
+      this.ett = ett;
+      this.ratio = ratio;
+      this.check = check;
+    }
+  }
+
+  private void rateRow(String name, double direct, double ett, String target, double min) {
+    double ratio = ett / direct;
+    String check = target + (ratio >= min ? ": ok" : ": MISSED");
+    rows.add(new Row(name, fmt(direct), fmt(ett), String.format(Locale.ROOT, "%.2fx", ratio), check));
+  }
+
+  private void timeRow(String name, double directUs, double ettUs, String target, double maxUs) {
+    String check = maxUs < 0 ? "" : target + (ettUs <= maxUs ? ": ok" : ": MISSED");
+    rows.add(
+        new Row(name, fmt(directUs), fmt(ettUs), String.format(Locale.ROOT, "%.2fx", ettUs / directUs), check));
+  }
+
+  private void rssRows(String name, Mem s, Mem c) {
+    rows.add(
+        new Row(
+            name + ": server / client / sum (MiB)",
+            "-",
+            String.format(
+                Locale.ROOT,
+                "%.0f / %.0f / %.0f",
+                s.rssKb() / 1024.0,
+                c.rssKb() / 1024.0,
+                (s.rssKb() + c.rssKb()) / 1024.0),
+            "",
+            ""));
+  }
+
+  private void printTable() {
+    int w0 = "figure".length();
+    int w1 = "direct".length();
+    int w2 = "ett".length();
+    int w3 = "ratio(ett/direct)".length();
+    for (Row r : rows) {
+      w0 = Math.max(w0, r.figure.length());
+      w1 = Math.max(w1, r.direct.length());
+      w2 = Math.max(w2, r.ett.length());
+      w3 = Math.max(w3, r.ratio.length());
+    }
+    String f = "%-" + w0 + "s | %" + w1 + "s | %" + w2 + "s | %" + w3 + "s | %s%n";
+    out.println();
+    out.printf(f, "figure", "direct", "ett", "ratio(ett/direct)", "target");
+    out.println("-".repeat(w0 + w1 + w2 + w3 + 30));
+    for (Row r : rows) {
+      out.printf(f, r.figure, r.direct, r.ett, r.ratio, r.check == null ? "" : r.check);
+    }
+    if (!noisy.isEmpty()) {
+      out.println("\nNOTE: other processes used CPU during: " + String.join(", ", noisy) + " -- figures are noisy");
+    }
+    out.println(failed ? "\nRESULT: some figures FAILED (see above)" : "");
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private void progress(String fmt, Object... args) {
+    out.printf(Locale.ROOT, "  " + fmt + "%n", args);
+  }
+
+  private static String fmt(double v) {
+    if (v >= 100) {
+      return String.format(Locale.ROOT, "%.0f", v);
+    }
+    return String.format(Locale.ROOT, "%.1f", v);
+  }
+
+  private static String list(double[] a, double[] b) {
+    StringBuilder s = new StringBuilder("[");
+    for (double v : a) {
+      s.append(String.format(Locale.ROOT, "%.0f ", v / 1e6));
+    }
+    s.setLength(s.length() - 1);
+    s.append("] x").append(b.length).append(" [");
+    for (double v : b) {
+      s.append(String.format(Locale.ROOT, "%.0f ", v / 1e6));
+    }
+    s.setLength(s.length() - 1);
+    return s.append("]").toString();
+  }
+
+  static String size(long bytes) {
+    if (bytes % (1L << 30) == 0) {
+      return (bytes >> 30) + " GiB";
+    }
+    if (bytes % (1L << 20) == 0) {
+      return (bytes >> 20) + " MiB";
+    }
+    return bytes + " B";
+  }
+
+  static double median(double[] a) {
+    double[] s = a.clone();
+    Arrays.sort(s);
+    int n = s.length;
+    return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+  }
+
+  /** Percentile of sorted nanoseconds, in microseconds (nearest rank). */
+  static double pct(long[] sortedNs, double p) {
+    if (sortedNs.length == 0) {
+      return Double.NaN;
+    }
+    int i = (int) Math.ceil(p / 100.0 * sortedNs.length) - 1;
+    return sortedNs[Math.max(0, Math.min(sortedNs.length - 1, i))] / 1000.0;
+  }
+
+  private static void deleteTree(Path p) {
+    try (var s = Files.walk(p)) {
+      s.sorted((a, b) -> b.getNameCount() - a.getNameCount()).forEach(x -> x.toFile().delete());
+    } catch (IOException e) {
+      // best effort
+    }
+  }
+
+  /** VmRSS and VmHWM of a process, in KiB. */
+  record Mem(long rssKb, long hwmKb) {
+    static Mem of(long pid) throws IOException {
+      long rss = -1;
+      long hwm = -1;
+      for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+        if (line.startsWith("VmRSS:")) {
+          rss = Long.parseLong(line.replaceAll("[^0-9]", ""));
+        } else if (line.startsWith("VmHWM:")) {
+          hwm = Long.parseLong(line.replaceAll("[^0-9]", ""));
+        }
+      }
+      return new Mem(rss, hwm);
+    }
+  }
+}
