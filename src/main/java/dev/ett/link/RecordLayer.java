@@ -287,7 +287,8 @@ public final class RecordLayer extends ChannelDuplexHandler {
         seal(ctx);
       }
       if (pending == null) {
-        pending = ctx.alloc().directBuffer(Math.max(len, 1024), Frame.MAX_RECORD_PLAINTEXT);
+        // Heap: the AEAD reads it in place (the JDK's AES-GCM is ~2x faster on arrays).
+        pending = ctx.alloc().heapBuffer(Math.max(len, 1024), Frame.MAX_RECORD_PLAINTEXT);
       }
       FrameCodec.encode(f, pending);
       if (!promise.isVoid()) {
@@ -354,7 +355,7 @@ public final class RecordLayer extends ChannelDuplexHandler {
     if (sentUnderKey >= config.rekeyBytes()) {
       // PROTOCOL.md §7.1: REKEY is the last frame under the old key; both sides then Rekey().
       sentUnderKey = 0;
-      pending = ctx.alloc().directBuffer(Frame.HEADER_LENGTH);
+      pending = ctx.alloc().heapBuffer(Frame.HEADER_LENGTH);
       FrameCodec.encode(new Frame.Rekey(), pending);
       seal(ctx);
       sender.rekey();
