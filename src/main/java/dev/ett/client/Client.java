@@ -57,6 +57,7 @@ public final class Client implements AutoCloseable {
   private final boolean ownsGroup;
   private final ArrayDeque<PendingOpen> queued = new ArrayDeque<>();
   private final CompletableFuture<Void> firstLink = new CompletableFuture<>();
+  private final java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
   private State state = State.IDLE;
   private Mux mux;
   private long backoffMs = MIN_BACKOFF_MS;
@@ -79,9 +80,14 @@ public final class Client implements AutoCloseable {
     return loop;
   }
 
-  /** Starts connecting; the future completes when the first link is up, or fails on close. */
+  /**
+   * Starts connecting (once; later calls only return the future); the future completes when the
+   * first link is up, or fails on close.
+   */
   public CompletableFuture<Void> start() {
-    loop.execute(this::connect);
+    if (started.compareAndSet(false, true)) {
+      loop.execute(this::connect);
+    }
     return firstLink;
   }
 
