@@ -1,16 +1,17 @@
 package dev.ett.cli;
 
-import dev.ett.config.Authorized;
-import dev.ett.config.AuthorizedFile;
-import dev.ett.config.Hosts;
-import dev.ett.config.HostsFile;
+import dev.ett.audit.AuditLog;
+import dev.ett.audit.AuditWriter;
 import dev.ett.config.KeyFile;
 import dev.ett.noise.KeyPair;
-import dev.ett.policy.Policy;
+import dev.ett.policy.Limits;
+import dev.ett.server.ConfigWatcher;
+import dev.ett.server.Reloader;
 import dev.ett.server.Server;
 import dev.ett.util.Log;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -27,17 +28,44 @@ final class ServerCommand implements Callable<Integer> {
   @Option(names = "--key", required = true, paramLabel = "FILE", description = "The server's private key (mode 0600).")
   Path key;
 
-  @Option(names = "--authorized", required = true, paramLabel = "FILE", description = "Authorized clients: 'PUBKEY NAME' per line.")
+  @Option(
+      names = "--authorized",
+      required = true,
+      paramLabel = "FILE",
+      description = "Authorized clients: 'PUBKEY NAME [LIMIT...] [RULE, ...]' per line. Reloaded on SIGHUP and when it changes.")
   Path authorized;
 
   @Option(
       names = "--policy",
       paramLabel = "RULES",
-      description = "Exit policy rules, Tor ExitPolicy syntax (accept|reject ADDR[/BITS][:PORTS]); repeatable; first match wins; nothing matched = refused.")
+      description =
+          "Exit policy rules, Tor ExitPolicy syntax (accept|reject TARGET[:PORTS]), or the preset 'web'; repeatable;"
+              + " first match wins; nothing matched = refused.")
   List<String> policy = new ArrayList<>();
+
+  @Option(
+      names = "--policy-file",
+      paramLabel = "FILE",
+      description = "More global rules, one list per line, after the --policy ones. Reloaded like --authorized.")
+  Path policyFile;
 
   @Option(names = "--hosts", paramLabel = "FILE", description = "Names (/etc/hosts format) this server resolves before DNS.")
   Path hosts;
+
+  @Option(
+      names = "--audit",
+      paramLabel = "FILE",
+      description = "Write the audit trail (JSON Lines) to FILE, or '-' for stdout. Reopened on SIGHUP.")
+  String audit;
+
+  @Option(names = "--client-max-streams", paramLabel = "N", description = "Default concurrent streams per client (0: no limit).")
+  int clientMaxStreams;
+
+  @Option(names = "--client-rate", paramLabel = "N", description = "Default new streams per second per client (0: no limit).")
+  int clientRate;
+
+  @Option(names = "--client-burst", paramLabel = "N", description = "Default burst of new streams (default: the rate).")
+  int clientBurst;
 
   @Option(names = "--threads", paramLabel = "N", description = "Event loop threads (default: number of CPUs).")
   int threads = Runtime.getRuntime().availableProcessors();
@@ -57,28 +85,65 @@ final class ServerCommand implements Callable<Integer> {
     }
     InetSocketAddress listenAddr = Addrs.hostPort(listen, "--listen");
     KeyPair kp = KeyPair.fromPrivateKey(KeyFile.readPrivate(key));
-    Authorized clients = AuthorizedFile.read(authorized);
-    Policy global = Policy.parse("--policy", String.join(", ", policy));
-    Hosts hostsFile = hosts == null ? null : HostsFile.read(hosts);
-    if (global.isEmpty()) {
-      Log.warn("no --policy rule: every stream will be refused (try --policy 'accept 127.0.0.1:8080')");
+    Reloader.Sources sources = new Reloader.Sources(authorized, policy, policyFile, hosts);
+    Server.Config config = Reloader.load(sources);
+    Limits defaults = new Limits(clientMaxStreams, clientRate, clientBurst);
+    if (config.globalPolicy().isEmpty()) {
+      Log.warn(
+          "no --policy rule: every stream will be refused (try --policy 'accept 127.0.0.1:8080' or --policy web)");
     }
+    AuditLog auditLog =
+        audit == null ? AuditLog.NONE : audit.equals("-") ? AuditWriter.toStdout() : AuditWriter.toFile(Path.of(audit));
     Server server =
         new Server(
-            new Server.Options(listenAddr, kp, clients, global, hostsFile, linkOptions.toConfig(), maxHandshakes, threads));
+            new Server.Options(
+                listenAddr,
+                kp,
+                config.authorized(),
+                config.globalPolicy(),
+                config.hosts(),
+                linkOptions.toConfig(),
+                maxHandshakes,
+                threads,
+                auditLog,
+                defaults));
     InetSocketAddress bound = server.start();
     Log.info(
         "ett server listening on " + bound + ", key " + KeyFile.encode(kp.publicKey()) + ", "
-            + clients.size() + " authorized client(s)");
+            + config.authorized().size() + " authorized client(s), " + config.globalPolicy().rules().size()
+            + " global rule(s)" + (audit == null ? "" : ", audit to " + (audit.equals("-") ? "stdout" : audit)));
+    Reloader reloader = new Reloader(server, sources);
+    ConfigWatcher watcher = new ConfigWatcher(sources.files(), Duration.ofMillis(250), reloader::reload);
+    onSighup(
+        () -> {
+          reloader.reload("SIGHUP");
+          auditLog.reopen();
+        });
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
+                  watcher.close();
                   server.close();
+                  auditLog.close();
                   stopped.countDown();
                 }));
     stopped.await();
     return 0;
+  }
+
+  /**
+   * SIGHUP through {@code sun.misc.Signal}: the JDK has no supported API for signals, and this one
+   * (module jdk.unsupported) has worked unchanged since Java 1.4. Where it is missing, reloading
+   * still happens when the files change.
+   */
+  @SuppressWarnings("sunapi")
+  private static void onSighup(Runnable r) {
+    try {
+      sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> r.run());
+    } catch (IllegalArgumentException | LinkageError e) {
+      Log.warn("cannot handle SIGHUP (" + e.getMessage() + "); reload by editing the files instead");
+    }
   }
 }

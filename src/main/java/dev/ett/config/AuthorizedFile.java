@@ -1,5 +1,6 @@
 package dev.ett.config;
 
+import dev.ett.policy.Limits;
 import dev.ett.policy.Policy;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -21,10 +22,14 @@ import java.util.regex.Pattern;
  *
  * <pre>
  * # comment; '#' starts a comment anywhere on a line
- * PUBKEY NAME [RULE, RULE, ...]
+ * PUBKEY NAME [LIMIT...] [RULE, RULE, ...]
  * xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg= alice
  * HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw= bob   accept *.example.com:443, accept 10.1.0.0/16:22
+ * 5N3bJ7ux4BVcZ7SVoQ8LHLMI1cdUhG3rhOkwYyj0+Ww= carol streams=10 rate=5 accept *:443
  * </pre>
+ *
+ * LIMITs are {@code key=value} words ({@code streams=N}, {@code rate=N}, {@code burst=N}; see
+ * {@link Limits}) that override the server's defaults for this client.
  *
  * PUBKEY is a 44-character base64 X25519 public key. NAME is 1~64 of {@code A-Z a-z 0-9 . _ @ -},
  * starting with a letter or digit. The optional rest of the line is the client's own exit policy
@@ -92,9 +97,24 @@ public final class AuthorizedFile {
         throw new ConfigException(where + nameError(name));
       }
       Optional<Policy> rules = Optional.empty();
+      Limits limits = Limits.INHERIT_ALL;
       if (fields.length == 3) {
+        // Leading key=value words are limits; a rule always starts with accept or reject.
+        String rest = fields[2];
+        List<String> limitWords = new ArrayList<>();
+        while (!rest.isEmpty()) {
+          String[] split = rest.split("\\s+", 2);
+          if (!Limits.isOption(split[0])) {
+            break;
+          }
+          limitWords.add(split[0]);
+          rest = split.length == 2 ? split[1] : "";
+        }
         try {
-          rules = Optional.of(Policy.parse("client " + name, fields[2]));
+          limits = Limits.parse(limitWords);
+          if (!rest.isEmpty()) {
+            rules = Optional.of(Policy.parse("client " + name, rest));
+          }
         } catch (IllegalArgumentException e) {
           throw new ConfigException(where + e.getMessage());
         }
@@ -110,7 +130,7 @@ public final class AuthorizedFile {
         throw new ConfigException(
             where + "duplicate name '" + name + "' (already on line " + seenName + ")");
       }
-      clients.add(new Client(name, key, rules));
+      clients.add(new Client(name, key, rules, limits));
     }
     return new Authorized(clients);
   }

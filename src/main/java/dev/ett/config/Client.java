@@ -1,6 +1,7 @@
 package dev.ett.config;
 
 import dev.ett.policy.ExitPolicy;
+import dev.ett.policy.Limits;
 import dev.ett.policy.Policy;
 import java.util.Arrays;
 import java.util.Optional;
@@ -12,8 +13,14 @@ import java.util.Optional;
  * @param publicKey its 32-byte X25519 static key (copied in and out)
  * @param rules its own exit rules; empty means "no per-client restriction" (only the global
  *     policy applies), which is not the same as an empty {@link Policy}, which refuses everything
+ * @param limits its own admission limits; {@link Limits#INHERIT} fields take the server's defaults
  */
-public record Client(String name, byte[] publicKey, Optional<Policy> rules) {
+public record Client(String name, byte[] publicKey, Optional<Policy> rules, Limits limits) {
+  /** A client with no limits of its own. */
+  public Client(String name, byte[] publicKey, Optional<Policy> rules) {
+    this(name, publicKey, rules, Limits.INHERIT_ALL);
+  }
+
   public Client {
     AuthorizedFile.checkName(name);
     if (publicKey == null || publicKey.length != KeyFile.KEY_BYTES) {
@@ -25,6 +32,9 @@ public record Client(String name, byte[] publicKey, Optional<Policy> rules) {
     publicKey = publicKey.clone();
     if (rules == null) {
       throw new IllegalArgumentException("rules: null (expected: a policy or Optional.empty())");
+    }
+    if (limits == null) {
+      throw new IllegalArgumentException("limits: null (expected: limits, or Limits.INHERIT_ALL)");
     }
   }
 
@@ -47,16 +57,20 @@ public record Client(String name, byte[] publicKey, Optional<Policy> rules) {
     return o instanceof Client c
         && c.name.equals(name)
         && Arrays.equals(c.publicKey, publicKey)
-        && c.rules.equals(rules);
+        && c.rules.equals(rules)
+        && c.limits.equals(limits);
   }
 
   @Override
   public int hashCode() {
-    return 31 * (31 * name.hashCode() + Arrays.hashCode(publicKey)) + rules.hashCode();
+    return 31 * (31 * (31 * name.hashCode() + Arrays.hashCode(publicKey)) + rules.hashCode())
+        + limits.hashCode();
   }
 
   @Override
   public String toString() {
-    return name + " (" + fingerprint() + ")" + rules.map(r -> " [" + r + "]").orElse("");
+    String l = limits.toString();
+    return name + " (" + fingerprint() + ")" + (l.isEmpty() ? "" : " " + l)
+        + rules.map(r -> " [" + r + "]").orElse("");
   }
 }

@@ -1,7 +1,5 @@
 package dev.ett.exit;
 
-import dev.ett.config.Hosts;
-import dev.ett.mux.Exit;
 import dev.ett.mux.StreamSocketHandler;
 import dev.ett.policy.Decision;
 import dev.ett.policy.ExitPolicy;
@@ -12,7 +10,10 @@ import dev.ett.util.Transports;
 import dev.ett.wire.Destination;
 import dev.ett.wire.RefuseCode;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
@@ -24,49 +25,77 @@ import java.net.NoRouteToHostException;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Executor;
-import java.util.function.Function;
 
 /**
- * The server's exit: resolves the destination itself, checks the policy against every address it
- * might use, and connects to exactly an address that passed — never re-resolving, so a name that
- * changes its answer between check and connect (DNS rebinding) cannot slip through.
+ * The server's way out: resolves the destination itself, checks the policy against every address
+ * it might use, and connects to exactly an address that passed — never re-resolving, so a name
+ * that changes its answer between check and connect (DNS rebinding) cannot slip through.
+ *
+ * <p>Steps for one stream:
+ *
+ * <ol>
+ *   <li>The requested host is parsed with {@link HostParser}: every numeric spelling ({@code
+ *       127.1}, {@code 0x7f.1}, {@code 2130706433}, {@code [::ffff:127.0.0.1]}) becomes the address
+ *       it denotes before any rule sees it. A host that is neither is refused (HOST_UNREACHABLE).
+ *   <li>A name is resolved by the {@link Resolver} on the resolver pool (hosts file, then DNS).
+ *   <li>Each address is checked: name rules against the name asked for, address rules against the
+ *       address. Refused addresses are dropped; if none is left, REFUSED POLICY with the first
+ *       refusal's reason.
+ *   <li>The accepted addresses are tried in order, each within the connect timeout; the first that
+ *       connects is the stream's socket ({@code connected} gets it, with its decision).
+ * </ol>
  */
-public final class Connector implements Exit {
-  private final Function<String, ExitPolicy> policyFor;
-  private final Hosts hosts;
+public final class Connector {
+  /** How a stream's opening ended; called on the stream's event loop. */
+  public interface Result {
+    /** Connected to {@code bound}, an address that {@code decision} accepted. */
+    void connected(Channel socket, Destination bound, Decision decision);
+
+    /**
+     * Not connected.
+     *
+     * @param checked the address the refusal is about (the first refused, or the last tried), or
+     *     null if none was (bad or unresolvable name)
+     * @param decision the policy decision for {@code checked}, or null
+     */
+    void refused(RefuseCode code, String reason, InetAddress checked, Decision decision);
+  }
+
+  private final Resolver resolver;
   private final Executor resolverPool;
   private final Duration connectTimeout;
 
-  /**
-   * @param policyFor the policy for a client name (its own rules combined with the global ones)
-   * @param hosts names that override DNS for this server only, or null
-   * @param resolverPool runs blocking name lookups off the event loops
-   */
-  public Connector(Function<String, ExitPolicy> policyFor, Hosts hosts, Executor resolverPool, Duration connectTimeout) {
-    this.policyFor = policyFor;
-    this.hosts = hosts;
+  /** @param resolverPool runs blocking name lookups off the event loops */
+  public Connector(Resolver resolver, Executor resolverPool, Duration connectTimeout) {
+    this.resolver = resolver;
     this.resolverPool = resolverPool;
     this.connectTimeout = connectTimeout;
   }
 
-  @Override
-  public void open(String client, Destination destination, EventLoop loop, Callback callback) {
+  /**
+   * Opens a TCP connection to {@code destination} if {@code policy} allows it, registered on
+   * {@code loop} with AUTO_READ off, and reports to {@code result} on {@code loop}.
+   *
+   * @param client the client's name, for log lines
+   */
+  public void open(String client, ExitPolicy policy, Destination destination, EventLoop loop, Result result) {
     Host host;
     try {
-      // Numeric spellings (127.1, 0x7f.1, 2130706433, [::ffff:127.0.0.1]) become the address they
-      // denote here, before any rule sees them.
       host = destination.isName() ? HostParser.parse(destination.name()) : new Host.Address(destination.address());
     } catch (IllegalArgumentException e) {
-      callback.refused(RefuseCode.HOST_UNREACHABLE, "bad host name");
+      result.refused(RefuseCode.HOST_UNREACHABLE, "bad host name", null, null);
+      return;
+    }
+    if (destination.port() == 0) {
+      result.refused(RefuseCode.HOST_UNREACHABLE, "port 0", null, null);
       return;
     }
     dev.ett.policy.Destination requested = new dev.ett.policy.Destination(host, destination.port());
-    ExitPolicy policy = policyFor.apply(client);
     if (host instanceof Host.Address a) {
-      connectChecked(client, requested, List.of(a.address()), policy, loop, callback);
+      connectChecked(client, requested, List.of(a.address()), policy, loop, result);
       return;
     }
     String name = ((Host.Name) host).name();
@@ -74,26 +103,29 @@ public final class Connector implements Exit {
         () -> {
           List<InetAddress> addresses;
           try {
-            addresses = resolve(name);
+            addresses = resolver.resolve(name);
           } catch (UnknownHostException e) {
-            loop.execute(() -> {
-              Log.info("stream " + client + " -> " + requested + " refused: name does not resolve");
-              callback.refused(RefuseCode.HOST_UNREACHABLE, "name does not resolve");
-            });
+            loop.execute(
+                () -> {
+                  Log.info("stream " + client + " -> " + requested + " refused: name does not resolve");
+                  result.refused(RefuseCode.HOST_UNREACHABLE, "name does not resolve", null, null);
+                });
             return;
           }
-          loop.execute(() -> connectChecked(client, requested, addresses, policy, loop, callback));
+          loop.execute(() -> connectChecked(client, requested, addresses, policy, loop, result));
         });
   }
 
-  private List<InetAddress> resolve(String name) throws UnknownHostException {
-    if (hosts != null) {
-      List<InetAddress> fromHosts = hosts.lookup(name);
-      if (!fromHosts.isEmpty()) {
-        return fromHosts;
-      }
+  /** One address and the decision the policy took for it. */
+  public record Checked(InetAddress address, Decision decision) {}
+
+  /** Checks every address; pure, shared with {@code ett policy check}. */
+  public static List<Checked> check(ExitPolicy policy, dev.ett.policy.Destination requested, List<InetAddress> addresses) {
+    List<Checked> out = new ArrayList<>(addresses.size());
+    for (InetAddress a : addresses) {
+      out.add(new Checked(a, policy.decide(requested, a)));
     }
-    return Arrays.asList(InetAddress.getAllByName(name));
+    return out;
   }
 
   private void connectChecked(
@@ -102,41 +134,46 @@ public final class Connector implements Exit {
       List<InetAddress> addresses,
       ExitPolicy policy,
       EventLoop loop,
-      Callback callback) {
-    List<InetAddress> allowed = new ArrayList<>();
-    Decision firstRefusal = null;
-    for (InetAddress a : addresses) {
-      Decision d = policy.decide(requested, a);
-      if (d.accepted()) {
-        allowed.add(a);
+      Result result) {
+    List<Checked> allowed = new ArrayList<>();
+    Checked firstRefusal = null;
+    for (Checked c : check(policy, requested, addresses)) {
+      if (c.decision().accepted()) {
+        allowed.add(c);
       } else if (firstRefusal == null) {
-        firstRefusal = d;
+        firstRefusal = c;
       }
     }
     if (allowed.isEmpty()) {
-      Decision d = firstRefusal;
-      Log.info("stream " + client + " -> " + requested + " refused by policy: " + (d == null ? "" : d.reason()));
-      callback.refused(RefuseCode.POLICY, d == null ? "" : d.reason());
+      if (firstRefusal == null) {
+        result.refused(RefuseCode.HOST_UNREACHABLE, "name has no address", null, null);
+        return;
+      }
+      Decision d = firstRefusal.decision();
+      Log.info("stream " + client + " -> " + requested + " refused by policy: " + d.reason());
+      result.refused(RefuseCode.POLICY, d.reason(), firstRefusal.address(), d);
       return;
     }
-    tryConnect(client, requested, allowed, 0, loop, callback, null);
+    tryConnect(client, requested, allowed, 0, loop, result, null);
   }
 
   private void tryConnect(
       String client,
       dev.ett.policy.Destination requested,
-      List<InetAddress> candidates,
+      List<Checked> candidates,
       int index,
       EventLoop loop,
-      Callback callback,
+      Result result,
       Throwable lastError) {
     if (index >= candidates.size()) {
       RefuseCode code = refuseCodeFor(lastError);
+      Checked last = candidates.get(candidates.size() - 1);
       Log.info("stream " + client + " -> " + requested + " failed: " + code.text);
-      callback.refused(code, code.text);
+      result.refused(code, code.text, last.address(), last.decision());
       return;
     }
-    InetAddress address = candidates.get(index);
+    Checked candidate = candidates.get(index);
+    InetAddress address = candidate.address();
     ChannelFuture f =
         new Bootstrap()
             .group(loop)
@@ -151,18 +188,18 @@ public final class Connector implements Exit {
         (ChannelFuture cf) -> {
           if (cf.isSuccess()) {
             Log.debug("stream " + client + " -> " + requested + " connected to " + address.getHostAddress());
-            callback.connected(cf.channel(), Destination.of(address, requested.port()));
+            result.connected(cf.channel(), Destination.of(address, requested.port()), candidate.decision());
           } else {
-            tryConnect(client, requested, candidates, index + 1, loop, callback, cf.cause());
+            tryConnect(client, requested, candidates, index + 1, loop, result, cf.cause());
           }
         });
   }
 
   /** Puts the stream handler on a destination socket before it can be read. */
-  @io.netty.channel.ChannelHandler.Sharable
+  @ChannelHandler.Sharable
   private static final class StreamSocketInstaller extends ChannelInboundHandlerAdapter {
     @Override
-    public void handlerAdded(io.netty.channel.ChannelHandlerContext ctx) {
+    public void handlerAdded(ChannelHandlerContext ctx) {
       StreamSocketHandler.install(ctx.channel());
       ctx.pipeline().remove(this);
     }
@@ -175,7 +212,7 @@ public final class Connector implements Exit {
     if (t instanceof NoRouteToHostException) {
       return RefuseCode.HOST_UNREACHABLE;
     }
-    String m = t == null || t.getMessage() == null ? "" : t.getMessage().toLowerCase(java.util.Locale.ROOT);
+    String m = t == null || t.getMessage() == null ? "" : t.getMessage().toLowerCase(Locale.ROOT);
     if (m.contains("network is unreachable")) {
       return RefuseCode.NETWORK_UNREACHABLE;
     }

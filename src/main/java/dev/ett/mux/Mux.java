@@ -87,6 +87,14 @@ public final class Mux extends ChannelInboundHandlerAdapter {
     return streams.size();
   }
 
+  /**
+   * The id of the newest stream the peer opened. Inside {@link Exit#open} it is the id of the
+   * stream being opened, so the exit can name it (the audit trail does). Call on the event loop.
+   */
+  public int lastPeerStreamId() {
+    return lastPeerStreamId;
+  }
+
   /** True while new streams may be opened on this link. */
   public boolean isUsable() {
     return link != null && ctx.channel().isActive() && !goawayReceived && !goawaySent;

@@ -4,8 +4,9 @@ import java.net.InetAddress;
 
 /**
  * A client's own rules inside the server's global rules: a stream goes through only if both
- * accept it. The client policy is checked first; the decision names the refusing rule, or the
- * global rule that accepted.
+ * accept it. The client policy is checked first. A refusal is the refusing policy's decision; an
+ * acceptance carries the global rule and a reason naming both accepting rules ("accepted by
+ * client alice rule 1 '...' and global rule 2 '...'"), so the audit trail shows why.
  */
 public record CombinedPolicy(Policy client, Policy global) implements ExitPolicy {
   public CombinedPolicy {
@@ -21,6 +22,15 @@ public record CombinedPolicy(Policy client, Policy global) implements ExitPolicy
     if (!c.accepted()) {
       return c;
     }
-    return global.decide(requested, resolved);
+    Decision g = global.decide(requested, resolved);
+    if (!g.accepted()) {
+      return g;
+    }
+    return new Decision(
+        true,
+        g.rule(),
+        g.policy(),
+        "accepted by " + c.policy() + " " + c.rule().orElseThrow() + " and " + g.policy() + " "
+            + g.rule().orElseThrow());
   }
 }

@@ -1,10 +1,13 @@
 package dev.ett.server;
 
+import dev.ett.audit.AuditEvent;
+import dev.ett.audit.AuditLog;
 import dev.ett.config.Authorized;
 import dev.ett.config.Client;
 import dev.ett.config.Hosts;
 import dev.ett.config.KeyFile;
 import dev.ett.exit.Connector;
+import dev.ett.exit.Resolver;
 import dev.ett.link.HandshakeFailedException;
 import dev.ett.link.LinkConfig;
 import dev.ett.link.LinkEstablished;
@@ -14,10 +17,14 @@ import dev.ett.link.ReplayGuard;
 import dev.ett.link.ServerHandshake;
 import dev.ett.mux.Mux;
 import dev.ett.noise.KeyPair;
+import dev.ett.policy.ClientLimits;
 import dev.ett.policy.ExitPolicy;
+import dev.ett.policy.Host;
+import dev.ett.policy.Limits;
 import dev.ett.policy.Policy;
 import dev.ett.util.Log;
 import dev.ett.util.Transports;
+import dev.ett.wire.GoawayCode;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -31,15 +38,31 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * An ett server: accepts links from authorized clients and connects their streams to where its
  * policy allows. Wires the pieces by hand: pipeline per link = idle timer, preamble, records,
- * handshake (replaced by the record layer), mux.
+ * handshake (replaced by the record layer), mux, link end.
+ *
+ * <p>Per link, a {@link LinkExit} stands between the mux and the {@link Connector}: it applies the
+ * client's limits, picks the client's policy, and writes the stream events of the audit trail.
+ *
+ * <p><b>Reload.</b> {@link #reload} swaps the authorized clients, the global rules and the hosts
+ * table at once (one volatile {@link Config}). Streams opened afterwards see the new rules; links
+ * whose key is still authorized keep running with their streams; links whose key is gone get
+ * GOAWAY {@code KEY_REVOKED} and are closed at once, resetting their streams.
  */
 public final class Server implements AutoCloseable {
   /** Everything a server needs; the CLI builds it. */
@@ -51,22 +74,82 @@ public final class Server implements AutoCloseable {
       Hosts hosts,
       LinkConfig link,
       int maxHandshakes,
-      int threads) {}
+      int threads,
+      AuditLog audit,
+      Limits defaultLimits) {
+    public Options {
+      if (audit == null) {
+        throw new IllegalArgumentException("audit: null (expected: an audit log, or AuditLog.NONE)");
+      }
+      if (defaultLimits == null || defaultLimits.maxStreams() < 0 || defaultLimits.opensPerSecond() < 0 || defaultLimits.burst() < 0) {
+        throw new IllegalArgumentException("defaultLimits: " + defaultLimits + " (expected: no field inherited)");
+      }
+    }
+
+    /** Without audit trail or per-client limits. */
+    public Options(
+        InetSocketAddress listen,
+        KeyPair key,
+        Authorized authorized,
+        Policy globalPolicy,
+        Hosts hosts,
+        LinkConfig link,
+        int maxHandshakes,
+        int threads) {
+      this(listen, key, authorized, globalPolicy, hosts, link, maxHandshakes, threads, AuditLog.NONE, Limits.UNLIMITED);
+    }
+  }
+
+  /** What a reload replaces, all at once. {@code hosts} may be null. */
+  public record Config(Authorized authorized, Policy globalPolicy, Hosts hosts) {
+    public Config {
+      if (authorized == null || globalPolicy == null) {
+        throw new IllegalArgumentException("authorized, globalPolicy: " + authorized + ", " + globalPolicy + " (expected: non-null)");
+      }
+    }
+  }
+
+  /** A link that finished its handshake. {@code revoked} is set on its event loop. */
+  static final class LiveLink {
+    final long id;
+    final Channel channel;
+    final Mux mux;
+    final byte[] key;
+    final String name;
+    final String fingerprint;
+    final String remote;
+    final long upNanos = System.nanoTime();
+    volatile boolean revoked;
+
+    LiveLink(long id, Channel channel, Mux mux, byte[] key, String name, String remote) {
+      this.id = id;
+      this.channel = channel;
+      this.mux = mux;
+      this.key = key;
+      this.name = name;
+      this.fingerprint = KeyFile.fingerprint(key);
+      this.remote = remote;
+    }
+  }
 
   private final Options options;
   private final ReplayGuard replay = new ReplayGuard();
   private final AtomicInteger handshaking = new AtomicInteger();
+  private final AtomicLong linkIds = new AtomicLong();
   private final ChannelGroup links = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+  private final Map<Channel, LiveLink> live = new ConcurrentHashMap<>();
+  private final Map<String, ClientLimits> limits = new ConcurrentHashMap<>();
   private final EventLoopGroup boss = Transports.group(1, "ett-accept");
   private final EventLoopGroup workers;
   private final ExecutorService resolverPool;
   private final Connector connector;
-  private volatile Authorized authorized;
+  private final Clock clock = Clock.systemUTC();
+  private volatile Config config;
   private Channel listener;
 
   public Server(Options options) {
     this.options = options;
-    this.authorized = options.authorized();
+    this.config = new Config(options.authorized(), options.globalPolicy(), options.hosts());
     this.workers = Transports.group(options.threads(), "ett-server");
     this.resolverPool =
         Executors.newFixedThreadPool(
@@ -77,17 +160,7 @@ public final class Server implements AutoCloseable {
               return t;
             });
     this.connector =
-        new Connector(this::policyFor, options.hosts(), resolverPool, options.link().connectTimeout());
-  }
-
-  private ExitPolicy policyFor(String clientName) {
-    Policy global = options.globalPolicy();
-    for (Client c : authorized.clients()) {
-      if (c.name().equals(clientName)) {
-        return c.exitPolicy(global);
-      }
-    }
-    return global;
+        new Connector(new Resolver(() -> config.hosts()), resolverPool, options.link().connectTimeout());
   }
 
   /** Binds and starts accepting; returns the bound address. */
@@ -114,7 +187,7 @@ public final class Server implements AutoCloseable {
                     ServerHandshake hs =
                         new ServerHandshake(
                             options.key(),
-                            key -> authorized.lookup(key).map(Client::name),
+                            key -> config.authorized().lookup(key).map(Client::name),
                             replay,
                             cfg,
                             () -> {
@@ -122,13 +195,16 @@ public final class Server implements AutoCloseable {
                                 handshaking.decrementAndGet();
                               }
                             });
+                    LinkExit exit = new LinkExit(Server.this);
+                    Mux mux = new Mux(cfg, exit, m -> onLinkUp(ch, m, exit));
+                    mux.setStreamObserver(exit);
                     ch.pipeline()
                         .addLast("idle", new IdleStateHandler(cfg.keepalive().toMillis(), 0, 0, TimeUnit.MILLISECONDS))
                         .addLast("preamble", new PreambleDecoder(hs::onPreamble))
                         .addLast("framing", Records.decoder())
                         .addLast("handshake", hs)
-                        .addLast("mux", new Mux(cfg, connector, mux -> onLinkUp(ch, mux)))
-                        .addLast("errors", new LinkErrors());
+                        .addLast("mux", mux)
+                        .addLast("end", new LinkEnd(exit));
                   }
                 })
             .bind(options.listen())
@@ -137,22 +213,137 @@ public final class Server implements AutoCloseable {
     return (InetSocketAddress) listener.localAddress();
   }
 
-  private void onLinkUp(Channel ch, Mux mux) {
+  private void onLinkUp(Channel ch, Mux mux, LinkExit exit) {
     LinkEstablished e = mux.link();
+    LiveLink l =
+        new LiveLink(linkIds.incrementAndGet(), ch, mux, e.peerStaticKey(), e.peerName(), addressText(ch.remoteAddress()));
+    exit.onLinkUp(l);
     links.add(ch);
-    Log.info(
-        "link up: " + e.peerName() + " (" + KeyFile.fingerprint(e.peerStaticKey()) + ") from "
-            + ch.remoteAddress() + " " + e.suite().noiseName);
-    ch.closeFuture().addListener(f -> Log.info("link down: " + e.peerName() + " from " + ch.remoteAddress()));
+    live.put(ch, l);
+    Log.info("link up: " + l.name + " (" + l.fingerprint + ") from " + l.remote + " " + e.suite().noiseName);
+    options.audit().record(new AuditEvent.LinkUp(clock.instant(), l.id, l.name, l.fingerprint, l.remote, e.suite().noiseName));
+    // A reload may have revoked the key between the handshake and now; the reload's sweep of
+    // `live` ran before the put above or sees this link, and this check covers the other order.
+    if (config.authorized().lookup(l.key).isEmpty()) {
+      revoke(l);
+    }
   }
 
-  /** Replaces the authorized clients (links of clients that remain keep running). */
+  private void onLinkDown(LiveLink l) {
+    live.remove(l.channel);
+    String reason = l.revoked ? "key revoked" : "closed";
+    Log.info("link down: " + l.name + " from " + l.remote + (l.revoked ? " (key revoked)" : ""));
+    options
+        .audit()
+        .record(
+            new AuditEvent.LinkDown(
+                clock.instant(), l.id, l.name, l.fingerprint, l.remote, reason,
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - l.upNanos)));
+  }
+
+  /** GOAWAY KEY_REVOKED, then close at once: the link's streams are reset. */
+  private void revoke(LiveLink l) {
+    l.channel.eventLoop()
+        .execute(
+            () -> {
+              if (l.revoked) {
+                return;
+              }
+              l.revoked = true;
+              Log.info("key of " + l.name + " (" + l.fingerprint + ") revoked; closing its link from " + l.remote);
+              if (l.channel.isActive()) {
+                l.mux.goAway(GoawayCode.KEY_REVOKED, "key revoked");
+              }
+              l.channel.close();
+            });
+  }
+
+  /**
+   * Applies a new configuration: new streams are checked against it at once, per-client limits
+   * change in place, and links of keys that are no longer authorized are closed.
+   *
+   * @param source what was reloaded, for the log and the audit trail
+   * @return the names of the clients whose links were closed
+   */
+  public List<String> reload(Config next, String source) {
+    this.config = next;
+    for (Client c : next.authorized().clients()) {
+      ClientLimits cl = limits.get(hex(c.publicKey()));
+      if (cl != null) {
+        cl.setLimits(effectiveLimits(c));
+      }
+    }
+    List<String> revoked = new ArrayList<>();
+    for (LiveLink l : live.values()) {
+      if (next.authorized().lookup(l.key).isEmpty()) {
+        if (!revoked.contains(l.name)) {
+          revoked.add(l.name);
+        }
+        revoke(l);
+      }
+    }
+    Log.info(
+        "reloaded " + source + ": " + next.authorized().size() + " authorized client(s), "
+            + next.globalPolicy().rules().size() + " global rule(s)"
+            + (revoked.isEmpty() ? "" : "; revoked: " + String.join(", ", revoked)));
+    options.audit().record(new AuditEvent.Reloaded(clock.instant(), source, next.authorized().size(), revoked));
+    return revoked;
+  }
+
+  /** Replaces the authorized clients only (see {@link #reload}). */
   public void setAuthorized(Authorized a) {
-    this.authorized = a;
+    Config c = config;
+    reload(new Config(a, c.globalPolicy(), c.hosts()), "authorized clients");
+  }
+
+  public Config config() {
+    return config;
   }
 
   public int linkCount() {
     return links.size();
+  }
+
+  // ---- for LinkExit ----------------------------------------------------------------------------
+
+  Optional<Client> currentClient(byte[] key) {
+    return config.authorized().lookup(key);
+  }
+
+  ExitPolicy policyFor(Client c) {
+    return c.exitPolicy(config.globalPolicy());
+  }
+
+  ClientLimits limitsFor(Client c) {
+    return limits.computeIfAbsent(hex(c.publicKey()), k -> new ClientLimits(effectiveLimits(c), System::nanoTime));
+  }
+
+  private Limits effectiveLimits(Client c) {
+    return c.limits().over(options.defaultLimits());
+  }
+
+  Connector connector() {
+    return connector;
+  }
+
+  AuditLog audit() {
+    return options.audit();
+  }
+
+  Clock clock() {
+    return clock;
+  }
+
+  /** {@code 192.0.2.1:4242}, {@code [2001:db8::1]:4242}: no leading slash, IPv6 compressed. */
+  private static String addressText(java.net.SocketAddress a) {
+    if (a instanceof InetSocketAddress isa && isa.getAddress() != null) {
+      return new Host.Address(isa.getAddress()) + ":" + isa.getPort();
+    }
+    return String.valueOf(a);
+  }
+
+  private static String hex(byte[] key) {
+    return HexFormat.of().formatHex(key);
   }
 
   @Override
@@ -166,8 +357,27 @@ public final class Server implements AutoCloseable {
     resolverPool.shutdownNow();
   }
 
-  /** Last handler of a link: errors before authentication are dropped silently, others logged. */
-  private static final class LinkErrors extends ChannelInboundHandlerAdapter {
+  /**
+   * Last handler of a link: errors before authentication are dropped silently, others logged; the
+   * link's end is reported after the mux has ended its streams (so the audit trail has the
+   * streams' ends before the link's).
+   */
+  private final class LinkEnd extends ChannelInboundHandlerAdapter {
+    private final LinkExit exit;
+
+    LinkEnd(LinkExit exit) {
+      this.exit = exit;
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+      LiveLink l = exit.link();
+      if (l != null) {
+        onLinkDown(l);
+      }
+      super.channelInactive(ctx);
+    }
+
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
       if (!(cause instanceof HandshakeFailedException)) {

@@ -201,7 +201,8 @@ class PolicyTest {
 
     Decision ok = both.decide(Destination.of("8.8.8.8", 443));
     assertThat(ok.accepted()).isTrue();
-    assertThat(ok.reason()).isEqualTo("accepted by global rule 2 'accept *:*'");
+    assertThat(ok.reason()).isEqualTo("accepted by client rule 1 'accept *:443' and global rule 2 'accept *:*'");
+    assertThat(ok.rule().orElseThrow().text()).isEqualTo("accept *:*");
 
     Decision clientSaysNo = both.decide(Destination.of("8.8.8.8", 80));
     assertThat(clientSaysNo.accepted()).isFalse();

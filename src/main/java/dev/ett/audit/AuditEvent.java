@@ -1,0 +1,124 @@
+package dev.ett.audit;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * One line of the audit trail. Each event answers "which key connected where, when, and which rule
+ * let it". Events never hold keys (only fingerprints) and never payload (only byte counts).
+ *
+ * <p>Field meanings shared by several events: {@code link} is a number the server gives each link
+ * (unique for the life of the process); {@code stream} is the wire stream id on that link;
+ * {@code requested} is {@code host:port} as the client asked; {@code resolved} is the
+ * {@code address:port} the server connected to (or checked, for a refusal); {@code rule} is the
+ * policy decision in words, naming the rule(s) that decided.
+ */
+public sealed interface AuditEvent {
+  Instant time();
+
+  /** The {@code "event"} field. */
+  String type();
+
+  /** A client completed its handshake. {@code suite} is the Noise protocol name. */
+  record LinkUp(Instant time, long link, String client, String fingerprint, String remote, String suite)
+      implements AuditEvent {
+    @Override
+    public String type() {
+      return "link_up";
+    }
+  }
+
+  /** A link closed; {@code reason} is "closed" or "key revoked". */
+  record LinkDown(
+      Instant time, long link, String client, String fingerprint, String remote, String reason, long durationMillis)
+      implements AuditEvent {
+    @Override
+    public String type() {
+      return "link_down";
+    }
+  }
+
+  /** The server connected a stream's destination. */
+  record StreamOpened(
+      Instant time, long link, String client, int stream, String requested, String resolved, String rule)
+      implements AuditEvent {
+    @Override
+    public String type() {
+      return "stream_opened";
+    }
+  }
+
+  /**
+   * The server refused a stream. {@code end} is {@code policy}, {@code limit}, {@code timeout}
+   * (connecting timed out), {@code unreachable}, {@code refused} (by the destination) or
+   * {@code error}; {@code code} is the REFUSED code's name (PROTOCOL.md §5.1). {@code resolved}
+   * and {@code rule} are null when no address was checked (limits, names that do not resolve).
+   */
+  record StreamRefused(
+      Instant time,
+      long link,
+      String client,
+      int stream,
+      String requested,
+      String resolved,
+      String rule,
+      String end,
+      String code,
+      String reason)
+      implements AuditEvent {
+    @Override
+    public String type() {
+      return "stream_refused";
+    }
+  }
+
+  /**
+   * An opened stream ended. {@code end}: {@code fin} (both directions closed cleanly), {@code
+   * reset} (see {@code by}: {@code client}, {@code destination} or {@code server}), {@code
+   * timeout}, {@code link_closed} (the link went down under it) or {@code policy} (its client's key
+   * was revoked). {@code detail} is the mux's own words.
+   */
+  record StreamClosed(
+      Instant time,
+      long link,
+      String client,
+      int stream,
+      String requested,
+      String resolved,
+      String rule,
+      long bytesFromClient,
+      long bytesToClient,
+      long durationMillis,
+      String end,
+      String by,
+      String detail)
+      implements AuditEvent {
+    @Override
+    public String type() {
+      return "stream_closed";
+    }
+  }
+
+  /** The authorized clients and rules were reloaded; {@code revoked} names clients cut off. */
+  record Reloaded(Instant time, String source, int clients, List<String> revoked) implements AuditEvent {
+    public Reloaded {
+      revoked = List.copyOf(revoked);
+    }
+
+    @Override
+    public String type() {
+      return "reload";
+    }
+  }
+
+  /**
+   * Written first after the sink recovers from a failure or an overflow: how many events were
+   * lost since the previous gap record, so the trail says where it has holes.
+   */
+  record Gap(Instant time, long dropped, long failed) implements AuditEvent {
+    @Override
+    public String type() {
+      return "audit_gap";
+    }
+  }
+}

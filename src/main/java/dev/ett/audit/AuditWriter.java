@@ -1,0 +1,266 @@
+package dev.ett.audit;
+
+import dev.ett.util.Log;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Writes audit events as JSON Lines from one writer thread, so that a slow or full disk never
+ * stalls an event loop.
+ *
+ * <p>Shape: {@link #record} offers the event to a bounded queue and returns. The writer thread
+ * takes a batch, encodes it, writes it with one {@code write} and flushes. Failures are counted,
+ * never thrown:
+ *
+ * <ul>
+ *   <li>queue full (the sink is slower than the events): the event is <em>dropped</em>;
+ *   <li>the sink throws (disk full, file deleted, stdout closed): the batch is <em>failed</em>,
+ *       the sink is closed and opened again for the next batch.
+ * </ul>
+ *
+ * Each is logged when it starts and then at most every 10 s, with the running count; when writing
+ * works again an {@link AuditEvent.Gap} line goes first, saying how many events are missing. The
+ * tunnel keeps running throughout: an audit trail with a recorded gap is better than a tunnel an
+ * operator cannot use, and the gap says exactly what is missing.
+ */
+public final class AuditWriter implements AuditLog {
+  /** Opens the sink; called again after a failure and on {@link #reopen}. */
+  public interface Opener {
+    OutputStream open() throws IOException;
+  }
+
+  /** Our choice: room for bursts of several thousand streams opening at once. */
+  public static final int DEFAULT_CAPACITY = 16_384;
+
+  private static final int MAX_BATCH = 512;
+  private static final long REPORT_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+  private final String name;
+  private final Opener opener;
+  private final Clock clock;
+  private final ArrayBlockingQueue<AuditEvent> queue;
+  private final Thread thread;
+  private final AtomicLong accepted = new AtomicLong();
+  private final AtomicLong processed = new AtomicLong();
+  private final AtomicLong written = new AtomicLong();
+  private final AtomicLong dropped = new AtomicLong();
+  private final AtomicLong failed = new AtomicLong();
+  private final AtomicLong lastDropReport = new AtomicLong(Long.MIN_VALUE);
+  private volatile boolean reopenRequested;
+  private volatile boolean closing;
+
+  // Writer thread only.
+  private OutputStream out;
+  private boolean failing;
+  private long lastFailReport;
+  private long droppedReported, failedReported;
+
+  /**
+   * @param name the sink in log messages ("/var/log/ett/audit.jsonl", "stdout")
+   */
+  public AuditWriter(String name, Opener opener, int capacity, Clock clock) {
+    this.name = name;
+    this.opener = opener;
+    this.clock = clock;
+    this.queue = new ArrayBlockingQueue<>(capacity);
+    this.thread = new Thread(this::run, "ett-audit");
+    this.thread.setDaemon(true);
+    this.thread.start();
+  }
+
+  /**
+   * Appends to {@code path}, creating it with mode 0600 (the trail says who went where). Opens it
+   * once now so that a bad path fails at start-up, not at the first event.
+   */
+  public static AuditWriter toFile(Path path) throws IOException {
+    Opener opener =
+        () ->
+            Channels.newOutputStream(
+                Files.newByteChannel(
+                    path,
+                    java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE),
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))));
+    opener.open().close();
+    return new AuditWriter(path.toString(), opener, DEFAULT_CAPACITY, Clock.systemUTC());
+  }
+
+  /**
+   * Writes to file descriptor 1 directly: {@code System.out} is a PrintStream, which swallows
+   * write errors, and errors must be counted. Closing it (on reopen) leaves the descriptor open.
+   */
+  public static AuditWriter toStdout() {
+    Opener opener =
+        () ->
+            new FilterOutputStream(new FileOutputStream(FileDescriptor.out)) {
+              @Override
+              public void write(byte[] b, int off, int len) throws IOException {
+                out.write(b, off, len);
+              }
+
+              @Override
+              public void close() throws IOException {
+                flush();
+              }
+            };
+    return new AuditWriter("stdout", opener, DEFAULT_CAPACITY, Clock.systemUTC());
+  }
+
+  @Override
+  public void record(AuditEvent event) {
+    if (closing || !queue.offer(event)) {
+      long n = dropped.incrementAndGet();
+      long now = System.nanoTime();
+      long last = lastDropReport.get();
+      if ((last == Long.MIN_VALUE || now - last > REPORT_EVERY_NANOS) && lastDropReport.compareAndSet(last, now)) {
+        Log.error(
+            "audit: " + (closing ? "writer closed" : "queue to " + name + " full (" + queue.size() + " events)")
+                + "; events dropped so far: " + n);
+      }
+      return;
+    }
+    accepted.incrementAndGet();
+  }
+
+  /** Closes and reopens the sink before the next write (SIGHUP after logrotate). */
+  @Override
+  public void reopen() {
+    reopenRequested = true;
+  }
+
+  /** Events written to the sink. */
+  public long written() {
+    return written.get();
+  }
+
+  /** Events lost because the queue was full (or the writer closed). */
+  public long dropped() {
+    return dropped.get();
+  }
+
+  /** Events lost because the sink failed. */
+  public long failed() {
+    return failed.get();
+  }
+
+  /**
+   * Waits until every event recorded before this call has been written or counted as failed.
+   * Returns false on timeout. For tests and shutdown; never call it on an event loop.
+   */
+  public boolean awaitWritten(long timeout, TimeUnit unit) throws InterruptedException {
+    long target = accepted.get();
+    long deadline = System.nanoTime() + unit.toNanos(timeout);
+    while (processed.get() < target) {
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      Thread.sleep(2);
+    }
+    return true;
+  }
+
+  /** Writes what is queued (up to 5 s), then closes the sink. Later events count as dropped. */
+  @Override
+  public void close() {
+    closing = true;
+    try {
+      thread.join(5_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    thread.interrupt();
+  }
+
+  private void run() {
+    List<AuditEvent> batch = new ArrayList<>(MAX_BATCH);
+    try {
+      while (true) {
+        AuditEvent first = queue.poll(100, TimeUnit.MILLISECONDS);
+        if (first == null) {
+          if (closing && queue.isEmpty()) {
+            break;
+          }
+          continue;
+        }
+        batch.add(first);
+        queue.drainTo(batch, MAX_BATCH - 1);
+        writeBatch(batch);
+        processed.addAndGet(batch.size());
+        batch.clear();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      closeSink();
+    }
+  }
+
+  private void writeBatch(List<AuditEvent> batch) {
+    if (reopenRequested) {
+      reopenRequested = false;
+      closeSink();
+    }
+    long lostDropped = dropped.get() - droppedReported;
+    long lostFailed = failed.get() - failedReported;
+    StringBuilder sb = new StringBuilder(batch.size() * 256);
+    if (lostDropped > 0 || lostFailed > 0) {
+      sb.append(AuditJson.encode(new AuditEvent.Gap(clock.instant(), lostDropped, lostFailed))).append('\n');
+    }
+    for (AuditEvent e : batch) {
+      sb.append(AuditJson.encode(e)).append('\n');
+    }
+    byte[] bytes = sb.toString().getBytes(StandardCharsets.UTF_8);
+    try {
+      if (out == null) {
+        out = opener.open();
+      }
+      out.write(bytes);
+      out.flush();
+    } catch (IOException | RuntimeException e) {
+      long total = failed.addAndGet(batch.size());
+      closeSink();
+      long now = System.nanoTime();
+      if (!failing || now - lastFailReport > REPORT_EVERY_NANOS) {
+        lastFailReport = now;
+        Log.error(
+            "audit: cannot write to " + name + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
+                + "; the tunnel keeps running; events lost so far: " + total);
+      }
+      failing = true;
+      return;
+    }
+    droppedReported += lostDropped;
+    failedReported += lostFailed;
+    written.addAndGet(batch.size());
+    if (failing) {
+      failing = false;
+      Log.info("audit: writing to " + name + " works again (" + failed.get() + " events lost in all)");
+    }
+  }
+
+  private void closeSink() {
+    if (out == null) {
+      return;
+    }
+    try {
+      out.close();
+    } catch (IOException e) {
+      Log.error("audit: closing " + name + ": " + e.getMessage());
+    }
+    out = null;
+  }
+}

@@ -1,0 +1,219 @@
+package dev.ett.server;
+
+import dev.ett.audit.AuditEvent;
+import dev.ett.config.Client;
+import dev.ett.exit.Connector;
+import dev.ett.mux.Exit;
+import dev.ett.mux.StreamObserver;
+import dev.ett.policy.ClientLimits;
+import dev.ett.policy.Decision;
+import dev.ett.policy.Host;
+import dev.ett.wire.Destination;
+import dev.ett.wire.RefuseCode;
+import dev.ett.wire.ResetCode;
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoop;
+import java.net.InetAddress;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One link's exit: between the mux and the {@link Connector}. For each OPEN it looks up the
+ * client's current entry (a reload may have changed its rules or revoked it), applies its limits,
+ * hands the stream to the connector with its policy, and writes the stream's audit events:
+ * {@code stream_opened} or {@code stream_refused} when the opening ends, {@code stream_closed}
+ * when an opened stream ends (told by the mux as its {@link StreamObserver}).
+ *
+ * <p>Runs on the link's event loop only (the mux calls both interfaces there), so its state is not
+ * shared; the {@link ClientLimits} it takes from the server are.
+ */
+final class LinkExit implements Exit, StreamObserver {
+  /** What this link knows of one stream between its OPEN and its end. */
+  private static final class Tracked {
+    final Destination requested;
+    ClientLimits admittedBy; // non-null while the stream holds a slot
+    String resolved;
+    String rule;
+    boolean refused; // the refusal was audited; the mux's end report adds nothing
+    boolean ended;
+
+    Tracked(Destination requested) {
+      this.requested = requested;
+    }
+  }
+
+  private final Server server;
+  private final Map<Integer, Tracked> streams = new HashMap<>();
+  private Server.LiveLink link;
+
+  LinkExit(Server server) {
+    this.server = server;
+  }
+
+  void onLinkUp(Server.LiveLink l) {
+    this.link = l;
+  }
+
+  Server.LiveLink link() {
+    return link;
+  }
+
+  @Override
+  public void open(String clientName, Destination destination, EventLoop loop, Callback callback) {
+    int id = link.mux.lastPeerStreamId();
+    Tracked t = new Tracked(destination);
+    streams.put(id, t);
+    Optional<Client> current = server.currentClient(link.key);
+    if (current.isEmpty() || link.revoked) {
+      refuse(id, t, callback, RefuseCode.POLICY, "policy", "key revoked", null, null);
+      return;
+    }
+    Client client = current.get();
+    ClientLimits limits = server.limitsFor(client);
+    ClientLimits.Admission a = limits.tryOpen();
+    if (a != ClientLimits.Admission.ADMITTED) {
+      RefuseCode code = a == ClientLimits.Admission.TOO_MANY_STREAMS ? RefuseCode.TOO_MANY_STREAMS : RefuseCode.GENERAL;
+      refuse(id, t, callback, code, "limit", limits.describe(a), null, null);
+      return;
+    }
+    t.admittedBy = limits;
+    server
+        .connector()
+        .open(
+            client.name(),
+            server.policyFor(client),
+            destination,
+            loop,
+            new Connector.Result() {
+              @Override
+              public void connected(Channel socket, Destination bound, Decision decision) {
+                t.resolved = text(bound);
+                t.rule = decision.reason();
+                if (!t.ended) {
+                  server
+                      .audit()
+                      .record(
+                          new AuditEvent.StreamOpened(
+                              server.clock().instant(), link.id, link.name, id, text(destination), t.resolved, t.rule));
+                }
+                callback.connected(socket, bound); // the mux aborts the socket if the stream ended meanwhile
+              }
+
+              @Override
+              public void refused(RefuseCode code, String reason, InetAddress checked, Decision decision) {
+                if (t.ended) {
+                  callback.refused(code, reason);
+                  return;
+                }
+                String resolved = checked == null ? null : text(Destination.of(checked, destination.port()));
+                refuse(id, t, callback, code, endOf(code), reason, resolved, decision == null ? null : decision.reason());
+              }
+            });
+  }
+
+  private void refuse(
+      int id, Tracked t, Callback callback, RefuseCode code, String end, String reason, String resolved, String rule) {
+    t.refused = true;
+    server
+        .audit()
+        .record(
+            new AuditEvent.StreamRefused(
+                server.clock().instant(), link.id, link.name, id, text(t.requested), resolved, rule, end, code.name(), reason));
+    callback.refused(code, reason); // the mux ends the stream, and onStreamEnd releases its slot
+  }
+
+  /**
+   * {@code host:port} for the audit trail: a name as the client sent it (bracketed if it holds a
+   * colon, so the port stays unambiguous), an address in its RFC 5952 form ({@code [::1]:22}).
+   */
+  static String text(Destination d) {
+    if (d.isName()) {
+      String n = d.name();
+      return (n.indexOf(':') >= 0 && !n.startsWith("[") ? "[" + n + "]" : n) + ":" + d.port();
+    }
+    return new Host.Address(d.address()) + ":" + d.port();
+  }
+
+  static String endOf(RefuseCode code) {
+    return switch (code) {
+      case POLICY -> "policy";
+      case TIMED_OUT -> "timeout";
+      case HOST_UNREACHABLE, NETWORK_UNREACHABLE, ADDRESS_TYPE -> "unreachable";
+      case CONNECTION_REFUSED -> "refused";
+      case TOO_MANY_STREAMS -> "limit";
+      case GENERAL, SHUTTING_DOWN -> "error";
+    };
+  }
+
+  @Override
+  public void onStreamEnd(
+      String peer,
+      int streamId,
+      Destination requested,
+      Destination connected,
+      long bytesFromClient,
+      long bytesToClient,
+      long durationNanos,
+      String how) {
+    Tracked t = streams.remove(streamId);
+    if (t == null) {
+      return; // refused by the mux before it reached the exit: not a stream of ours
+    }
+    t.ended = true;
+    if (t.admittedBy != null) {
+      t.admittedBy.release();
+      t.admittedBy = null;
+    }
+    if (t.refused) {
+      return;
+    }
+    String[] endBy = endAndSide(how, link.revoked);
+    server
+        .audit()
+        .record(
+            new AuditEvent.StreamClosed(
+                server.clock().instant(),
+                link.id,
+                link.name,
+                streamId,
+                text(t.requested),
+                connected == null ? t.resolved : text(connected),
+                t.rule,
+                bytesFromClient,
+                bytesToClient,
+                TimeUnit.NANOSECONDS.toMillis(durationNanos),
+                endBy[0],
+                endBy[1],
+                how));
+  }
+
+  /**
+   * Reads the mux's words for a stream's end (see {@link StreamObserver}) on the server side:
+   * "reset by peer" is the client's RESET; the server's own resets are for the destination's
+   * socket closing or failing ("reset by the far end", "cancelled"), a timeout, or the client's
+   * protocol error.
+   */
+  static String[] endAndSide(String how, boolean revoked) {
+    if (how.equals("fin")) {
+      return new String[] {"fin", null};
+    }
+    if (how.startsWith("reset by peer: ")) {
+      String code = how.substring("reset by peer: ".length());
+      return new String[] {code.equals(ResetCode.TIMED_OUT.text) ? "timeout" : "reset", "client"};
+    }
+    if (how.startsWith("reset: ")) {
+      String code = how.substring("reset: ".length());
+      if (code.equals(ResetCode.TIMED_OUT.text)) {
+        return new String[] {"timeout", "server"};
+      }
+      boolean destination = code.equals(ResetCode.DESTINATION_RESET.text) || code.equals(ResetCode.CANCEL.text);
+      return new String[] {"reset", destination ? "destination" : "server"};
+    }
+    if (how.equals("link closed")) {
+      return revoked ? new String[] {"policy", "server"} : new String[] {"link_closed", null};
+    }
+    return new String[] {how, null};
+  }
+}

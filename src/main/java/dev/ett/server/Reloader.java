@@ -1,0 +1,82 @@
+package dev.ett.server;
+
+import dev.ett.config.Authorized;
+import dev.ett.config.AuthorizedFile;
+import dev.ett.config.Hosts;
+import dev.ett.config.HostsFile;
+import dev.ett.config.PolicyFile;
+import dev.ett.policy.Policy;
+import dev.ett.util.Log;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads the server's configuration files and hands a new {@link Server.Config} to the server; on
+ * SIGHUP and when a file changes ({@link ConfigWatcher}). All files are read and parsed first; if
+ * any of them is broken, nothing changes and the error (file, line, reason) is logged: a typo
+ * during an edit must not lock everybody out, nor let anybody in.
+ */
+public final class Reloader {
+  /**
+   * Where the configuration comes from.
+   *
+   * @param authorized the authorized clients file (with per-client rules and limits)
+   * @param cliRules {@code --policy} values; fixed for the life of the process
+   * @param policyFile optional global rules file, reloaded (null if none)
+   * @param hosts optional hosts file, reloaded (null if none)
+   */
+  public record Sources(Path authorized, List<String> cliRules, Path policyFile, Path hosts) {
+    public Sources {
+      cliRules = List.copyOf(cliRules);
+    }
+
+    /** The files worth watching. */
+    public List<Path> files() {
+      List<Path> out = new ArrayList<>();
+      out.add(authorized);
+      if (policyFile != null) {
+        out.add(policyFile);
+      }
+      if (hosts != null) {
+        out.add(hosts);
+      }
+      return out;
+    }
+  }
+
+  private final Server server;
+  private final Sources sources;
+
+  public Reloader(Server server, Sources sources) {
+    this.server = server;
+    this.sources = sources;
+  }
+
+  /** Reads and parses every file; throws naming the file and line of the first problem. */
+  public static Server.Config load(Sources s) throws IOException {
+    Authorized authorized = AuthorizedFile.read(s.authorized());
+    Policy global = PolicyFile.global(s.cliRules(), s.policyFile());
+    Hosts hosts = s.hosts() == null ? null : HostsFile.read(s.hosts());
+    return new Server.Config(authorized, global, hosts);
+  }
+
+  /**
+   * Loads the files and applies them, or keeps the current configuration if they are broken.
+   *
+   * @param why what triggered the reload ("SIGHUP", "authorized changed"), for the log
+   * @return true if the new configuration was applied
+   */
+  public synchronized boolean reload(String why) {
+    Server.Config next;
+    try {
+      next = load(sources);
+    } catch (IOException | RuntimeException e) {
+      Log.error("reload (" + why + ") failed, keeping the previous configuration: " + e.getMessage());
+      return false;
+    }
+    server.reload(next, why);
+    return true;
+  }
+}

@@ -1,0 +1,48 @@
+package dev.ett.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class AuditJsonTest {
+  private static final Instant T = Instant.parse("2025-06-01T12:00:00.123Z");
+
+  @Test
+  void everyEventIsOneLineWithItsFieldsInOrder() {
+    String line =
+        AuditJson.encode(
+            new AuditEvent.StreamClosed(T, 3, "alice", 5, "db.internal:5432", "10.0.0.5:5432", "accepted by global rule 1 'accept 10.0.0.0/8:5432'",
+                12, 34, 56, "reset", "client", "reset by peer: cancelled"));
+    assertThat(line)
+        .isEqualTo(
+            "{\"time\":\"2025-06-01T12:00:00.123Z\",\"event\":\"stream_closed\",\"link\":3,\"client\":\"alice\",\"stream\":5,"
+                + "\"requested\":\"db.internal:5432\",\"resolved\":\"10.0.0.5:5432\",\"rule\":\"accepted by global rule 1 'accept 10.0.0.0/8:5432'\","
+                + "\"bytes_from_client\":12,\"bytes_to_client\":34,\"duration_ms\":56,\"end\":\"reset\",\"by\":\"client\","
+                + "\"detail\":\"reset by peer: cancelled\"}");
+  }
+
+  @Test
+  void stringsCannotBreakTheLineOrForgeAField() {
+    String evil = "a\"b\\c\nd\re\tf\u0000g\u2028h\u2029i\u007fj\ud800k";
+    String line = AuditJson.encode(new AuditEvent.Reloaded(T, evil, 2, List.of(evil, "bob")));
+    assertThat(line).doesNotContain("\n", "\r", "\u2028", "\u2029", "\u0000");
+    Map<String, Object> back = JsonLines.parse(line);
+    assertThat(back).containsEntry("source", evil).containsEntry("clients", 2L).containsEntry("revoked", List.of(evil, "bob"));
+    assertThat(back.keySet()).containsExactly("time", "event", "source", "clients", "revoked");
+  }
+
+  @Test
+  void absentValuesAreNull() {
+    String line = AuditJson.encode(new AuditEvent.StreamRefused(T, 1, "bob", 7, "x.test:80", null, null, "limit", "TOO_MANY_STREAMS", "client limit"));
+    assertThat(JsonLines.parse(line)).containsEntry("resolved", null).containsEntry("rule", null).containsEntry("stream", 7L);
+  }
+
+  @Test
+  void aStreamIdAboveTwoToTheThirtyOneIsWrittenUnsigned() {
+    String line = AuditJson.encode(new AuditEvent.StreamOpened(T, 1, "a", 0xFFFFFFFF, "h:1", "1.1.1.1:1", "r"));
+    assertThat(JsonLines.parse(line)).containsEntry("stream", 4294967295L);
+  }
+}

@@ -1,0 +1,79 @@
+package dev.ett.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ett.policy.Limits;
+import dev.ett.util.TestTarget;
+import dev.ett.wire.Destination;
+import dev.ett.wire.RefuseCode;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Goal of these tests: a client over its concurrent-stream or new-streams-per-second limit gets
+ * its stream refused with a code and reason that say which, the audit trail says so too, and the
+ * slot comes back when a stream ends.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class LimitsEndToEndTest {
+
+  @Test
+  void theServersDefaultConcurrentStreamLimitRefusesTheNextStreamUntilOneEnds(@TempDir Path dir) throws Exception {
+    try (TestTarget echo = TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO);
+        PolicyTunnel t = new PolicyTunnel(dir)) {
+      int port = echo.address().getPort();
+      t.writeAuthorized("alice");
+      t.startServer(List.of("accept 127.0.0.1:" + port), new Limits(2, 0, 0));
+      t.awaitLink("alice");
+      PolicyTunnel.Front f = t.front("alice", Destination.ofName("127.0.0.1", port));
+      try (Socket one = Io.connect(f.address);
+          Socket two = Io.connect(f.address)) {
+        for (Socket s : List.of(one, two)) {
+          s.getOutputStream().write("ping".getBytes());
+          assertThat(Io.readFully(s.getInputStream(), 4)).isEqualTo("ping".getBytes());
+        }
+        f.assertRefused(RefuseCode.TOO_MANY_STREAMS);
+        Map<String, Object> refused = t.nthEvent("stream_refused", 0);
+        assertThat(refused).containsEntry("end", "limit").containsEntry("code", "TOO_MANY_STREAMS").containsEntry("resolved", null);
+        assertThat(refused.get("reason")).isEqualTo("client limit: 2 streams open (limit streams=2)");
+        one.close();
+        t.nthEvent("stream_closed", 0);
+      }
+      f.assertEchoes();
+    }
+  }
+
+  @Test
+  void aClientsOwnRateLimitRefusesStreamsBeyondItsBurst(@TempDir Path dir) throws Exception {
+    try (TestTarget echo = TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO);
+        PolicyTunnel t = new PolicyTunnel(dir)) {
+      int port = echo.address().getPort();
+      t.writeAuthorized("carol rate=1 burst=2", "dave");
+      t.startServer(List.of("accept 127.0.0.1:" + port), new Limits(0, 100, 0));
+      t.awaitLink("carol");
+      t.awaitLink("dave");
+      PolicyTunnel.Front carol = t.front("carol", Destination.ofName("127.0.0.1", port));
+      carol.assertEchoes();
+      carol.assertEchoes();
+      carol.assertRefused(RefuseCode.GENERAL);
+      Map<String, Object> refused = t.nthEvent("stream_refused", 0);
+      assertThat(refused).containsEntry("client", "carol").containsEntry("end", "limit").containsEntry("code", "GENERAL");
+      assertThat((String) refused.get("reason")).contains("more than 1 new streams per second");
+      // dave has the server's default (100/s): the same three streams go through.
+      PolicyTunnel.Front dave = t.front("dave", Destination.ofName("127.0.0.1", port));
+      for (int i = 0; i < 3; i++) {
+        dave.assertEchoes();
+      }
+      // A second later carol has a token again.
+      PolicyTunnel.sleep(java.time.Duration.ofMillis(1100));
+      carol.assertEchoes();
+    }
+  }
+}

@@ -1,0 +1,135 @@
+package dev.ett.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ett.cli.Main;
+import dev.ett.config.KeyFile;
+import dev.ett.noise.X25519;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Goal of these tests: {@code ett policy check} answers "would alice reach db.internal:5432, and
+ * why" with the server's own files, resolution and policy code, one line per address.
+ */
+class PolicyCheckTest {
+  @TempDir Path dir;
+  Path authorized;
+  Path hosts;
+  String aliceKey = KeyFile.encode(X25519.generate().publicKey());
+
+  record Run(int status, String out, String err) {}
+
+  static synchronized Run run(String... args) {
+    PrintStream oldOut = System.out, oldErr = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    try {
+      int status = Main.run(args);
+      return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+  }
+
+  @BeforeEach
+  void files() throws Exception {
+    authorized = dir.resolve("authorized");
+    Files.writeString(
+        authorized,
+        aliceKey + " alice accept 10.0.0.0/8:5432, accept *.example.com:443\n"
+            + KeyFile.encode(X25519.generate().publicKey()) + " bob reject *:5432, accept *:*\n");
+    Files.setPosixFilePermissions(authorized, PosixFilePermissions.fromString("rw-------"));
+    hosts = dir.resolve("hosts");
+    Files.writeString(hosts, "10.0.0.5 db.internal\n127.0.0.1 rebind.test\n10.0.0.6 multi.internal\n93.184.215.14 multi.internal\n");
+  }
+
+  private Run check(String client, String destination, String... policy) {
+    java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("policy", "check", "--authorized", authorized.toString(), "--hosts", hosts.toString()));
+    for (String p : policy) {
+      args.add("--policy");
+      args.add(p);
+    }
+    args.add(client);
+    args.add(destination);
+    return run(args.toArray(String[]::new));
+  }
+
+  @Test
+  void aliceReachesTheDatabaseBecauseHerRuleAndAGlobalRuleNameIt() {
+    Run r = check("alice", "db.internal:5432", "accept 10.0.0.0/8:5432", "reject *:*");
+    assertThat(r.status()).isZero();
+    assertThat(r.out())
+        .contains("request: db.internal:5432 resolves to 1 address(es)")
+        .contains(
+            "10.0.0.5:5432  ACCEPT  accepted by client alice rule 1 'accept 10.0.0.0/8:5432' and global rule 1 'accept 10.0.0.0/8:5432'")
+        .contains("verdict: alice may connect to db.internal:5432");
+  }
+
+  @Test
+  void withoutAGlobalRuleNamingThePrivateRangeTheDatabaseIsRefused() {
+    Run r = check("alice", "db.internal:5432", "accept *:*");
+    assertThat(r.status()).isEqualTo(1);
+    assertThat(r.out())
+        .contains("10.0.0.5:5432  REJECT  refused by global: 10.0.0.5 is special-purpose (private-use, 10.0.0.0/8) and no accept rule names it; rule 1 'accept *:*' does not open it")
+        .contains("verdict: alice is refused db.internal:5432 (not allowed by policy)");
+  }
+
+  @Test
+  void bobsOwnRuleRefusesWhatTheGlobalPolicyAllows() {
+    Run r = check("bob", "db.internal:5432", "accept 10.0.0.0/8:*");
+    assertThat(r.status()).isEqualTo(1);
+    assertThat(r.out()).contains("10.0.0.5:5432  REJECT  refused by client bob rule 1 'reject *:5432'");
+  }
+
+  @Test
+  void numericSpellingsAreShownAsTheAddressTheyAre() {
+    for (String host : new String[] {"127.1", "2130706433", "0x7f.1", "[::ffff:127.0.0.1]", "rebind.test"}) {
+      Run r = check("bob", host + ":80", "accept *:*");
+      assertThat(r.status()).as(host).isEqualTo(1);
+      assertThat(r.out()).as(host).contains("127.0.0.1:80  REJECT  refused by client bob: 127.0.0.1 is special-purpose (loopback, 127.0.0.0/8)");
+    }
+    Run named = check("alice", "127.1:80", "accept 127.0.0.0/8:80");
+    assertThat(named.status()).isEqualTo(1); // alice's own rules do not name 127.0.0.1
+    assertThat(named.out()).contains("request: 127.1:80 is the address 127.0.0.1:80").contains("127.0.0.1:80  REJECT  refused by client alice");
+  }
+
+  @Test
+  void everyResolvedAddressGetsItsOwnLine() {
+    Run r = check("bob", "multi.internal:443", "accept *:443");
+    assertThat(r.status()).isZero();
+    assertThat(r.out())
+        .contains("10.0.0.6:443  REJECT  refused by client bob: 10.0.0.6 is special-purpose")
+        .contains("93.184.215.14:443  ACCEPT  accepted by client bob rule 2 'accept *:*' and global rule 1 'accept *:443'");
+  }
+
+  @Test
+  void noRuleRefusesEverythingAndSaysSo() {
+    Run r = check("bob", "93.184.215.14:443");
+    assertThat(r.status()).isEqualTo(1);
+    assertThat(r.out()).contains("global:  (no rule: refuses everything)").contains("REJECT  refused by global: no rule matched 93.184.215.14:443");
+  }
+
+  @Test
+  void theWebPresetOpensOnlyPorts80And443() {
+    assertThat(check("bob", "93.184.215.14:443", "web").status()).isZero();
+    assertThat(check("bob", "93.184.215.14:22", "web").status()).isEqualTo(1);
+  }
+
+  @Test
+  void aClientCanBeNamedByItsKeyAndAnUnknownOneIsAnError() {
+    assertThat(check(aliceKey, "x.example.com:443", "accept *:443").out()).contains("client:  alice (");
+    Run r = check("carol", "x.example.com:443", "accept *:443");
+    assertThat(r.status()).isEqualTo(1);
+    assertThat(r.err()).contains("ett: client: 'carol' is not in").contains("[alice, bob]");
+  }
+}

@@ -1,0 +1,332 @@
+package dev.ett.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ett.audit.AuditWriter;
+import dev.ett.audit.JsonLines;
+import dev.ett.client.Client;
+import dev.ett.config.KeyFile;
+import dev.ett.link.LinkConfig;
+import dev.ett.link.Suite;
+import dev.ett.mux.Mux;
+import dev.ett.mux.StreamListener;
+import dev.ett.mux.StreamSocketHandler;
+import dev.ett.noise.KeyPair;
+import dev.ett.noise.X25519;
+import dev.ett.policy.Limits;
+import dev.ett.server.Reloader;
+import dev.ett.server.Server;
+import dev.ett.util.Transports;
+import dev.ett.wire.Destination;
+import dev.ett.wire.RefuseCode;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * A server configured from real files (authorized, hosts, audit trail in a temp directory) and
+ * any number of named clients, each with fronts to arbitrary wire destinations: the setup of the
+ * policy, audit, reload and limits end-to-end tests.
+ *
+ * <p>Authorized lines are written with client names where the key goes: {@code "alice accept
+ * *:*"} becomes {@code "<alice's key> alice accept *:*"}.
+ */
+final class PolicyTunnel implements AutoCloseable {
+  final Path dir;
+  final KeyPair serverKey = X25519.generate();
+  final Path authorizedFile;
+  final Path hostsFile;
+  final Path auditFile;
+  private final Map<String, KeyPair> keys = new HashMap<>();
+  private final Map<String, Client> clients = new LinkedHashMap<>();
+  private final Map<String, java.util.concurrent.CompletableFuture<Void>> firstLinks = new HashMap<>();
+  private final List<Front> fronts = new ArrayList<>();
+  Server server;
+  InetSocketAddress serverAddress;
+  AuditWriter audit;
+  Reloader reloader;
+  Reloader.Sources sources;
+  LinkConfig config = LinkConfig.defaults();
+
+  PolicyTunnel(Path dir) {
+    this.dir = dir;
+    this.authorizedFile = dir.resolve("authorized");
+    this.hostsFile = dir.resolve("hosts");
+    this.auditFile = dir.resolve("audit.jsonl");
+  }
+
+  KeyPair key(String name) {
+    return keys.computeIfAbsent(name, n -> X25519.generate());
+  }
+
+  /** Writes the authorized file atomically (a new file renamed over the old, as editors do). */
+  void writeAuthorized(String... lines) throws IOException {
+    StringBuilder sb = new StringBuilder("# written by the test\n");
+    for (String line : lines) {
+      String name = line.split("\\s+", 2)[0];
+      sb.append(KeyFile.encode(key(name).publicKey())).append(' ').append(line).append('\n');
+    }
+    writeAtomically(authorizedFile, sb.toString());
+  }
+
+  void writeAtomically(Path file, String content) throws IOException {
+    Path tmp = Files.createTempFile(dir, ".tmp", "");
+    Files.writeString(tmp, content);
+    Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
+    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  void writeHosts(String content) throws IOException {
+    writeAtomically(hostsFile, content);
+  }
+
+  void startServer(List<String> globalRules, Limits defaults) throws Exception {
+    boolean hosts = Files.exists(hostsFile);
+    sources = new Reloader.Sources(authorizedFile, globalRules, null, hosts ? hostsFile : null);
+    Server.Config c = Reloader.load(sources);
+    audit = AuditWriter.toFile(auditFile);
+    server =
+        new Server(
+            new Server.Options(
+                new InetSocketAddress("127.0.0.1", 0),
+                serverKey,
+                c.authorized(),
+                c.globalPolicy(),
+                c.hosts(),
+                config,
+                256,
+                2,
+                audit,
+                defaults));
+    serverAddress = server.start();
+    reloader = new Reloader(server, sources);
+  }
+
+  /** The named client, connected (or trying to). */
+  Client client(String name) {
+    return clients.computeIfAbsent(
+        name,
+        n -> {
+          Client c = new Client(new Client.Options(serverAddress, serverKey.publicKey(), key(n), Suite.AESGCM, config, 1024));
+          // start() only once: each call makes the client connect again.
+          firstLinks.put(n, c.start());
+          return c;
+        });
+  }
+
+  /** Closes the named client (its fronts stop with its event loop). */
+  void closeClient(String name) {
+    Client c = clients.remove(name);
+    if (c != null) {
+      fronts.removeIf(f -> f.client == c);
+      c.close();
+    }
+  }
+
+  void awaitLink(String name) throws Exception {
+    client(name);
+    firstLinks.get(name).get(10, TimeUnit.SECONDS);
+  }
+
+  /** A front for {@code name}'s client: every connection to it becomes a stream to {@code to}. */
+  Front front(String name, Destination to) throws InterruptedException {
+    Front f = new Front(client(name), to);
+    f.start();
+    fronts.add(f);
+    return f;
+  }
+
+  /** Front to a destination given as text: sent as a NAME unless it is a strict literal. */
+  Front frontToName(String name, String host, int port) throws InterruptedException {
+    return front(name, Destination.ofName(host, port));
+  }
+
+  /** Every audit line written so far (waits for the writer). */
+  List<Map<String, Object>> auditEvents() throws Exception {
+    assertThat(audit.awaitWritten(10, TimeUnit.SECONDS)).isTrue();
+    return JsonLines.read(auditFile);
+  }
+
+  /** Waits until an audit event matches, and returns it. */
+  Map<String, Object> awaitEvent(Predicate<Map<String, Object>> p) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (true) {
+      for (Map<String, Object> e : auditEvents()) {
+        if (p.test(e)) {
+          return e;
+        }
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("no audit event matched; trail:\n" + String.join("\n", auditEvents().stream().map(Object::toString).toList()));
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  /** How many audit events of {@code type} are written so far. */
+  int count(String type) {
+    try {
+      return (int) auditEvents().stream().filter(e -> type.equals(e.get("event"))).count();
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  /** The {@code n}th (0-based) audit event of {@code type}, waiting for it. */
+  Map<String, Object> nthEvent(String type, int n) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (true) {
+      List<Map<String, Object>> of = auditEvents().stream().filter(e -> type.equals(e.get("event"))).toList();
+      if (of.size() > n) {
+        return of.get(n);
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("no " + type + " event #" + n + "; trail:\n" + String.join("\n", auditEvents().stream().map(Object::toString).toList()));
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  static Predicate<Map<String, Object>> event(String type, String key, Object value) {
+    return e -> type.equals(e.get("event")) && value.equals(e.get(key));
+  }
+
+  @Override
+  public void close() {
+    fronts.forEach(Front::close);
+    clients.values().forEach(Client::close);
+    if (server != null) {
+      server.close();
+    }
+    if (audit != null) {
+      audit.close();
+    }
+  }
+
+  /**
+   * Like a {@code -L} forward, but to any wire destination (a name that looks like a number, a
+   * mapped IPv6 address...), and it keeps the refusal codes the server sent.
+   */
+  static final class Front implements AutoCloseable {
+    final Client client;
+    final Destination to;
+    final LinkedBlockingQueue<RefuseCode> refusals = new LinkedBlockingQueue<>();
+    InetSocketAddress address;
+    private Channel listener;
+
+    Front(Client client, Destination to) {
+      this.client = client;
+      this.to = to;
+    }
+
+    void start() throws InterruptedException {
+      listener =
+          new ServerBootstrap()
+              .group(client.eventLoop(), client.eventLoop())
+              .channel(Transports.serverChannel())
+              .childOption(ChannelOption.AUTO_READ, false)
+              .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+              .childHandler(new Acceptor())
+              .bind(new InetSocketAddress("127.0.0.1", 0))
+              .sync()
+              .channel();
+      address = (InetSocketAddress) listener.localAddress();
+    }
+
+    @ChannelHandler.Sharable
+    private final class Acceptor extends ChannelInboundHandlerAdapter {
+      @Override
+      public void channelActive(ChannelHandlerContext ctx) {
+        ctx.pipeline().remove(this);
+        Channel socket = ctx.channel();
+        StreamSocketHandler.install(socket);
+        client.open(
+            to,
+            socket,
+            new StreamListener() {
+              @Override
+              public void onRefused(RefuseCode code, String reason) {
+                refusals.add(code);
+                Mux.abort(socket);
+              }
+            },
+            true);
+      }
+    }
+
+    /** Sends "ping" and expects it back (an ECHO target). */
+    void assertEchoes() throws IOException {
+      try (Socket s = Io.connect(address)) {
+        s.getOutputStream().write("ping".getBytes());
+        assertThat(Io.readFully(s.getInputStream(), 4)).isEqualTo("ping".getBytes());
+      }
+    }
+
+    /** The application's connection fails without a byte, and the server's code was {@code code}. */
+    void assertRefused(RefuseCode code) throws Exception {
+      assertThat(readFirstByte()).as("a refused stream carries no byte").isEqualTo(-1);
+      assertThat(refusals.poll(10, TimeUnit.SECONDS)).as("refusal code for " + to).isEqualTo(code);
+    }
+
+    /** The stream either echoes or is refused for a reason other than the policy. */
+    void assertOpensOrFailsPastPolicy() throws Exception {
+      if (readFirstByte() == -1) {
+        assertThat(refusals.poll(10, TimeUnit.SECONDS)).as("refusal code for " + to).isNotEqualTo(RefuseCode.POLICY);
+      }
+    }
+
+    /** Connects, sends "ping", returns the first byte back or -1 on EOF or reset (even at connect). */
+    int readFirstByte() throws IOException {
+      try (Socket s = Io.connect(address)) {
+        s.getOutputStream().write("ping".getBytes());
+        InputStream in = s.getInputStream();
+        return in.read();
+      } catch (SocketException e) {
+        return -1; // reset: the front aborts a refused stream, possibly before we even wrote
+      }
+    }
+
+    @Override
+    public void close() {
+      if (listener != null) {
+        listener.close().syncUninterruptibly();
+      }
+    }
+  }
+
+  /** Waits up to 10 s for {@code condition}; fails the test if it never holds. */
+  static void await(java.util.function.BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("condition not met within 10 s");
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  static void sleep(Duration d) throws InterruptedException {
+    Thread.sleep(d.toMillis());
+  }
+}
