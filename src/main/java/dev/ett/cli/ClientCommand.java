@@ -3,7 +3,11 @@ package dev.ett.cli;
 import dev.ett.client.Client;
 import dev.ett.config.KeyFile;
 import dev.ett.front.ForwardFront;
+import dev.ett.front.Authenticator;
 import dev.ett.front.ForwardSpec;
+import dev.ett.front.ProxyFront;
+import dev.ett.front.ProxySpec;
+import dev.ett.front.Users;
 import dev.ett.link.Suite;
 import dev.ett.noise.KeyPair;
 import dev.ett.util.Log;
@@ -17,7 +21,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "client", description = "Keep a link to an ett server and forward local ports through it.")
+@Command(
+    name = "client",
+    description = "Keep a link to an ett server; forward local ports (-L) and serve SOCKS/HTTP proxy ports (-D) through it.")
 final class ClientCommand implements Callable<Integer> {
   @Option(names = "--server", required = true, paramLabel = "HOST:PORT")
   String server;
@@ -38,6 +44,31 @@ final class ClientCommand implements Callable<Integer> {
       description = "Forward a local port to HOST:HOSTPORT as seen from the server (ssh syntax); repeatable.")
   List<String> forwards = new ArrayList<>();
 
+  @Option(
+      names = "-D",
+      paramLabel = "[BIND:]PORT",
+      description =
+          "A SOCKS4/4a/5 and HTTP proxy port (protocol detected per connection); names are resolved by the server; repeatable.")
+  List<String> proxies = new ArrayList<>();
+
+  @Option(
+      names = "--users",
+      paramLabel = "FILE",
+      description = "Users allowed through -D ports (USER:$pbkdf2-sha256$... lines, see ett passwd): SOCKS5 username/password and HTTP Basic.")
+  Path users;
+
+  @Option(
+      names = "--proxy-max-connections",
+      paramLabel = "N",
+      description = "Connections open at once per -D port; more are closed on accept (default 4096).")
+  int proxyMaxConnections = ProxyFront.Limits.DEFAULT_MAX_CONNECTIONS;
+
+  @Option(
+      names = "--proxy-request-timeout",
+      paramLabel = "DURATION",
+      description = "Deadline for a -D connection's SOCKS/HTTP request, from accept (default 10s).")
+  String proxyRequestTimeout = "10s";
+
   @Option(names = "--suite", paramLabel = "SUITE", description = "aesgcm (default) or chachapoly.")
   String suite = "aesgcm";
 
@@ -54,14 +85,23 @@ final class ClientCommand implements Callable<Integer> {
     if (verbose) {
       Log.setLevel(2);
     }
-    if (forwards.isEmpty()) {
-      throw new IllegalArgumentException("nothing to forward: give at least one -L [BIND:]PORT:HOST:HOSTPORT");
+    if (forwards.isEmpty() && proxies.isEmpty()) {
+      throw new IllegalArgumentException(
+          "nothing to forward: give at least one -L [BIND:]PORT:HOST:HOSTPORT or -D [BIND:]PORT");
     }
     List<ForwardSpec> specs = forwards.stream().map(ForwardSpec::parse).toList();
+    List<ProxySpec> proxySpecs = proxies.stream().map(ProxySpec::parse).toList();
+    ProxyFront.Limits limits = new ProxyFront.Limits(proxyMaxConnections, Units.duration(proxyRequestTimeout));
+    Authenticator authenticator = users == null ? null : new Authenticator(Users.read(users));
     Client client = new Client(clientOptions(server, serverKey, key, suite, linkOptions, maxQueuedOpens));
-    List<ForwardFront> fronts = new ArrayList<>();
+    List<AutoCloseable> fronts = new ArrayList<>();
     for (ForwardSpec s : specs) {
       ForwardFront f = new ForwardFront(s, client);
+      f.start();
+      fronts.add(f);
+    }
+    for (ProxySpec s : proxySpecs) {
+      ProxyFront f = new ProxyFront(s, client, authenticator, limits);
       f.start();
       fronts.add(f);
     }
@@ -71,7 +111,16 @@ final class ClientCommand implements Callable<Integer> {
         .addShutdownHook(
             new Thread(
                 () -> {
-                  fronts.forEach(ForwardFront::close);
+                  for (AutoCloseable f : fronts) {
+                    try {
+                      f.close();
+                    } catch (Exception e) {
+                      Log.warn("closing a front: " + e.getMessage());
+                    }
+                  }
+                  if (authenticator != null) {
+                    authenticator.close();
+                  }
                   client.close();
                   stopped.countDown();
                 }));

@@ -48,12 +48,12 @@ public record ForwardSpec(String bindHost, int bindPort, Destination destination
     }
   }
 
-  private static String unbracket(String s) {
+  static String unbracket(String s) {
     return s.startsWith("[") && s.endsWith("]") ? s.substring(1, s.length() - 1) : s;
   }
 
   /** Splits on ':' outside brackets. */
-  private static List<String> split(String spec) {
+  static List<String> split(String spec) {
     List<String> out = new ArrayList<>();
     StringBuilder cur = new StringBuilder();
     int depth = 0;

@@ -4,14 +4,17 @@ import java.time.LocalTime;
 import java.time.format.DateTimeFormatter;
 
 /**
- * A tiny logger: one line per event on standard error. Never given keys or payload. Levels: 0
- * errors, 1 info (default), 2 debug.
+ * A tiny logger: one line per event on standard error. Never given keys or payload. Levels: -1
+ * silent (ett connect, which says what failed in its own one line), 0 errors and warnings, 1 info
+ * (default), 2 debug.
  */
 public final class Log {
   private static volatile int level = Integer.getInteger("ett.log", 1);
   private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss.SSS");
 
   private Log() {}
+
+  public static final int SILENT = -1;
 
   public static void setLevel(int l) {
     level = l;
@@ -42,6 +45,9 @@ public final class Log {
   }
 
   private static void print(String lvl, String msg) {
+    if (level < 0) {
+      return;
+    }
     System.err.println(LocalTime.now().format(TIME) + " " + lvl + " " + msg);
   }
 }

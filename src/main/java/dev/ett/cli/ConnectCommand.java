@@ -1,0 +1,73 @@
+package dev.ett.cli;
+
+import dev.ett.client.Client;
+import dev.ett.front.StdioFront;
+import dev.ett.util.Log;
+import dev.ett.wire.Destination;
+import java.io.FileDescriptor;
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code ett connect HOST PORT}: standard input and output joined to one stream through the
+ * server, for ssh's {@code ProxyCommand}. Standard output carries the stream's bytes and nothing
+ * else; the log (silent unless -v) goes to standard error.
+ */
+@Command(
+    name = "connect",
+    description = {
+      "Join standard input/output to one stream to HOST:PORT through the server (for ssh's ProxyCommand).",
+      "Exit status 0 when the stream ends cleanly; 1 with a one-line reason otherwise."
+    })
+final class ConnectCommand implements Callable<Integer> {
+  @Option(names = "--server", required = true, paramLabel = "HOST:PORT")
+  String server;
+
+  @Option(names = "--server-key", required = true, paramLabel = "KEY", description = "The server's public key, or a file holding it.")
+  String serverKey;
+
+  @Option(names = "--key", required = true, paramLabel = "FILE", description = "This client's private key (mode 0600).")
+  Path key;
+
+  @Option(names = "--suite", paramLabel = "SUITE", description = "aesgcm (default) or chachapoly.")
+  String suite = "aesgcm";
+
+  @Option(names = {"-v", "--verbose"}, description = "Log the link's life on standard error.")
+  boolean verbose;
+
+  @Parameters(index = "0", paramLabel = "HOST", description = "Resolved by the server.")
+  String host;
+
+  @Parameters(index = "1", paramLabel = "PORT")
+  int port;
+
+  @Mixin LinkOptions linkOptions = new LinkOptions();
+
+  @Override
+  public Integer call() throws Exception {
+    Log.setLevel(verbose ? 1 : Log.SILENT);
+    if (port < 1 || port > 65535) {
+      throw new IllegalArgumentException("port: " + port + " (expected: 1~65535)");
+    }
+    Destination d = Destination.parse(host, port);
+    Client client = new Client(ClientCommand.clientOptions(server, serverKey, key, suite, linkOptions, 1));
+    StdioFront.Result r;
+    try {
+      client.start();
+      // Unbuffered standard streams: each read is written through at once (interactive ssh).
+      r = new StdioFront(client, d).run(new FileInputStream(FileDescriptor.in), new FileOutputStream(FileDescriptor.out));
+    } finally {
+      client.close();
+    }
+    if (r.status() != 0) {
+      System.err.println("ett: " + r.reason());
+    }
+    return r.status();
+  }
+}

@@ -1,0 +1,132 @@
+package dev.ett.front;
+
+import dev.ett.mux.StreamListener;
+import dev.ett.mux.StreamSocketHandler;
+import dev.ett.util.Log;
+import dev.ett.wire.Destination;
+import dev.ett.wire.RefuseCode;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.Channel;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * One application connection on a {@link ProxyFront} while its request is read, and the hand-off
+ * of its socket to the client once the request is understood.
+ *
+ * <p>The order of a hand-off matters: {@link #detach} first installs the {@link
+ * StreamSocketHandler} (which holds whatever the application sent after its request), then removes
+ * the codec handlers, whose unread bytes flow into it; only then does {@link #open} give the
+ * socket to the client.
+ */
+final class ProxyConnection {
+  enum State {
+    /** Reading the request; the deadline runs. */
+    NEGOTIATING,
+    /** The socket belongs to a stream (or is waiting for the link). */
+    HANDED_OFF,
+    CLOSED
+  }
+
+  private final ProxyFront front;
+  final Channel socket;
+  private final ScheduledFuture<?> deadline;
+  private State state = State.NEGOTIATING;
+
+  ProxyConnection(ProxyFront front, Channel socket) {
+    this.front = front;
+    this.socket = socket;
+    this.deadline =
+        socket.eventLoop()
+            .schedule(this::onDeadline, front.limits.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    socket.closeFuture().addListener(f -> onClosed());
+  }
+
+  private void onDeadline() {
+    if (state == State.NEGOTIATING) {
+      Log.debug(front.describe() + ": no complete request from " + socket.remoteAddress() + " in time; closing");
+      socket.close();
+    }
+  }
+
+  private void onClosed() {
+    state = State.CLOSED;
+    deadline.cancel(false);
+  }
+
+  boolean negotiating() {
+    return state == State.NEGOTIATING;
+  }
+
+  /** Whether credentials are needed. */
+  boolean authRequired() {
+    return front.authenticator != null;
+  }
+
+  /** Checks credentials; {@code done} runs on the socket's loop, maybe synchronously. */
+  void authenticate(String user, String password, Consumer<Boolean> done) {
+    if (front.authenticator == null) {
+      done.accept(true);
+      return;
+    }
+    front.authenticator.check(
+        user,
+        password,
+        socket.eventLoop(),
+        ok -> {
+          if (!ok) {
+            Log.info(front.describe() + ": wrong credentials from " + socket.remoteAddress());
+          }
+          if (socket.isOpen()) {
+            done.accept(ok);
+          }
+        });
+  }
+
+  /**
+   * Installs the stream handler and removes {@code handlers}, in that order (each handler's unread
+   * bytes then reach the stream handler, which holds them until the stream exists).
+   */
+  void detach(ChannelHandler... handlers) {
+    StreamSocketHandler.install(socket);
+    ChannelPipeline p = socket.pipeline();
+    for (ChannelHandler h : handlers) {
+      if (p.context(h) != null) {
+        p.remove(h);
+      }
+    }
+  }
+
+  /** Gives the socket to the client: a stream to {@code destination}. Call after {@link #detach}. */
+  void open(Destination destination, StreamListener listener, boolean zeroRtt) {
+    if (state != State.NEGOTIATING) {
+      return; // closed meanwhile (deadline, application gone)
+    }
+    state = State.HANDED_OFF;
+    deadline.cancel(false);
+    front.opener.open(destination, socket, listener, zeroRtt);
+  }
+
+  /** Logs a refused stream the way every front does. */
+  void logRefused(Destination destination, RefuseCode code, String reason) {
+    Log.info(front.describe() + ": " + destination + " refused: " + code.text + (reason.isEmpty() ? "" : " (" + reason + ")"));
+  }
+
+  /**
+   * Writes a last reply and closes: a normal close (FIN after the reply), not the reset the mux
+   * gives a socket it still holds — the reply would be lost.
+   */
+  void replyAndClose(Object reply) {
+    if (socket.isOpen()) {
+      socket.writeAndFlush(reply).addListener(ChannelFutureListener.CLOSE);
+      if (state == State.HANDED_OFF) {
+        // The mux aborts a refused stream's socket if it is still open when onRefused returns;
+        // the reply is already in the kernel (written on this loop), so close now, cleanly.
+        socket.close();
+      }
+    }
+  }
+}

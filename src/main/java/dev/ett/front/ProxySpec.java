@@ -1,0 +1,49 @@
+package dev.ett.front;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.List;
+
+/**
+ * One {@code -D [BIND:]PORT} proxy port (ssh's syntax), IPv6 addresses in brackets. Without BIND it
+ * listens on 127.0.0.1 only; {@code *} or an empty BIND means every address.
+ */
+public record ProxySpec(String bindHost, int bindPort) {
+  public ProxySpec {
+    if (bindPort < 0 || bindPort > 65535) {
+      throw new IllegalArgumentException("bindPort: " + bindPort + " (expected: 0~65535)");
+    }
+  }
+
+  public static ProxySpec parse(String spec) {
+    List<String> parts = ForwardSpec.split(spec);
+    if (parts.size() > 2) {
+      throw new IllegalArgumentException("-D " + spec + ": expected [BIND:]PORT (IPv6 in brackets)");
+    }
+    String bind = parts.size() == 2 ? ForwardSpec.unbracket(parts.get(0)) : ForwardSpec.DEFAULT_BIND;
+    if (bind.isEmpty() || bind.equals("*")) {
+      bind = "0.0.0.0";
+    }
+    String port = parts.get(parts.size() - 1);
+    try {
+      return new ProxySpec(bind, Integer.parseInt(port));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("-D " + spec + ": port " + port + " (expected: 0~65535)");
+    }
+  }
+
+  public InetSocketAddress bindAddress() {
+    return new InetSocketAddress(bindHost, bindPort);
+  }
+
+  /** Whether only this machine can reach the port (then a users file is optional). */
+  public boolean loopbackOnly() {
+    InetAddress a = bindAddress().getAddress();
+    return a != null && a.isLoopbackAddress();
+  }
+
+  @Override
+  public String toString() {
+    return (bindHost.contains(":") ? "[" + bindHost + "]" : bindHost) + ":" + bindPort;
+  }
+}

@@ -1,0 +1,71 @@
+package dev.ett.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ett.client.Client;
+import dev.ett.front.ProxyFront;
+import dev.ett.front.ProxySpec;
+import dev.ett.link.LinkConfig;
+import dev.ett.link.Suite;
+import dev.ett.noise.X25519;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Goal of this test: a proxy port's admission control on real sockets — connections over the cap
+ * are closed at accept, and a client that never completes its request is closed at the deadline —
+ * without any server: nothing here reaches the link.
+ */
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class ProxyFrontLimitsTest {
+  @Test
+  void connectionsOverTheCapAreClosedAndSilentOnesTimeOut() throws Exception {
+    Client client =
+        new Client(
+            new Client.Options(
+                new InetSocketAddress("127.0.0.1", 9), X25519.generate().publicKey(), X25519.generate(), Suite.AESGCM, LinkConfig.defaults(), 16));
+    ProxyFront front =
+        new ProxyFront(new ProxySpec("127.0.0.1", 0), client, null, new ProxyFront.Limits(2, Duration.ofMillis(700)));
+    try {
+      InetSocketAddress a = front.start();
+      try (Socket one = Io.connect(a);
+          Socket two = Io.connect(a);
+          Socket three = Io.connect(a)) {
+        three.setSoTimeout(2000);
+        assertThat(three.getInputStream().read()).as("over the cap: closed at once").isEqualTo(-1);
+        one.setSoTimeout(300);
+        one.getOutputStream().write(new byte[] {5, 1}); // half a SOCKS5 greeting, then silence
+        try {
+          one.getInputStream().read();
+          throw new AssertionError("closed before the deadline");
+        } catch (SocketTimeoutException expected) {
+          // still open at 300 ms
+        }
+        one.setSoTimeout(3000);
+        long t0 = System.nanoTime();
+        assertThat(one.getInputStream().read()).isEqualTo(-1);
+        assertThat(two.getInputStream().read()).isEqualTo(-1);
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(2));
+      }
+      // The cap counts open connections: after those closed, new ones are served again.
+      Thread.sleep(100);
+      try (Socket four = Io.connect(a)) {
+        four.setSoTimeout(300);
+        try {
+          four.getInputStream().read();
+          throw new AssertionError("a connection under the cap was closed");
+        } catch (SocketTimeoutException expected) {
+          // served (waiting for its request)
+        }
+      }
+    } finally {
+      front.close();
+      client.close();
+    }
+  }
+}
