@@ -15,9 +15,13 @@ import picocli.CommandLine.Command;
       KeygenCommand.class,
       PubkeyCommand.class,
       ServerCommand.class,
+      PolicyCommand.class,
       ClientCommand.class,
+      ConnectCommand.class,
+      PasswdCommand.class,
       SelftestCommand.class,
       TargetCommand.class,
+      BenchCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

@@ -158,10 +158,11 @@ class TunnelEndToEndTest {
   /** The application sees its connection fail (reset or closed) without receiving any byte. */
   static void assertStreamFails(Tunnel t) throws IOException {
     try (Socket s = Io.connect(t.forward)) {
-      s.getOutputStream().write("ping".getBytes());
-      InputStream in = s.getInputStream();
       int r;
       try {
+        // The reset may already be there when we write: that is a failure seen, too.
+        s.getOutputStream().write("ping".getBytes());
+        InputStream in = s.getInputStream();
         r = in.read();
       } catch (SocketException e) {
         r = -1; // connection reset: what we want the application to see
