@@ -140,6 +140,17 @@ final class Load {
    */
   static ConnResult connections(InetSocketAddress addr, int workers, long warmupMs, long measureMs)
       throws Exception {
+    return connections(addr, null, workers, warmupMs, measureMs);
+  }
+
+  /**
+   * As {@link #connections(InetSocketAddress, int, long, long)}; with {@code socksTo} non-null,
+   * {@code addr} is a SOCKS5 proxy (the client's -D port) and each connection first asks it for
+   * {@code socksTo} (no authentication, IPv4 CONNECT), as an application using the proxy would.
+   */
+  static ConnResult connections(
+      InetSocketAddress addr, InetSocketAddress socksTo, int workers, long warmupMs, long measureMs)
+      throws Exception {
     long startAt = System.nanoTime() + warmupMs * 1_000_000L;
     long stopAt = startAt + measureMs * 1_000_000L;
     long[][] lat = new long[workers][];
@@ -172,6 +183,9 @@ final class Load {
                       try {
                         ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
                         ch.connect(addr);
+                        if (socksTo != null) {
+                          socks5Connect(ch, socksTo);
+                        }
                         while (out.hasRemaining()) {
                           ch.write(out);
                         }
@@ -224,16 +238,49 @@ final class Load {
     return new ConnResult(total, seconds, all);
   }
 
+  /**
+   * RFC 1928 greeting (no authentication) and an IPv4 CONNECT, sent together as curl does; reads
+   * both replies and fails unless the proxy says "succeeded".
+   */
+  static void socks5Connect(SocketChannel ch, InetSocketAddress to) throws IOException {
+    byte[] ip = to.getAddress().getAddress();
+    ByteBuffer req = ByteBuffer.allocate(3 + 10);
+    req.put(new byte[] {5, 1, 0});
+    req.put(new byte[] {5, 1, 0, 1}).put(ip).putShort((short) to.getPort());
+    req.flip();
+    while (req.hasRemaining()) {
+      ch.write(req);
+    }
+    ByteBuffer rep = ByteBuffer.allocate(2 + 10);
+    while (rep.hasRemaining()) {
+      if (ch.read(rep) < 0) {
+        throw new EOFException("socks5: proxy closed after " + rep.position() + " reply bytes");
+      }
+    }
+    if (rep.get(0) != 5 || rep.get(1) != 0 || rep.get(2) != 5 || rep.get(3) != 0) {
+      throw new IOException("socks5: proxy refused (reply " + rep.get(3) + ")");
+    }
+  }
+
   // ---------------------------------------------------------------- ping-pong
 
   /** 64-byte round trips on one connection; returns the measured round trips in nanoseconds. */
   static long[] pingPong(InetSocketAddress addr, int warmup, int rounds, long timeoutMs) throws IOException {
+    return pingPong(addr, null, warmup, rounds, timeoutMs);
+  }
+
+  /** Ping-pong through a SOCKS5 proxy at {@code addr} to {@code socksTo} (null: direct). */
+  static long[] pingPong(InetSocketAddress addr, InetSocketAddress socksTo, int warmup, int rounds, long timeoutMs)
+      throws IOException {
     long[] rtt = new long[rounds];
     try (SocketChannel ch = SocketChannel.open()) {
       Watchdog.watch(ch, timeoutMs);
       try {
         ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
         ch.connect(addr);
+        if (socksTo != null) {
+          socks5Connect(ch, socksTo);
+        }
         ByteBuffer out = ByteBuffer.allocateDirect(64);
         ByteBuffer in = ByteBuffer.allocateDirect(64);
         for (int i = -warmup; i < rounds; i++) {
