@@ -4,14 +4,11 @@ import dev.ett.client.Client;
 import dev.ett.mux.StreamListener;
 import dev.ett.mux.StreamSocketHandler;
 import dev.ett.util.Log;
-import dev.ett.util.Transports;
 import dev.ett.wire.RefuseCode;
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.SocketChannel;
 import java.net.InetSocketAddress;
 
@@ -30,18 +27,7 @@ public final class ForwardFront implements AutoCloseable {
   }
 
   public InetSocketAddress start() throws InterruptedException {
-    listener =
-        new ServerBootstrap()
-            .group(client.eventLoop(), client.eventLoop())
-            .channel(Transports.serverChannel())
-            .option(ChannelOption.SO_BACKLOG, 1024)
-            .childOption(ChannelOption.AUTO_READ, false)
-            .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-            .childOption(ChannelOption.TCP_NODELAY, true)
-            .childHandler(new Acceptor())
-            .bind(spec.bindAddress())
-            .sync()
-            .channel();
+    listener = Listeners.bind(client, spec.bindAddress(), new Acceptor());
     InetSocketAddress bound = (InetSocketAddress) listener.localAddress();
     Log.info("forwarding " + bound + " -> " + spec.destination() + " (through the server)");
     return bound;

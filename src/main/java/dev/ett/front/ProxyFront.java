@@ -3,14 +3,11 @@ package dev.ett.front;
 import dev.ett.client.Client;
 import dev.ett.mux.StreamListener;
 import dev.ett.util.Log;
-import dev.ett.util.Transports;
 import dev.ett.wire.Destination;
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelOption;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 
@@ -70,18 +67,7 @@ public final class ProxyFront implements AutoCloseable {
   }
 
   public InetSocketAddress start() throws InterruptedException {
-    listener =
-        new ServerBootstrap()
-            .group(client.eventLoop(), client.eventLoop())
-            .channel(Transports.serverChannel())
-            .option(ChannelOption.SO_BACKLOG, 1024)
-            .childOption(ChannelOption.AUTO_READ, false)
-            .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-            .childOption(ChannelOption.TCP_NODELAY, true)
-            .childHandler(new Acceptor())
-            .bind(spec.bindAddress())
-            .sync()
-            .channel();
+    listener = Listeners.bind(client, spec.bindAddress(), new Acceptor());
     InetSocketAddress bound = (InetSocketAddress) listener.localAddress();
     Log.info("SOCKS4/4a/5 and HTTP proxy on " + bound + " (names resolved by the server)"
         + (authenticator != null ? ", users required" : ""));
