@@ -10,6 +10,9 @@ import dev.ett.front.ProxySpec;
 import dev.ett.front.Users;
 import dev.ett.link.Suite;
 import dev.ett.noise.KeyPair;
+import dev.ett.route.ChainedClient;
+import dev.ett.route.Hop;
+import dev.ett.route.Route;
 import dev.ett.util.Log;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,6 +40,15 @@ final class ClientCommand implements Callable<Integer> {
 
   @Option(names = "--key", required = true, paramLabel = "FILE", description = "This client's private key (mode 0600).")
   Path key;
+
+  @Option(
+      names = "--via",
+      paramLabel = "HOST:PORT=PUBKEY",
+      description =
+          "A relay (an ett server) before --server, repeatable, in route order; PUBKEY is its key (base64) or a file"
+              + " holding it. Each hop's link is end to end and nested in the one before; only the first hop's address"
+              + " is resolved here.")
+  List<String> via = new ArrayList<>();
 
   @Option(
       names = "-L",
@@ -93,7 +105,8 @@ final class ClientCommand implements Callable<Integer> {
     List<ProxySpec> proxySpecs = proxies.stream().map(ProxySpec::parse).toList();
     ProxyFront.Limits limits = new ProxyFront.Limits(proxyMaxConnections, Units.duration(proxyRequestTimeout));
     Authenticator authenticator = users == null ? null : new Authenticator(Users.read(users));
-    Client client = new Client(clientOptions(server, serverKey, key, suite, linkOptions, maxQueuedOpens));
+    Link link = Link.open(via, server, serverKey, key, suite, linkOptions, maxQueuedOpens);
+    Client client = link.client();
     List<AutoCloseable> fronts = new ArrayList<>();
     for (ForwardSpec s : specs) {
       ForwardFront f = new ForwardFront(s, client);
@@ -105,7 +118,7 @@ final class ClientCommand implements Callable<Integer> {
       f.start();
       fronts.add(f);
     }
-    client.start();
+    link.start();
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
@@ -121,11 +134,69 @@ final class ClientCommand implements Callable<Integer> {
                   if (authenticator != null) {
                     authenticator.close();
                   }
-                  client.close();
+                  link.close();
                   stopped.countDown();
                 }));
     stopped.await();
     return 0;
+  }
+
+  /**
+   * The client the fronts use and what owns it: a plain {@link Client} to {@code --server}, or,
+   * with {@code --via}, a {@link ChainedClient} whose innermost layer is end to end with it.
+   */
+  record Link(Client client, ChainedClient chain) implements AutoCloseable {
+    static Link open(
+        List<String> via, String server, String serverKey, Path key, String suite, LinkOptions link, int maxQueuedOpens)
+        throws java.io.IOException, InterruptedException {
+      if (via.isEmpty()) {
+        return new Link(new Client(clientOptions(server, serverKey, key, suite, link, maxQueuedOpens)), null);
+      }
+      ChainedClient chain =
+          new ChainedClient(
+              route(via, server, serverKey),
+              KeyPair.fromPrivateKey(KeyFile.readPrivate(key)),
+              Suite.parse(suite),
+              link.toConfig(),
+              maxQueuedOpens);
+      Log.info("route: " + chain.route() + " (" + chain.route().size() + " hops)");
+      return new Link(chain.innermost(), chain);
+    }
+
+    void start() {
+      if (chain != null) {
+        chain.start();
+      } else {
+        client.start();
+      }
+    }
+
+    @Override
+    public void close() {
+      if (chain != null) {
+        chain.close();
+      } else {
+        client.close();
+      }
+    }
+  }
+
+  /** {@code --via} hops in order, then {@code --server} with {@code --server-key}. */
+  static Route route(List<String> via, String server, String serverKey) throws java.io.IOException {
+    List<Hop> hops = new ArrayList<>();
+    for (String v : via) {
+      int eq = v.indexOf('=');
+      if (eq <= 0 || eq == v.length() - 1) {
+        throw new IllegalArgumentException("--via " + v + ": expected HOST:PORT=PUBKEY");
+      }
+      try {
+        hops.add(Hop.parse(v.substring(0, eq), readServerKey(v.substring(eq + 1))));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("--via " + v.substring(0, eq) + ": " + e.getMessage(), e);
+      }
+    }
+    hops.add(Hop.parse(server, readServerKey(serverKey)));
+    return new Route(hops);
   }
 
   static Client.Options clientOptions(

@@ -1,6 +1,5 @@
 package dev.ett.cli;
 
-import dev.ett.client.Client;
 import dev.ett.front.StdioFront;
 import dev.ett.util.Log;
 import dev.ett.wire.Destination;
@@ -35,6 +34,12 @@ final class ConnectCommand implements Callable<Integer> {
   @Option(names = "--key", required = true, paramLabel = "FILE", description = "This client's private key (mode 0600).")
   Path key;
 
+  @Option(
+      names = "--via",
+      paramLabel = "HOST:PORT=PUBKEY",
+      description = "A relay before --server, repeatable, in route order (as for ett client).")
+  java.util.List<String> via = new java.util.ArrayList<>();
+
   @Option(names = "--suite", paramLabel = "SUITE", description = "aesgcm (default) or chachapoly.")
   String suite = "aesgcm";
 
@@ -56,14 +61,11 @@ final class ConnectCommand implements Callable<Integer> {
       throw new IllegalArgumentException("port: " + port + " (expected: 1~65535)");
     }
     Destination d = Destination.parse(host, port);
-    Client client = new Client(ClientCommand.clientOptions(server, serverKey, key, suite, linkOptions, 1));
     StdioFront.Result r;
-    try {
-      client.start();
+    try (ClientCommand.Link link = ClientCommand.Link.open(via, server, serverKey, key, suite, linkOptions, 1)) {
+      link.start();
       // Unbuffered standard streams: each read is written through at once (interactive ssh).
-      r = new StdioFront(client, d).run(new FileInputStream(FileDescriptor.in), new FileOutputStream(FileDescriptor.out));
-    } finally {
-      client.close();
+      r = new StdioFront(link.client(), d).run(new FileInputStream(FileDescriptor.in), new FileOutputStream(FileDescriptor.out));
     }
     if (r.status() != 0) {
       System.err.println("ett: " + r.reason());

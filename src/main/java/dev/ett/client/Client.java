@@ -27,6 +27,7 @@ import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -49,6 +50,25 @@ public final class Client implements AutoCloseable {
     CLOSED
   }
 
+  /**
+   * What a client tells its owner about its link (a chained route uses it to name hops in messages
+   * and to reconnect the next layer at once). Called on the client's event loop.
+   */
+  public interface LinkListener {
+    /** A link finished its handshake. */
+    default void onLinkUp() {}
+
+    /**
+     * An attempt to set up a link failed; returns the text to log, keep as {@link #lastFailure()}
+     * and give to the streams waiting for the link (by default {@code why} itself).
+     */
+    default String onLinkFailed(String why) {
+      return why;
+    }
+
+    LinkListener NONE = new LinkListener() {};
+  }
+
   private record PendingOpen(Destination destination, Channel socket, StreamListener listener, boolean zeroRtt) {}
 
   private final Options options;
@@ -63,6 +83,10 @@ public final class Client implements AutoCloseable {
   private long backoffMs = MIN_BACKOFF_MS;
   private int linksEstablished;
   private String lastFailure = "";
+  private LinkListener linkListener = LinkListener.NONE;
+  private String peerName;
+  private Channel linkChannel; // the link being set up or up, for linkLocalAddress()
+  private ScheduledFuture<?> retry;
 
   public Client(Options options) {
     this(options, Transports.group(1, "ett-client"), true);
@@ -91,6 +115,52 @@ public final class Client implements AutoCloseable {
     return firstLink;
   }
 
+  /**
+   * How log lines name the server (default: its socket address). A chained route's inner layers
+   * connect to a local forward, so they are named after the hop instead. Call before {@link #start}.
+   */
+  public void setPeerName(String name) {
+    this.peerName = name;
+  }
+
+  /** Replaces the listener (default: none). Call before {@link #start}. */
+  public void setLinkListener(LinkListener listener) {
+    this.linkListener = listener;
+  }
+
+  /**
+   * The local address of the link's socket (being connected, or up), or null when there is none.
+   * The socket's address is known once the connect has been issued. Call on {@link #eventLoop()}.
+   */
+  public InetSocketAddress linkLocalAddress() {
+    Channel ch = linkChannel;
+    return ch == null || !ch.isOpen() ? null : (InetSocketAddress) ch.localAddress();
+  }
+
+  /**
+   * If the client is waiting to reconnect, reconnects now and starts its backoff over (a chained
+   * route calls it when the layer beneath came back, so the layer above does not sit out a long
+   * backoff). Does nothing while a link is up or being set up.
+   */
+  public void reconnectNow() {
+    loop.execute(
+        () -> {
+          if (state != State.IDLE || !started.get()) {
+            return;
+          }
+          if (retry != null) {
+            retry.cancel(false);
+            retry = null;
+          }
+          backoffMs = MIN_BACKOFF_MS;
+          connect();
+        });
+  }
+
+  private String peer() {
+    return peerName != null ? peerName : String.valueOf(options.server());
+  }
+
   /** How many links have come up so far (1 + reconnects). */
   public int linksEstablished() {
     return linksEstablished;
@@ -102,9 +172,10 @@ public final class Client implements AutoCloseable {
   }
 
   private void connect() {
-    if (state == State.CLOSED || state == State.CONNECTING) {
-      return;
+    if (state != State.IDLE) {
+      return; // closed, or a link is being set up or up (a stale retry)
     }
+    retry = null;
     state = State.CONNECTING;
     LinkConfig cfg = options.link();
     Mux newMux = new Mux(cfg, null, this::onLinkUp);
@@ -130,10 +201,11 @@ public final class Client implements AutoCloseable {
                   }
                 })
             .connect(options.server());
+    linkChannel = f.channel();
     f.addListener(
         (ChannelFuture cf) -> {
           if (!cf.isSuccess()) {
-            linkFailed("cannot connect to " + options.server() + ": " + describe(cf.cause()));
+            linkFailed("cannot connect to " + peer() + ": " + describe(cf.cause()));
             return;
           }
         });
@@ -149,7 +221,7 @@ public final class Client implements AutoCloseable {
     backoffMs = MIN_BACKOFF_MS;
     linksEstablished++;
     lastFailure = "";
-    Log.info("link up to " + options.server() + " (" + options.suite().noiseName + ")");
+    Log.info("link up to " + peer() + " (" + options.suite().noiseName + ")");
     m.setGoAwayListener(
         (code, reason) -> {
           Log.info("server is going away (" + code.text + (reason.isEmpty() ? "" : ": " + reason) + ")");
@@ -161,6 +233,7 @@ public final class Client implements AutoCloseable {
           }
         });
     firstLink.complete(null);
+    linkListener.onLinkUp();
     for (PendingOpen p; (p = queued.poll()) != null; ) {
       if (p.socket().isActive()) {
         m.open(p.destination(), p.socket(), p.listener(), p.zeroRtt());
@@ -174,11 +247,11 @@ public final class Client implements AutoCloseable {
     }
     if (mux == m) {
       mux = null;
-      Log.info("link to " + options.server() + " lost; reconnecting");
+      Log.info("link to " + peer() + " lost; reconnecting");
       state = State.IDLE;
       scheduleReconnect();
     } else if (state == State.CONNECTING && m.link() == null) {
-      linkFailed(lastFailure.isEmpty() ? "handshake with " + options.server() + " failed" : lastFailure);
+      linkFailed(lastFailure.isEmpty() ? "handshake with " + peer() + " failed" : lastFailure);
     }
   }
 
@@ -186,6 +259,7 @@ public final class Client implements AutoCloseable {
     if (state == State.CLOSED) {
       return;
     }
+    why = linkListener.onLinkFailed(why);
     lastFailure = why;
     Log.error(why);
     state = State.IDLE;
@@ -202,7 +276,10 @@ public final class Client implements AutoCloseable {
     long jitter = (long) (backoffMs * (ThreadLocalRandom.current().nextDouble(-0.2, 0.2)));
     long delay = backoffMs + jitter;
     backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
-    loop.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+    if (retry != null) {
+      retry.cancel(false);
+    }
+    retry = loop.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
   }
 
   /**
@@ -279,7 +356,7 @@ public final class Client implements AutoCloseable {
       if (cause instanceof HandshakeFailedException) {
         lastFailure = cause.getMessage();
       } else {
-        Log.info("link to " + options.server() + ": " + describe(cause));
+        Log.info("link to " + peer() + ": " + describe(cause));
       }
       ctx.close();
     }
