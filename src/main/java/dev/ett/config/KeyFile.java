@@ -212,6 +212,12 @@ public final class KeyFile {
         ascii[i] = (byte) c;
       }
       byte[] key = Base64.getDecoder().decode(ascii);
+      if (key.length != KEY_BYTES) {
+        // 44 characters without the final '=' decode to 33 bytes (found by ConfigFuzzTest).
+        Arrays.fill(key, (byte) 0);
+        throw new ConfigException(
+            what + shown + ": " + key.length + " bytes (expected: 44 base64 characters encoding 32 bytes, ending in '=')");
+      }
       // 43 characters carry 258 bits; the last 2 must be zero or the text is not canonical,
       // and two spellings of one key would make "same key" comparisons on text unreliable.
       if (!Arrays.equals(Base64.getEncoder().encode(key), ascii)) {

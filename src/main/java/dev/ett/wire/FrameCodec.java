@@ -77,7 +77,9 @@ public final class FrameCodec {
       case Frame.Opened o -> writeDestination(o.bound(), out);
       case Frame.Refused r -> {
         out.writeByte(r.code().wire);
-        out.writeCharSequence(truncate(r.reason()), StandardCharsets.UTF_8);
+        // Bytes, not writeCharSequence: that reserves 3 bytes per char, which overflows a
+        // record whose room was sized by encodedLength (a full record then threw).
+        out.writeBytes(truncate(r.reason()).getBytes(StandardCharsets.UTF_8));
       }
       case Frame.Data d -> out.writeBytes(d.payload(), d.payload().readerIndex(), d.payload().readableBytes());
       case Frame.Window w -> out.writeInt(w.increment());
@@ -87,7 +89,7 @@ public final class FrameCodec {
       case Frame.Pong p -> out.writeLong(p.opaque());
       case Frame.GoAway g -> {
         out.writeByte(g.code().wire);
-        out.writeCharSequence(truncate(g.reason()), StandardCharsets.UTF_8);
+        out.writeBytes(truncate(g.reason()).getBytes(StandardCharsets.UTF_8));
       }
       case Frame.Rekey r -> {}
       case Frame.KeyExchange k -> out.writeBytes(k.publicKey());
