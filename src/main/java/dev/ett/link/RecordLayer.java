@@ -144,7 +144,17 @@ public final class RecordLayer extends ChannelDuplexHandler {
     }
     record.release();
     try {
-      FrameCodec.decode(plain, f -> onFrame(ctx, f));
+      FrameCodec.decode(
+          plain,
+          f -> {
+            if (failed || !ctx.channel().isActive()) {
+              // The link was closed by a frame earlier in this record (the mux's protocol error,
+              // GOAWAY): the rest of the record has no one to go to.
+              ReferenceCountUtil.release(f);
+              return;
+            }
+            onFrame(ctx, f);
+          });
       if (rekeyAfterRecord) {
         rekeyAfterRecord = false;
         receiver.rekey();
@@ -172,8 +182,8 @@ public final class RecordLayer extends ChannelDuplexHandler {
   }
 
   private void protocolError(ChannelHandlerContext ctx, String why) {
-    if (failed) {
-      return;
+    if (failed || !ctx.channel().isActive()) {
+      return; // already closed: nothing to tell the peer, nobody left to report to
     }
     failed = true;
     write(ctx, new Frame.GoAway(GoawayCode.PROTOCOL_ERROR, why), ctx.voidPromise());
@@ -279,7 +289,11 @@ public final class RecordLayer extends ChannelDuplexHandler {
     }
     try {
       if (!ctx.channel().isActive() || sender == null) {
-        promise.tryFailure(new java.nio.channels.ClosedChannelException());
+        // A void promise would turn each late frame into an exceptionCaught (one log line per
+        // frame of a flood); the frame is dropped either way.
+        if (!promise.isVoid()) {
+          promise.tryFailure(new java.nio.channels.ClosedChannelException());
+        }
         return;
       }
       int len = FrameCodec.encodedLength(f);

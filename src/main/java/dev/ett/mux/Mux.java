@@ -2,6 +2,7 @@ package dev.ett.mux;
 
 import dev.ett.link.LinkConfig;
 import dev.ett.link.LinkEstablished;
+import dev.ett.util.Log;
 import dev.ett.wire.Destination;
 import dev.ett.wire.Frame;
 import dev.ett.wire.GoawayCode;
@@ -36,6 +37,8 @@ import java.util.function.Consumer;
  */
 public final class Mux extends ChannelInboundHandlerAdapter {
   private static final int MAX_IDLE_ROUNDS = 3;
+  /** Netty's HTTP/2 default for the same guard (Http2ControlFrameLimitEncoder). */
+  public static final int DEFAULT_MAX_QUEUED_CONTROL_FRAMES = 10_000;
 
   private final LinkConfig config;
   private final Exit exit; // server only
@@ -50,6 +53,14 @@ public final class Mux extends ChannelInboundHandlerAdapter {
   private int idleRounds;
   private boolean goawaySent, goawayReceived;
   private GoAwayListener goAwayListener = (code, reason) -> {};
+  /**
+   * Frames we write only because the peer sent something (PONG, REFUSED, RESET) while the link's
+   * TCP connection cannot take more: a peer that floods PINGs or OPENs and never reads would
+   * otherwise grow our outbound buffer without bound (the "ping flood" and "reset flood" of
+   * HTTP/2, CVE-2019-9512/9514). Past the limit the link is closed.
+   */
+  private int queuedControlFrames;
+  private int maxQueuedControlFrames = DEFAULT_MAX_QUEUED_CONTROL_FRAMES;
   private StreamObserver observer = StreamObserver.NONE;
 
   /** Told when the peer says it is going away. */
@@ -69,6 +80,14 @@ public final class Mux extends ChannelInboundHandlerAdapter {
 
   public void setGoAwayListener(GoAwayListener l) {
     this.goAwayListener = l;
+  }
+
+  /** See {@link #DEFAULT_MAX_QUEUED_CONTROL_FRAMES}; at least 1. */
+  public void setMaxQueuedControlFrames(int max) {
+    if (max < 1) {
+      throw new IllegalArgumentException("maxQueuedControlFrames: " + max + " (expected: >= 1)");
+    }
+    this.maxQueuedControlFrames = max;
   }
 
   public void setStreamObserver(StreamObserver o) {
@@ -168,7 +187,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
       case Frame.Window w -> onWindow(w);
       case Frame.Fin fin -> onFin(fin);
       case Frame.Reset r -> onReset(r);
-      case Frame.Ping p -> ctx.write(new Frame.Pong(p.opaque()), ctx.voidPromise());
+      case Frame.Ping p -> writeControl(new Frame.Pong(p.opaque()));
       case Frame.Pong p -> {}
       case Frame.GoAway g -> onGoAway(g);
       case Frame.Rekey r -> throw new IllegalStateException("record layer passed up " + f);
@@ -190,13 +209,15 @@ public final class Mux extends ChannelInboundHandlerAdapter {
     }
     lastPeerStreamId = id;
     if (goawaySent) {
-      ctx.write(new Frame.Refused(id, RefuseCode.SHUTTING_DOWN, ""), ctx.voidPromise());
+      writeControl(new Frame.Refused(id, RefuseCode.SHUTTING_DOWN, ""));
       return;
     }
     if (streams.size() >= config.maxStreams() || pendingOpens >= config.maxPendingOpens()) {
-      ctx.write(
-          new Frame.Refused(id, RefuseCode.TOO_MANY_STREAMS, streams.size() + " streams, " + pendingOpens + " opening"),
-          ctx.voidPromise());
+      streamLimitHits++;
+      logLimit("refusing streams past the limit of " + config.maxStreams() + " streams / "
+          + config.maxPendingOpens() + " opening (--max-streams, --max-pending-opens): " + streamLimitHits + " so far");
+      writeControl(
+          new Frame.Refused(id, RefuseCode.TOO_MANY_STREAMS, streams.size() + " streams, " + pendingOpens + " opening"));
       return;
     }
     Stream s = new Stream(id, link.peerInitialWindow(), config.initialWindow(), StreamListener.NONE);
@@ -512,9 +533,43 @@ public final class Mux extends ChannelInboundHandlerAdapter {
     s.socket.read();
   }
 
+  /**
+   * Writes a frame that answers the peer (not flushed: the read loop flushes). While the link is
+   * not writable these are counted, and a peer that makes us queue more than the limit loses its
+   * link.
+   */
+  private void writeControl(Frame f) {
+    if (!ctx.channel().isWritable() && ++queuedControlFrames > maxQueuedControlFrames) {
+      if (ctx.channel().isActive()) {
+        Log.warn(describeLink() + ": peer made us queue " + queuedControlFrames
+            + " control frames (PONG/REFUSED/RESET) without reading them; closing the link");
+        ctx.close();
+      }
+      return;
+    }
+    ctx.write(f, ctx.voidPromise());
+  }
+
+  private long streamLimitHits;
+  private long limitLoggedAt = Long.MIN_VALUE;
+
+  /** Logs a limit that fired: once per link and minute at most, so a flood does not flood the log. */
+  private void logLimit(String what) {
+    long now = System.nanoTime();
+    if (limitLoggedAt == Long.MIN_VALUE || now - limitLoggedAt >= 60_000_000_000L) {
+      limitLoggedAt = now;
+      Log.info(describeLink() + ": " + what);
+    }
+  }
+
+  private String describeLink() {
+    return "link " + (link == null ? "?" : link.peerName()) + " from " + ctx.channel().remoteAddress();
+  }
+
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
     if (ctx.channel().isWritable()) {
+      queuedControlFrames = 0;
       // Resume every stream that paused for the link, in the order they paused.
       for (int i = waitingForLink.size(); i > 0 && ctx.channel().isWritable(); i--) {
         Stream s = waitingForLink.poll();

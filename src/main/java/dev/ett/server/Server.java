@@ -135,6 +135,9 @@ public final class Server implements AutoCloseable {
   private final Options options;
   private final ReplayGuard replay = new ReplayGuard();
   private final AtomicInteger handshaking = new AtomicInteger();
+  /** Connections closed on accept because --max-handshakes were already under way. */
+  private final AtomicLong handshakesRefused = new AtomicLong();
+  private final AtomicLong handshakeCapLoggedAt = new AtomicLong(Long.MIN_VALUE);
   private final AtomicLong linkIds = new AtomicLong();
   private final ChannelGroup links = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final Map<Channel, LiveLink> live = new ConcurrentHashMap<>();
@@ -179,7 +182,8 @@ public final class Server implements AutoCloseable {
                   protected void initChannel(Channel ch) {
                     if (handshaking.incrementAndGet() > options.maxHandshakes()) {
                       handshaking.decrementAndGet();
-                      Log.debug("too many unfinished handshakes; closing " + ch.remoteAddress());
+                      handshakesRefused.incrementAndGet();
+                      logHandshakeCap();
                       ch.close();
                       return;
                     }
@@ -302,6 +306,47 @@ public final class Server implements AutoCloseable {
 
   public int linkCount() {
     return links.size();
+  }
+
+  /** Streams open or opening on all links now (each link counted on its own event loop). */
+  public int streamCount() {
+    int n = 0;
+    for (LiveLink l : live.values()) {
+      try {
+        n += l.channel.eventLoop().submit(l.mux::streamCount).get();
+      } catch (java.util.concurrent.ExecutionException | InterruptedException e) {
+        if (e instanceof InterruptedException) {
+          Thread.currentThread().interrupt();
+        }
+        // the link went away meanwhile: its streams are gone too
+      }
+    }
+    return n;
+  }
+
+  /** Connections accepted whose handshake has not finished (or failed) yet. */
+  public int unfinishedHandshakes() {
+    return handshaking.get();
+  }
+
+  /** Connections closed at accept because the cap on unfinished handshakes was reached. */
+  public long handshakesRefused() {
+    return handshakesRefused.get();
+  }
+
+  /**
+   * Says so when the handshake cap closes connections: once a minute at most, with the count, so a
+   * flood of half-open connections shows in the log without flooding it.
+   */
+  private void logHandshakeCap() {
+    long now = System.nanoTime();
+    long last = handshakeCapLoggedAt.get();
+    if ((last == Long.MIN_VALUE || now - last >= TimeUnit.MINUTES.toNanos(1))
+        && handshakeCapLoggedAt.compareAndSet(last, now)) {
+      Log.warn(
+          options.maxHandshakes() + " handshakes under way (--max-handshakes): closing new connections at once ("
+              + handshakesRefused.get() + " so far)");
+    }
   }
 
   // ---- for LinkExit ----------------------------------------------------------------------------
