@@ -1,0 +1,76 @@
+package dev.ett.fuzz;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import org.junit.jupiter.api.Tag;
+import com.code_intelligence.jazzer.mutation.annotation.NotNull;
+import com.code_intelligence.jazzer.mutation.annotation.WithLength;
+import dev.ett.link.ClientHandshake;
+import dev.ett.link.HandshakeFailedException;
+import dev.ett.link.LinkConfig;
+import dev.ett.link.LinkEstablished;
+import dev.ett.link.Records;
+import dev.ett.link.Suite;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Goal of this test: whatever a server (or something posing as one) answers to a client's message
+ * 1, the client either completes the handshake with the pinned key or fails with a {@link
+ * HandshakeFailedException} and closes — no other exception, no link, no leaked buffer.
+ */
+@Tag("fuzz")
+class ClientHandshakeFuzzTest {
+  @FuzzTest
+  void response(@NotNull @WithLength(max = 1 << 17) byte[] input) throws Exception {
+    UnpooledByteBufAllocator alloc = new UnpooledByteBufAllocator(true, false);
+    List<Object> events = new ArrayList<>();
+    List<Throwable> errors = new ArrayList<>();
+    EmbeddedChannel client = new EmbeddedChannel(false, false);
+    client.config().setAllocator(alloc);
+    client
+        .pipeline()
+        .addLast(Records.decoder(), new ClientHandshake(Suite.AESGCM, FuzzKeys.client(), FuzzKeys.server().publicKey(), LinkConfig.defaults()))
+        .addLast(
+            new ChannelInboundHandlerAdapter() {
+              @Override
+              public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+                events.add(evt);
+              }
+
+              @Override
+              public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                errors.add(cause);
+              }
+
+              @Override
+              public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                ReferenceCountUtil.release(msg);
+              }
+            });
+    client.register();
+    try {
+      for (Object m; (m = client.readOutbound()) != null; ) {
+        ReferenceCountUtil.release(m); // preamble and message 1
+      }
+      if (input.length > 0) {
+        client.writeInbound(alloc.buffer(input.length).writeBytes(input));
+      }
+      assertThat(events.stream().anyMatch(LinkEstablished.class::isInstance))
+          .as("no link without the pinned server's proof")
+          .isFalse();
+      for (Throwable t : errors) {
+        assertThat(t).isInstanceOf(HandshakeFailedException.class);
+      }
+    } finally {
+      client.finishAndReleaseAll();
+    }
+    assertThat(alloc.metric().usedHeapMemory() + alloc.metric().usedDirectMemory()).isZero();
+  }
+}
