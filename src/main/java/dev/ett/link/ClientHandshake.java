@@ -103,6 +103,7 @@ public final class ClientHandshake extends ChannelInboundHandlerAdapter {
     ByteBuffer b = ByteBuffer.wrap(p2);
     int peerWindow = b.getInt();
     int peerMaxStreams = b.getInt();
+    int peerMaxPendingOpens = b.remaining() >= 4 ? Math.max(0, b.getInt()) : 0;
     if (peerWindow < LinkConfig.MIN_WINDOW || peerMaxStreams < 1) {
       fail(ctx, "handshake failed: server window " + peerWindow + ", max streams " + peerMaxStreams);
       return;
@@ -117,7 +118,7 @@ public final class ClientHandshake extends ChannelInboundHandlerAdapter {
     ctx.pipeline().replace(this, "records", records);
     records.userEventFromHandshake(
         new LinkEstablished(
-            LinkEstablished.Role.CLIENT, suite, "server", serverKey, peerWindow, peerMaxStreams));
+            LinkEstablished.Role.CLIENT, suite, "server", serverKey, peerWindow, peerMaxStreams, peerMaxPendingOpens));
   }
 
   private void fail(ChannelHandlerContext ctx, String why) {

@@ -118,9 +118,10 @@ public final class ServerHandshake extends ChannelInboundHandlerAdapter {
         close(ctx);
         return;
       }
-      ByteBuffer p2 = ByteBuffer.allocate(8);
+      ByteBuffer p2 = ByteBuffer.allocate(12);
       p2.putInt(config.initialWindow());
       p2.putInt(config.maxStreams());
+      p2.putInt(config.maxPendingOpens());
       byte[] msg2;
       try {
         msg2 = hs.writeMessage(p2.array());

@@ -45,6 +45,10 @@ public final class Mux extends ChannelInboundHandlerAdapter {
   private final Consumer<Mux> onReady;
   private final IntObjectMap<Stream> streams = new IntObjectHashMap<>();
   private final ArrayDeque<Stream> waitingForLink = new ArrayDeque<>();
+  /** Client: OPENs kept back while the server's pending-opens limit is reached. */
+  private final ArrayDeque<DeferredOpen> deferredOpens = new ArrayDeque<>();
+  /** Client: streams whose OPEN was sent and not yet answered. */
+  private int opening;
   private ChannelHandlerContext ctx;
   private LinkEstablished link;
   private int nextStreamId = 1;
@@ -154,10 +158,24 @@ public final class Mux extends ChannelInboundHandlerAdapter {
       listener.onRefused(RefuseCode.GENERAL, "link is closing");
       return;
     }
-    if (streams.size() >= link.peerMaxStreams()) {
+    if (streams.size() + deferredOpens.size() >= link.peerMaxStreams()) {
       listener.onRefused(RefuseCode.TOO_MANY_STREAMS, "link has " + streams.size() + " streams");
       return;
     }
+    if (link.peerMaxPendingOpens() > 0 && opening >= link.peerMaxPendingOpens()) {
+      // The server would refuse this OPEN (too many opening at once): hold it until one of those
+      // is answered. The socket's bytes wait in its StreamSocketHandler meanwhile.
+      StreamSocketHandler.install(socket);
+      deferredOpens.add(new DeferredOpen(destination, socket, listener, zeroRtt));
+      return;
+    }
+    sendOpen(destination, socket, listener, zeroRtt);
+  }
+
+  private record DeferredOpen(Destination destination, Channel socket, StreamListener listener, boolean zeroRtt) {}
+
+  private void sendOpen(Destination destination, Channel socket, StreamListener listener, boolean zeroRtt) {
+    opening++;
     int id = nextStreamId;
     nextStreamId += 2;
     Stream s = new Stream(id, link.peerInitialWindow(), config.initialWindow(), listener);
@@ -281,8 +299,20 @@ public final class Mux extends ChannelInboundHandlerAdapter {
     }
     s.state = Stream.State.OPEN;
     s.connected = o.bound();
+    answered();
     s.listener.onOpened(o.bound());
     maybeRead(s);
+  }
+
+  /** Client: an OPEN was answered (OPENED, REFUSED, or the stream ended first): send a held one. */
+  private void answered() {
+    opening--;
+    while (!deferredOpens.isEmpty() && opening < link.peerMaxPendingOpens() && isUsable()) {
+      DeferredOpen d = deferredOpens.poll();
+      if (d.socket().isActive()) {
+        sendOpen(d.destination(), d.socket(), d.listener(), d.zeroRtt());
+      }
+    }
   }
 
   private void onRefused(Frame.Refused r) {
@@ -605,6 +635,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
     if (s.state == Stream.State.CLOSED) {
       return;
     }
+    boolean wasOpening = s.state == Stream.State.OPENING && link.role() == LinkEstablished.Role.CLIENT;
     s.state = Stream.State.CLOSED;
     boolean server = link.role() == LinkEstablished.Role.SERVER;
     observer.onStreamEnd(
@@ -623,7 +654,10 @@ public final class Mux extends ChannelInboundHandlerAdapter {
       s.early.forEach(ByteBuf::release);
       s.early = null;
     }
-    if (streams.isEmpty() && (goawaySent || goawayReceived)) {
+    if (wasOpening) {
+      answered();
+    }
+    if (streams.isEmpty() && deferredOpens.isEmpty() && (goawaySent || goawayReceived)) {
       closeLinkAfterWrites();
     }
   }
@@ -666,6 +700,10 @@ public final class Mux extends ChannelInboundHandlerAdapter {
       if (socket != null) {
         abort(socket);
       }
+    }
+    for (DeferredOpen d; (d = deferredOpens.poll()) != null; ) {
+      d.listener().onRefused(RefuseCode.GENERAL, "link closed");
+      abort(d.socket());
     }
     waitingForLink.clear();
     super.channelInactive(ctx);

@@ -86,6 +86,31 @@ class TunnelEndToEndTest {
   }
 
   @Test
+  void aBurstOfStreamsWaitsForTheServersPendingOpensLimitInsteadOfBeingRefused() throws Exception {
+    // The server lets only 2 streams be connecting at once and says so in its handshake; the
+    // client holds the other OPENs back, so none of 60 simultaneous connections is refused.
+    LinkConfig tight = LinkConfig.defaults().withMaxPendingOpens(2);
+    try (Tunnel t = Tunnel.start(TestTarget.Mode.ECHO, null, tight);
+        ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+      t.awaitLink(Duration.ofSeconds(10));
+      List<Future<Boolean>> results = new ArrayList<>();
+      for (int i = 0; i < 60; i++) {
+        results.add(
+            pool.submit(
+                () -> {
+                  try (Socket s = Io.connect(t.forward)) {
+                    s.getOutputStream().write("ping".getBytes());
+                    return java.util.Arrays.equals(Io.readFully(s.getInputStream(), 4), "ping".getBytes());
+                  }
+                }));
+      }
+      for (Future<Boolean> r : results) {
+        assertThat(r.get(30, TimeUnit.SECONDS)).isTrue();
+      }
+    }
+  }
+
+  @Test
   void halfCloseLetsTheClientReadTheReplyAfterShuttingItsOutput() throws Exception {
     try (Tunnel t = Tunnel.start(TestTarget.Mode.SINK)) {
       try (Socket s = Io.connect(t.forward)) {
