@@ -67,6 +67,12 @@ final class ServerCommand implements Callable<Integer> {
   @Option(names = "--client-burst", paramLabel = "N", description = "Default burst of new streams (default: the rate).")
   int clientBurst;
 
+  @Option(
+      names = "--client-bandwidth",
+      paramLabel = "SIZE",
+      description = "Default bandwidth cap per client, bytes/s both directions together, e.g. 10m (0: none).")
+  String clientBandwidth = "0";
+
   @Option(names = "--threads", paramLabel = "N", description = "Event loop threads (default: number of CPUs).")
   int threads = Runtime.getRuntime().availableProcessors();
 
@@ -87,7 +93,9 @@ final class ServerCommand implements Callable<Integer> {
     KeyPair kp = KeyPair.fromPrivateKey(KeyFile.readPrivate(key));
     Reloader.Sources sources = new Reloader.Sources(authorized, policy, policyFile, hosts);
     Server.Config config = Reloader.load(sources);
-    Limits defaults = new Limits(clientMaxStreams, clientRate, clientBurst);
+    Limits defaults =
+        new Limits(
+            clientMaxStreams, clientRate, clientBurst, Limits.parseBandwidth("--client-bandwidth", clientBandwidth));
     if (config.globalPolicy().isEmpty()) {
       Log.warn(
           "no --policy rule: every stream will be refused (try --policy 'accept 127.0.0.1:8080' or --policy web)");

@@ -66,6 +66,17 @@ public final class Mux extends ChannelInboundHandlerAdapter {
   private int queuedControlFrames;
   private int maxQueuedControlFrames = DEFAULT_MAX_QUEUED_CONTROL_FRAMES;
   private StreamObserver observer = StreamObserver.NONE;
+  private Throttle throttle = bytes -> 0;
+
+  /**
+   * A bandwidth cap (server side, per client): told of the bytes carried, answers how long to hold
+   * off. The mux then delays reading the destination (toward the client) or returning window credit
+   * (from the client): the peer slows down, nothing is dropped.
+   */
+  public interface Throttle {
+    /** Counts {@code bytes}; returns nanoseconds to wait before carrying more (0: go on). */
+    long consume(long bytes);
+  }
 
   /** Told when the peer says it is going away. */
   public interface GoAwayListener {
@@ -96,6 +107,10 @@ public final class Mux extends ChannelInboundHandlerAdapter {
 
   public void setStreamObserver(StreamObserver o) {
     this.observer = o;
+  }
+
+  public void setThrottle(Throttle t) {
+    this.throttle = t;
   }
 
   public LinkEstablished link() {
@@ -372,7 +387,20 @@ public final class Mux extends ChannelInboundHandlerAdapter {
               }
               int credit = s.recvWindow.onConsumed(n);
               if (credit > 0 && ctx.channel().isActive()) {
-                ctx.writeAndFlush(new Frame.Window(s.id, credit), ctx.voidPromise());
+                long wait = throttle.consume(credit);
+                if (wait <= 0) {
+                  ctx.writeAndFlush(new Frame.Window(s.id, credit), ctx.voidPromise());
+                } else {
+                  ctx.executor()
+                      .schedule(
+                          () -> {
+                            if (s.state != Stream.State.CLOSED && ctx.channel().isActive()) {
+                              ctx.writeAndFlush(new Frame.Window(s.id, credit), ctx.voidPromise());
+                            }
+                          },
+                          wait,
+                          java.util.concurrent.TimeUnit.NANOSECONDS);
+                }
               }
             });
   }
@@ -462,6 +490,11 @@ public final class Mux extends ChannelInboundHandlerAdapter {
       buf.release();
       return;
     }
+    long wait = throttle.consume(buf.readableBytes());
+    if (wait > 0) {
+      s.throttledUntil = System.nanoTime() + wait;
+      ctx.executor().schedule(() -> maybeRead(s), wait, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
     s.unsent.add(buf);
     sendUnsent(s);
   }
@@ -550,7 +583,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
   }
 
   void maybeRead(Stream s) {
-    if (!s.readable()) {
+    if (!s.readable() || (s.throttledUntil != 0 && System.nanoTime() - s.throttledUntil < 0)) {
       return;
     }
     if (!ctx.channel().isWritable()) {

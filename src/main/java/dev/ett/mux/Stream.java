@@ -37,6 +37,8 @@ final class Stream {
   boolean finReceived;
   boolean outputShutdown;
   boolean waitingForLink;
+  /** Reading is held off until this System.nanoTime() (bandwidth cap); 0 when not throttled. */
+  long throttledUntil;
   ChannelFuture lastWrite;
   /** Bytes received from the peer (DATA in) and sent to it (DATA out). */
   long bytesIn, bytesOut;

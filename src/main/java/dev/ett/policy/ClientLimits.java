@@ -27,6 +27,8 @@ public final class ClientLimits {
   private int streams;
   private double tokens;
   private long lastRefill;
+  private double byteTokens;
+  private long lastByteRefill;
 
   /**
    * @param limits effective limits (no {@link Limits#INHERIT} fields)
@@ -35,13 +37,15 @@ public final class ClientLimits {
   public ClientLimits(Limits limits, LongSupplier nanoClock) {
     this.nanoClock = nanoClock;
     this.lastRefill = nanoClock.getAsLong();
+    this.lastByteRefill = lastRefill;
     setLimits(limits);
     this.tokens = limits.effectiveBurst();
+    this.byteTokens = limits.bytesPerSecond();
   }
 
   /** Applies new limits (after a reload); open streams stay open even if now over the limit. */
   public synchronized void setLimits(Limits l) {
-    if (l.maxStreams() < 0 || l.opensPerSecond() < 0 || l.burst() < 0) {
+    if (l.maxStreams() < 0 || l.opensPerSecond() < 0 || l.burst() < 0 || l.bytesPerSecond() < 0) {
       throw new IllegalArgumentException("limits: " + l + " (expected: effective limits, nothing inherited)");
     }
     refill();
@@ -67,6 +71,27 @@ public final class ClientLimits {
     }
     streams++;
     return Admission.ADMITTED;
+  }
+
+  /**
+   * Counts {@code bytes} carried for this client (either direction) against its bandwidth cap and
+   * returns how long, in nanoseconds, the caller should hold off before carrying more (0: go on).
+   * The bucket holds one second's worth; going over leaves a debt that the wait pays off, so the
+   * long-run rate is the cap and nothing is ever dropped.
+   */
+  public synchronized long consumeBytes(long bytes) {
+    long bps = limits.bytesPerSecond();
+    if (bps <= 0) {
+      return 0;
+    }
+    long now = nanoClock.getAsLong();
+    long elapsed = now - lastByteRefill;
+    lastByteRefill = now;
+    if (elapsed > 0) {
+      byteTokens = Math.min(bps, byteTokens + (double) elapsed * bps / NANOS_PER_SECOND);
+    }
+    byteTokens -= bytes;
+    return byteTokens >= 0 ? 0 : (long) (-byteTokens * NANOS_PER_SECOND / bps);
   }
 
   /** An admitted stream ended. */

@@ -81,7 +81,8 @@ public final class Server implements AutoCloseable {
       if (audit == null) {
         throw new IllegalArgumentException("audit: null (expected: an audit log, or AuditLog.NONE)");
       }
-      if (defaultLimits == null || defaultLimits.maxStreams() < 0 || defaultLimits.opensPerSecond() < 0 || defaultLimits.burst() < 0) {
+      if (defaultLimits == null || defaultLimits.maxStreams() < 0 || defaultLimits.opensPerSecond() < 0 || defaultLimits.burst() < 0
+          || defaultLimits.bytesPerSecond() < 0) {
         throw new IllegalArgumentException("defaultLimits: " + defaultLimits + " (expected: no field inherited)");
       }
     }
@@ -222,6 +223,12 @@ public final class Server implements AutoCloseable {
     LiveLink l =
         new LiveLink(linkIds.incrementAndGet(), ch, mux, e.peerStaticKey(), e.peerName(), addressText(ch.remoteAddress()));
     exit.onLinkUp(l);
+    // The client's bandwidth cap (if any) is shared by all its links: the mux asks it before
+    // reading from a destination and before returning window credit.
+    config.authorized().lookup(l.key).ifPresent(c -> {
+      ClientLimits cl = limitsFor(c);
+      mux.setThrottle(cl::consumeBytes);
+    });
     links.add(ch);
     live.put(ch, l);
     Log.info("link up: " + l.name + " (" + l.fingerprint + ") from " + l.remote + " " + e.suite().noiseName);

@@ -76,4 +76,43 @@ class LimitsEndToEndTest {
       carol.assertEchoes();
     }
   }
+
+  @Test
+  void aBandwidthCapSlowsTheClientInBothDirectionsWithoutLosingAByte(@TempDir Path dir) throws Exception {
+    // 1 MiB/s for erin (one second's worth may go at once); 4 MiB each way must take >= ~2.5 s
+    // in total, and arrive whole. frank, with no cap, moves the same at full speed meanwhile.
+    try (TestTarget sink = TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.SINK);
+        TestTarget source = TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.SOURCE);
+        PolicyTunnel t = new PolicyTunnel(dir)) {
+      t.writeAuthorized("erin bandwidth=1m", "frank");
+      t.startServer(
+          List.of("accept 127.0.0.1:" + sink.address().getPort(), "accept 127.0.0.1:" + source.address().getPort()),
+          new Limits(0, 0, 0));
+      t.awaitLink("erin");
+      t.awaitLink("frank");
+      PolicyTunnel.Front up = t.front("erin", Destination.ofName("127.0.0.1", sink.address().getPort()));
+      PolicyTunnel.Front down = t.front("erin", Destination.ofName("127.0.0.1", source.address().getPort()));
+      PolicyTunnel.Front free = t.front("frank", Destination.ofName("127.0.0.1", source.address().getPort()));
+
+      long t0 = System.nanoTime();
+      try (Socket s = Io.connect(up.address)) {
+        String sent = Io.pushRandom(s, 2L << 20, 3);
+        assertThat(Io.readLine(s)).isEqualTo(sent);
+      }
+      try (Socket s = Io.connect(down.address)) {
+        assertThat(Io.pullPattern(s, 2L << 20)).isEqualTo(2L << 20);
+      }
+      double capped = (System.nanoTime() - t0) / 1e9;
+
+      long t1 = System.nanoTime();
+      try (Socket s = Io.connect(free.address)) {
+        assertThat(Io.pullPattern(s, 4L << 20)).isEqualTo(4L << 20);
+      }
+      double uncapped = (System.nanoTime() - t1) / 1e9;
+
+      // 4 MiB at 1 MiB/s with a 1 MiB bucket: at least ~3 s, allow scheduling slack below.
+      assertThat(capped).as("seconds for 4 MiB at 1 MiB/s").isGreaterThan(2.5);
+      assertThat(uncapped).as("seconds for 4 MiB uncapped").isLessThan(capped / 2);
+    }
+  }
 }

@@ -77,7 +77,7 @@ class ClientLimitsTest {
           """)
   void limitWordsParse(String words, int streams, int rate, int burst, int effectiveBurst) {
     Limits l = Limits.parse(List.of(words.split(" ")));
-    assertThat(l).isEqualTo(new Limits(streams, rate, burst));
+    assertThat(l).isEqualTo(new Limits(streams, rate, burst, Limits.INHERIT));
     assertThat(l.over(Limits.UNLIMITED).effectiveBurst()).isEqualTo(effectiveBurst == -1 ? 1 : effectiveBurst);
   }
 
@@ -86,7 +86,7 @@ class ClientLimitsTest {
       delimiter = '|',
       textBlock =
           """
-          speed=3   | limit 'speed=3': unknown name 'speed' (expected: streams, rate or burst)
+          speed=3   | limit 'speed=3': unknown name 'speed' (expected: streams, rate, burst or bandwidth)
           rate=-1   | limit 'rate=-1': value '-1' (expected: 0 (no limit) ~ 999999999)
           rate=     | limit 'rate=': value '' (expected: 0 (no limit) ~ 999999999)
           """)
