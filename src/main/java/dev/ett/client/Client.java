@@ -82,7 +82,9 @@ public final class Client implements AutoCloseable {
   private Mux mux;
   private long backoffMs = MIN_BACKOFF_MS;
   private int linksEstablished;
-  private String lastFailure = "";
+  private volatile String lastFailure = "";
+  /** Why the link being set up failed, as its pipeline said; becomes lastFailure in linkFailed. */
+  private String handshakeFailure = "";
   private LinkListener linkListener = LinkListener.NONE;
   private String peerName;
   private Channel linkChannel; // the link being set up or up, for linkLocalAddress()
@@ -251,7 +253,9 @@ public final class Client implements AutoCloseable {
       state = State.IDLE;
       scheduleReconnect();
     } else if (state == State.CONNECTING && m.link() == null) {
-      linkFailed(lastFailure.isEmpty() ? "handshake with " + peer() + " failed" : lastFailure);
+      String why = handshakeFailure.isEmpty() ? "handshake with " + peer() + " failed" : handshakeFailure;
+      handshakeFailure = "";
+      linkFailed(why);
     }
   }
 
@@ -354,7 +358,7 @@ public final class Client implements AutoCloseable {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
       if (cause instanceof HandshakeFailedException) {
-        lastFailure = cause.getMessage();
+        handshakeFailure = cause.getMessage(); // reported (and reworded for a hop) by linkFailed
       } else {
         Log.info("link to " + peer() + ": " + describe(cause));
       }
