@@ -98,4 +98,20 @@ class CliTest {
     assertThat(r.status()).isNotZero();
     assertThat(r.err()).startsWith("ett: ");
   }
+
+  @Test
+  void clientOptionsCanComeFromAnArgumentFileWithTheRouteInOrder() throws Exception {
+    Path key = dir.resolve("k");
+    run("keygen", key.toString());
+    String pub = run("pubkey", key.toString()).out().trim();
+    Path conf = dir.resolve("client.conf");
+    Files.writeString(
+        conf,
+        "# alice's route\n--key " + key + "\n--server 127.0.0.1:1\n--server-key " + pub
+            + "\n--via 127.0.0.1:2=not-a-key\n-L 9000:h:1\n");
+    Run r = run("client", "@" + conf);
+    // The file was read: its malformed --via is what the client complains about.
+    assertThat(r.status()).isNotZero();
+    assertThat(r.err()).startsWith("ett: ").contains("--via");
+  }
 }
