@@ -73,6 +73,12 @@ final class ServerCommand implements Callable<Integer> {
       description = "Default bandwidth cap per client, bytes/s both directions together, e.g. 10m (0: none).")
   String clientBandwidth = "0";
 
+  @Option(
+      names = "--drain-timeout",
+      paramLabel = "DURATION",
+      description = "On SIGTERM: how long open streams may finish before they are reset (default 10s).")
+  String drainTimeout = "10s";
+
   @Option(names = "--threads", paramLabel = "N", description = "Event loop threads (default: number of CPUs).")
   int threads = Runtime.getRuntime().availableProcessors();
 
@@ -133,7 +139,7 @@ final class ServerCommand implements Callable<Integer> {
             new Thread(
                 () -> {
                   watcher.close();
-                  server.close();
+                  server.shutdown(Units.duration(drainTimeout));
                   auditLog.close();
                   stopped.countDown();
                 }));

@@ -38,6 +38,7 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -396,6 +397,38 @@ public final class Server implements AutoCloseable {
 
   private static String hex(byte[] key) {
     return HexFormat.of().formatHex(key);
+  }
+
+  /**
+   * Graceful stop (SIGTERM): stops accepting, tells every link GOAWAY (no new streams; each link
+   * closes when its last stream ends), waits up to {@code drain} for them, then closes what is left
+   * (its streams are reset toward their applications) and stops. Each link's end is audited once,
+   * by the same path as any other link end.
+   */
+  public void shutdown(Duration drain) {
+    if (listener != null) {
+      listener.close().syncUninterruptibly();
+    }
+    int open = live.size();
+    if (open > 0) {
+      Log.info("shutting down: " + open + " link(s) draining for up to " + drain.toSeconds() + " s");
+      for (LiveLink l : live.values()) {
+        l.channel.eventLoop().execute(() -> l.mux.goAway(GoawayCode.NORMAL, "server shutting down"));
+      }
+      long deadline = System.nanoTime() + drain.toNanos();
+      while (!live.isEmpty() && System.nanoTime() - deadline < 0) {
+        try {
+          Thread.sleep(50);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
+      if (!live.isEmpty()) {
+        Log.info("shutting down: closing " + live.size() + " link(s) still busy after the drain deadline");
+      }
+    }
+    close();
   }
 
   @Override
