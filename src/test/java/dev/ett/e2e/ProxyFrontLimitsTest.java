@@ -68,4 +68,45 @@ class ProxyFrontLimitsTest {
       client.close();
     }
   }
+
+  @Test
+  void aClientTricklingItsRequestOneByteAtATimeIsClosedAtTheDeadline() throws Exception {
+    // Slowloris: the deadline runs from accept, so bytes that keep arriving do not extend it.
+    Client client =
+        new Client(
+            new Client.Options(
+                new InetSocketAddress("127.0.0.1", 9), X25519.generate().publicKey(), X25519.generate(), Suite.AESGCM, LinkConfig.defaults(), 16));
+    ProxyFront front =
+        new ProxyFront(new ProxySpec("127.0.0.1", 0), client, null, new ProxyFront.Limits(16, Duration.ofMillis(700)));
+    try {
+      InetSocketAddress a = front.start();
+      try (Socket slow = Io.connect(a)) {
+        byte[] request = "GET http://example.test/ HTTP/1.1\r\nHost: example.test\r\n\r\n".getBytes();
+        long t0 = System.nanoTime();
+        java.util.concurrent.CompletableFuture<Long> closedAfter = new java.util.concurrent.CompletableFuture<>();
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    slow.getInputStream().readAllBytes(); // an error status line, or nothing
+                  } catch (java.io.IOException reset) {
+                    // a reset is a close, too
+                  }
+                  closedAfter.complete((System.nanoTime() - t0) / 1_000_000);
+                });
+        for (int i = 0; i < request.length && !closedAfter.isDone(); i++) {
+          try {
+            slow.getOutputStream().write(request[i]); // one byte every 150 ms
+          } catch (java.io.IOException reset) {
+            break;
+          }
+          Thread.sleep(150);
+        }
+        assertThat(closedAfter.get(5, TimeUnit.SECONDS)).as("ms until the front closed it").isLessThan(2000L);
+      }
+    } finally {
+      front.close();
+      client.close();
+    }
+  }
 }
