@@ -29,6 +29,12 @@ final class LinkOptions {
   @Option(names = "--connect-timeout", description = "Server: deadline to connect a destination (default 10s).", paramLabel = "DURATION")
   String connectTimeout;
 
+  @Option(
+      names = "--max-queued-answers",
+      description = "Close a link whose peer leaves this many PONG/REFUSED answers unread (default 10000).",
+      paramLabel = "N")
+  Integer maxQueuedAnswers;
+
   LinkConfig toConfig() {
     LinkConfig c = LinkConfig.defaults();
     if (window != null) {
@@ -51,6 +57,9 @@ final class LinkOptions {
     }
     if (handshakeTimeout != null) {
       c = c.withHandshakeTimeout(Units.duration(handshakeTimeout));
+    }
+    if (maxQueuedAnswers != null) {
+      c = c.withMaxQueuedAnswers(maxQueuedAnswers);
     }
     if (connectTimeout != null) {
       c = c.withConnectTimeout(Units.duration(connectTimeout));

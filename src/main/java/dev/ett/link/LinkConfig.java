@@ -14,7 +14,8 @@ public record LinkConfig(
     long rekeyBytes,
     Duration rekeyInterval,
     Duration handshakeTimeout,
-    Duration connectTimeout) {
+    Duration connectTimeout,
+    int maxQueuedAnswers) {
 
   public static final int MIN_WINDOW = 16 * 1024;
 
@@ -31,6 +32,9 @@ public record LinkConfig(
     }
     if (rekeyBytes < 4096) {
       throw new IllegalArgumentException("rekeyBytes: " + rekeyBytes + " (expected: >= 4096)");
+    }
+    if (maxQueuedAnswers < 1) {
+      throw new IllegalArgumentException("maxQueuedAnswers: " + maxQueuedAnswers + " (expected: >= 1)");
     }
     requirePositive("keepalive", keepalive);
     requirePositive("rekeyInterval", rekeyInterval);
@@ -53,34 +57,43 @@ public record LinkConfig(
         1L << 30,
         Duration.ofSeconds(120),
         Duration.ofSeconds(10),
-        Duration.ofSeconds(10));
+        Duration.ofSeconds(10),
+        10_000);
   }
 
   public LinkConfig withInitialWindow(int v) {
-    return new LinkConfig(v, maxStreams, maxPendingOpens, keepalive, rekeyBytes, rekeyInterval, handshakeTimeout, connectTimeout);
+    return new LinkConfig(v, maxStreams, maxPendingOpens, keepalive, rekeyBytes, rekeyInterval, handshakeTimeout, connectTimeout, maxQueuedAnswers);
   }
 
   public LinkConfig withMaxStreams(int v) {
-    return new LinkConfig(initialWindow, v, maxPendingOpens, keepalive, rekeyBytes, rekeyInterval, handshakeTimeout, connectTimeout);
+    return new LinkConfig(initialWindow, v, maxPendingOpens, keepalive, rekeyBytes, rekeyInterval, handshakeTimeout, connectTimeout, maxQueuedAnswers);
   }
 
   public LinkConfig withMaxPendingOpens(int v) {
-    return new LinkConfig(initialWindow, maxStreams, v, keepalive, rekeyBytes, rekeyInterval, handshakeTimeout, connectTimeout);
+    return new LinkConfig(initialWindow, maxStreams, v, keepalive, rekeyBytes, rekeyInterval, handshakeTimeout, connectTimeout, maxQueuedAnswers);
   }
 
   public LinkConfig withKeepalive(Duration v) {
-    return new LinkConfig(initialWindow, maxStreams, maxPendingOpens, v, rekeyBytes, rekeyInterval, handshakeTimeout, connectTimeout);
+    return new LinkConfig(initialWindow, maxStreams, maxPendingOpens, v, rekeyBytes, rekeyInterval, handshakeTimeout, connectTimeout, maxQueuedAnswers);
   }
 
   public LinkConfig withRekey(long bytes, Duration interval) {
-    return new LinkConfig(initialWindow, maxStreams, maxPendingOpens, keepalive, bytes, interval, handshakeTimeout, connectTimeout);
+    return new LinkConfig(initialWindow, maxStreams, maxPendingOpens, keepalive, bytes, interval, handshakeTimeout, connectTimeout, maxQueuedAnswers);
   }
 
   public LinkConfig withHandshakeTimeout(Duration v) {
-    return new LinkConfig(initialWindow, maxStreams, maxPendingOpens, keepalive, rekeyBytes, rekeyInterval, v, connectTimeout);
+    return new LinkConfig(initialWindow, maxStreams, maxPendingOpens, keepalive, rekeyBytes, rekeyInterval, v, connectTimeout, maxQueuedAnswers);
+  }
+
+  /**
+   * A peer that makes us answer (PONG, REFUSED) faster than it reads gets its link closed once this
+   * many answers wait unsent (PING/OPEN floods from a peer that never reads).
+   */
+  public LinkConfig withMaxQueuedAnswers(int v) {
+    return new LinkConfig(initialWindow, maxStreams, maxPendingOpens, keepalive, rekeyBytes, rekeyInterval, handshakeTimeout, connectTimeout, v);
   }
 
   public LinkConfig withConnectTimeout(Duration v) {
-    return new LinkConfig(initialWindow, maxStreams, maxPendingOpens, keepalive, rekeyBytes, rekeyInterval, handshakeTimeout, v);
+    return new LinkConfig(initialWindow, maxStreams, maxPendingOpens, keepalive, rekeyBytes, rekeyInterval, handshakeTimeout, v, maxQueuedAnswers);
   }
 }

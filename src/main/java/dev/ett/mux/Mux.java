@@ -64,7 +64,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
    * HTTP/2, CVE-2019-9512/9514). Past the limit the link is closed.
    */
   private int queuedControlFrames;
-  private int maxQueuedControlFrames = DEFAULT_MAX_QUEUED_CONTROL_FRAMES;
+  private int maxQueuedControlFrames;
   private StreamObserver observer = StreamObserver.NONE;
   private Throttle throttle = bytes -> 0;
 
@@ -91,6 +91,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
     this.config = config;
     this.exit = exit;
     this.onReady = onReady;
+    this.maxQueuedControlFrames = config.maxQueuedAnswers();
   }
 
   public void setGoAwayListener(GoAwayListener l) {
