@@ -20,7 +20,7 @@ import picocli.CommandLine.Model.CommandSpec;
       "Benchmark ett against the direct path on loopback: spawns targets, an ett server and an ett client",
       "(bin/ett processes, fresh keys, free 127.0.0.1 ports) and prints direct vs ett figures."
     },
-    subcommands = {ServeSourceCommand.class})
+    subcommands = {ServeSourceCommand.class, SoakCommand.class})
 final class BenchCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -158,7 +158,7 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   /** target/ett.jar -> ../bin/ett; the launcher may also say where it is (-Dett.launcher). */
-  private static Path findLauncher() throws URISyntaxException {
+  static Path findLauncher() throws URISyntaxException {
     String prop = System.getProperty("ett.launcher");
     if (prop != null) {
       return Path.of(prop);

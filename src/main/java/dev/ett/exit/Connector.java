@@ -168,7 +168,8 @@ public final class Connector {
     if (index >= candidates.size()) {
       RefuseCode code = refuseCodeFor(lastError);
       Checked last = candidates.get(candidates.size() - 1);
-      Log.info("stream " + client + " -> " + requested + " failed: " + code.text);
+      String cause = lastError == null ? "" : " (" + lastError + ")";
+      Log.info("stream " + client + " -> " + requested + " failed: " + code.text + cause);
       result.refused(code, code.text, last.address(), last.decision());
       return;
     }
