@@ -272,7 +272,7 @@ public final class Bench {
     return new Cpu.Times(a.user() + b.user(), a.sys() + b.sys());
   }
 
-  private static int[] freePorts(int n) throws IOException {
+  static int[] freePorts(int n) throws IOException {
     int[] ports = new int[n];
     List<ServerSocket> held = new ArrayList<>();
     try {

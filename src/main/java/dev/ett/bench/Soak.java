@@ -53,7 +53,7 @@ public final class Soak {
     env.put("ETT_NO_BUILD", "1");
     env.put("ETT_JAVA_OPTS", "-Dio.netty.leakDetection.level=paranoid -Xmx256m");
     String launcher = Bench.snapshot(o.launcher(), dir).toString();
-    int[] ports = freePorts(3);
+    int[] ports = Bench.freePorts(3);
     String lo = "127.0.0.1";
     for (String k : List.of("server", "alice")) {
       Child c = Child.start("keygen-" + k, List.of(launcher, "keygen", dir.resolve(k + ".key").toString()), env, dir, null);
@@ -218,22 +218,5 @@ public final class Soak {
       key = key.substring(0, 80);
     }
     failures.computeIfAbsent(key, k -> new LongAdder()).increment();
-  }
-
-  private static int[] freePorts(int n) throws IOException {
-    int[] ports = new int[n];
-    List<java.net.ServerSocket> held = new ArrayList<>();
-    try {
-      for (int i = 0; i < n; i++) {
-        java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
-        held.add(s);
-        ports[i] = s.getLocalPort();
-      }
-    } finally {
-      for (java.net.ServerSocket s : held) {
-        s.close();
-      }
-    }
-    return ports;
   }
 }
