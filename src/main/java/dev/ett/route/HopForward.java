@@ -1,19 +1,17 @@
 package dev.ett.route;
 
+import dev.ett.front.Listeners;
 import dev.ett.client.Client;
 import dev.ett.mux.Mux;
 import dev.ett.mux.StreamListener;
 import dev.ett.mux.StreamSocketHandler;
 import dev.ett.util.Log;
-import dev.ett.util.Transports;
 import dev.ett.wire.Destination;
 import dev.ett.wire.RefuseCode;
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelOption;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicReference;
@@ -58,17 +56,7 @@ final class HopForward implements AutoCloseable {
   /** Binds 127.0.0.1:0 on the outer client's loop; returns the address for the inner client. */
   InetSocketAddress start() throws InterruptedException {
     listener =
-        new ServerBootstrap()
-            .group(outer.eventLoop(), outer.eventLoop())
-            .channel(Transports.serverChannel())
-            .option(ChannelOption.SO_BACKLOG, 16)
-            .childOption(ChannelOption.AUTO_READ, false)
-            .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-            .childOption(ChannelOption.TCP_NODELAY, true)
-            .childHandler(new Acceptor())
-            .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
-            .sync()
-            .channel();
+        Listeners.bind(outer, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), new Acceptor(), 16);
     return (InetSocketAddress) listener.localAddress();
   }
 

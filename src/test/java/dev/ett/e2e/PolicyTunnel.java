@@ -1,5 +1,6 @@
 package dev.ett.e2e;
 
+import dev.ett.front.Listeners;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ett.audit.AuditWriter;
@@ -16,15 +17,12 @@ import dev.ett.noise.X25519;
 import dev.ett.policy.Limits;
 import dev.ett.server.Reloader;
 import dev.ett.server.Server;
-import dev.ett.util.Transports;
 import dev.ett.wire.Destination;
 import dev.ett.wire.RefuseCode;
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelOption;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -241,16 +239,7 @@ final class PolicyTunnel implements AutoCloseable {
     }
 
     void start() throws InterruptedException {
-      listener =
-          new ServerBootstrap()
-              .group(client.eventLoop(), client.eventLoop())
-              .channel(Transports.serverChannel())
-              .childOption(ChannelOption.AUTO_READ, false)
-              .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-              .childHandler(new Acceptor())
-              .bind(new InetSocketAddress("127.0.0.1", 0))
-              .sync()
-              .channel();
+      listener = Listeners.bind(client, new InetSocketAddress("127.0.0.1", 0), new Acceptor());
       address = (InetSocketAddress) listener.localAddress();
     }
 
