@@ -8,6 +8,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.util.ReferenceCountUtil;
+import java.nio.channels.NotYetConnectedException;
 import java.util.ArrayDeque;
 
 /**
@@ -115,6 +116,13 @@ public final class StreamSocketHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (cause instanceof NotYetConnectedException && !ctx.channel().isActive()) {
+      // A socket still connecting got a stale read event: under load the epoll transport can hand
+      // it an event meant for the socket that used the same descriptor number a moment ago (netty
+      // #10411). The read fails with ENOTCONN and nothing is lost; the connect's own outcome
+      // decides. Closing here made the connect fail and the stream be refused.
+      return;
+    }
     // ECONNRESET and friends: the stream is reset; the cause is not a bug worth a stack trace.
     failed = true;
     ctx.close();
