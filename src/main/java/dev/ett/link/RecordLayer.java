@@ -215,8 +215,7 @@ public final class RecordLayer extends ChannelDuplexHandler {
       CipherState[] keys = deriveKeys(e, peerPublic); // {client->server, server->client}
       write(ctx, new Frame.KeyExchange(e.publicKey()), ctx.voidPromise());
       e.destroy();
-      sentUnderKey = 0; // the key is replaced right after this record: no REKEY of the old one
-      seal(ctx); // last record under the old sending key
+      sealLastUnderKey(ctx); // last record under the old sending key
       sender.destroy();
       sender = keys[1];
       sentUnderKey = 0;
@@ -232,8 +231,7 @@ public final class RecordLayer extends ChannelDuplexHandler {
       keyxEphemeral = null;
       nextReceiver = keys[1]; // the server sends with its new key after this record
       write(ctx, new Frame.KeyExchangeDone(), ctx.voidPromise());
-      sentUnderKey = 0; // the key is replaced right after this record: no REKEY of the old one
-      seal(ctx);
+      sealLastUnderKey(ctx);
       sender.destroy();
       sender = keys[0];
       sentUnderKey = 0;
@@ -324,6 +322,19 @@ public final class RecordLayer extends ChannelDuplexHandler {
 
   /** Encrypts what is pending into one record and passes it on (without flushing). */
   private void seal(ChannelHandlerContext ctx) {
+    seal(ctx, true);
+  }
+
+  /**
+   * Seals the record that ends with a KEYX or KEYX_DONE: the peer takes the new key right after it,
+   * so no REKEY may follow under the old key, however many bytes the record holds (PROTOCOL.md
+   * §7.2). The caller replaces the sending key next.
+   */
+  private void sealLastUnderKey(ChannelHandlerContext ctx) {
+    seal(ctx, false);
+  }
+
+  private void seal(ChannelHandlerContext ctx, boolean rekeyIfDue) {
     if (pending == null) {
       return;
     }
@@ -366,7 +377,7 @@ public final class RecordLayer extends ChannelDuplexHandler {
           });
     }
     ctx.write(record, p);
-    if (sentUnderKey >= config.rekeyBytes()) {
+    if (rekeyIfDue && sentUnderKey >= config.rekeyBytes()) {
       // PROTOCOL.md §7.1: REKEY is the last frame under the old key; both sides then Rekey().
       sentUnderKey = 0;
       pending = ctx.alloc().heapBuffer(Frame.HEADER_LENGTH);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.ett.link.LinkConfig;
 import dev.ett.link.RecordLayer;
 import dev.ett.util.TestTarget;
+import dev.ett.wire.Frame;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -34,6 +35,36 @@ class LinkLifeTest {
       // 64 MiB at one REKEY per 64 KiB is ~1024, fewer where a KEYX replaced the key first.
       assertThat(counters[0]).as("rekeys sent").isGreaterThanOrEqualTo(500);
       assertThat(counters[2]).as("key exchanges").isGreaterThanOrEqualTo(1);
+    }
+  }
+
+  /**
+   * As OpenSSH's rekey.sh: a volume rekey every 4 KiB and a fresh key exchange every second during
+   * a 1 GiB transfer. Every byte arrives (SHA-256 at both ends) and the counts say the keys really
+   * turned over that often.
+   */
+  @Test
+  @Timeout(value = 170, unit = TimeUnit.SECONDS)
+  void aGibibyteCrossesWithKeysRotatingEveryFourKibibytesAndEverySecond() throws Exception {
+    long size = 1L << 30;
+    int every = 4 * 1024;
+    LinkConfig tiny = LinkConfig.defaults().withRekey(every, Duration.ofSeconds(1));
+    try (Tunnel t = Tunnel.start(TestTarget.Mode.SINK, null, tiny)) {
+      t.awaitLink(Duration.ofSeconds(10));
+      long start = System.nanoTime();
+      try (Socket s = Io.connect(t.forward)) {
+        String sent = Io.pushRandom(s, size, 11);
+        assertThat(Io.readLine(s)).isEqualTo(sent);
+      }
+      long seconds = (System.nanoTime() - start) / 1_000_000_000L;
+      int[] c = onLoop(t, () -> t.client.currentMux().channel().pipeline().get(RecordLayer.class).keyCounters());
+      // {REKEYs sent, REKEYs received, KEYX completed}. The REKEY follows the record that crosses
+      // the threshold, and a DATA record here is 4 KiB or more, so (nearly) every record rekeys:
+      // at least one per largest possible record's worth of bytes, less the few a KEYX replaced.
+      long records = size / Frame.MAX_RECORD_PLAINTEXT;
+      System.out.printf("1 GiB in %d s: %d REKEYs sent, %d received, %d KEYX%n", seconds, c[0], c[1], c[2]);
+      assertThat((long) c[0]).as("volume rekeys sent for 1 GiB in %d s", seconds).isGreaterThanOrEqualTo(records * 9 / 10);
+      assertThat((long) c[2]).as("key exchanges in %d s", seconds).isGreaterThanOrEqualTo(Math.max(1, seconds - 2));
     }
   }
 

@@ -244,6 +244,42 @@ class RecordLayerTest {
     assertTrafficFlowsBothWays("after the exchange");
   }
 
+  /**
+   * The record that carries the server's KEYX may hold more than the rekey threshold of frames
+   * written before it. No REKEY may follow it under the old key: the client takes the new key right
+   * after that record, so such a REKEY would fail authentication (found by a 1 GiB transfer with a
+   * 4 KiB rekey limit).
+   */
+  @Test
+  void serverKeyExchangeRecordLargerThanTheRekeyLimitIsNotFollowedByARekey() {
+    h.clientConfig = h.clientConfig.withRekey(4096, h.clientConfig.rekeyInterval());
+    h.serverConfig = h.serverConfig.withRekey(4096, h.serverConfig.rekeyInterval());
+    h.establish();
+    h.server.write(data(1, "s".repeat(4500))); // pending in the server's record, not yet sealed
+    h.clientRecords().startKeyExchange();
+    h.pump();
+
+    assertThat(h.clientSeen.errors).isEmpty();
+    assertThat(readData(h.client)).hasSize(4500);
+    assertTrafficFlowsBothWays("after the exchange");
+  }
+
+  /** The same for the client's KEYX_DONE record. */
+  @Test
+  void clientKeyExchangeDoneRecordLargerThanTheRekeyLimitIsNotFollowedByARekey() {
+    h.clientConfig = h.clientConfig.withRekey(4096, h.clientConfig.rekeyInterval());
+    h.serverConfig = h.serverConfig.withRekey(4096, h.serverConfig.rekeyInterval());
+    h.establish();
+    h.clientRecords().startKeyExchange();
+    h.toServer(); // the server answers with its KEYX
+    h.client.write(data(1, "c".repeat(4500))); // pending in the client's record when KEYX arrives
+    h.pump();
+
+    assertThat(h.serverSeen.errors).isEmpty();
+    assertThat(readData(h.server)).hasSize(4500);
+    assertTrafficFlowsBothWays("after the exchange");
+  }
+
   @Test
   void keyExchangeDoneWithoutKeyExchangeIsAProtocolError() {
     h.establish();
