@@ -396,6 +396,26 @@ public final class Bench {
               String.format(Locale.ROOT, "%.0f / %.0f", s.hwmKb() / 1024.0, c.hwmKb() / 1024.0),
               "",
               ""));
+      rows.add(
+          new Row(
+              "  of which anonymous / file-backed, server + client",
+              "-",
+              String.format(
+                  Locale.ROOT,
+                  "%.0f / %.0f",
+                  (s.anonKb() + c.anonKb()) / 1024.0,
+                  (s.fileKb() + c.fileKb()) / 1024.0),
+              "",
+              "file pages (libjvm, CDS) are the same pages in both"));
+      if (s.pssKb() >= 0 && c.pssKb() >= 0) {
+        rows.add(
+            new Row(
+                "  PSS server + client (shared pages counted once)",
+                "-",
+                String.format(Locale.ROOT, "%.0f", (s.pssKb() + c.pssKb()) / 1024.0),
+                "",
+                s.pssKb() + c.pssKb() <= 128 * 1024 ? "<= 128 MiB" : "> 128 MiB"));
+      }
     } finally {
       Load.closeAll(open);
     }
@@ -531,19 +551,43 @@ public final class Bench {
     }
   }
 
-  /** VmRSS and VmHWM of a process, in KiB. */
-  record Mem(long rssKb, long hwmKb) {
+  /**
+   * A process's memory, in KiB: VmRSS and VmHWM, RSS split into anonymous (heap, stacks, malloc,
+   * direct buffers) and file-backed pages (libjvm, the CDS archive, jars), and PSS (each shared
+   * page divided among the processes that map it, from smaps_rollup; -1 where unreadable).
+   */
+  record Mem(long rssKb, long hwmKb, long anonKb, long fileKb, long pssKb) {
     static Mem of(long pid) throws IOException {
       long rss = -1;
       long hwm = -1;
+      long anon = -1;
+      long file = -1;
       for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
         if (line.startsWith("VmRSS:")) {
-          rss = Long.parseLong(line.replaceAll("[^0-9]", ""));
+          rss = kb(line);
         } else if (line.startsWith("VmHWM:")) {
-          hwm = Long.parseLong(line.replaceAll("[^0-9]", ""));
+          hwm = kb(line);
+        } else if (line.startsWith("RssAnon:")) {
+          anon = kb(line);
+        } else if (line.startsWith("RssFile:")) {
+          file = kb(line);
         }
       }
-      return new Mem(rss, hwm);
+      long pss = -1;
+      try {
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/smaps_rollup"))) {
+          if (line.startsWith("Pss:")) {
+            pss = kb(line);
+          }
+        }
+      } catch (IOException e) {
+        // older kernels: no rollup
+      }
+      return new Mem(rss, hwm, anon, file, pss);
+    }
+
+    private static long kb(String line) {
+      return Long.parseLong(line.replaceAll("[^0-9]", ""));
     }
   }
 }
