@@ -43,7 +43,8 @@ public final class Bench {
       List<String> serverArgs,
       List<String> clientArgs,
       boolean snapshot,
-      boolean keepLogs) {}
+      boolean keepLogs,
+      boolean withSsh) {}
 
   /** ETT_JAVA_OPTS given to the spawned server and client unless --jvm-opts says otherwise. */
   public static final String DEFAULT_JVM_OPTS = ""; // the launcher's own defaults (bin/ett), as users run it
@@ -67,6 +68,9 @@ public final class Bench {
   private final List<Long> ourPids = new ArrayList<>(List.of(ProcessHandle.current().pid()));
   private Mem idleServer;
   private Mem idleClient;
+  /** ssh -L forwards to the echo target and the bulk source (--with-ssh), or null. */
+  private InetSocketAddress echoSsh;
+  private InetSocketAddress sourceSsh;
 
   public Bench(Options o, PrintStream out) {
     this.o = o;
@@ -216,7 +220,103 @@ public final class Bench {
     Load.connections(socksFront, echoDirect, 2, 0, 300);
     idleServer = Mem.of(server.javaPid());
     idleClient = Mem.of(client.javaPid());
+    if (o.withSsh()) {
+      setUpSsh(lo, ports[0], ports[1]);
+    }
     out.println();
+  }
+
+  /**
+   * OpenSSH as users run it for the same job: a private sshd on loopback (host and user keys made
+   * here) and {@code ssh -N -L} with aes128-gcm, forwarding to the same echo target and bulk source.
+   * Skipped with a line saying why when a piece is missing.
+   */
+  private void setUpSsh(String lo, int echoPort, int sourcePort) throws Exception {
+    String sshd = "/usr/sbin/sshd";
+    if (!Files.isExecutable(Path.of(sshd)) || !onPath("ssh") || !onPath("ssh-keygen")) {
+      out.println("--with-ssh: skipped (needs ssh, ssh-keygen and " + sshd + ": apt-get install openssh-client openssh-server)");
+      return;
+    }
+    try {
+      Files.createDirectories(Path.of("/run/sshd")); // sshd's privilege-separation directory
+    } catch (IOException e) {
+      out.println("--with-ssh: skipped (cannot create /run/sshd: " + e.getMessage() + "; run as root)");
+      return;
+    }
+    Path hostKey = dir.resolve("ssh_host_ed25519_key");
+    Path userKey = dir.resolve("id_ed25519");
+    for (Path k : List.of(hostKey, userKey)) {
+      Child g = Child.start("ssh-keygen-" + k.getFileName(), List.of("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", k.toString()), etcEnv, dir, null);
+      if (g.await(30_000) != 0) {
+        throw new IllegalStateException("ssh-keygen failed:\n" + g.tail());
+      }
+      g.close();
+    }
+    Path authorizedKeys = dir.resolve("ssh_authorized_keys");
+    Files.copy(Path.of(userKey + ".pub"), authorizedKeys);
+    int[] p = freePorts(3);
+    Path config = dir.resolve("sshd_config");
+    Files.writeString(
+        config,
+        String.join(
+            "\n",
+            "ListenAddress " + lo,
+            "Port " + p[0],
+            "HostKey " + hostKey,
+            "AuthorizedKeysFile " + authorizedKeys,
+            "PidFile none",
+            "UsePAM no",
+            "StrictModes no",
+            "PasswordAuthentication no",
+            "KbdInteractiveAuthentication no",
+            "PermitRootLogin prohibit-password",
+            "Ciphers aes128-gcm@openssh.com",
+            ""));
+    Child d = Child.start("sshd", List.of(sshd, "-D", "-e", "-f", config.toString()), etcEnv, dir, "Server listening");
+    d.awaitReady(30_000);
+    List<String> cmd =
+        List.of(
+            "ssh", "-N", "-F", "/dev/null",
+            "-i", userKey.toString(),
+            "-o", "BatchMode=yes",
+            "-o", "StrictHostKeyChecking=no",
+            "-o", "UserKnownHostsFile=/dev/null",
+            "-o", "ExitOnForwardFailure=yes",
+            "-o", "LogLevel=ERROR",
+            "-c", "aes128-gcm@openssh.com",
+            "-p", "" + p[0],
+            "-L", lo + ":" + p[1] + ":" + lo + ":" + echoPort,
+            "-L", lo + ":" + p[2] + ":" + lo + ":" + sourcePort,
+            System.getProperty("user.name") + "@" + lo);
+    Child c = Child.start("ssh-L", cmd, etcEnv, dir, null);
+    InetSocketAddress echo = new InetSocketAddress(lo, p[1]);
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (true) {
+      try (java.net.Socket s = new java.net.Socket(echo.getAddress(), echo.getPort())) {
+        break;
+      } catch (IOException e) {
+        if (!c.alive() || System.nanoTime() > deadline) {
+          throw new IllegalStateException("ssh -L did not come up:\n" + c.tail() + "\nsshd:\n" + d.tail());
+        }
+        Thread.sleep(50);
+      }
+    }
+    echoSsh = echo;
+    sourceSsh = new InetSocketAddress(lo, p[2]);
+    ourPids.add(d.process.pid());
+    ourPids.add(c.process.pid());
+    out.println("ssh: " + String.join(" ", cmd));
+    Load.pingPong(echoSsh, 0, 200, 30_000);
+    Load.pull(sourceSsh, 8 << 20, 30_000);
+  }
+
+  private static boolean onPath(String tool) {
+    for (String d : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+      if (Files.isExecutable(Path.of(d, tool))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -328,7 +428,23 @@ public final class Bench {
         sCpu.seconds() / gb, sCpu.user() / Cpu.HZ / gb, sCpu.sys() / Cpu.HZ / gb,
         cCpu.seconds() / gb, cCpu.user() / Cpu.HZ / gb, cCpu.sys() / Cpu.HZ / gb);
     rateRow("bulk, 1 stream (MB/s)", median(d1) / 1e6, median(e1) / 1e6, ">= 0.30x", 0.30);
+    if (sourceSsh != null) {
+      double[] s1 = new double[o.repeat()];
+      for (int r = 0; r < o.repeat(); r++) {
+        s1[r] = o.bulkBytesEtt() / (Load.pull(sourceSsh, o.bulkBytesEtt(), timeout) / 1e9);
+        progress("bulk x1 #%d: ssh -L %.0f MB/s", r + 1, s1[r] / 1e6);
+      }
+      sshRow("  ssh -L, 1 stream (MB/s)", median(d1) / 1e6, median(s1) / 1e6);
+    }
     rateRow("bulk, " + n + " streams (MB/s, aggregate)", median(d8) / 1e6, median(e8) / 1e6, ">= 0.30x", 0.30);
+    if (sourceSsh != null) {
+      double[] s8 = new double[o.repeat()];
+      for (int r = 0; r < o.repeat(); r++) {
+        s8[r] = Load.pullParallel(sourceSsh, n, o.bulkBytesEtt() / n, timeout);
+        progress("bulk x%d #%d: ssh -L %.0f MB/s", n, r + 1, s8[r] / 1e6);
+      }
+      sshRow("  ssh -L, " + n + " streams (MB/s)", median(d8) / 1e6, median(s8) / 1e6);
+    }
     out.printf(
         Locale.ROOT,
         "  (bulk: %s direct / %s through ett per run, median of %d; all runs direct %s, ett %s MB/s)%n",
@@ -345,6 +461,11 @@ public final class Bench {
     Load.ConnResult sx = Load.connections(socksFront, echoDirect, o.connWorkers(), o.connWarmupMs(), o.connMs());
     progress("conn ett -D socks5: %.0f/s", sx.perSecond());
     rateRow("  same through -D (SOCKS5 CONNECT)", d.perSecond(), sx.perSecond(), "", -1);
+    if (echoSsh != null) {
+      Load.ConnResult ss = Load.connections(echoSsh, o.connWorkers(), o.connWarmupMs(), o.connMs());
+      progress("conn ssh -L: %.0f/s", ss.perSecond());
+      sshRow("  ssh -L", d.perSecond(), ss.perSecond());
+    }
     long[] dl = d.latenciesNs();
     long[] el = e.latenciesNs();
     Arrays.sort(dl);
@@ -372,6 +493,17 @@ public final class Bench {
     Arrays.sort(sx);
     timeRow("  ping-pong p50 through -D (SOCKS5) (us)", pct(d, 50), pct(sx, 50), "", -1);
     timeRow("  ping-pong p99 through -D (SOCKS5) (us)", pct(d, 99), pct(sx, 99), "", -1);
+    if (echoSsh != null) {
+      long[] ss = Load.pingPong(echoSsh, o.pingWarmup(), o.pingRounds(), 120_000);
+      Arrays.sort(ss);
+      timeRow("  ssh -L ping-pong p50 (us)", pct(d, 50), pct(ss, 50), "", -1);
+      timeRow("  ssh -L ping-pong p99 (us)", pct(d, 99), pct(ss, 99), "", -1);
+    }
+  }
+
+  /** A row for ssh -L, measured in the same run; its value sits in the ett column, marked. */
+  private void sshRow(String name, double direct, double ssh) {
+    rows.add(new Row(name, fmt(direct), fmt(ssh), String.format(Locale.ROOT, "%.2fx", ssh / direct), "(ssh -L, for comparison)"));
   }
 
   private void rss() throws Exception {

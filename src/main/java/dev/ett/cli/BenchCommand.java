@@ -83,6 +83,13 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--keep-logs", description = "Keep the temp dir with keys and process logs.")
   boolean keepLogs;
 
+  @Option(
+      names = "--with-ssh",
+      description =
+          "Also measure OpenSSH's ssh -L (aes128-gcm, a private sshd on 127.0.0.1) in the same run, as a"
+              + " row under each figure (needs ssh, sshd, ssh-keygen; root for /run/sshd).")
+  boolean withSsh;
+
   @Override
   public Integer call() throws Exception {
     preloadBenchClasses();
@@ -117,7 +124,8 @@ final class BenchCommand implements Callable<Integer> {
             serverArgs,
             clientArgs,
             !noSnapshot,
-            keepLogs);
+            keepLogs,
+            withSsh);
     System.out.println("command: " + ett + " " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
     System.out.println(
         "java: "
