@@ -44,7 +44,8 @@ public final class Bench {
       List<String> clientArgs,
       boolean snapshot,
       boolean keepLogs,
-      boolean withSsh) {}
+      boolean withSsh,
+      boolean withRelay) {}
 
   /** ETT_JAVA_OPTS given to the spawned server and client unless --jvm-opts says otherwise. */
   public static final String DEFAULT_JVM_OPTS = ""; // the launcher's own defaults (bin/ett), as users run it
@@ -68,9 +69,11 @@ public final class Bench {
   private final List<Long> ourPids = new ArrayList<>(List.of(ProcessHandle.current().pid()));
   private Mem idleServer;
   private Mem idleClient;
-  /** ssh -L forwards to the echo target and the bulk source (--with-ssh), or null. */
-  private InetSocketAddress echoSsh;
-  private InetSocketAddress sourceSsh;
+  /** Another way over the same path, measured beside ett: forwards to the echo target and source. */
+  private record Other(String name, InetSocketAddress echo, InetSocketAddress source) {}
+
+  /** ssh -L (--with-ssh), a crypto-free two-process relay (--with-relay). */
+  private final List<Other> others = new ArrayList<>();
 
   public Bench(Options o, PrintStream out) {
     this.o = o;
@@ -223,6 +226,9 @@ public final class Bench {
     if (o.withSsh()) {
       setUpSsh(lo, ports[0], ports[1]);
     }
+    if (o.withRelay()) {
+      setUpRelay(lo, ports[0], ports[1]);
+    }
     out.println();
   }
 
@@ -301,13 +307,54 @@ public final class Bench {
         Thread.sleep(50);
       }
     }
-    echoSsh = echo;
-    sourceSsh = new InetSocketAddress(lo, p[2]);
     ourPids.add(d.process.pid());
     ourPids.add(c.process.pid());
     out.println("ssh: " + String.join(" ", cmd));
-    Load.pingPong(echoSsh, 0, 200, 30_000);
-    Load.pull(sourceSsh, 8 << 20, 30_000);
+    addOther("ssh -L", echo, new InetSocketAddress(lo, p[2]));
+  }
+
+  /**
+   * The floor of any design with a process at each end: the same topology as ett (application ->
+   * client-side process -> server-side process -> target) through two socat relays, with no
+   * encryption and no multiplexing, each connection its own pair of TCP hops.
+   */
+  private void setUpRelay(String lo, int echoPort, int sourcePort) throws Exception {
+    if (!onPath("socat")) {
+      out.println("--with-relay: skipped (needs socat: apt-get install socat)");
+      return;
+    }
+    int[] p = freePorts(4); // outer echo, inner echo, outer source, inner source
+    int[][] hops = {{p[0], p[1]}, {p[1], echoPort}, {p[2], p[3]}, {p[3], sourcePort}};
+    for (int[] h : hops) {
+      Child r =
+          Child.start(
+              "socat-" + h[0],
+              List.of("socat", "-b", "65536", "TCP-LISTEN:" + h[0] + ",bind=" + lo + ",reuseaddr,fork,backlog=1024,nodelay", "TCP:" + lo + ":" + h[1] + ",nodelay"),
+              etcEnv,
+              dir,
+              null);
+      ourPids.add(r.process.pid());
+    }
+    InetSocketAddress echo = new InetSocketAddress(lo, p[0]);
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (true) {
+      try (java.net.Socket s = new java.net.Socket(echo.getAddress(), echo.getPort())) {
+        break;
+      } catch (IOException e) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("socat relay did not come up");
+        }
+        Thread.sleep(50);
+      }
+    }
+    out.println("relay: socat -b 65536 TCP-LISTEN:PORT,fork TCP:NEXT, twice per path (no crypto, no mux)");
+    addOther("socat relay x2, no crypto", echo, new InetSocketAddress(lo, p[2]));
+  }
+
+  private void addOther(String name, InetSocketAddress echo, InetSocketAddress source) throws Exception {
+    Load.pingPong(echo, 0, 200, 30_000);
+    Load.pull(source, 8 << 20, 30_000);
+    others.add(new Other(name, echo, source));
   }
 
   private static boolean onPath(String tool) {
@@ -428,22 +475,22 @@ public final class Bench {
         sCpu.seconds() / gb, sCpu.user() / Cpu.HZ / gb, sCpu.sys() / Cpu.HZ / gb,
         cCpu.seconds() / gb, cCpu.user() / Cpu.HZ / gb, cCpu.sys() / Cpu.HZ / gb);
     rateRow("bulk, 1 stream (MB/s)", median(d1) / 1e6, median(e1) / 1e6, ">= 0.30x", 0.30);
-    if (sourceSsh != null) {
+    for (Other x : others) {
       double[] s1 = new double[o.repeat()];
       for (int r = 0; r < o.repeat(); r++) {
-        s1[r] = o.bulkBytesEtt() / (Load.pull(sourceSsh, o.bulkBytesEtt(), timeout) / 1e9);
-        progress("bulk x1 #%d: ssh -L %.0f MB/s", r + 1, s1[r] / 1e6);
+        s1[r] = o.bulkBytesEtt() / (Load.pull(x.source(), o.bulkBytesEtt(), timeout) / 1e9);
+        progress("bulk x1 #%d: %s %.0f MB/s", r + 1, x.name(), s1[r] / 1e6);
       }
-      sshRow("  ssh -L, 1 stream (MB/s)", median(d1) / 1e6, median(s1) / 1e6);
+      otherRow("  " + x.name() + ", 1 stream", median(d1) / 1e6, median(s1) / 1e6);
     }
     rateRow("bulk, " + n + " streams (MB/s, aggregate)", median(d8) / 1e6, median(e8) / 1e6, ">= 0.30x", 0.30);
-    if (sourceSsh != null) {
+    for (Other x : others) {
       double[] s8 = new double[o.repeat()];
       for (int r = 0; r < o.repeat(); r++) {
-        s8[r] = Load.pullParallel(sourceSsh, n, o.bulkBytesEtt() / n, timeout);
-        progress("bulk x%d #%d: ssh -L %.0f MB/s", n, r + 1, s8[r] / 1e6);
+        s8[r] = Load.pullParallel(x.source(), n, o.bulkBytesEtt() / n, timeout);
+        progress("bulk x%d #%d: %s %.0f MB/s", n, r + 1, x.name(), s8[r] / 1e6);
       }
-      sshRow("  ssh -L, " + n + " streams (MB/s)", median(d8) / 1e6, median(s8) / 1e6);
+      otherRow("  " + x.name() + ", " + n + " streams", median(d8) / 1e6, median(s8) / 1e6);
     }
     out.printf(
         Locale.ROOT,
@@ -461,10 +508,10 @@ public final class Bench {
     Load.ConnResult sx = Load.connections(socksFront, echoDirect, o.connWorkers(), o.connWarmupMs(), o.connMs());
     progress("conn ett -D socks5: %.0f/s", sx.perSecond());
     rateRow("  same through -D (SOCKS5 CONNECT)", d.perSecond(), sx.perSecond(), "", -1);
-    if (echoSsh != null) {
-      Load.ConnResult ss = Load.connections(echoSsh, o.connWorkers(), o.connWarmupMs(), o.connMs());
-      progress("conn ssh -L: %.0f/s", ss.perSecond());
-      sshRow("  ssh -L", d.perSecond(), ss.perSecond());
+    for (Other x : others) {
+      Load.ConnResult ss = Load.connections(x.echo(), o.connWorkers(), o.connWarmupMs(), o.connMs());
+      progress("conn %s: %.0f/s", x.name(), ss.perSecond());
+      otherRow("  " + x.name(), d.perSecond(), ss.perSecond());
     }
     long[] dl = d.latenciesNs();
     long[] el = e.latenciesNs();
@@ -493,17 +540,21 @@ public final class Bench {
     Arrays.sort(sx);
     timeRow("  ping-pong p50 through -D (SOCKS5) (us)", pct(d, 50), pct(sx, 50), "", -1);
     timeRow("  ping-pong p99 through -D (SOCKS5) (us)", pct(d, 99), pct(sx, 99), "", -1);
-    if (echoSsh != null) {
-      long[] ss = Load.pingPong(echoSsh, o.pingWarmup(), o.pingRounds(), 120_000);
+    for (Other x : others) {
+      long[] ss = Load.pingPong(x.echo(), o.pingWarmup(), o.pingRounds(), 120_000);
       Arrays.sort(ss);
-      timeRow("  ssh -L ping-pong p50 (us)", pct(d, 50), pct(ss, 50), "", -1);
-      timeRow("  ssh -L ping-pong p99 (us)", pct(d, 99), pct(ss, 99), "", -1);
+      otherTimeRow("  " + x.name() + " p50", pct(d, 50), pct(ss, 50));
+      otherTimeRow("  " + x.name() + " p99", pct(d, 99), pct(ss, 99));
     }
   }
 
-  /** A row for ssh -L, measured in the same run; its value sits in the ett column, marked. */
-  private void sshRow(String name, double direct, double ssh) {
-    rows.add(new Row(name, fmt(direct), fmt(ssh), String.format(Locale.ROOT, "%.2fx", ssh / direct), "(ssh -L, for comparison)"));
+  /** A row for another tool measured in the same run; its value sits in the ett column, marked. */
+  private void otherRow(String name, double direct, double other) {
+    rows.add(new Row(name, fmt(direct), fmt(other), String.format(Locale.ROOT, "%.2fx", other / direct), "(comparison, not ett)"));
+  }
+
+  private void otherTimeRow(String name, double directUs, double otherUs) {
+    rows.add(new Row(name, fmt(directUs), fmt(otherUs), String.format(Locale.ROOT, "%.2fx", otherUs / directUs), "(comparison, not ett)"));
   }
 
   private void rss() throws Exception {

@@ -90,6 +90,13 @@ final class BenchCommand implements Callable<Integer> {
               + " row under each figure (needs ssh, sshd, ssh-keygen; root for /run/sshd).")
   boolean withSsh;
 
+  @Option(
+      names = "--with-relay",
+      description =
+          "Also measure two chained socat relays (no encryption, no multiplexing): the floor of any"
+              + " tunnel with a process at each end, on this machine (needs socat).")
+  boolean withRelay;
+
   @Override
   public Integer call() throws Exception {
     preloadBenchClasses();
@@ -125,7 +132,8 @@ final class BenchCommand implements Callable<Integer> {
             clientArgs,
             !noSnapshot,
             keepLogs,
-            withSsh);
+            withSsh,
+            withRelay);
     System.out.println("command: " + ett + " " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
     System.out.println(
         "java: "

@@ -191,10 +191,12 @@ public final class Connector {
     f.addListener(
         (ChannelFuture cf) -> {
           if (cf.isSuccess()) {
-            Log.debug("stream " + client + " -> " + requested + " connected to " + address.getHostAddress());
+            if (Log.debugEnabled()) {
+              Log.debug("stream " + client + " -> " + requested + " connected to " + address.getHostAddress());
+            }
             result.connected(cf.channel(), Destination.of(address, requested.port()), candidate.decision());
           } else if (!retried && isTransportGlitch(cf.cause())) {
-            Log.debug("stream " + client + " -> " + requested + ": retrying " + address.getHostAddress() + " after " + describe(cf.cause()));
+            Log.info("stream " + client + " -> " + requested + ": retrying " + address.getHostAddress() + " after " + describe(cf.cause()));
             tryConnect(client, requested, candidates, index, true, loop, result, cf.cause());
           } else {
             tryConnect(client, requested, candidates, index + 1, false, loop, result, cf.cause());
