@@ -460,8 +460,11 @@ public final class Mux extends ChannelInboundHandlerAdapter {
     }
     idleRounds++;
     if (idleRounds >= MAX_IDLE_ROUNDS) {
+      // Dead: close now. Waiting for our writes to go out first would wait for as long as the
+      // path is gone (TCP gives up after ~15 min) whenever stream data is queued on the link.
+      // The GOAWAY is a courtesy that gets out only if the socket has room for it.
       ctx.writeAndFlush(new Frame.GoAway(GoawayCode.TIMEOUT, "nothing received"), ctx.voidPromise());
-      closeLinkAfterWrites();
+      ctx.close();
       return;
     }
     ctx.writeAndFlush(new Frame.Ping(ThreadLocalRandom.current().nextLong()), ctx.voidPromise());
