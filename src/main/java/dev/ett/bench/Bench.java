@@ -262,22 +262,7 @@ public final class Bench {
     Files.copy(Path.of(userKey + ".pub"), authorizedKeys);
     int[] p = freePorts(3);
     Path config = dir.resolve("sshd_config");
-    Files.writeString(
-        config,
-        String.join(
-            "\n",
-            "ListenAddress " + lo,
-            "Port " + p[0],
-            "HostKey " + hostKey,
-            "AuthorizedKeysFile " + authorizedKeys,
-            "PidFile none",
-            "UsePAM no",
-            "StrictModes no",
-            "PasswordAuthentication no",
-            "KbdInteractiveAuthentication no",
-            "PermitRootLogin prohibit-password",
-            "Ciphers aes128-gcm@openssh.com",
-            ""));
+    Files.writeString(config, sshdConfig(lo, p[0], hostKey, authorizedKeys) + "Ciphers aes128-gcm@openssh.com\n");
     Child d = Child.start("sshd", List.of(sshd, "-D", "-e", "-f", config.toString()), etcEnv, dir, "Server listening");
     d.awaitReady(30_000);
     List<String> cmd =
@@ -296,16 +281,8 @@ public final class Bench {
             System.getProperty("user.name") + "@" + lo);
     Child c = Child.start("ssh-L", cmd, etcEnv, dir, null);
     InetSocketAddress echo = new InetSocketAddress(lo, p[1]);
-    long deadline = System.nanoTime() + 30_000_000_000L;
-    while (true) {
-      try (java.net.Socket s = new java.net.Socket(echo.getAddress(), echo.getPort())) {
-        break;
-      } catch (IOException e) {
-        if (!c.alive() || System.nanoTime() > deadline) {
-          throw new IllegalStateException("ssh -L did not come up:\n" + c.tail() + "\nsshd:\n" + d.tail());
-        }
-        Thread.sleep(50);
-      }
+    if (!awaitAccepting(echo, 30_000, c)) {
+      throw new IllegalStateException("ssh -L did not come up:\n" + c.tail() + "\nsshd:\n" + d.tail());
     }
     ourPids.add(d.process.pid());
     ourPids.add(c.process.pid());
@@ -336,16 +313,8 @@ public final class Bench {
       ourPids.add(r.process.pid());
     }
     InetSocketAddress echo = new InetSocketAddress(lo, p[0]);
-    long deadline = System.nanoTime() + 10_000_000_000L;
-    while (true) {
-      try (java.net.Socket s = new java.net.Socket(echo.getAddress(), echo.getPort())) {
-        break;
-      } catch (IOException e) {
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("socat relay did not come up");
-        }
-        Thread.sleep(50);
-      }
+    if (!awaitAccepting(echo, 10_000, null)) {
+      throw new IllegalStateException("socat relay did not come up");
     }
     out.println("relay: socat -b 65536 TCP-LISTEN:PORT,fork TCP:NEXT, twice per path (no crypto, no mux)");
     addOther("socat relay x2, no crypto", echo, new InetSocketAddress(lo, p[2]));
@@ -355,6 +324,41 @@ public final class Bench {
     Load.pingPong(echo, 0, 200, 30_000);
     Load.pull(source, 8 << 20, 30_000);
     others.add(new Other(name, echo, source));
+  }
+
+  /**
+   * An sshd_config for a private sshd on {@code address}: key login only, no PAM, no pid file. Also
+   * used by the real-client tests.
+   */
+  public static String sshdConfig(String address, int port, Path hostKey, Path authorizedKeys) {
+    return String.join(
+        "\n",
+        "ListenAddress " + address,
+        "Port " + port,
+        "HostKey " + hostKey,
+        "AuthorizedKeysFile " + authorizedKeys,
+        "PidFile none",
+        "UsePAM no",
+        "StrictModes no",
+        "PasswordAuthentication no",
+        "KbdInteractiveAuthentication no",
+        "PermitRootLogin prohibit-password",
+        "");
+  }
+
+  /** Waits until {@code a} accepts a connection; false on timeout or when {@code owner} exits. */
+  private static boolean awaitAccepting(InetSocketAddress a, long timeoutMs, Child owner) throws InterruptedException {
+    long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
+    while (true) {
+      try (java.net.Socket s = new java.net.Socket(a.getAddress(), a.getPort())) {
+        return true;
+      } catch (IOException e) {
+        if ((owner != null && !owner.alive()) || System.nanoTime() > deadline) {
+          return false;
+        }
+        Thread.sleep(50);
+      }
+    }
   }
 
   private static boolean onPath(String tool) {

@@ -421,21 +421,7 @@ class RealClientsTest {
       assumeTrue(false, "cannot create /run/sshd for a test sshd (run as root, as CI does): " + e);
     }
     Path config = dir.resolve("sshd_config");
-    Files.writeString(
-        config,
-        String.join(
-            "\n",
-            "ListenAddress 127.0.0.1",
-            "Port " + sshdPort,
-            "HostKey " + hostKey,
-            "AuthorizedKeysFile " + authorizedKeys,
-            "PidFile none",
-            "UsePAM no",
-            "StrictModes no",
-            "PasswordAuthentication no",
-            "KbdInteractiveAuthentication no",
-            "PermitRootLogin prohibit-password",
-            ""));
+    Files.writeString(config, dev.ett.bench.Bench.sshdConfig("127.0.0.1", sshdPort, hostKey, authorizedKeys));
     sshd = new ProcessBuilder("/usr/sbin/sshd", "-D", "-e", "-f", config.toString()).redirectErrorStream(true).redirectOutput(dir.resolve("sshd.log").toFile()).start();
     for (int i = 0; i < 100; i++) {
       try (Socket s = new Socket("127.0.0.1", sshdPort)) {
