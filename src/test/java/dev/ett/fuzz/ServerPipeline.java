@@ -1,6 +1,8 @@
 package dev.ett.fuzz;
 
 import dev.ett.link.LinkConfig;
+import dev.ett.link.LinkEstablished;
+import dev.ett.link.LinkFuzzing;
 import dev.ett.link.RecordLayer;
 import dev.ett.link.Preamble;
 import dev.ett.link.PreambleDecoder;
@@ -81,24 +83,62 @@ final class ServerPipeline implements AutoCloseable {
     return linkUp;
   }
 
+  /** A fresh server connection: nothing read yet, the handshake ahead. */
   ServerPipeline() {
-    ServerHandshake hs =
-        new ServerHandshake(
-            FuzzKeys.server(),
-            key -> Arrays.equals(key, FuzzKeys.client().publicKey()) ? Optional.of("alice") : Optional.empty(),
-            new ReplayGuard(),
-            config,
-            () -> handshakesFinished++);
+    this(true);
+  }
+
+  /**
+   * A server link whose handshake with the authorized client ("alice") already completed, set up
+   * from the fixed transport keys of {@link FuzzKeys} instead of a real handshake (which costs
+   * six X25519 operations): the pipeline is what {@code ServerHandshake} leaves behind — record
+   * framing, the record layer, the mux — and the mux has seen {@link LinkEstablished}. {@link
+   * #sendRecord} seals records for it.
+   */
+  static ServerPipeline afterHandshake() {
+    ServerPipeline p = new ServerPipeline(false);
+    p.sender = FuzzKeys.clientToServer();
+    LinkFuzzing.addEstablished(
+        p.server.pipeline(),
+        "framing",
+        FuzzKeys.serverToClient(),
+        FuzzKeys.clientToServer(),
+        FuzzKeys.chainingKey(),
+        p.config,
+        new LinkEstablished(
+            LinkEstablished.Role.SERVER,
+            Suite.AESGCM,
+            "alice",
+            FuzzKeys.client().publicKey(),
+            p.config.initialWindow(),
+            p.config.maxStreams()));
+    if (!p.established()) {
+      throw new AssertionError("the mux did not take the link up: " + p.seen.errors);
+    }
+    return p;
+  }
+
+  private ServerPipeline(boolean handshake) {
     server = new EmbeddedChannel();
     server.config().setAllocator(alloc);
     Exit exit = this::open;
-    server
-        .pipeline()
-        .addLast("preamble", new PreambleDecoder(hs::onPreamble))
-        .addLast("framing", Records.decoder())
-        .addLast("handshake", hs)
-        .addLast("mux", new Mux(config, exit, m -> linkUp = true))
-        .addLast("seen", seen);
+    if (handshake) {
+      ServerHandshake hs =
+          new ServerHandshake(
+              FuzzKeys.server(),
+              key -> Arrays.equals(key, FuzzKeys.client().publicKey()) ? Optional.of("alice") : Optional.empty(),
+              new ReplayGuard(),
+              config,
+              () -> handshakesFinished++);
+      server
+          .pipeline()
+          .addLast("preamble", new PreambleDecoder(hs::onPreamble))
+          .addLast("framing", Records.decoder())
+          .addLast("handshake", hs);
+    } else {
+      server.pipeline().addLast("framing", Records.decoder());
+    }
+    server.pipeline().addLast("mux", new Mux(config, exit, m -> linkUp = true)).addLast("seen", seen);
   }
 
   /** Connects every third stream, refuses every third, leaves the rest pending until close. */
@@ -144,7 +184,7 @@ final class ServerPipeline implements AutoCloseable {
     return hs;
   }
 
-  /** A whole handshake; afterwards {@link #sendRecord} seals records the server can open. */
+  /** A whole real handshake; afterwards {@link #sendRecord} seals records the server can open. */
   void establish() throws NoiseException {
     HandshakeState hs = sendInitiation(Suite.AESGCM);
     ByteBuf msg2 = server.readOutbound();
