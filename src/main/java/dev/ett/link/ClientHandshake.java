@@ -43,9 +43,23 @@ public final class ClientHandshake extends ChannelInboundHandlerAdapter {
     this.config = config;
   }
 
+  /**
+   * Test-only (through {@code LinkFuzzing}): a handshake that has already sent message 1 as
+   * {@code afterMessage1}, so that a fuzz target pays only for reading message 2.
+   */
+  ClientHandshake(Suite suite, byte[] serverKey, LinkConfig config, HandshakeState afterMessage1) {
+    this(suite, null, serverKey, config);
+    this.handshake = afterMessage1;
+    this.state = State.SENT_INITIATION;
+  }
+
   @Override
   public void channelActive(ChannelHandlerContext ctx) throws Exception {
-    createMessageInitiation(ctx);
+    if (state == State.NEW) {
+      createMessageInitiation(ctx);
+    } else {
+      scheduleDeadline(ctx);
+    }
     super.channelActive(ctx);
   }
 
@@ -67,6 +81,10 @@ public final class ClientHandshake extends ChannelInboundHandlerAdapter {
     out.writeBytes(msg1);
     ctx.writeAndFlush(out);
     state = State.SENT_INITIATION;
+    scheduleDeadline(ctx);
+  }
+
+  private void scheduleDeadline(ChannelHandlerContext ctx) {
     deadline =
         ctx.executor()
             .schedule(

@@ -57,6 +57,14 @@ public final class CipherState {
     }
   }
 
+  /** An independent copy: same function, key and nonce; destroying one leaves the other intact. */
+  public CipherState copy() {
+    CipherState c = new CipherState(function);
+    c.setKey(k);
+    c.n = n;
+    return c;
+  }
+
   public CipherFunction function() {
     return function;
   }

@@ -422,6 +422,36 @@ public final class HandshakeState {
     return symmetric.getHandshakeHash();
   }
 
+  private HandshakeState(HandshakeState from) {
+    this.protocol = from.protocol;
+    this.initiator = from.initiator;
+    this.symmetric = from.symmetric.copy();
+    this.s = from.s; // the caller's, as in the original
+    this.e = from.e == null ? null : new KeyPair(from.e.privateKey().clone(), from.e.publicKey().clone());
+    this.rs = from.rs == null ? null : from.rs.clone();
+    this.re = from.re == null ? null : from.re.clone();
+    this.psks = from.psks.stream().map(byte[]::clone).toList();
+    this.pskIndex = from.pskIndex;
+    this.messageIndex = from.messageIndex;
+    this.state = from.state;
+    this.finalHandshakeHash = from.finalHandshakeHash == null ? null : from.finalHandshakeHash.clone();
+    this.finalChainingKey = from.finalChainingKey == null ? null : from.finalChainingKey.clone();
+  }
+
+  /**
+   * An independent copy, to go on from the same point twice: the copy owns copies of every secret
+   * (destroying one leaves the other intact) and shares only the caller's static key pair. Lets a
+   * fuzz target start each input from the state after message 1 without redoing its
+   * Diffie-Hellman operations; a second use of the same ephemeral towards a real peer would be a
+   * protocol error, so links never copy.
+   */
+  public HandshakeState copy() {
+    if (state == State.FAILED) {
+      throw new IllegalStateException("copy() in state " + state);
+    }
+    return new HandshakeState(this);
+  }
+
   /** Zeroes all secrets this object owns (not the caller's static key pair). */
   public void destroy() {
     zeroSecrets();

@@ -29,6 +29,20 @@ public final class SymmetricState {
     this.cipherState = new CipherState(cipher);
   }
 
+  private SymmetricState(SymmetricState from) {
+    this.hash = from.hash;
+    this.digest = hash.newDigest();
+    this.mac = hash.newMac();
+    this.cipherState = from.cipherState.copy();
+    this.chainingKey = from.chainingKey == null ? null : from.chainingKey.clone();
+    this.handshakeHash = from.handshakeHash == null ? null : from.handshakeHash.clone();
+  }
+
+  /** An independent copy of ck, h and the cipher state. */
+  public SymmetricState copy() {
+    return new SymmetricState(this);
+  }
+
   /**
    * InitializeSymmetric(protocol_name): "If protocol_name is less than or equal to HASHLEN bytes
    * in length, sets h equal to protocol_name with zero bytes appended to make HASHLEN bytes.

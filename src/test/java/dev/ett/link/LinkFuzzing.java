@@ -1,6 +1,12 @@
 package dev.ett.link;
 
 import dev.ett.noise.CipherState;
+import dev.ett.noise.HandshakeState;
+import dev.ett.noise.KeyPair;
+import dev.ett.noise.NoiseException;
+import dev.ett.noise.NoiseProtocol;
+import java.nio.ByteBuffer;
+import java.time.Instant;
 import io.netty.channel.ChannelPipeline;
 
 /**
@@ -31,5 +37,31 @@ public final class LinkFuzzing {
     pipeline.addAfter(afterName, "records", records);
     records.userEventFromHandshake(event);
     return records;
+  }
+
+  /**
+   * The state a client's handshake is in once it has sent message 1 (PROTOCOL.md §4, client steps
+   * 1-3), to be copied for each input by {@link #clientAwaitingResponse}.
+   */
+  public static HandshakeState clientAfterMessage1(Suite suite, KeyPair clientKey, byte[] serverKey, LinkConfig config)
+      throws NoiseException {
+    HandshakeState hs =
+        HandshakeState.initiator(
+            NoiseProtocol.parse(suite.noiseName), Preamble.prologue(Preamble.encode(suite)), clientKey, serverKey, null);
+    ByteBuffer p1 = ByteBuffer.allocate(Tai64n.LENGTH + 4);
+    p1.put(Tai64n.encode(Instant.now()));
+    p1.putInt(config.initialWindow());
+    hs.writeMessage(p1.array());
+    return hs;
+  }
+
+  /**
+   * A client handshake handler that has already sent message 1 and waits for message 2, starting
+   * from a copy of {@code afterMessage1}: reading message 2 costs two Diffie-Hellman operations,
+   * where writing message 1 first would cost three more, on every input.
+   */
+  public static ClientHandshake clientAwaitingResponse(
+      Suite suite, byte[] serverKey, LinkConfig config, HandshakeState afterMessage1) {
+    return new ClientHandshake(suite, serverKey, config, afterMessage1.copy());
   }
 }

@@ -66,6 +66,28 @@ class HandshakeStateTest {
   }
 
   @Test
+  void aCopyAfterMessage1GoesOnLikeTheOriginalAndOwnsItsSecrets() throws NoiseException {
+    NoiseProtocol ik = NoiseProtocol.parse("Noise_IK_25519_AESGCM_SHA256");
+    HandshakeState initiator =
+        HandshakeState.initiator(ik, PROLOGUE, clientStatic, serverStatic.publicKey(), null);
+    HandshakeState responder = HandshakeState.responder(ik, PROLOGUE, serverStatic, null, null);
+    responder.readMessage(initiator.writeMessage(new byte[0]));
+    HandshakeState copy = initiator.copy();
+    byte[] message2 = responder.writeMessage("hello".getBytes(UTF_8));
+
+    copy.destroy(); // zeroes the copy's secrets only
+    assertThatThrownBy(() -> copy.readMessage(message2)).isInstanceOf(IllegalStateException.class);
+    HandshakeState second = initiator.copy();
+    assertThat(second.readMessage(message2)).isEqualTo("hello".getBytes(UTF_8));
+    assertThat(initiator.readMessage(message2)).isEqualTo("hello".getBytes(UTF_8));
+    assertThat(second.handshakeHash()).isEqualTo(initiator.handshakeHash()).isEqualTo(responder.handshakeHash());
+    Transport fromCopy = second.split();
+    Transport fromResponder = responder.split();
+    assertTransportWorksBothWays(fromCopy, fromResponder);
+    assertThat(initiator.split().chainingKey()).isEqualTo(fromCopy.chainingKey());
+  }
+
+  @Test
   void xxHandshakeBetweenInMemoryPeersAgreesOnKeys() throws NoiseException {
     NoiseProtocol xx = NoiseProtocol.parse("Noise_XX_25519_AESGCM_SHA256");
     HandshakeState initiator = HandshakeState.initiator(xx, PROLOGUE, clientStatic, null, null);
