@@ -38,6 +38,12 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Client implements AutoCloseable {
   private static final long MIN_BACKOFF_MS = 250, MAX_BACKOFF_MS = 30_000;
+  /**
+   * A stream asked for while the client backs off pulls the next attempt forward, to at most this
+   * long after the previous one began: an application does not wait out a 30 s backoff once the
+   * server is back, and a busy application cannot make the client try more than once a second.
+   */
+  private static final long DEMAND_GAP_MS = 1_000;
 
   /** Everything a client needs to reach its server. */
   public record Options(
@@ -89,6 +95,7 @@ public final class Client implements AutoCloseable {
   private String peerName;
   private Channel linkChannel; // the link being set up or up, for linkLocalAddress()
   private ScheduledFuture<?> retry;
+  private long lastAttemptNanos = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(DEMAND_GAP_MS);
 
   public Client(Options options) {
     this(options, Transports.group(1, "ett-client"), true);
@@ -179,6 +186,7 @@ public final class Client implements AutoCloseable {
     }
     retry = null;
     state = State.CONNECTING;
+    lastAttemptNanos = System.nanoTime();
     LinkConfig cfg = options.link();
     Mux newMux = new Mux(cfg, null, this::onLinkUp);
     ChannelFuture f =
@@ -308,8 +316,25 @@ public final class Client implements AutoCloseable {
       return;
     }
     queued.add(new PendingOpen(destination, socket, listener, zeroRtt));
-    if (state == State.IDLE && backoffMs == MIN_BACKOFF_MS) {
-      connect();
+    if (state == State.IDLE) {
+      connectOnDemand();
+    }
+  }
+
+  /** Connects now, or as soon as {@link #DEMAND_GAP_MS} after the last attempt allows. */
+  private void connectOnDemand() {
+    long waitMs =
+        TimeUnit.NANOSECONDS.toMillis(lastAttemptNanos + TimeUnit.MILLISECONDS.toNanos(DEMAND_GAP_MS) - System.nanoTime());
+    if (waitMs <= 0) {
+      if (retry != null) {
+        retry.cancel(false);
+      }
+      connect(); // the backoff is not reset: if this fails, the next timed attempt waits longer
+    } else if (retry == null || retry.getDelay(TimeUnit.MILLISECONDS) > waitMs) {
+      if (retry != null) {
+        retry.cancel(false);
+      }
+      retry = loop.schedule(this::connect, waitMs, TimeUnit.MILLISECONDS);
     }
   }
 

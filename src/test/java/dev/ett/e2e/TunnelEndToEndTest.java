@@ -173,6 +173,22 @@ class TunnelEndToEndTest {
     }
   }
 
+  @Test
+  void aStreamOpenedWhileTheClientBacksOffReconnectsAtOnce() throws Exception {
+    try (Tunnel t = Tunnel.start(TestTarget.Mode.ECHO)) {
+      t.awaitLink(Duration.ofSeconds(10));
+      t.stopServer();
+      // Failed attempts at about 0.25, 0.75, 1.75 and 3.75 s: the next waits about 4 s more.
+      Thread.sleep(4_500);
+      t.startServer(t.serverAddress);
+      long start = System.nanoTime();
+      assertEchoes(t); // the application does not wait out the backoff
+      long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+      assertThat(ms).as("ms from the server being back to the first echo").isLessThan(1_500);
+      assertThat(t.client.linksEstablished()).isEqualTo(2);
+    }
+  }
+
   static void assertEchoes(Tunnel t) throws IOException {
     try (Socket s = Io.connect(t.forward)) {
       s.getOutputStream().write("ping".getBytes());
