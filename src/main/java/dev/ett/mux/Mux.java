@@ -555,15 +555,42 @@ public final class Mux extends ChannelInboundHandlerAdapter {
       close(s, "fin");
       return;
     }
+    if (!error && s.outputShutdown && !s.socketEof) {
+      // Our side was shut first, so half-closure was turned off (shutdownOutputAfterWrites): the
+      // transport read every byte up to the peer's FIN, then closed instead of shutting input.
+      // That FIN ends our read side like any other; bytes still waiting for window go first.
+      onSocketEof(s);
+      return;
+    }
     reset(s, error && link.role() == LinkEstablished.Role.SERVER ? ResetCode.DESTINATION_RESET : ResetCode.CANCEL);
   }
 
+  /**
+   * Ends the socket's output once everything queued for it is written. Both ways avoid an exception
+   * per stream that the plain half-close costs in Netty's epoll transport (~4 % of a side's CPU in
+   * the connection benchmark):
+   *
+   * <ul>
+   *   <li>When the application's FIN is in and ours went out, the stream is done: close the socket
+   *       (a FIN, as the input is at its end) instead of shutting output first, which builds a
+   *       ChannelOutputShutdownException every time.
+   *   <li>Otherwise shut output and turn half-closure off: the peer's FIN then closes the socket
+   *       ({@link #onSocketClosed}) instead of making the transport shut input on a socket already
+   *       shut both ways, which fails with ENOTCONN.
+   * </ul>
+   */
   private void shutdownOutputAfterWrites(Stream s) {
     Runnable shut =
         () -> {
           if (s.state == Stream.State.CLOSED || !(s.socket instanceof DuplexChannel dc)) {
             return;
           }
+          if (s.finSent && s.socketEof) {
+            s.outputShutdown = true;
+            maybeFinish(s); // closes the socket
+            return;
+          }
+          dc.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, false);
           dc.shutdownOutput()
               .addListener(
                   f -> {

@@ -3,9 +3,12 @@ package dev.ett.mux;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.DefaultChannelConfig;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -22,6 +25,7 @@ import java.util.ArrayDeque;
  */
 final class DestinationSocket extends EmbeddedChannel implements DuplexChannel {
   private final Holder holder = new Holder();
+  private SocketConfig config; // made on first use: the superclass constructor asks for it
   private boolean inputShutdown, outputShutdown;
   private EventLoop loop;
   int reads;
@@ -31,6 +35,19 @@ final class DestinationSocket extends EmbeddedChannel implements DuplexChannel {
     config().setAutoRead(false);
     pipeline().addFirst("hold", holder);
     reads = 0; // the read EmbeddedChannel makes when it becomes active does not count
+  }
+
+  @Override
+  public ChannelConfig config() {
+    if (config == null) {
+      config = new SocketConfig(this);
+    }
+    return config;
+  }
+
+  /** True if the socket was closed with SO_LINGER 0 (a TCP RST), as {@link Mux#abort} does. */
+  boolean aborted() {
+    return !isOpen() && config.linger == 0;
   }
 
   /** Pretends to be registered on {@code loop} (the mux requires the link's loop). */
@@ -70,10 +87,17 @@ final class DestinationSocket extends EmbeddedChannel implements DuplexChannel {
     writeInbound(Unpooled.wrappedBuffer(new byte[bytes]));
   }
 
-  /** The application shut its output (TCP FIN). */
+  /**
+   * The application shut its output (TCP FIN). As Netty's transports do, this closes the socket
+   * when ALLOW_HALF_CLOSURE is off, and only reports the end of input when it is on.
+   */
   void sendEof() {
     inputShutdown = true;
-    pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+    if (config.allowHalfClosure) {
+      pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+    } else {
+      close();
+    }
   }
 
   /** Everything written to the socket so far, as text; the buffers are released. */
@@ -137,6 +161,41 @@ final class DestinationSocket extends EmbeddedChannel implements DuplexChannel {
     inputShutdown = true;
     outputShutdown = true;
     return promise.setSuccess();
+  }
+
+  /** The two socket options the mux sets on a stream's socket, kept as a real socket keeps them. */
+  private static final class SocketConfig extends DefaultChannelConfig {
+    boolean allowHalfClosure = true; // as Listeners and Connector set it
+    int linger = -1;
+
+    SocketConfig(Channel channel) {
+      super(channel);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T> T getOption(ChannelOption<T> option) {
+      if (option == ChannelOption.ALLOW_HALF_CLOSURE) {
+        return (T) Boolean.valueOf(allowHalfClosure);
+      }
+      if (option == ChannelOption.SO_LINGER) {
+        return (T) Integer.valueOf(linger);
+      }
+      return super.getOption(option);
+    }
+
+    @Override
+    public <T> boolean setOption(ChannelOption<T> option, T value) {
+      if (option == ChannelOption.ALLOW_HALF_CLOSURE) {
+        allowHalfClosure = (Boolean) value;
+        return true;
+      }
+      if (option == ChannelOption.SO_LINGER) {
+        linger = (Integer) value;
+        return true;
+      }
+      return super.setOption(option, value);
+    }
   }
 
   private static final class Holder extends ChannelOutboundHandlerAdapter {

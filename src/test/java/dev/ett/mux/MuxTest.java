@@ -298,11 +298,31 @@ class MuxTest {
     socket.send("200 OK");
     assertThat(dataText(next())).isEqualTo("200 OK");
 
-    socket.sendEof();
+    socket.sendEof(); // half-closure is off by now: the transport closes the socket at this FIN
     assertThat(next()).isEqualTo(new Frame.Fin(1));
     assertThat(socket.isOpen()).as("both directions done: closed").isFalse();
+    assertThat(socket.aborted()).isFalse();
     assertThat(mux.streamCount()).isZero();
     assertNoFrame(); // a clean end, no RESET
+  }
+
+  @Test
+  void theApplicationsFinAfterOursStillLetsItsUnsentBytesGoFirst() {
+    DestinationSocket socket = open(1);
+    link.writeInbound(new Frame.Fin(1));
+    assertThat(socket.isOutputShutdown()).isTrue();
+    socket.send(WINDOW + 100);
+    assertThat(dataBytes(next())).isEqualTo(WINDOW);
+    socket.sendEof(); // closes the socket (half-closure off), with 100 bytes still unsent
+    assertThat(socket.isOpen()).isFalse();
+    assertNoFrame(); // no FIN while bytes wait for window
+    assertThat(mux.streamCount()).isOne();
+
+    link.writeInbound(new Frame.Window(1, 1000));
+    assertThat(dataBytes(next())).isEqualTo(100);
+    assertThat(next()).isEqualTo(new Frame.Fin(1));
+    assertThat(mux.streamCount()).isZero();
+    assertNoFrame();
   }
 
   @Test
@@ -319,8 +339,9 @@ class MuxTest {
     assertThat(socket.received()).isEqualTo("late reply");
     link.writeInbound(new Frame.Fin(1));
 
-    assertThat(socket.isOutputShutdown()).isTrue();
+    // Both directions are done: the socket is closed (its FIN) without shutting output first.
     assertThat(socket.isOpen()).isFalse();
+    assertThat(socket.aborted()).as("closed with a FIN, not a reset").isFalse();
     assertThat(mux.streamCount()).isZero();
     assertNoFrame();
   }
