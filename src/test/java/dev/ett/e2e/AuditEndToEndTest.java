@@ -62,7 +62,7 @@ class AuditEndToEndTest {
       t.awaitLink("alice");
 
       // 1. A transfer that ends cleanly both ways.
-      PolicyTunnel.Front toSink = t.front("alice", Destination.ofName("127.0.0.1", sinkPort));
+      AnyForward toSink = t.front("alice", Destination.ofName("127.0.0.1", sinkPort));
       try (Socket s = Io.connect(toSink.address)) {
         String sha = Io.pushRandom(s, 100_000, 7);
         assertThat(Io.readLine(s)).isEqualTo(sha);
@@ -77,7 +77,7 @@ class AuditEndToEndTest {
         s.setSoLinger(true, 0);
       }
       // 4. The destination resets.
-      PolicyTunnel.Front toResetter = t.front("alice", Destination.ofName("127.0.0.1", resetPort));
+      AnyForward toResetter = t.front("alice", Destination.ofName("127.0.0.1", resetPort));
       try (Socket s = Io.connect(toResetter.address)) {
         s.getOutputStream().write("x".getBytes());
         InputStream in = s.getInputStream();

@@ -61,7 +61,7 @@ class ChainCaptureTest {
       String body;
       try {
         net.connect(); // the handshakes are in the capture too
-        ChainNet.Forward f = net.front(Destination.ofName(ChainEndToEndTest.SECRET, dest));
+        AnyForward f = net.front(Destination.ofName(ChainEndToEndTest.SECRET, dest));
         net.awaitRoute();
         body = httpGet(f.address, "/" + marker, ChainEndToEndTest.SECRET);
       } finally {

@@ -51,7 +51,7 @@ class ChainEndToEndTest {
     try (TestTarget sink = TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.SINK);
         ChainNet net = ChainNet.start(dir, 3, exitRule(sink), hostsLine())) {
       net.connect();
-      ChainNet.Forward f = net.front(Destination.ofName(SECRET, sink.address().getPort()));
+      AnyForward f = net.front(Destination.ofName(SECRET, sink.address().getPort()));
       net.awaitRoute();
       try (Socket s = Io.connect(f.address)) {
         String sent = Io.pushRandom(s, 100L << 20, 7);
@@ -66,7 +66,7 @@ class ChainEndToEndTest {
         ChainNet net = ChainNet.start(dir, 3, exitRule(echo), hostsLine());
         ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
       net.connect();
-      ChainNet.Forward f = net.front(Destination.ofName(SECRET, echo.address().getPort()));
+      AnyForward f = net.front(Destination.ofName(SECRET, echo.address().getPort()));
       net.awaitRoute();
       List<Future<Boolean>> results = new ArrayList<>();
       for (int i = 0; i < 200; i++) {
@@ -84,7 +84,7 @@ class ChainEndToEndTest {
     try (TestTarget echo = TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO);
         ChainNet net = ChainNet.start(dir, 3, exitRule(echo), hostsLine())) {
       net.connect();
-      ChainNet.Forward f = net.front(Destination.ofName(SECRET, echo.address().getPort()));
+      AnyForward f = net.front(Destination.ofName(SECRET, echo.address().getPort()));
       net.awaitRoute();
       assertThat(echoes(f.address, 1000, 1)).isTrue();
       String client = net.clientAddressAtHop1();
@@ -129,11 +129,11 @@ class ChainEndToEndTest {
       // Hop 2 lets alice reach only some other port, not hop 3.
       net.hop(2).setAliceRules("accept 127.0.0.1:9");
       net.connect();
-      ChainNet.Forward f = net.front(Destination.ofName(SECRET, echo.address().getPort()));
+      AnyForward f = net.front(Destination.ofName(SECRET, echo.address().getPort()));
       String expected =
           net.hop(2).name() + " refused the route to " + net.hop(3).name() + ": not allowed by policy";
       assertThat(readFirstByte(f.address)).isEqualTo(-1);
-      assertThat(f.refusals.poll(10, TimeUnit.SECONDS)).contains("no link to the server: " + expected);
+      assertThat(f.nextRefusal().reason()).contains("no link to the server: " + expected);
       assertThat(net.chain.lastFailure()).startsWith(expected);
       assertThat(net.chain.layer(1).linksEstablished()).as("hop 1's link stays up").isEqualTo(1);
       Map<String, Object> refused = first(net.hop(2).events(), "stream_refused");
@@ -147,7 +147,7 @@ class ChainEndToEndTest {
     try (TestTarget echo = TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO);
         ChainNet net = ChainNet.start(dir, 3, exitRule(echo), hostsLine())) {
       net.connect();
-      ChainNet.Forward f = net.front(Destination.ofName(SECRET, echo.address().getPort()));
+      AnyForward f = net.front(Destination.ofName(SECRET, echo.address().getPort()));
       net.awaitRoute();
       assertThat(echoes(f.address, 10_000, 1)).isTrue();
       int innerLinks = net.chain.innermost().linksEstablished();

@@ -1,6 +1,5 @@
 package dev.ett.e2e;
 
-import dev.ett.front.Listeners;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ett.audit.AuditWriter;
@@ -9,9 +8,6 @@ import dev.ett.client.Client;
 import dev.ett.config.KeyFile;
 import dev.ett.link.LinkConfig;
 import dev.ett.link.Suite;
-import dev.ett.mux.Mux;
-import dev.ett.mux.StreamListener;
-import dev.ett.mux.StreamSocketHandler;
 import dev.ett.noise.KeyPair;
 import dev.ett.noise.X25519;
 import dev.ett.policy.Limits;
@@ -21,11 +17,6 @@ import dev.ett.route.Route;
 import dev.ett.server.Reloader;
 import dev.ett.server.Server;
 import dev.ett.wire.Destination;
-import dev.ett.wire.RefuseCode;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -36,7 +27,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -52,7 +42,7 @@ final class ChainNet implements AutoCloseable {
   final Path dir;
   final KeyPair alice = X25519.generate();
   final List<HopServer> hops = new ArrayList<>();
-  final List<Forward> fronts = new ArrayList<>();
+  final List<AnyForward> fronts = new ArrayList<>();
   ChainedClient chain;
   LinkConfig config = LinkConfig.defaults();
 
@@ -107,8 +97,8 @@ final class ChainNet implements AutoCloseable {
   }
 
   /** A front on the innermost layer: each connection to it becomes a stream to {@code to}. */
-  Forward front(Destination to) throws InterruptedException {
-    Forward f = new Forward(chain.innermost(), to);
+  AnyForward front(Destination to) throws InterruptedException {
+    AnyForward f = new AnyForward(chain.innermost(), to);
     f.start();
     fronts.add(f);
     return f;
@@ -125,7 +115,7 @@ final class ChainNet implements AutoCloseable {
 
   @Override
   public void close() {
-    fronts.forEach(Forward::close);
+    fronts.forEach(AnyForward::close);
     if (chain != null) {
       chain.close();
     }
@@ -221,53 +211,6 @@ final class ChainNet implements AutoCloseable {
     private static void write(Path file, String content) throws IOException {
       Files.writeString(file, content);
       Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-    }
-  }
-
-  /** Like {@code -L}, to any destination, keeping the refusals (code and reason) it got. */
-  static final class Forward implements AutoCloseable {
-    final Client client;
-    final Destination to;
-    final LinkedBlockingQueue<String> refusals = new LinkedBlockingQueue<>();
-    InetSocketAddress address;
-    private Channel listener;
-
-    Forward(Client client, Destination to) {
-      this.client = client;
-      this.to = to;
-    }
-
-    void start() throws InterruptedException {
-      listener = Listeners.bind(client, new InetSocketAddress("127.0.0.1", 0), new Acceptor());
-      address = (InetSocketAddress) listener.localAddress();
-    }
-
-    @ChannelHandler.Sharable
-    private final class Acceptor extends ChannelInboundHandlerAdapter {
-      @Override
-      public void channelActive(ChannelHandlerContext ctx) {
-        ctx.pipeline().remove(this);
-        Channel socket = ctx.channel();
-        StreamSocketHandler.install(socket);
-        client.open(
-            to,
-            socket,
-            new StreamListener() {
-              @Override
-              public void onRefused(RefuseCode code, String reason) {
-                refusals.add(code.text + ": " + reason);
-                Mux.abort(socket);
-              }
-            },
-            true);
-      }
-    }
-
-    @Override
-    public void close() {
-      if (listener != null) {
-        listener.close().syncUninterruptibly();
-      }
     }
   }
 }

@@ -32,7 +32,7 @@ class LimitsEndToEndTest {
       t.writeAuthorized("alice");
       t.startServer(List.of("accept 127.0.0.1:" + port), new Limits(2, 0, 0));
       t.awaitLink("alice");
-      PolicyTunnel.Front f = t.front("alice", Destination.ofName("127.0.0.1", port));
+      AnyForward f = t.front("alice", Destination.ofName("127.0.0.1", port));
       try (Socket one = Io.connect(f.address);
           Socket two = Io.connect(f.address)) {
         for (Socket s : List.of(one, two)) {
@@ -59,7 +59,7 @@ class LimitsEndToEndTest {
       t.startServer(List.of("accept 127.0.0.1:" + port), new Limits(0, 100, 0));
       t.awaitLink("carol");
       t.awaitLink("dave");
-      PolicyTunnel.Front carol = t.front("carol", Destination.ofName("127.0.0.1", port));
+      AnyForward carol = t.front("carol", Destination.ofName("127.0.0.1", port));
       carol.assertEchoes();
       carol.assertEchoes();
       carol.assertRefused(RefuseCode.GENERAL);
@@ -67,7 +67,7 @@ class LimitsEndToEndTest {
       assertThat(refused).containsEntry("client", "carol").containsEntry("end", "limit").containsEntry("code", "GENERAL");
       assertThat((String) refused.get("reason")).contains("more than 1 new streams per second");
       // dave has the server's default (100/s): the same three streams go through.
-      PolicyTunnel.Front dave = t.front("dave", Destination.ofName("127.0.0.1", port));
+      AnyForward dave = t.front("dave", Destination.ofName("127.0.0.1", port));
       for (int i = 0; i < 3; i++) {
         dave.assertEchoes();
       }
@@ -90,9 +90,9 @@ class LimitsEndToEndTest {
           new Limits(0, 0, 0));
       t.awaitLink("erin");
       t.awaitLink("frank");
-      PolicyTunnel.Front up = t.front("erin", Destination.ofName("127.0.0.1", sink.address().getPort()));
-      PolicyTunnel.Front down = t.front("erin", Destination.ofName("127.0.0.1", source.address().getPort()));
-      PolicyTunnel.Front free = t.front("frank", Destination.ofName("127.0.0.1", source.address().getPort()));
+      AnyForward up = t.front("erin", Destination.ofName("127.0.0.1", sink.address().getPort()));
+      AnyForward down = t.front("erin", Destination.ofName("127.0.0.1", source.address().getPort()));
+      AnyForward free = t.front("frank", Destination.ofName("127.0.0.1", source.address().getPort()));
 
       long t0 = System.nanoTime();
       try (Socket s = Io.connect(up.address)) {

@@ -93,7 +93,7 @@ class PolicySsrfEndToEndTest {
     try (PolicyTunnel t = tunnel(dir, "accept *:*")) {
       int n = 0;
       for (Spelling s : spellings()) {
-        PolicyTunnel.Front f = t.front("alice", s.destination());
+        AnyForward f = t.front("alice", s.destination());
         f.assertRefused(RefuseCode.POLICY);
         Map<String, Object> e = t.nthEvent("stream_refused", n++);
         assertThat(e.get("end")).as(s.label()).isEqualTo("policy");
@@ -111,7 +111,7 @@ class PolicySsrfEndToEndTest {
       int opened = 0;
       int failed = 0;
       for (Spelling s : spellings()) {
-        PolicyTunnel.Front f = t.front("alice", s.destination());
+        AnyForward f = t.front("alice", s.destination());
         Map<String, Object> e;
         if (s.connectable()) {
           f.assertEchoes();

@@ -1,6 +1,5 @@
 package dev.ett.e2e;
 
-import dev.ett.front.Listeners;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ett.audit.AuditWriter;
@@ -9,25 +8,14 @@ import dev.ett.client.Client;
 import dev.ett.config.KeyFile;
 import dev.ett.link.LinkConfig;
 import dev.ett.link.Suite;
-import dev.ett.mux.Mux;
-import dev.ett.mux.StreamListener;
-import dev.ett.mux.StreamSocketHandler;
 import dev.ett.noise.KeyPair;
 import dev.ett.noise.X25519;
 import dev.ett.policy.Limits;
 import dev.ett.server.Reloader;
 import dev.ett.server.Server;
 import dev.ett.wire.Destination;
-import dev.ett.wire.RefuseCode;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.net.SocketException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -38,7 +26,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
@@ -59,7 +46,7 @@ final class PolicyTunnel implements AutoCloseable {
   private final Map<String, KeyPair> keys = new HashMap<>();
   private final Map<String, Client> clients = new LinkedHashMap<>();
   private final Map<String, java.util.concurrent.CompletableFuture<Void>> firstLinks = new HashMap<>();
-  private final List<Front> fronts = new ArrayList<>();
+  private final List<AnyForward> fronts = new ArrayList<>();
   Server server;
   InetSocketAddress serverAddress;
   AuditWriter audit;
@@ -148,15 +135,15 @@ final class PolicyTunnel implements AutoCloseable {
   }
 
   /** A front for {@code name}'s client: every connection to it becomes a stream to {@code to}. */
-  Front front(String name, Destination to) throws InterruptedException {
-    Front f = new Front(client(name), to);
+  AnyForward front(String name, Destination to) throws InterruptedException {
+    AnyForward f = new AnyForward(client(name), to);
     f.start();
     fronts.add(f);
     return f;
   }
 
   /** Front to a destination given as text: sent as a NAME unless it is a strict literal. */
-  Front frontToName(String name, String host, int port) throws InterruptedException {
+  AnyForward frontToName(String name, String host, int port) throws InterruptedException {
     return front(name, Destination.ofName(host, port));
   }
 
@@ -212,7 +199,7 @@ final class PolicyTunnel implements AutoCloseable {
 
   @Override
   public void close() {
-    fronts.forEach(Front::close);
+    fronts.forEach(AnyForward::close);
     clients.values().forEach(Client::close);
     if (server != null) {
       server.close();
@@ -222,87 +209,6 @@ final class PolicyTunnel implements AutoCloseable {
     }
   }
 
-  /**
-   * Like a {@code -L} forward, but to any wire destination (a name that looks like a number, a
-   * mapped IPv6 address...), and it keeps the refusal codes the server sent.
-   */
-  static final class Front implements AutoCloseable {
-    final Client client;
-    final Destination to;
-    final LinkedBlockingQueue<RefuseCode> refusals = new LinkedBlockingQueue<>();
-    InetSocketAddress address;
-    private Channel listener;
-
-    Front(Client client, Destination to) {
-      this.client = client;
-      this.to = to;
-    }
-
-    void start() throws InterruptedException {
-      listener = Listeners.bind(client, new InetSocketAddress("127.0.0.1", 0), new Acceptor());
-      address = (InetSocketAddress) listener.localAddress();
-    }
-
-    @ChannelHandler.Sharable
-    private final class Acceptor extends ChannelInboundHandlerAdapter {
-      @Override
-      public void channelActive(ChannelHandlerContext ctx) {
-        ctx.pipeline().remove(this);
-        Channel socket = ctx.channel();
-        StreamSocketHandler.install(socket);
-        client.open(
-            to,
-            socket,
-            new StreamListener() {
-              @Override
-              public void onRefused(RefuseCode code, String reason) {
-                refusals.add(code);
-                Mux.abort(socket);
-              }
-            },
-            true);
-      }
-    }
-
-    /** Sends "ping" and expects it back (an ECHO target). */
-    void assertEchoes() throws IOException {
-      try (Socket s = Io.connect(address)) {
-        s.getOutputStream().write("ping".getBytes());
-        assertThat(Io.readFully(s.getInputStream(), 4)).isEqualTo("ping".getBytes());
-      }
-    }
-
-    /** The application's connection fails without a byte, and the server's code was {@code code}. */
-    void assertRefused(RefuseCode code) throws Exception {
-      assertThat(readFirstByte()).as("a refused stream carries no byte").isEqualTo(-1);
-      assertThat(refusals.poll(10, TimeUnit.SECONDS)).as("refusal code for " + to).isEqualTo(code);
-    }
-
-    /** The stream either echoes or is refused for a reason other than the policy. */
-    void assertOpensOrFailsPastPolicy() throws Exception {
-      if (readFirstByte() == -1) {
-        assertThat(refusals.poll(10, TimeUnit.SECONDS)).as("refusal code for " + to).isNotEqualTo(RefuseCode.POLICY);
-      }
-    }
-
-    /** Connects, sends "ping", returns the first byte back or -1 on EOF or reset (even at connect). */
-    int readFirstByte() throws IOException {
-      try (Socket s = Io.connect(address)) {
-        s.getOutputStream().write("ping".getBytes());
-        InputStream in = s.getInputStream();
-        return in.read();
-      } catch (SocketException e) {
-        return -1; // reset: the front aborts a refused stream, possibly before we even wrote
-      }
-    }
-
-    @Override
-    public void close() {
-      if (listener != null) {
-        listener.close().syncUninterruptibly();
-      }
-    }
-  }
 
   /** Waits up to 10 s for {@code condition}; fails the test if it never holds. */
   static void await(java.util.function.BooleanSupplier condition) throws InterruptedException {

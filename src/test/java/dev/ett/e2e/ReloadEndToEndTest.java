@@ -43,7 +43,7 @@ class ReloadEndToEndTest {
       t.startServer(List.of("accept 127.0.0.1:" + port), Limits.UNLIMITED);
       try (ConfigWatcher watcher = new ConfigWatcher(t.sources.files(), Duration.ofMillis(100), t.reloader::reload)) {
         t.awaitLink("alice");
-        PolicyTunnel.Front alice = t.front("alice", Destination.ofName("127.0.0.1", port));
+        AnyForward alice = t.front("alice", Destination.ofName("127.0.0.1", port));
 
         // Load on alice's link: echo round trips on 4 connections until told to stop.
         AtomicBoolean stop = new AtomicBoolean();
@@ -72,7 +72,7 @@ class ReloadEndToEndTest {
         // Add bob: his client gets in on its next attempt; alice's link is untouched.
         t.writeAuthorized("alice", "bob");
         t.awaitLink("bob");
-        PolicyTunnel.Front bob = t.front("bob", Destination.ofName("127.0.0.1", port));
+        AnyForward bob = t.front("bob", Destination.ofName("127.0.0.1", port));
         bob.assertEchoes();
         int okBefore = ok.get();
         PolicyTunnel.await(() -> ok.get() > okBefore + 50);
