@@ -7,9 +7,9 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * Test-only door into the package-private parts of a proxy port, for the fuzz targets in {@code
- * dev.ett.fuzz}: a connection on an {@link EmbeddedChannel} whose opens are recorded instead of
- * sent to a client (as {@link ProxyCodecTest} does).
+ * Test-only door into the package-private parts of a proxy port, for {@link ProxyCodecTest} and the
+ * fuzz targets in {@code dev.ett.fuzz}: a connection on an {@link EmbeddedChannel} whose opens are
+ * recorded instead of sent to a client.
  */
 public final class FrontFuzzing {
   /** One stream the front asked for. */
@@ -19,7 +19,11 @@ public final class FrontFuzzing {
 
   /** A new proxy connection; {@code users} null means no authentication. */
   public static EmbeddedChannel connection(List<Open> opens, Users users) {
-    Authenticator auth = users == null ? null : new Authenticator(users, Runnable::run);
+    return connection(opens, users == null ? null : new Authenticator(users, Runnable::run));
+  }
+
+  /** A new proxy connection; {@code auth} null means no authentication. */
+  static EmbeddedChannel connection(List<Open> opens, Authenticator auth) {
     ProxyFront front =
         new ProxyFront(
             new ProxySpec("127.0.0.1", 0),

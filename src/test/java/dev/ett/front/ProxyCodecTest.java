@@ -1,8 +1,9 @@
 package dev.ett.front;
 
+import dev.ett.front.FrontFuzzing.Open;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.ett.mux.StreamListener;
 import dev.ett.wire.Destination;
 import dev.ett.wire.RefuseCode;
 import io.netty.buffer.ByteBuf;
@@ -11,7 +12,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -27,22 +27,11 @@ import org.junit.jupiter.params.provider.CsvSource;
  * bytes answer it, and that malformed input gets its failure reply or a close, never a hang.
  */
 class ProxyCodecTest {
-  record Open(Destination destination, StreamListener listener, boolean zeroRtt) {}
-
   private final List<Open> opens = new ArrayList<>();
   private final List<EmbeddedChannel> channels = new ArrayList<>();
 
   private EmbeddedChannel connection(Authenticator auth) {
-    ProxyFront front =
-        new ProxyFront(
-            new ProxySpec("127.0.0.1", 0),
-            null,
-            (d, socket, l, zeroRtt) -> opens.add(new Open(d, l, zeroRtt)),
-            auth,
-            new ProxyFront.Limits(10, Duration.ofSeconds(10)));
-    EmbeddedChannel ch = new EmbeddedChannel();
-    ch.config().setAutoRead(false);
-    front.accepted(ch);
+    EmbeddedChannel ch = FrontFuzzing.connection(opens, auth);
     channels.add(ch);
     return ch;
   }
