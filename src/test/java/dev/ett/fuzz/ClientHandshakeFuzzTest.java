@@ -6,7 +6,6 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import org.junit.jupiter.api.Tag;
 import com.code_intelligence.jazzer.mutation.annotation.NotNull;
 import com.code_intelligence.jazzer.mutation.annotation.WithLength;
-import dev.ett.link.ClientHandshake;
 import dev.ett.link.HandshakeFailedException;
 import dev.ett.link.LinkConfig;
 import dev.ett.link.LinkEstablished;
@@ -16,12 +15,7 @@ import dev.ett.noise.NoiseException;
 import dev.ett.link.Records;
 import dev.ett.link.Suite;
 import io.netty.buffer.UnpooledByteBufAllocator;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.util.ReferenceCountUtil;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * Goal of this test: whatever a server (or something posing as one) answers to a client's message
@@ -47,39 +41,22 @@ class ClientHandshakeFuzzTest {
   @FuzzTest
   void response(@NotNull @WithLength(max = 1 << 17) byte[] input) throws Exception {
     UnpooledByteBufAllocator alloc = new UnpooledByteBufAllocator(true, false);
-    List<Object> events = new ArrayList<>();
-    List<Throwable> errors = new ArrayList<>();
+    ServerPipeline.Seen seen = new ServerPipeline.Seen();
     EmbeddedChannel client = new EmbeddedChannel(false, false);
     client.config().setAllocator(alloc);
     client
         .pipeline()
         .addLast(Records.decoder(), LinkFuzzing.clientAwaitingResponse(Suite.AESGCM, FuzzKeys.server().publicKey(), LinkConfig.defaults(), AFTER_MESSAGE_1))
-        .addLast(
-            new ChannelInboundHandlerAdapter() {
-              @Override
-              public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-                events.add(evt);
-              }
-
-              @Override
-              public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-                errors.add(cause);
-              }
-
-              @Override
-              public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                ReferenceCountUtil.release(msg);
-              }
-            });
+        .addLast(seen);
     client.register();
     try {
       if (input.length > 0) {
         client.writeInbound(alloc.buffer(input.length).writeBytes(input));
       }
-      assertThat(events.stream().anyMatch(LinkEstablished.class::isInstance))
+      assertThat(seen.events.stream().anyMatch(LinkEstablished.class::isInstance))
           .as("no link without the pinned server's proof")
           .isFalse();
-      for (Throwable t : errors) {
+      for (Throwable t : seen.errors) {
         assertThat(t).isInstanceOf(HandshakeFailedException.class);
       }
     } finally {
