@@ -8,8 +8,9 @@
 #
 # Options: -n EXECUTIONS (default 10000000), -t MAX_DURATION per target (Jazzer syntax, default 24h).
 # Logs: target/fuzz-logs/<target>.log (the whole Maven output, libFuzzer's lines included).
-# "crashes" counts libFuzzer's "Test unit written to" lines (crash, timeout or out-of-memory; the
-# run stops at the first).
+# "crashes" counts libFuzzer's "Test unit written to" lines: a crash, timeout or out-of-memory (the
+# run stops at the first) or a slow-unit-* file (the run goes on). Pausing the JVM (SIGSTOP) writes
+# a slow unit as long as the pause: replay it, and delete it if it runs fast.
 # A finding is written by Jazzer into src/test/resources/dev/ett/fuzz/<Test>Inputs/<method>/ and
 # the target's run fails.
 # cpu-s is the user+system CPU time of the whole run (Maven and the forked JVM, ~15-20 s of which is
