@@ -194,7 +194,6 @@ public final class Client implements AutoCloseable {
             .group(loop)
             .channel(Transports.socketChannel())
             .option(ChannelOption.TCP_NODELAY, true)
-            .option(ChannelOption.RCVBUF_ALLOCATOR, Records.READS)
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) cfg.handshakeTimeout().toMillis())
             .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(512 * 1024, 2 * 1024 * 1024))
             .handler(

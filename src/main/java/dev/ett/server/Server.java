@@ -177,7 +177,6 @@ public final class Server implements AutoCloseable {
             .channel(Transports.serverChannel())
             .option(ChannelOption.SO_BACKLOG, 1024)
             .childOption(ChannelOption.TCP_NODELAY, true)
-            .childOption(ChannelOption.RCVBUF_ALLOCATOR, Records.READS)
             .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(512 * 1024, 2 * 1024 * 1024))
             .childHandler(
                 new ChannelInitializer<Channel>() {
