@@ -36,8 +36,9 @@ public final class Main implements Runnable {
     // bin/ett runs with -Xmx64m: streams live off-heap. Netty's adaptive allocator takes a heap
     // under 512 MiB for a machine short of memory and then pools no buffer above its size classes:
     // every link read that a 64 KiB record spills over (the record decoder's cumulation) became a
-    // fresh, zeroed, Cleaner-freed direct buffer. Pooling them is 20-25 % more bulk throughput
-    // here (bin/ett bench --only bulk: 534-582 -> 690-701 MB/s, 1 stream). The user's -D wins.
+    // fresh, zeroed, Cleaner-freed direct buffer, among the top frames of a bulk transfer's profile.
+    // Pooling them: bulk medians +5-7 % here (bin/ett bench --only bulk, alternating A/B on a quiet
+    // machine). The user's -D wins.
     if (System.getProperty("io.netty.allocator.lowMemory") == null) {
       System.setProperty("io.netty.allocator.lowMemory", "false");
     }
