@@ -157,10 +157,7 @@ public final class Client implements AutoCloseable {
           if (state != State.IDLE || !started.get()) {
             return;
           }
-          if (retry != null) {
-            retry.cancel(false);
-            retry = null;
-          }
+          cancelRetry();
           backoffMs = MIN_BACKOFF_MS;
           connect();
         });
@@ -288,9 +285,7 @@ public final class Client implements AutoCloseable {
     long jitter = (long) (backoffMs * (ThreadLocalRandom.current().nextDouble(-0.2, 0.2)));
     long delay = backoffMs + jitter;
     backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
-    if (retry != null) {
-      retry.cancel(false);
-    }
+    cancelRetry();
     retry = loop.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
   }
 
@@ -326,15 +321,18 @@ public final class Client implements AutoCloseable {
     long waitMs =
         TimeUnit.NANOSECONDS.toMillis(lastAttemptNanos + TimeUnit.MILLISECONDS.toNanos(DEMAND_GAP_MS) - System.nanoTime());
     if (waitMs <= 0) {
-      if (retry != null) {
-        retry.cancel(false);
-      }
+      cancelRetry();
       connect(); // the backoff is not reset: if this fails, the next timed attempt waits longer
     } else if (retry == null || retry.getDelay(TimeUnit.MILLISECONDS) > waitMs) {
-      if (retry != null) {
-        retry.cancel(false);
-      }
+      cancelRetry();
       retry = loop.schedule(this::connect, waitMs, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  private void cancelRetry() {
+    if (retry != null) {
+      retry.cancel(false);
+      retry = null;
     }
   }
 

@@ -68,13 +68,8 @@ public final class ClientHandshake extends ChannelInboundHandlerAdapter {
       throw new IllegalStateException("initiation in state " + state);
     }
     byte[] preamble = Preamble.encode(suite);
-    handshake =
-        HandshakeState.initiator(
-            NoiseProtocol.parse(suite.noiseName), Preamble.prologue(preamble), clientKey, serverKey, null);
-    ByteBuffer p1 = ByteBuffer.allocate(Tai64n.LENGTH + 4);
-    p1.put(Tai64n.encode(Instant.now()));
-    p1.putInt(config.initialWindow());
-    byte[] msg1 = handshake.writeMessage(p1.array());
+    handshake = initiator(suite, clientKey, serverKey);
+    byte[] msg1 = writeMessage1(handshake, config);
     ByteBuf out = ctx.alloc().buffer(Preamble.LENGTH + 2 + msg1.length);
     out.writeBytes(preamble);
     out.writeShort(msg1.length);
@@ -82,6 +77,20 @@ public final class ClientHandshake extends ChannelInboundHandlerAdapter {
     ctx.writeAndFlush(out);
     state = State.SENT_INITIATION;
     scheduleDeadline(ctx);
+  }
+
+  /** Client step 1: the initiator's state, with the preamble bound in as the prologue. */
+  static HandshakeState initiator(Suite suite, KeyPair clientKey, byte[] serverKey) {
+    return HandshakeState.initiator(
+        NoiseProtocol.parse(suite.noiseName), Preamble.prologue(Preamble.encode(suite)), clientKey, serverKey, null);
+  }
+
+  /** Client steps 2-3: message 1, its payload the current timestamp and our initial window. */
+  static byte[] writeMessage1(HandshakeState handshake, LinkConfig config) throws NoiseException {
+    ByteBuffer p1 = ByteBuffer.allocate(Tai64n.LENGTH + 4);
+    p1.put(Tai64n.encode(Instant.now()));
+    p1.putInt(config.initialWindow());
+    return handshake.writeMessage(p1.array());
   }
 
   private void scheduleDeadline(ChannelHandlerContext ctx) {

@@ -567,8 +567,8 @@ public final class Mux extends ChannelInboundHandlerAdapter {
 
   /**
    * Ends the socket's output once everything queued for it is written. Both ways avoid an exception
-   * per stream that the plain half-close costs in Netty's epoll transport (~4 % of a side's CPU in
-   * the connection benchmark):
+   * (with its stack trace) per stream that the plain half-close costs in Netty's epoll transport,
+   * and a syscall or two; the connection benchmark showed no difference beyond its noise:
    *
    * <ul>
    *   <li>When the application's FIN is in and ours went out, the stream is done: close the socket

@@ -4,9 +4,6 @@ import dev.ett.noise.CipherState;
 import dev.ett.noise.HandshakeState;
 import dev.ett.noise.KeyPair;
 import dev.ett.noise.NoiseException;
-import dev.ett.noise.NoiseProtocol;
-import java.nio.ByteBuffer;
-import java.time.Instant;
 import io.netty.channel.ChannelPipeline;
 
 /**
@@ -45,13 +42,8 @@ public final class LinkFuzzing {
    */
   public static HandshakeState clientAfterMessage1(Suite suite, KeyPair clientKey, byte[] serverKey, LinkConfig config)
       throws NoiseException {
-    HandshakeState hs =
-        HandshakeState.initiator(
-            NoiseProtocol.parse(suite.noiseName), Preamble.prologue(Preamble.encode(suite)), clientKey, serverKey, null);
-    ByteBuffer p1 = ByteBuffer.allocate(Tai64n.LENGTH + 4);
-    p1.put(Tai64n.encode(Instant.now()));
-    p1.putInt(config.initialWindow());
-    hs.writeMessage(p1.array());
+    HandshakeState hs = ClientHandshake.initiator(suite, clientKey, serverKey);
+    ClientHandshake.writeMessage1(hs, config);
     return hs;
   }
 
