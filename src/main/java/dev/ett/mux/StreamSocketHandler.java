@@ -1,8 +1,6 @@
 package dev.ett.mux;
 
-import dev.ett.wire.Frame;
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -27,17 +25,10 @@ public final class StreamSocketHandler extends ChannelInboundHandlerAdapter {
   private ArrayDeque<ByteBuf> held = new ArrayDeque<>();
   private boolean heldEof, heldInactive, failed;
 
-  /**
-   * Reads of at most one DATA frame's payload: a 64 KiB read would otherwise become a full frame
-   * plus a 24-byte one, each in its own record (twice the records, syscalls and AEAD calls).
-   */
-  private static final AdaptiveRecvByteBufAllocator READS =
-      new AdaptiveRecvByteBufAllocator(64, 2048, Frame.MAX_DATA);
-
   /** Installs a handler on a new socket (call before it is read). */
   public static void install(Channel socket) {
     if (socket.pipeline().get(NAME) == null) {
-      socket.config().setRecvByteBufAllocator(READS);
+      socket.config().setRecvByteBufAllocator(FrameSizedReads.INSTANCE);
       socket.pipeline().addLast(NAME, new StreamSocketHandler());
     }
   }
