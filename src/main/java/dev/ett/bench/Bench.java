@@ -509,8 +509,18 @@ public final class Bench {
     long[] fds0 = {fds(server.javaPid()), fds(client.javaPid()), fds(echo.javaPid())};
     Load.ConnResult d = Load.connections(echoDirect, o.connWorkers(), o.connWarmupMs(), o.connMs());
     progress("conn direct: %.0f/s", d.perSecond());
+    Cpu.Times s0 = Cpu.of(server.javaPid());
+    Cpu.Times c0 = Cpu.of(client.javaPid());
     Load.ConnResult e = Load.connections(echoTunnel, o.connWorkers(), o.connWarmupMs(), o.connMs());
+    Cpu.Times sCpu = Cpu.of(server.javaPid()).minus(s0);
+    Cpu.Times cCpu = Cpu.of(client.javaPid()).minus(c0);
     progress("conn ett: %.0f/s", e.perSecond());
+    // The warm-up runs at the measured rate too, so the CPU of the whole call is spread over it.
+    double conns = e.perSecond() * (o.connWarmupMs() + o.connMs()) / 1000.0;
+    progress(
+        "ett CPU per connection (-L): server %.0f us (user %.0f, sys %.0f), client %.0f us (user %.0f, sys %.0f)",
+        sCpu.seconds() * 1e6 / conns, sCpu.user() / Cpu.HZ * 1e6 / conns, sCpu.sys() / Cpu.HZ * 1e6 / conns,
+        cCpu.seconds() * 1e6 / conns, cCpu.user() / Cpu.HZ * 1e6 / conns, cCpu.sys() / Cpu.HZ * 1e6 / conns);
     rateRow("new connections/s (" + o.connWorkers() + " workers, 100 B req/resp)", d.perSecond(), e.perSecond(), ">= 0.45x", 0.45);
     Load.ConnResult sx = Load.connections(socksFront, echoDirect, o.connWorkers(), o.connWarmupMs(), o.connMs());
     progress("conn ett -D socks5: %.0f/s", sx.perSecond());
