@@ -35,6 +35,7 @@ public final class Bench {
       int connWorkers,
       long connWarmupMs,
       long connMs,
+      long jitWarmupMs,
       int pingWarmup,
       int pingRounds,
       int rssConns,
@@ -218,12 +219,13 @@ public final class Bench {
     for (InetSocketAddress a : List.of(sourceDirect, sourceTunnel)) {
       Load.pull(a, 8 << 20, 30_000);
     }
-    // New connections run the most code per byte: the JIT needs seconds of them before its C2 code
-    // is in place (1 s left -L measured ~25 % low against -D, which ran second). Users' tunnels
-    // run warm; so does every other path measured here (ssh and socat are compiled ahead).
-    long connWarm = o.connWarmupMs() * 3;
-    Load.connections(echoTunnel, 2, 0, connWarm);
-    Load.connections(socksFront, echoDirect, 2, 0, connWarm);
+    // New connections run the most code per byte: the JIT needs many seconds of them before its
+    // C2 code is in place. Users' tunnels run warm, and so does every other path measured here
+    // (ssh and socat are compiled ahead). After 3 s the compiler threads still took ~1.7 s of CPU
+    // during the 6 s of the -L figure (server 153 us per connection); after 12 s, 0.5 s in 9 s
+    // (119 us). Same workers as the figure, so that the profile the JIT compiles from matches it.
+    Load.connections(echoTunnel, o.connWorkers(), 0, o.jitWarmupMs());
+    Load.connections(socksFront, echoDirect, o.connWorkers(), 0, o.jitWarmupMs() / 2);
     idleServer = Mem.of(server.javaPid());
     idleClient = Mem.of(client.javaPid());
     if (o.withSsh()) {

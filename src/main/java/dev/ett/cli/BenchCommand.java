@@ -45,6 +45,14 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--conn-time", paramLabel = "DURATION", description = "Measured time of the connection figure per path (default 5s; --quick 1s).")
   String connTime;
 
+  @Option(
+      names = "--jit-warmup",
+      paramLabel = "DURATION",
+      description =
+          "New connections through each of -L and -D before any figure, so that the JIT has compiled the"
+              + " connection code as in a tunnel that has run a while (default 10s; --quick 1s).")
+  String jitWarmup;
+
   @Option(names = "--conn-workers", paramLabel = "N", description = "Threads opening connections (default 4).")
   int connWorkers = 4;
 
@@ -123,6 +131,7 @@ final class BenchCommand implements Callable<Integer> {
             connWorkers,
             quick ? 300 : 1000,
             Units.duration(connTime != null ? connTime : quick ? "1s" : "5s").toMillis(),
+            Units.duration(jitWarmup != null ? jitWarmup : quick ? "1s" : "10s").toMillis(),
             pingWarmup != null ? pingWarmup : quick ? 1000 : 5000,
             pingRounds != null ? pingRounds : quick ? 5000 : 20000,
             rssConns,
