@@ -3,7 +3,9 @@ package dev.ett.bench;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 /** CPU time from /proc, in clock ticks (USER_HZ, 100 on Linux). */
 final class Cpu {
@@ -33,15 +35,35 @@ final class Cpu {
     }
   }
 
+  /**
+   * The processes and all their live descendants, each counted once, with the time of the children
+   * they have already reaped: sshd and socat fork a process per connection, and those do the work.
+   */
   static Times sum(List<Long> pids) {
+    Set<Long> all = new LinkedHashSet<>();
+    for (long p : pids) {
+      all.add(p);
+      ProcessHandle.of(p).ifPresent(h -> h.descendants().forEach(d -> all.add(d.pid())));
+    }
     long u = 0;
     long s = 0;
-    for (long p : pids) {
-      Times t = of(p);
+    for (long p : all) {
+      Times t = withReapedChildren(p);
       u += t.user;
       s += t.sys;
     }
     return new Times(u, s);
+  }
+
+  /** utime + cutime and stime + cstime (fields 14-17 of /proc/PID/stat). */
+  private static Times withReapedChildren(long pid) {
+    try {
+      String s = Files.readString(Path.of("/proc/" + pid + "/stat"));
+      String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
+      return new Times(Long.parseLong(f[11]) + Long.parseLong(f[13]), Long.parseLong(f[12]) + Long.parseLong(f[14]));
+    } catch (IOException | RuntimeException e) {
+      return new Times(0, 0);
+    }
   }
 
   /** Busy ticks of the whole machine (all CPUs): everything but idle and iowait. */
