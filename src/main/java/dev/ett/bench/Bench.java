@@ -71,7 +71,8 @@ public final class Bench {
   private Mem idleServer;
   private Mem idleClient;
   /** Another way over the same path, measured beside ett: forwards to the echo target and source. */
-  private record Other(String name, InetSocketAddress echo, InetSocketAddress source) {}
+  /** Another tool measured beside ett; {@code pids} are its processes (their forks count too). */
+  private record Other(String name, InetSocketAddress echo, InetSocketAddress source, List<Long> pids) {}
 
   /** ssh -L (--with-ssh), a crypto-free two-process relay (--with-relay). */
   private final List<Other> others = new ArrayList<>();
@@ -289,10 +290,10 @@ public final class Bench {
     if (!awaitAccepting(echo, 30_000, c)) {
       throw new IllegalStateException("ssh -L did not come up:\n" + c.tail() + "\nsshd:\n" + d.tail());
     }
-    ourPids.add(d.process.pid());
-    ourPids.add(c.process.pid());
+    List<Long> pids = List.of(d.process.pid(), c.process.pid());
+    ourPids.addAll(pids);
     out.println("ssh: " + String.join(" ", cmd));
-    addOther("ssh -L", echo, new InetSocketAddress(lo, p[2]));
+    addOther("ssh -L", echo, new InetSocketAddress(lo, p[2]), pids);
   }
 
   /**
@@ -307,6 +308,7 @@ public final class Bench {
     }
     int[] p = freePorts(4); // outer echo, inner echo, outer source, inner source
     int[][] hops = {{p[0], p[1]}, {p[1], echoPort}, {p[2], p[3]}, {p[3], sourcePort}};
+    List<Long> pids = new ArrayList<>();
     for (int[] h : hops) {
       Child r =
           Child.start(
@@ -315,20 +317,22 @@ public final class Bench {
               etcEnv,
               dir,
               null);
-      ourPids.add(r.process.pid());
+      pids.add(r.process.pid());
     }
+    ourPids.addAll(pids);
     InetSocketAddress echo = new InetSocketAddress(lo, p[0]);
     if (!awaitAccepting(echo, 10_000, null)) {
       throw new IllegalStateException("socat relay did not come up");
     }
     out.println("relay: socat -b 65536 TCP-LISTEN:PORT,fork TCP:NEXT, twice per path (no crypto, no mux)");
-    addOther("socat relay x2, no crypto", echo, new InetSocketAddress(lo, p[2]));
+    addOther("socat relay x2, no crypto", echo, new InetSocketAddress(lo, p[2]), pids);
   }
 
-  private void addOther(String name, InetSocketAddress echo, InetSocketAddress source) throws Exception {
+  private void addOther(String name, InetSocketAddress echo, InetSocketAddress source, List<Long> pids)
+      throws Exception {
     Load.pingPong(echo, 0, 200, 30_000);
     Load.pull(source, 8 << 20, 30_000);
-    others.add(new Other(name, echo, source));
+    others.add(new Other(name, echo, source, pids));
   }
 
   /**
@@ -486,10 +490,14 @@ public final class Bench {
     rateRow("bulk, 1 stream (MB/s)", median(d1) / 1e6, median(e1) / 1e6, ">= 0.30x", 0.30);
     for (Other x : others) {
       double[] s1 = new double[o.repeat()];
+      Cpu.Times x0 = Cpu.sum(x.pids());
       for (int r = 0; r < o.repeat(); r++) {
         s1[r] = o.bulkBytesEtt() / (Load.pull(x.source(), o.bulkBytesEtt(), timeout) / 1e9);
         progress("bulk x1 #%d: %s %.0f MB/s", r + 1, x.name(), s1[r] / 1e6);
       }
+      Cpu.Times xc = Cpu.sum(x.pids()).minus(x0);
+      progress("%s CPU per GB (1 stream, both ends together): %.2f s (user %.2f, sys %.2f)",
+          x.name(), xc.seconds() / gb, xc.user() / Cpu.HZ / gb, xc.sys() / Cpu.HZ / gb);
       otherRow("  " + x.name() + ", 1 stream", median(d1) / 1e6, median(s1) / 1e6);
     }
     rateRow("bulk, " + n + " streams (MB/s, aggregate)", median(d8) / 1e6, median(e8) / 1e6, ">= 0.30x", 0.30);
@@ -528,8 +536,13 @@ public final class Bench {
     progress("conn ett -D socks5: %.0f/s", sx.perSecond());
     rateRow("  same through -D (SOCKS5 CONNECT)", d.perSecond(), sx.perSecond(), "", -1);
     for (Other x : others) {
+      Cpu.Times x0 = Cpu.sum(x.pids());
       Load.ConnResult ss = Load.connections(x.echo(), o.connWorkers(), o.connWarmupMs(), o.connMs());
-      progress("conn %s: %.0f/s", x.name(), ss.perSecond());
+      Cpu.Times xc = Cpu.sum(x.pids()).minus(x0);
+      double xConns = ss.perSecond() * (o.connWarmupMs() + o.connMs()) / 1000.0;
+      progress("conn %s: %.0f/s; CPU per connection, both ends together: %.0f us (user %.0f, sys %.0f)",
+          x.name(), ss.perSecond(), xc.seconds() * 1e6 / xConns, xc.user() / Cpu.HZ * 1e6 / xConns,
+          xc.sys() / Cpu.HZ * 1e6 / xConns);
       otherRow("  " + x.name(), d.perSecond(), ss.perSecond());
     }
     long[] dl = d.latenciesNs();

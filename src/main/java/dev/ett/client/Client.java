@@ -193,6 +193,7 @@ public final class Client implements AutoCloseable {
             .option(ChannelOption.TCP_NODELAY, true)
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) cfg.handshakeTimeout().toMillis())
             .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(512 * 1024, 2 * 1024 * 1024))
+            .option(ChannelOption.RCVBUF_ALLOCATOR, Records.READS)
             .handler(
                 new ChannelInitializer<Channel>() {
                   @Override

@@ -2,6 +2,8 @@ package dev.ett.link;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
+import io.netty.channel.RecvByteBufAllocator;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 
 /** Record framing (PROTOCOL.md §3): u16 length + Noise message. */
@@ -9,6 +11,13 @@ public final class Records {
   public static final int MAX_MESSAGE = 65535;
 
   private Records() {}
+
+  /**
+   * Reads of a link: up to 128 KiB, two full records. A full record is 65,537 bytes on the wire, so
+   * Netty's default 64 KiB maximum took two reads (the second of a byte or so) for each. 256 KiB
+   * measured no better than 128 KiB.
+   */
+  public static final RecvByteBufAllocator READS = new AdaptiveRecvByteBufAllocator(64, 2048, 128 * 1024);
 
   /** Splits the byte stream into Noise messages (the 2-byte length stripped). */
   public static LengthFieldBasedFrameDecoder decoder() {

@@ -503,11 +503,23 @@ public final class Mux extends ChannelInboundHandlerAdapter {
     sendUnsent(s);
   }
 
-  /** Sends queued socket bytes as far as the window allows; FIN follows the last of them. */
+  /**
+   * Sends queued socket bytes as far as the window allows; FIN follows the last of them.
+   *
+   * <p>A frame is not cut to fit a sliver of window: with less credit left than the next frame and
+   * less than half the peer's initial window, the bytes wait for credit. Otherwise a bulk stream
+   * sends a 96-byte frame and its 65,416-byte rest at every turn of the window (a 256 KiB window is
+   * 4 full frames and 96 bytes), two records and wake-ups for one. It cannot stall: more than half
+   * the peer's window is then in flight, and the peer returns credit at half (PROTOCOL.md §6).
+   */
   private void sendUnsent(Stream s) {
     ByteBuf buf;
     while ((buf = s.unsent.peek()) != null && s.sendWindow.available() > 0) {
-      int n = Math.min(Math.min(buf.readableBytes(), s.sendWindow.available()), Frame.MAX_DATA);
+      int whole = Math.min(buf.readableBytes(), Frame.MAX_DATA);
+      if (s.sendWindow.available() < whole && s.sendWindow.available() < link.peerInitialWindow() / 2) {
+        break;
+      }
+      int n = (int) Math.min(whole, s.sendWindow.available());
       s.sendWindow.consume(n);
       s.bytesOut += n;
       ctx.write(new Frame.Data(s.id, buf.readRetainedSlice(n)), ctx.voidPromise());

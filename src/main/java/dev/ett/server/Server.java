@@ -178,6 +178,7 @@ public final class Server implements AutoCloseable {
             .option(ChannelOption.SO_BACKLOG, 1024)
             .childOption(ChannelOption.TCP_NODELAY, true)
             .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(512 * 1024, 2 * 1024 * 1024))
+            .childOption(ChannelOption.RCVBUF_ALLOCATOR, Records.READS)
             .childHandler(
                 new ChannelInitializer<Channel>() {
                   @Override

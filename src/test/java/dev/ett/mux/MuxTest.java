@@ -217,12 +217,28 @@ class MuxTest {
     assertThat(socket.reads).as("reads while the window is empty").isEqualTo(reads);
 
     link.writeInbound(new Frame.Window(1, 600));
-    assertThat(dataBytes(next())).isEqualTo(600);
-    assertThat(socket.reads).as("still 400 bytes unsent").isEqualTo(reads);
+    assertNoFrame(); // a sliver of credit: less than the frame and than half the window
+    assertThat(socket.reads).as("still 1000 bytes unsent").isEqualTo(reads);
 
     link.writeInbound(new Frame.Window(1, 5000));
-    assertThat(dataBytes(next())).isEqualTo(400);
+    assertThat(dataBytes(next())).isEqualTo(1000);
     assertThat(socket.reads).as("unsent gone and credit left: read again").isEqualTo(reads + 1);
+  }
+
+  @Test
+  void aFrameIsCutToFitHalfTheWindowButNotASliver() {
+    DestinationSocket socket = open(1);
+    socket.send(WINDOW - 100);
+    assertThat(dataBytes(next())).isEqualTo(WINDOW - 100);
+
+    socket.send(10_000); // 100 bytes of credit left: wait
+    assertNoFrame();
+
+    link.writeInbound(new Frame.Window(1, WINDOW / 2 - 200)); // 100 + 7,992: half the window less 100
+    assertNoFrame();
+    link.writeInbound(new Frame.Window(1, 100)); // half the window: enough to cut the frame
+    assertThat(dataBytes(next())).isEqualTo(WINDOW / 2);
+    assertNoFrame(); // the rest waits for credit
   }
 
   @Test
