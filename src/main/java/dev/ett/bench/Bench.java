@@ -484,9 +484,8 @@ public final class Bench {
     }
     double gb = ettBytes / 1e9;
     progress(
-        "ett CPU per GB through the tunnel (1 stream): server %.2f s (user %.2f, sys %.2f), client %.2f s (user %.2f, sys %.2f)",
-        sCpu.seconds() / gb, sCpu.user() / Cpu.HZ / gb, sCpu.sys() / Cpu.HZ / gb,
-        cCpu.seconds() / gb, cCpu.user() / Cpu.HZ / gb, cCpu.sys() / Cpu.HZ / gb);
+        "ett CPU per GB through the tunnel (1 stream): server %s, client %s",
+        sCpu.per(gb, 1, "%.2f s"), cCpu.per(gb, 1, "%.2f s"));
     rateRow("bulk, 1 stream (MB/s)", median(d1) / 1e6, median(e1) / 1e6, ">= 0.30x", 0.30);
     for (Other x : others) {
       double[] s1 = new double[o.repeat()];
@@ -496,8 +495,7 @@ public final class Bench {
         progress("bulk x1 #%d: %s %.0f MB/s", r + 1, x.name(), s1[r] / 1e6);
       }
       Cpu.Times xc = Cpu.sum(x.pids()).minus(x0);
-      progress("%s CPU per GB (1 stream, both ends together): %.2f s (user %.2f, sys %.2f)",
-          x.name(), xc.seconds() / gb, xc.user() / Cpu.HZ / gb, xc.sys() / Cpu.HZ / gb);
+      progress("%s CPU per GB (1 stream, both ends together): %s", x.name(), xc.per(gb, 1, "%.2f s"));
       otherRow("  " + x.name() + ", 1 stream", median(d1) / 1e6, median(s1) / 1e6);
     }
     rateRow("bulk, " + n + " streams (MB/s, aggregate)", median(d8) / 1e6, median(e8) / 1e6, ">= 0.30x", 0.30);
@@ -525,12 +523,9 @@ public final class Bench {
     Cpu.Times sCpu = Cpu.of(server.javaPid()).minus(s0);
     Cpu.Times cCpu = Cpu.of(client.javaPid()).minus(c0);
     progress("conn ett: %.0f/s", e.perSecond());
-    // The warm-up runs at the measured rate too, so the CPU of the whole call is spread over it.
-    double conns = e.perSecond() * (o.connWarmupMs() + o.connMs()) / 1000.0;
     progress(
-        "ett CPU per connection (-L): server %.0f us (user %.0f, sys %.0f), client %.0f us (user %.0f, sys %.0f)",
-        sCpu.seconds() * 1e6 / conns, sCpu.user() / Cpu.HZ * 1e6 / conns, sCpu.sys() / Cpu.HZ * 1e6 / conns,
-        cCpu.seconds() * 1e6 / conns, cCpu.user() / Cpu.HZ * 1e6 / conns, cCpu.sys() / Cpu.HZ * 1e6 / conns);
+        "ett CPU per connection (-L): server %s, client %s",
+        sCpu.per(made(e), 1e6, "%.0f us"), cCpu.per(made(e), 1e6, "%.0f us"));
     rateRow("new connections/s (" + o.connWorkers() + " workers, 100 B req/resp)", d.perSecond(), e.perSecond(), ">= 0.45x", 0.45);
     Load.ConnResult sx = Load.connections(socksFront, echoDirect, o.connWorkers(), o.connWarmupMs(), o.connMs());
     progress("conn ett -D socks5: %.0f/s", sx.perSecond());
@@ -539,10 +534,8 @@ public final class Bench {
       Cpu.Times x0 = Cpu.sum(x.pids());
       Load.ConnResult ss = Load.connections(x.echo(), o.connWorkers(), o.connWarmupMs(), o.connMs());
       Cpu.Times xc = Cpu.sum(x.pids()).minus(x0);
-      double xConns = ss.perSecond() * (o.connWarmupMs() + o.connMs()) / 1000.0;
-      progress("conn %s: %.0f/s; CPU per connection, both ends together: %.0f us (user %.0f, sys %.0f)",
-          x.name(), ss.perSecond(), xc.seconds() * 1e6 / xConns, xc.user() / Cpu.HZ * 1e6 / xConns,
-          xc.sys() / Cpu.HZ * 1e6 / xConns);
+      progress("conn %s: %.0f/s; CPU per connection, both ends together: %s",
+          x.name(), ss.perSecond(), xc.per(made(ss), 1e6, "%.0f us"));
       otherRow("  " + x.name(), d.perSecond(), ss.perSecond());
     }
     long[] dl = d.latenciesNs();
@@ -559,6 +552,14 @@ public final class Bench {
     if (fds1[0] - fds0[0] > 100 || fds1[1] - fds0[1] > 100) {
         rows.add(new Row("  !! fd leak: server/client fds grew by", "-", (fds1[0] - fds0[0]) + " / " + (fds1[1] - fds0[1]), "", "LEAK"));
     }
+  }
+
+  /**
+   * Connections a {@link Load#connections} call made, warm-up included: the warm-up runs at the
+   * measured rate, so CPU measured around the whole call is spread over them.
+   */
+  private double made(Load.ConnResult r) {
+    return r.perSecond() * (o.connWarmupMs() + o.connMs()) / 1000.0;
   }
 
   private void ping() throws Exception {

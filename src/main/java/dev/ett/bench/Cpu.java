@@ -22,14 +22,39 @@ final class Cpu {
     double seconds() {
       return (user + sys) / HZ;
     }
+
+    /**
+     * This CPU time spread over {@code units} (GB, connections), scaled (1 for seconds, 1e6 for
+     * microseconds) and printed with {@code number}: "TOTAL (user U, sys S)".
+     */
+    String per(double units, double scale, String number) {
+      double k = scale / HZ / units;
+      return String.format(
+          java.util.Locale.ROOT, number + " (user " + number + ", sys " + number + ")",
+          (user + sys) * k, user * k, sys * k);
+    }
   }
 
   static Times of(long pid) {
+    return stat(pid, false);
+  }
+
+  /**
+   * From /proc/PID/stat: utime and stime (fields 14 and 15), plus cutime and cstime (16 and 17,
+   * the children it reaped) if asked; zero for a process that is gone.
+   */
+  private static Times stat(long pid, boolean reapedChildren) {
     try {
       String s = Files.readString(Path.of("/proc/" + pid + "/stat"));
+      // fields after "(comm) ": state is f[0], so field N of the line is f[N - 3]
       String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
-      // fields after "(comm) ": state is f[0]; utime is field 14 of the line, so f[11]; stime f[12]
-      return new Times(Long.parseLong(f[11]), Long.parseLong(f[12]));
+      long user = Long.parseLong(f[11]);
+      long sys = Long.parseLong(f[12]);
+      if (reapedChildren) {
+        user += Long.parseLong(f[13]);
+        sys += Long.parseLong(f[14]);
+      }
+      return new Times(user, sys);
     } catch (IOException | RuntimeException e) {
       return new Times(0, 0);
     }
@@ -48,22 +73,11 @@ final class Cpu {
     long u = 0;
     long s = 0;
     for (long p : all) {
-      Times t = withReapedChildren(p);
+      Times t = stat(p, true);
       u += t.user;
       s += t.sys;
     }
     return new Times(u, s);
-  }
-
-  /** utime + cutime and stime + cstime (fields 14-17 of /proc/PID/stat). */
-  private static Times withReapedChildren(long pid) {
-    try {
-      String s = Files.readString(Path.of("/proc/" + pid + "/stat"));
-      String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
-      return new Times(Long.parseLong(f[11]) + Long.parseLong(f[13]), Long.parseLong(f[12]) + Long.parseLong(f[14]));
-    } catch (IOException | RuntimeException e) {
-      return new Times(0, 0);
-    }
   }
 
   /** Busy ticks of the whole machine (all CPUs): everything but idle and iowait. */

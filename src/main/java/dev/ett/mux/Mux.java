@@ -516,10 +516,11 @@ public final class Mux extends ChannelInboundHandlerAdapter {
     ByteBuf buf;
     while ((buf = s.unsent.peek()) != null && s.sendWindow.available() > 0) {
       int whole = Math.min(buf.readableBytes(), Frame.MAX_DATA);
-      if (s.sendWindow.available() < whole && s.sendWindow.available() < link.peerInitialWindow() / 2) {
+      int credit = s.sendWindow.available();
+      if (credit < whole && credit < link.peerInitialWindow() / 2) {
         break;
       }
-      int n = (int) Math.min(whole, s.sendWindow.available());
+      int n = Math.min(whole, credit);
       s.sendWindow.consume(n);
       s.bytesOut += n;
       ctx.write(new Frame.Data(s.id, buf.readRetainedSlice(n)), ctx.voidPromise());
