@@ -183,8 +183,7 @@ public final class Server implements AutoCloseable {
                 new ChannelInitializer<Channel>() {
                   @Override
                   protected void initChannel(Channel ch) {
-                    if (handshaking.incrementAndGet() > options.maxHandshakes()) {
-                      handshaking.decrementAndGet();
+                    if (!admitHandshake()) {
                       handshakesRefused.incrementAndGet();
                       logHandshakeCap();
                       ch.close();
@@ -334,6 +333,22 @@ public final class Server implements AutoCloseable {
   }
 
   /** Connections accepted whose handshake has not finished (or failed) yet. */
+  /**
+   * Counts one more unfinished handshake unless the cap is reached. The count never passes the cap,
+   * not even for a moment: incrementing first and taking it back when over let a reader (the
+   * metric, the flood test) see the cap plus one while a worker thread refused a connection.
+   */
+  private boolean admitHandshake() {
+    int n;
+    do {
+      n = handshaking.get();
+      if (n >= options.maxHandshakes()) {
+        return false;
+      }
+    } while (!handshaking.compareAndSet(n, n + 1));
+    return true;
+  }
+
   public int unfinishedHandshakes() {
     return handshaking.get();
   }
