@@ -7,7 +7,8 @@ import java.util.Optional;
 
 /**
  * The {@code private} target: every block of the IANA IPv4 and IPv6 Special-Purpose Address
- * Registries (RFC 6890 and its updates), plus multicast and the deprecated IPv6 site-local block.
+ * Registries (RFC 6890 and its updates), plus multicast, the deprecated IPv6 site-local block and
+ * RFC 2765's IPv4-translated {@code ::ffff:0:0:0/96}.
  * An exit must not reach these unless its operator says so explicitly (see {@link Policy}).
  *
  * <p>Some entries (AS112, AMT) are globally reachable anycast services; they are listed anyway
@@ -58,6 +59,12 @@ public final class SpecialAddresses {
           Block.of("::/128", "unspecified"),
           Block.of("::1/128", "loopback"),
           Block.of("::ffff:0:0/96", "IPv4-mapped"),
+          // Not in the IANA registry: RFC 2765's (SIIT) "IPv4-translated" addresses
+          // ::ffff:0:a.b.c.d, which a stateless translator turns into a.b.c.d. RFC 6145 dropped
+          // the format for 64:ff9b::/96 (RFC 6052), but it lies in ::/8, "Reserved by IETF" in
+          // the IPv6 address space registry, and is not normalized like ::ffff:a.b.c.d: listed
+          // so that [::ffff:0:127.0.0.1] cannot pass `accept *:*` towards a translator.
+          Block.of("::ffff:0:0:0/96", "IPv4-translated (RFC 2765 SIIT)"),
           Block.of("64:ff9b::/96", "IPv4-IPv6 translation (NAT64)"),
           Block.of("64:ff9b:1::/48", "local-use IPv4/IPv6 translation"),
           Block.of("100::/64", "discard-only"),

@@ -60,6 +60,8 @@ class PolicyTest {
           0         | accept 0.0.0.0
           10.9.8.7  | accept 10.0.0.0/8
           fd00::1   | accept [fd00::]/8
+          [::ffff:0:127.0.0.1] | accept [::ffff:0:0:0]/96
+          [::ffff:0:a00:5]     | accept [::ffff:0:0:0]/96:80
           """)
   void unspecifiedAndPrivateAddressesNeedAnExplicitRule(String host, String opening) {
     assertThat(byAddress("accept *:*", host, 80).accepted()).isFalse();
