@@ -8,11 +8,13 @@ import dev.ett.config.HostsFile;
 import dev.ett.config.KeyFile;
 import dev.ett.config.PolicyFile;
 import dev.ett.exit.Connector;
+import dev.ett.exit.InterfaceAddresses;
 import dev.ett.exit.Resolver;
 import dev.ett.policy.Destination;
 import dev.ett.policy.ExitPolicy;
 import dev.ett.policy.Host;
 import dev.ett.policy.HostParser;
+import dev.ett.policy.OwnAddresses;
 import dev.ett.policy.Policy;
 import java.io.PrintStream;
 import java.net.InetAddress;
@@ -40,12 +42,17 @@ final class PolicyCommand implements Runnable {
   /**
    * {@code ett policy check}: what the server would decide for a client's stream, address by
    * address, with the rule that decided. It reads the same files and resolves the same way as the
-   * server (hosts file, then DNS) and uses the same policy code. Exit status 0 if the server would
-   * connect, 1 if it would refuse (or on an error).
+   * server (hosts file, then DNS) and uses the same policy code. The addresses of the interfaces of
+   * the machine it runs on count as the server's own (closed unless a rule names them), so it
+   * answers for the server when run on the server. Exit status 0 if the server would connect, 1 if
+   * it would refuse (or on an error).
    */
   @Command(
       name = "check",
-      description = "Print what the server would decide for CLIENT's stream to HOST:PORT, and which rule decided.")
+      description = {
+        "Print what the server would decide for CLIENT's stream to HOST:PORT, and which rule decided.",
+        "Run it on the server: this machine's interface addresses count as the server's own, closed unless a rule names them."
+      })
   static final class Check implements Callable<Integer> {
     @Option(names = "--authorized", required = true, paramLabel = "FILE", description = "The server's authorized clients file.")
     Path authorized;
@@ -72,7 +79,8 @@ final class PolicyCommand implements Runnable {
       Policy global = PolicyFile.global(policy, policyFile);
       Hosts hostsTable = hosts == null ? null : HostsFile.read(hosts);
       Client c = findClient(auth, client);
-      ExitPolicy exitPolicy = c.exitPolicy(global);
+      OwnAddresses own = InterfaceAddresses.read();
+      ExitPolicy exitPolicy = c.exitPolicy(global).atServer(() -> own);
 
       int colon = destination.lastIndexOf(':');
       if (colon <= 0 || colon == destination.length() - 1) {

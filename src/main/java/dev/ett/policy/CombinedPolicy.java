@@ -17,12 +17,12 @@ public record CombinedPolicy(Policy client, Policy global) implements ExitPolicy
   }
 
   @Override
-  public Decision decide(Destination requested, InetAddress resolved) {
-    Decision c = client.decide(requested, resolved);
+  public Decision decide(Destination requested, InetAddress resolved, OwnAddresses own) {
+    Decision c = client.decide(requested, resolved, own);
     if (!c.accepted()) {
       return c;
     }
-    Decision g = global.decide(requested, resolved);
+    Decision g = global.decide(requested, resolved, own);
     if (!g.accepted()) {
       return g;
     }

@@ -60,6 +60,13 @@ import java.util.stream.Collectors;
  *       {@code localhost}) do not; such a rule is passed over and evaluation goes on with the next
  *       rule. So {@code accept *:*} means "any public address", and {@code accept *:*, accept
  *       10.0.0.0/8:22} also opens 10.x port 22.
+ *   <li>An address of the deciding server itself ({@link OwnAddresses}: its interfaces' addresses
+ *       other than loopback, e.g. 198.51.100.7 on eth0) is closed the same way, more strictly: an
+ *       accept counts only if its target is that one address ({@code accept 198.51.100.7:80},
+ *       {@code /32}, {@code [...]/128}). Not {@code *}, not the server's subnet, not {@code
+ *       10.0.0.0/8} or {@code private} for a private one: a stream to it reaches the server's own
+ *       services from the loopback side, past host firewall rules that guard only the external
+ *       interface, and a rule written for other hosts should not open that by accident.
  *   <li>If no rule decides, the stream is refused. An empty policy refuses everything.
  * </ol>
  *
@@ -113,7 +120,7 @@ public record Policy(String name, List<Rule> rules) implements ExitPolicy {
   }
 
   @Override
-  public Decision decide(Destination requested, InetAddress resolved) {
+  public Decision decide(Destination requested, InetAddress resolved, OwnAddresses own) {
     InetAddress address = Addresses.normalize(resolved);
     if (requested.host() instanceof Host.Address a && !a.address().equals(address)) {
       throw new IllegalArgumentException(
@@ -123,21 +130,26 @@ public record Policy(String name, List<Rule> rules) implements ExitPolicy {
               + a
               + ", the address that was requested)");
     }
+    boolean ownAddress = own.contains(address);
     Optional<SpecialAddresses.Block> special = SpecialAddresses.blockOf(address);
     Rule passedOver = null;
     for (Rule rule : rules) {
       if (!rule.matches(requested.host(), address, requested.port())) {
         continue;
       }
-      if (rule.action() == Rule.Action.ACCEPT
-          && special.isPresent()
-          && !rule.target().opensSpecial(address)) {
+      if (rule.action() == Rule.Action.ACCEPT && !opens(rule.target(), address, ownAddress, special)) {
         if (passedOver == null) {
           passedOver = rule;
         }
         continue;
       }
       return Decision.byRule(name, rule);
+    }
+    String notOpened = passedOver == null ? "" : "; " + passedOver + " does not open it";
+    if (ownAddress) {
+      return Decision.noMatch(
+          name,
+          Addresses.toText(address) + " is an address of this server; closed unless a rule names it" + notOpened);
     }
     if (special.isPresent()) {
       SpecialAddresses.Block b = special.get();
@@ -149,9 +161,22 @@ public record Policy(String name, List<Rule> rules) implements ExitPolicy {
               + ", "
               + b.range()
               + ") and no accept rule names it"
-              + (passedOver == null ? "" : "; " + passedOver + " does not open it"));
+              + notOpened);
     }
     return Decision.noMatch(name, "no rule matched " + requested);
+  }
+
+  /**
+   * Whether an accept rule with {@code target}, which matched, may open {@code address}: the
+   * server's own addresses only by name, special-purpose ones only explicitly, the rest always.
+   * (A single-address range that opens an own address also names its registry block explicitly.)
+   */
+  private static boolean opens(
+      Target target, InetAddress address, boolean ownAddress, Optional<SpecialAddresses.Block> special) {
+    if (ownAddress) {
+      return target.opensOwn(address);
+    }
+    return special.isEmpty() || target.opensSpecial(address);
   }
 
   @Override

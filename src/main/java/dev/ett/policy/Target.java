@@ -21,6 +21,15 @@ public sealed interface Target {
    */
   boolean opensSpecial(InetAddress resolved);
 
+  /**
+   * True if this target names {@code resolved}, an address of the deciding server ({@link
+   * OwnAddresses}), explicitly enough for an accept rule to open it: only an address range of that
+   * one address ({@code 198.51.100.7}, {@code /32}, {@code [2001:db8::7]/128}) does. A wider range
+   * that holds it (the server's subnet, {@code 10.0.0.0/8}), {@code private}, wildcards and names
+   * never do: each is written for other hosts, and the server is not one of them.
+   */
+  boolean opensOwn(InetAddress resolved);
+
   /** {@code *} (either family), {@code *4} or {@code *6}. */
   record AnyAddress(Family family) implements Target {
     public enum Family {
@@ -57,6 +66,11 @@ public sealed interface Target {
     }
 
     @Override
+    public boolean opensOwn(InetAddress resolved) {
+      return false;
+    }
+
+    @Override
     public String toString() {
       return family.text;
     }
@@ -81,6 +95,11 @@ public sealed interface Target {
     }
 
     @Override
+    public boolean opensOwn(InetAddress resolved) {
+      return range.prefixLength() == resolved.getAddress().length * 8 && range.contains(resolved);
+    }
+
+    @Override
     public String toString() {
       return range.toString();
     }
@@ -96,6 +115,11 @@ public sealed interface Target {
     @Override
     public boolean opensSpecial(InetAddress resolved) {
       return SpecialAddresses.isSpecial(resolved);
+    }
+
+    @Override
+    public boolean opensOwn(InetAddress resolved) {
+      return false;
     }
 
     @Override
@@ -121,6 +145,11 @@ public sealed interface Target {
     }
 
     @Override
+    public boolean opensOwn(InetAddress resolved) {
+      return false;
+    }
+
+    @Override
     public String toString() {
       return name;
     }
@@ -139,6 +168,11 @@ public sealed interface Target {
 
     @Override
     public boolean opensSpecial(InetAddress resolved) {
+      return false;
+    }
+
+    @Override
+    public boolean opensOwn(InetAddress resolved) {
       return false;
     }
 

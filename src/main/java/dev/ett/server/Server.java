@@ -7,6 +7,7 @@ import dev.ett.config.Client;
 import dev.ett.config.Hosts;
 import dev.ett.config.KeyFile;
 import dev.ett.exit.Connector;
+import dev.ett.exit.InterfaceAddresses;
 import dev.ett.exit.Resolver;
 import dev.ett.link.HandshakeFailedException;
 import dev.ett.link.LinkConfig;
@@ -148,6 +149,8 @@ public final class Server implements AutoCloseable {
   private final EventLoopGroup workers;
   private final ExecutorService resolverPool;
   private final Connector connector;
+  /** This machine's interface addresses, closed unless a rule names them; re-read every 2 s. */
+  private final InterfaceAddresses ownAddresses = InterfaceAddresses.watch();
   private final Clock clock = Clock.systemUTC();
   private volatile Config config;
   private Channel listener;
@@ -279,6 +282,7 @@ public final class Server implements AutoCloseable {
    */
   public List<String> reload(Config next, String source) {
     this.config = next;
+    ownAddresses.refresh();
     for (Client c : next.authorized().clients()) {
       ClientLimits cl = limits.get(hex(c.publicKey()));
       if (cl != null) {
@@ -380,7 +384,7 @@ public final class Server implements AutoCloseable {
   }
 
   ExitPolicy policyFor(Client c) {
-    return c.exitPolicy(config.globalPolicy());
+    return c.exitPolicy(config.globalPolicy()).atServer(ownAddresses);
   }
 
   ClientLimits limitsFor(Client c) {
@@ -456,6 +460,7 @@ public final class Server implements AutoCloseable {
     boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
     workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     resolverPool.shutdownNow();
+    ownAddresses.close();
   }
 
   /**

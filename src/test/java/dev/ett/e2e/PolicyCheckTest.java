@@ -1,12 +1,16 @@
 package dev.ett.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.ett.cli.Main;
 import dev.ett.config.KeyFile;
 import dev.ett.noise.X25519;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -131,5 +135,35 @@ class PolicyCheckTest {
     Run r = check("carol", "x.example.com:443", "accept *:443");
     assertThat(r.status()).isEqualTo(1);
     assertThat(r.err()).contains("ett: client: 'carol' is not in").contains("[alice, bob]");
+  }
+
+  /** A non-loopback IPv4 address of this machine, or null if it has none. */
+  static String anAddressOfThisMachine() throws Exception {
+    return NetworkInterface.networkInterfaces()
+        .flatMap(NetworkInterface::inetAddresses)
+        .filter(a -> a instanceof Inet4Address && !a.isLoopbackAddress())
+        .map(InetAddress::getHostAddress)
+        .findFirst()
+        .orElse(null);
+  }
+
+  @Test
+  void anAddressOfThisMachineIsClosedUnlessARuleNamesIt() throws Exception {
+    String own = anAddressOfThisMachine();
+    assumeTrue(own != null, "this machine has no IPv4 address besides loopback");
+    Files.writeString(authorized, aliceKey + " alice\n"); // no rules of her own: only the global ones decide
+    Run wildcard = check("alice", own + ":80", "accept *:*");
+    assertThat(wildcard.status()).isEqualTo(1);
+    assertThat(wildcard.out())
+        .contains(
+            own + ":80  REJECT  refused by global: " + own
+                + " is an address of this server; closed unless a rule names it; rule 1 'accept *:*' does not open it");
+    String subnet = own.substring(0, own.lastIndexOf('.')) + ".0/24";
+    assertThat(check("alice", own + ":80", "accept " + subnet + ":80, accept private").status())
+        .as("neither its subnet nor private names it")
+        .isEqualTo(1);
+    Run named = check("alice", own + ":80", "accept *:*, accept " + own + ":80");
+    assertThat(named.status()).isZero();
+    assertThat(named.out()).contains(own + ":80  ACCEPT  accepted by global rule 2 'accept " + own + ":80'");
   }
 }
