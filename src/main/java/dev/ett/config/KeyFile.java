@@ -129,7 +129,7 @@ public final class KeyFile {
               + " written by `ett keygen`)");
     }
     if (name.endsWith(".pub") && name.length() > 4) {
-      throw holdsPublicKey(path, "a public key (its name ends in .pub)");
+      throw holdsPublicKey(path, "a public key");
     }
     if (Files.isRegularFile(path)
         && readableByOthers(Files.getPosixFilePermissions(path))
@@ -156,7 +156,7 @@ public final class KeyFile {
 
   private static ConfigException holdsPublicKey(Path path, String what) {
     String name = path.getFileName().toString();
-    String hint = name.endsWith(".pub") ? ", " + name.substring(0, name.length() - 4) + " rather than " + name : "";
+    String hint = name.endsWith(".pub") ? ": " + name.substring(0, name.length() - 4) + ", not " + name : "";
     return new ConfigException(
         path + ": holds " + what + " (expected: the private key file written by `ett keygen`" + hint + ")");
   }

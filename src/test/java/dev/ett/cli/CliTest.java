@@ -76,7 +76,7 @@ class CliTest {
     assertThat(r.status()).isNotZero();
     assertThat(r.err())
         .startsWith("ett: " + key + ".pub: holds a public key")
-        .contains("server.key rather than server.key.pub")
+        .contains("server.key, not server.key.pub")
         .doesNotContain("chmod");
 
     // What the old advice led to: chmod 600 on the .pub. Still refused.

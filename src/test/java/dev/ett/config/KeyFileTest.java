@@ -176,8 +176,8 @@ class KeyFileTest {
     assertThatThrownBy(() -> KeyFile.readPrivate(pub))
         .isInstanceOf(ConfigException.class)
         .hasMessage(
-            pub + ": holds a public key (its name ends in .pub) (expected: the private key file written by"
-                + " `ett keygen`, server.key rather than server.key.pub)");
+            pub + ": holds a public key (expected: the private key file written by `ett keygen`: server.key, not"
+                + " server.key.pub)");
   }
 
   @ParameterizedTest(name = "mode {0}")
