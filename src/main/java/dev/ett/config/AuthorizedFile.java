@@ -3,10 +3,7 @@ package dev.ett.config;
 import dev.ett.policy.Limits;
 import dev.ett.policy.Policy;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -14,7 +11,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -41,22 +37,15 @@ public final class AuthorizedFile {
 
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._@-]{0,63}");
 
+  /** Our choice: far above any real list (about 100 bytes a client), far below the heap. */
+  static final long MAX_FILE_BYTES = 16 << 20;
+
   /**
-   * Reads and parses the file. Refuses a file that group or others may write, since whoever can
-   * write it can let themselves in.
+   * Reads and parses the file. Refuses a file that group or others may write, or that sits where
+   * they could replace it ({@link TrustedFile}), since whoever can write it can let themselves in.
    */
   public static Authorized read(Path path) throws IOException {
-    Set<PosixFilePermission> mode = Files.getPosixFilePermissions(path);
-    if (mode.contains(PosixFilePermission.GROUP_WRITE)
-        || mode.contains(PosixFilePermission.OTHERS_WRITE)) {
-      throw new ConfigException(
-          path
-              + ": mode "
-              + PosixFilePermissions.toString(mode)
-              + " lets group or others add clients; run chmod go-w "
-              + path);
-    }
-    return parse(path.toString(), Files.readString(path));
+    return parse(path.toString(), TrustedFile.readConfig(path, "add clients", MAX_FILE_BYTES));
   }
 
   /**

@@ -4,7 +4,6 @@ import dev.ett.policy.Addresses;
 import dev.ett.policy.HostParser;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -21,8 +20,12 @@ import java.util.Map;
 public final class HostsFile {
   private HostsFile() {}
 
+  /** Our choice, as for the authorized file. */
+  static final long MAX_FILE_BYTES = 16 << 20;
+
+  /** Reads and parses the file; refused if group or others could write it ({@link TrustedFile}). */
   public static Hosts read(Path path) throws IOException {
-    return parse(path.toString(), Files.readString(path));
+    return parse(path.toString(), TrustedFile.readConfig(path, "point names at other addresses", MAX_FILE_BYTES));
   }
 
   /**

@@ -2,6 +2,7 @@ package dev.ett.config;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.file.DirectoryStream;
 import java.nio.channels.Channels;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.FileAlreadyExistsException;
@@ -88,46 +89,115 @@ public final class KeyFile {
   }
 
   /**
-   * Reads a private key, refusing a file that group or others may access in any way.
+   * Reads a private key, refusing a file that group or others may access in any way, or that sits
+   * where others could replace it (see {@link TrustedFile}).
    *
-   * @throws ConfigException naming the file: unsafe mode (with the chmod to run), or bad content
+   * <p>Before the mode is checked, the file is checked for being what a mistaken {@code --key}
+   * usually is — a directory, or a public key — because the mode error's advice ({@code chmod
+   * 600}) would "fix" a public key file into a server with some other identity.
+   *
+   * @throws ConfigException naming the file: not found, permission denied, a directory, a public
+   *     key, unsafe mode or directory (with the command to run), or bad content
    */
   public static byte[] readPrivate(Path path) throws IOException {
-    Set<PosixFilePermission> mode = Files.getPosixFilePermissions(path);
-    EnumSet<PosixFilePermission> group =
-        EnumSet.of(
-            PosixFilePermission.GROUP_READ,
-            PosixFilePermission.GROUP_WRITE,
-            PosixFilePermission.GROUP_EXECUTE);
-    EnumSet<PosixFilePermission> others =
-        EnumSet.of(
-            PosixFilePermission.OTHERS_READ,
-            PosixFilePermission.OTHERS_WRITE,
-            PosixFilePermission.OTHERS_EXECUTE);
-    boolean byGroup = mode.stream().anyMatch(group::contains);
-    boolean byOthers = mode.stream().anyMatch(others::contains);
-    if (byGroup || byOthers) {
-      boolean readable =
-          mode.contains(PosixFilePermission.GROUP_READ)
-              || mode.contains(PosixFilePermission.OTHERS_READ);
-      String who = byGroup && byOthers ? "group and others" : byGroup ? "group" : "others";
-      throw new ConfigException(
-          path
-              + ": mode "
-              + octal(mode)
-              + " is "
-              + (readable ? "readable" : "accessible")
-              + " by "
-              + who
-              + "; run chmod 600 "
-              + path);
-    }
-    char[] text = readSmall(path);
+    refuseWhatIsNotAPrivateKeyFile(path);
+    byte[] raw = TrustedFile.readPrivate(path, MAX_FILE_BYTES, "one line with a 44-character base64 key");
+    char[] text = chars(raw);
+    byte[] key;
     try {
-      return decode(path + ": private key", text, false);
+      key = decode(path + ": private key", text, false);
     } finally {
       Arrays.fill(text, '\0');
     }
+    Path same = publicKeyFileHolding(path, key);
+    if (same != null) {
+      Arrays.fill(key, (byte) 0);
+      throw holdsPublicKey(path, "the public key in " + same);
+    }
+    return key;
+  }
+
+  private static void refuseWhatIsNotAPrivateKeyFile(Path path) throws IOException {
+    if (Files.isDirectory(path)) {
+      throw new ConfigException(path + ": is a directory (expected: the private key file written by `ett keygen`)");
+    }
+    String name = path.getFileName() == null ? "" : path.getFileName().toString();
+    if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS) && looksLikeAKey(path.toString())) {
+      // Never echo it: it may be a private key pasted in place of its file's name.
+      throw new ConfigException(
+          "the key file's name is 44 base64 characters: a key itself, not a file (expected: the private key file"
+              + " written by `ett keygen`)");
+    }
+    if (name.endsWith(".pub") && name.length() > 4) {
+      throw holdsPublicKey(path, "a public key");
+    }
+    if (Files.isRegularFile(path)
+        && readableByOthers(Files.getPosixFilePermissions(path))
+        && Files.size(path) <= MAX_FILE_BYTES) {
+      // Readable by everyone, as a public key file is: reading it tells us nothing secret, and a
+      // copy of a .pub next to it must not get the chmod 600 advice.
+      byte[] key;
+      try {
+        key = decode("", chars(Files.readAllBytes(path)), false);
+      } catch (ConfigException e) {
+        return; // not a key at all: the checks below say what is wrong
+      }
+      Path same = publicKeyFileHolding(path, key);
+      Arrays.fill(key, (byte) 0);
+      if (same != null) {
+        throw holdsPublicKey(path, "the public key in " + same);
+      }
+    }
+  }
+
+  private static boolean readableByOthers(Set<PosixFilePermission> mode) {
+    return mode.contains(PosixFilePermission.GROUP_READ) || mode.contains(PosixFilePermission.OTHERS_READ);
+  }
+
+  private static ConfigException holdsPublicKey(Path path, String what) {
+    String name = path.getFileName().toString();
+    String hint = name.endsWith(".pub") ? ": " + name.substring(0, name.length() - 4) + ", not " + name : "";
+    return new ConfigException(
+        path + ": holds " + what + " (expected: the private key file written by `ett keygen`" + hint + ")");
+  }
+
+  private static boolean looksLikeAKey(String text) {
+    try {
+      parsePublic(text);
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+
+  /**
+   * A {@code *.pub} file in the same directory as {@code keyPath} holding {@code key}, or null: a
+   * "private" key equal to a public key file is a copy of that public key.
+   */
+  private static Path publicKeyFileHolding(Path keyPath, byte[] key) throws IOException {
+    Path dir = keyPath.toAbsolutePath().getParent();
+    if (dir == null) {
+      return null;
+    }
+    try (DirectoryStream<Path> pubs = Files.newDirectoryStream(dir, "*.pub")) {
+      for (Path p : pubs) {
+        if (!Files.isRegularFile(p) || Files.size(p) > MAX_FILE_BYTES) {
+          continue;
+        }
+        byte[] other;
+        try {
+          other = readPublic(p);
+        } catch (IOException e) {
+          continue; // not a key file: nothing to compare
+        }
+        if (MessageDigest.isEqual(other, key)) {
+          return keyPath.resolveSibling(p.getFileName());
+        }
+      }
+    } catch (IOException e) {
+      return null; // an unreadable directory: the real read already succeeded or will say why
+    }
+    return null;
   }
 
   /** Reads a public key file (any mode). */
@@ -231,13 +301,8 @@ public final class KeyFile {
     }
   }
 
-  private static char[] readSmall(Path path) throws IOException {
-    long size = Files.size(path);
-    if (size > MAX_FILE_BYTES) {
-      throw new ConfigException(
-          path + ": " + size + " bytes (expected: one line with a 44-character base64 key)");
-    }
-    byte[] bytes = Files.readAllBytes(path);
+  /** Latin-1 bytes to chars; zeroes the bytes. */
+  private static char[] chars(byte[] bytes) {
     try {
       char[] chars = new char[bytes.length];
       for (int i = 0; i < bytes.length; i++) {
@@ -247,6 +312,15 @@ public final class KeyFile {
     } finally {
       Arrays.fill(bytes, (byte) 0);
     }
+  }
+
+  private static char[] readSmall(Path path) throws IOException {
+    long size = Files.size(path);
+    if (size > MAX_FILE_BYTES) {
+      throw new ConfigException(
+          path + ": " + size + " bytes (expected: one line with a 44-character base64 key)");
+    }
+    return chars(Files.readAllBytes(path));
   }
 
   private static byte[] line(byte[] key) {
@@ -292,14 +366,5 @@ public final class KeyFile {
       }
       throw e;
     }
-  }
-
-  private static String octal(Set<PosixFilePermission> mode) {
-    int bits = 0;
-    for (PosixFilePermission p : mode) {
-      // PosixFilePermission is declared owner rwx, group rwx, others rwx.
-      bits |= 1 << (8 - p.ordinal());
-    }
-    return String.format("0%03o", bits);
   }
 }

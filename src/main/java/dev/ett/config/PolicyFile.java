@@ -2,7 +2,6 @@ package dev.ett.config;
 
 import dev.ett.policy.Policy;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,12 +20,18 @@ public final class PolicyFile {
   /** The preset names a rule list may be instead of rules. */
   public static final List<String> PRESETS = List.of("web");
 
+  /** Our choice, as for the authorized file. */
+  static final long MAX_FILE_BYTES = 16 << 20;
+
   /**
+   * The file is refused if group or others could write it ({@link TrustedFile}).
+   *
    * @param cliRules {@code --policy} values, in order
    * @param file the rules file, or null
    */
   public static Policy global(List<String> cliRules, Path file) throws IOException {
-    return global(cliRules, file == null ? null : file.toString(), file == null ? null : Files.readString(file));
+    String content = file == null ? null : TrustedFile.readConfig(file, "change the exit policy", MAX_FILE_BYTES);
+    return global(cliRules, file == null ? null : file.toString(), content);
   }
 
   /** {@link #global(List, Path)} on content already read; {@code source} names it in errors. */

@@ -1,8 +1,8 @@
 package dev.ett.front;
 
+import dev.ett.config.TrustedFile;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
@@ -57,11 +57,12 @@ public final class Users {
     this.dummy = new Entry(iterations, new byte[SALT_BYTES], new byte[HASH_BYTES]);
   }
 
+  /**
+   * Reads and parses a users file; refused if group or others could write it, or the directory
+   * it is in ({@link TrustedFile}): whoever can write it can add a proxy user.
+   */
   public static Users read(Path file) throws IOException {
-    if (Files.size(file) > MAX_FILE_BYTES) {
-      throw new IOException(file + ": too big for a users file (" + Files.size(file) + " bytes)");
-    }
-    return parse(file.toString(), Files.readString(file, StandardCharsets.UTF_8));
+    return parse(file.toString(), TrustedFile.readConfig(file, "add proxy users", MAX_FILE_BYTES));
   }
 
   /** Parses a users file; errors name the source and line. */

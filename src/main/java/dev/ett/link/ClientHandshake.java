@@ -140,7 +140,7 @@ public final class ClientHandshake extends ChannelInboundHandlerAdapter {
     var transport = handshake.split();
     RecordLayer records =
         new RecordLayer(
-            LinkEstablished.Role.CLIENT, transport.sender(), transport.receiver(), handshake.chainingKey(), config);
+            LinkEstablished.Role.CLIENT, transport.sender(), transport.receiver(), transport.takeChainingKey(), config);
     handshake.destroy();
     ctx.pipeline().replace(this, "records", records);
     records.userEventFromHandshake(

@@ -57,11 +57,17 @@ public final class RecordLayer extends ChannelDuplexHandler {
   // Set while decoding a record: key changes that apply after it.
   private boolean rekeyAfterRecord;
 
+  /**
+   * Takes ownership of both cipher states and of {@code chainingKey} (the array itself, not a
+   * copy): all are zeroed when the layer leaves the pipeline or the channel closes.
+   */
   RecordLayer(LinkEstablished.Role role, CipherState sender, CipherState receiver, byte[] chainingKey, LinkConfig config) {
     this.role = role;
     this.sender = sender;
     this.receiver = receiver;
-    this.linkSecret = chainingKey.clone();
+    // Taken, not copied: the handshake hands its only copy over (Transport.takeChainingKey), and
+    // destroy() zeroes it. A copy here left the caller's array alive and unzeroed.
+    this.linkSecret = chainingKey;
     this.config = config;
   }
 

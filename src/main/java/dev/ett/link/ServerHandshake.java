@@ -132,7 +132,7 @@ public final class ServerHandshake extends ChannelInboundHandlerAdapter {
       onFinished.run();
       var transport = hs.split();
       RecordLayer records =
-          new RecordLayer(LinkEstablished.Role.SERVER, transport.sender(), transport.receiver(), hs.chainingKey(), config);
+          new RecordLayer(LinkEstablished.Role.SERVER, transport.sender(), transport.receiver(), transport.takeChainingKey(), config);
       ctx.writeAndFlush(Records.frame(ctx.alloc(), msg2));
       ctx.pipeline().replace(this, "records", records);
       records.userEventFromHandshake(

@@ -11,7 +11,7 @@ import java.util.Arrays;
 public final class Transport {
   private final CipherState sender;
   private final CipherState receiver;
-  private final byte[] chainingKey;
+  private byte[] chainingKey; // null once taken
 
   Transport(CipherState sender, CipherState receiver, byte[] chainingKey) {
     this.sender = sender;
@@ -27,16 +27,42 @@ public final class Transport {
     return receiver;
   }
 
-  /** A copy of the final chaining key; the caller owns (and should zero) it. */
+  /**
+   * A copy of the final chaining key; the caller owns (and should zero) it.
+   *
+   * @throws IllegalStateException after {@link #takeChainingKey()}
+   */
   public byte[] chainingKey() {
+    if (chainingKey == null) {
+      throw new IllegalStateException("chainingKey() after takeChainingKey()");
+    }
     return chainingKey.clone();
   }
 
-  /** Zeroes both cipher keys and the chaining key. */
+  /**
+   * Hands the final chaining key over: returns this transport's own array, which the caller now
+   * owns and must zero, and keeps no copy. The link layer takes it this way because it takes the
+   * cipher states too and never calls {@link #destroy()}: a copy left here would outlive the
+   * link, unzeroed, until the garbage collector happened to reuse the memory.
+   *
+   * @throws IllegalStateException if already taken
+   */
+  public byte[] takeChainingKey() {
+    if (chainingKey == null) {
+      throw new IllegalStateException("takeChainingKey() twice");
+    }
+    byte[] ck = chainingKey;
+    chainingKey = null;
+    return ck;
+  }
+
+  /** Zeroes both cipher keys and the chaining key (unless it was taken: its taker zeroes it). */
   public void destroy() {
     sender.destroy();
     receiver.destroy();
-    Arrays.fill(chainingKey, (byte) 0);
+    if (chainingKey != null) {
+      Arrays.fill(chainingKey, (byte) 0);
+    }
   }
 
   @Override

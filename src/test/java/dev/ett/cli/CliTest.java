@@ -67,6 +67,33 @@ class CliTest {
   }
 
   @Test
+  void serverRefusesAPublicKeyAsItsKeyAndSaysSo() throws Exception {
+    Path key = dir.resolve("server.key");
+    run("keygen", key.toString());
+    Path authorized = Files.writeString(dir.resolve("authorized"), "");
+    Run r =
+        run("server", "--listen", "127.0.0.1:0", "--key", key + ".pub", "--authorized", authorized.toString());
+    assertThat(r.status()).isNotZero();
+    assertThat(r.err())
+        .startsWith("ett: " + key + ".pub: holds a public key")
+        .contains("server.key, not server.key.pub")
+        .doesNotContain("chmod");
+
+    // What the old advice led to: chmod 600 on the .pub. Still refused.
+    Files.setPosixFilePermissions(Path.of(key + ".pub"), PosixFilePermissions.fromString("rw-------"));
+    Run p = run("pubkey", key + ".pub");
+    assertThat(p.status()).isNotZero();
+    assertThat(p.err()).startsWith("ett: " + key + ".pub: holds a public key");
+  }
+
+  @Test
+  void aMissingKeySaysItIsNotFound() {
+    Run r = run("pubkey", dir.resolve("nosuch.key").toString());
+    assertThat(r.status()).isNotZero();
+    assertThat(r.err().trim()).isEqualTo("ett: " + dir.resolve("nosuch.key") + ": not found");
+  }
+
+  @Test
   void selftestRunsTheNoiseVectorsAndPrintsTheTally() throws Exception {
     Path vectors = Path.of("src/test/resources/noise-vectors");
     Run r =

@@ -162,4 +162,77 @@ class KeyFileTest {
         .hasMessage(path + ": 4096 bytes (expected: one line with a 44-character base64 key)");
     assertThat("x".getBytes(StandardCharsets.US_ASCII)).hasSize(1);
   }
+
+  @ParameterizedTest(name = "mode {0}")
+  @CsvSource({"rw-r--r--", "rw-------"})
+  void aPublicKeyFileIsRefusedAsAPrivateKeyWhateverItsMode(String perms) throws Exception {
+    // The mode error used to say "run chmod 600"; after it, the server started with an identity
+    // derived from the public key's bytes, which no client pins.
+    Path path = dir.resolve("server.key");
+    KeyFile.write(path, key(), key());
+    Path pub = dir.resolve("server.key.pub");
+    Files.setPosixFilePermissions(pub, PosixFilePermissions.fromString(perms));
+
+    assertThatThrownBy(() -> KeyFile.readPrivate(pub))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(
+            pub + ": holds a public key (expected: the private key file written by `ett keygen`: server.key, not"
+                + " server.key.pub)");
+  }
+
+  @ParameterizedTest(name = "mode {0}")
+  @CsvSource({"rw-r--r--", "rw-------"})
+  void aCopyOfAPublicKeyUnderAnotherNameIsRefusedAsAPrivateKey(String perms) throws Exception {
+    Path path = dir.resolve("server.key");
+    KeyFile.write(path, key(), key());
+    Path copy = dir.resolve("identity");
+    Files.copy(dir.resolve("server.key.pub"), copy);
+    Files.setPosixFilePermissions(copy, PosixFilePermissions.fromString(perms));
+
+    assertThatThrownBy(() -> KeyFile.readPrivate(copy))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(
+            copy + ": holds the public key in " + dir.resolve("server.key.pub")
+                + " (expected: the private key file written by `ett keygen`)");
+    // The real private key next to it is still fine.
+    assertThat(KeyFile.readPrivate(path)).hasSize(32);
+  }
+
+  @Test
+  void aDirectoryIsRefusedAsAKeyWithoutTheChmodAdvice() throws Exception {
+    Path keys = Files.createDirectory(dir.resolve("keys"));
+    assertThatThrownBy(() -> KeyFile.readPrivate(keys))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(keys + ": is a directory (expected: the private key file written by `ett keygen`)");
+  }
+
+  @Test
+  void aKeyInADirectoryOthersCanWriteIsRefused() throws Exception {
+    Path shared = Files.createDirectory(dir.resolve("shared"));
+    Path path = shared.resolve("server.key");
+    KeyFile.write(path, key(), key());
+    Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxrwxrwx"));
+    assertThatThrownBy(() -> KeyFile.readPrivate(path))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(shared + ": mode 0777 lets group or others replace " + path + "; run chmod go-w " + shared);
+
+    // /tmp itself: sticky and world-writable. Anyone may put names next to the key there.
+    Files.setAttribute(shared, "unix:mode", 01777);
+    assertThatThrownBy(() -> KeyFile.readPrivate(path)).hasMessageStartingWith(shared + ": mode 1777 lets group or others");
+
+    Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwx------"));
+    assertThat(KeyFile.readPrivate(path)).hasSize(32);
+  }
+
+  @Test
+  void aMissingKeySaysNotFoundAndAKeyGivenInPlaceOfItsFileIsNotEchoed() {
+    Path missing = dir.resolve("nosuch.key");
+    assertThatThrownBy(() -> KeyFile.readPrivate(missing)).hasMessage(missing + ": not found");
+
+    String key = KeyFile.encode(key());
+    assertThatThrownBy(() -> KeyFile.readPrivate(Path.of(key)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("a key itself, not a file")
+        .hasMessageNotContaining(key.substring(0, 20));
+  }
 }

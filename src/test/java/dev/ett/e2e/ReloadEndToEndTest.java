@@ -6,6 +6,7 @@ import dev.ett.policy.Limits;
 import dev.ett.server.ConfigWatcher;
 import dev.ett.util.TestTarget;
 import dev.ett.wire.Destination;
+import dev.ett.wire.RefuseCode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -109,6 +110,82 @@ class ReloadEndToEndTest {
         assertThat(t.client("bob").linksEstablished()).isEqualTo(1);
         bob.assertEchoes();
         assertThat(t.server.linkCount()).isEqualTo(1);
+      }
+    }
+  }
+
+  /**
+   * The attack of issue 12 item 9: the policy file was mode 0666, another local user wrote
+   * {@code accept private} into it, and 1.5 s later the hot reload had opened loopback to every
+   * client. Now the reload refuses the file, logs {@code file: reason}, and the old policy holds.
+   */
+  @Test
+  void aPolicyFileOthersCanWriteIsRefusedOnReloadAndTheOldPolicyHolds(@TempDir Path dir) throws Exception {
+    java.io.PrintStream oldErr = System.err;
+    java.io.ByteArrayOutputStream log = new java.io.ByteArrayOutputStream();
+    try (TestTarget echo = TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO);
+        PolicyTunnel t = new PolicyTunnel(dir)) {
+      int port = echo.address().getPort();
+      Path policyFile = dir.resolve("policy");
+      Files.writeString(policyFile, "accept 192.0.2.1:" + port + "\n");
+      Files.setPosixFilePermissions(policyFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+      t.writeAuthorized("alice");
+      t.startServer(List.of(), Limits.UNLIMITED);
+      // The same server, its global rules now from the file (PolicyTunnel has no --policy-file).
+      t.sources = new dev.ett.server.Reloader.Sources(t.authorizedFile, List.of(), policyFile, null);
+      t.reloader = new dev.ett.server.Reloader(t.server, t.sources);
+      assertThat(t.reloader.reload("test")).isTrue();
+      assertThat(t.server.config().globalPolicy().rules()).hasSize(1);
+      t.awaitLink("alice");
+      AnyForward loopback = t.front("alice", Destination.ofName("127.0.0.1", port));
+      loopback.assertRefused(RefuseCode.POLICY);
+
+      System.setErr(new java.io.PrintStream(new TeeStream(oldErr, log), true, java.nio.charset.StandardCharsets.UTF_8));
+      try (ConfigWatcher watcher = new ConfigWatcher(t.sources.files(), Duration.ofMillis(100), t.reloader::reload)) {
+        // Someone makes it writable by all, and another user writes into it (in place).
+        Files.setPosixFilePermissions(policyFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-rw-"));
+        Files.writeString(policyFile, "accept private\n");
+        String expected = policyFile + ": mode 0666 lets group or others change the exit policy; run chmod go-w " + policyFile;
+        PolicyTunnel.await(() -> log.toString(java.nio.charset.StandardCharsets.UTF_8).contains(expected));
+        assertThat(log.toString(java.nio.charset.StandardCharsets.UTF_8))
+            .contains("reload (policy changed) failed, keeping the previous configuration: " + expected);
+        assertThat(t.reloader.reload("SIGHUP")).isFalse();
+
+        assertThat(t.server.config().globalPolicy().toString()).contains("192.0.2.1").doesNotContain("private");
+        loopback.assertRefused(RefuseCode.POLICY);
+
+        // Back to 0644: the next change is read, checked and applied.
+        Files.setPosixFilePermissions(policyFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        PolicyTunnel.await(() -> t.server.config().globalPolicy().toString().contains("private"));
+      } finally {
+        System.setErr(oldErr);
+      }
+    }
+  }
+
+  /** Writes to both: the test reads the log while it still reaches the console. */
+  private static final class TeeStream extends java.io.OutputStream {
+    private final java.io.OutputStream a;
+    private final java.io.ByteArrayOutputStream b;
+
+    TeeStream(java.io.OutputStream a, java.io.ByteArrayOutputStream b) {
+      this.a = a;
+      this.b = b;
+    }
+
+    @Override
+    public void write(int c) throws IOException {
+      a.write(c);
+      synchronized (b) {
+        b.write(c);
+      }
+    }
+
+    @Override
+    public void write(byte[] buf, int off, int len) throws IOException {
+      a.write(buf, off, len);
+      synchronized (b) {
+        b.write(buf, off, len);
       }
     }
   }

@@ -20,7 +20,7 @@ public final class LinkFuzzing {
   /**
    * Adds the record layer after {@code afterName} under the name {@code "records"} (the name the
    * handshake gives it) and fires {@code event} up from it. The record layer owns the cipher states
-   * from then on and destroys them when it leaves the pipeline.
+   * and the chaining key array from then on and destroys them when it leaves the pipeline.
    */
   public static RecordLayer addEstablished(
       ChannelPipeline pipeline,

@@ -349,6 +349,24 @@ class RecordLayerTest {
     server.finishAndReleaseAll();
   }
 
+  @Test
+  void theChainingKeyHandedToTheRecordLayerIsZeroedWhenTheLinkCloses() {
+    // The handshake hands its only copy over (Transport.takeChainingKey): the layer must zero
+    // that array itself, not a copy of it, or the handshake's copy outlives the link.
+    byte[] chainingKey = new byte[32];
+    java.util.Arrays.fill(chainingKey, (byte) 0x5a);
+    RecordLayer records =
+        new RecordLayer(
+            LinkEstablished.Role.SERVER, cipher(new byte[32]), cipher(new byte[32]), chainingKey, LinkConfig.defaults());
+    EmbeddedChannel server = new EmbeddedChannel(records, new LinkHarness.Recorder());
+    assertThat(chainingKey).as("in use while the link is up").containsOnly(0x5a);
+
+    server.close();
+
+    assertThat(chainingKey).containsOnly(0);
+    server.finishAndReleaseAll();
+  }
+
   private static CipherState cipher(byte[] key) {
     CipherState c = new CipherState(CipherFunction.AESGCM);
     c.initializeKey(key.clone());

@@ -285,4 +285,24 @@ class HandshakeStateTest {
     assertThat(t[0].chainingKey()).containsOnly(0);
     assertThat(initiator.toString()).doesNotContain("key=");
   }
+
+  @Test
+  void takingTheChainingKeyLeavesNoCopyInTheTransport() throws NoiseException {
+    NoiseProtocol nn = NoiseProtocol.parse("Noise_NN_25519_ChaChaPoly_SHA256");
+    HandshakeState initiator = HandshakeState.initiator(nn, PROLOGUE, null, null, null);
+    HandshakeState responder = HandshakeState.responder(nn, PROLOGUE, null, null, null);
+    Transport[] t = handshake(initiator, responder);
+    byte[] expected = initiator.chainingKey();
+
+    byte[] taken = t[0].takeChainingKey();
+
+    assertThat(taken).isEqualTo(expected);
+    assertThatThrownBy(t[0]::chainingKey).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(t[0]::takeChainingKey).isInstanceOf(IllegalStateException.class);
+    // Destroying the transport leaves the taker's key alone; the handshake zeroes its own copy.
+    t[0].destroy();
+    assertThat(taken).isEqualTo(expected);
+    initiator.destroy();
+    assertThatThrownBy(initiator::chainingKey).isInstanceOf(IllegalStateException.class);
+  }
 }
