@@ -18,7 +18,6 @@ import dev.ett.policy.OwnAddresses;
 import dev.ett.policy.Policy;
 import java.io.PrintStream;
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -66,6 +65,12 @@ final class PolicyCommand implements Runnable {
     @Option(names = "--hosts", paramLabel = "FILE", description = "The server's hosts file.")
     Path hosts;
 
+    @Option(names = "--dns", paramLabel = "HOST[:PORT]", description = "The server's name servers (as for ett server); repeatable.")
+    List<String> dns = new ArrayList<>();
+
+    @Option(names = "--resolve-timeout", paramLabel = "DURATION", description = "As for ett server (default 10s).")
+    String resolveTimeout = "10s";
+
     @Parameters(index = "0", paramLabel = "CLIENT", description = "A client's name or public key.")
     String client;
 
@@ -106,10 +111,11 @@ final class PolicyCommand implements Runnable {
         }
         addresses = List.of(a.address());
       } else {
-        try {
-          addresses = new Resolver(() -> hostsTable).resolve(((Host.Name) host).name());
-        } catch (UnknownHostException e) {
-          out.println(destination + ": refused (host unreachable): name does not resolve");
+        Resolver.Options resolving = ServerCommand.resolverOptions(dns, resolveTimeout, 1);
+        try (Resolver resolver = new Resolver(() -> hostsTable, resolving)) {
+          addresses = resolver.resolve(((Host.Name) host).name());
+        } catch (Resolver.Unresolved e) {
+          out.println(destination + ": refused (" + e.code.text + "): " + e.getMessage());
           return 1;
         }
         out.println("request: " + requested + " resolves to " + addresses.size() + " address(es)");

@@ -3,6 +3,7 @@ package dev.ett.cli;
 import dev.ett.audit.AuditLog;
 import dev.ett.audit.AuditWriter;
 import dev.ett.config.KeyFile;
+import dev.ett.exit.Resolver;
 import dev.ett.noise.KeyPair;
 import dev.ett.policy.Limits;
 import dev.ett.server.ConfigWatcher;
@@ -53,6 +54,24 @@ final class ServerCommand implements Callable<Integer> {
   Path hosts;
 
   @Option(
+      names = "--dns",
+      paramLabel = "HOST[:PORT]",
+      description = "A name server to ask instead of those in /etc/resolv.conf (an IP address; port 53 by default); repeatable, asked in order.")
+  List<String> dns = new ArrayList<>();
+
+  @Option(
+      names = "--resolve-timeout",
+      paramLabel = "DURATION",
+      description = "Deadline for resolving a destination's name, all name servers included (default 10s).")
+  String resolveTimeout = "10s";
+
+  @Option(
+      names = "--client-max-lookups",
+      paramLabel = "N",
+      description = "DNS lookups one client may have in flight, across its links (default 32); more are refused.")
+  int clientMaxLookups = Resolver.Options.DEFAULT_MAX_LOOKUPS_PER_CLIENT;
+
+  @Option(
       names = "--audit",
       paramLabel = "FILE",
       description = "Write the audit trail (JSON Lines) to FILE, or '-' for stdout. Reopened on SIGHUP.")
@@ -96,6 +115,7 @@ final class ServerCommand implements Callable<Integer> {
       Log.setLevel(2);
     }
     InetSocketAddress listenAddr = Addrs.hostPort(listen, "--listen");
+    Resolver.Options resolving = resolverOptions(dns, resolveTimeout, clientMaxLookups);
     KeyPair kp = KeyPair.fromPrivateKey(KeyFile.readPrivate(key));
     Reloader.Sources sources = new Reloader.Sources(authorized, policy, policyFile, hosts);
     Server.Config config = Reloader.load(sources);
@@ -120,7 +140,8 @@ final class ServerCommand implements Callable<Integer> {
                 maxHandshakes,
                 threads,
                 auditLog,
-                defaults));
+                defaults,
+                resolving));
     InetSocketAddress bound = server.start();
     Log.info(
         "ett server listening on " + bound + ", key " + KeyFile.encode(kp.publicKey()) + ", "
@@ -145,6 +166,27 @@ final class ServerCommand implements Callable<Integer> {
                 }));
     stopped.await();
     return 0;
+  }
+
+  /** The resolver's options from {@code --dns}, {@code --resolve-timeout}, {@code --client-max-lookups}. */
+  static Resolver.Options resolverOptions(List<String> dns, String timeout, int maxLookups) {
+    List<InetSocketAddress> servers = new ArrayList<>();
+    for (String d : dns) {
+      servers.add(Addrs.nameServer(d, "--dns"));
+    }
+    Duration t;
+    try {
+      t = Units.duration(timeout);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--resolve-timeout: " + timeout + " (expected e.g. 500ms, 5s, 1m)");
+    }
+    if (t.isZero() || t.isNegative()) {
+      throw new IllegalArgumentException("--resolve-timeout: " + timeout + " (expected: > 0)");
+    }
+    if (maxLookups < 1) {
+      throw new IllegalArgumentException("--client-max-lookups: " + maxLookups + " (expected: >= 1)");
+    }
+    return new Resolver.Options(servers, t, maxLookups);
   }
 
   /**

@@ -19,17 +19,18 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import io.netty.channel.unix.Errors;
+import io.netty.util.concurrent.Future;
 import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NoRouteToHostException;
-import java.net.UnknownHostException;
 import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Executor;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The server's way out: resolves the destination itself, checks the policy against every address
@@ -42,7 +43,14 @@ import java.util.concurrent.Executor;
  *   <li>The requested host is parsed with {@link HostParser}: every numeric spelling ({@code
  *       127.1}, {@code 0x7f.1}, {@code 2130706433}, {@code [::ffff:127.0.0.1]}) becomes the address
  *       it denotes before any rule sees it. A host that is neither is refused (HOST_UNREACHABLE).
- *   <li>A name is resolved by the {@link Resolver} on the resolver pool (hosts file, then DNS).
+ *   <li>A name is resolved by the {@link Resolver}: a name in the {@code --hosts} table at once,
+ *       on the event loop; any other name by an asynchronous DNS lookup that ends within the
+ *       resolution timeout (TIMED_OUT "name did not resolve within N s" if not). A client may have
+ *       {@link Resolver.Options#maxLookupsPerClient} DNS lookups in flight across its links; one
+ *       more is refused at once (GENERAL, "client limit: ..."), not queued: a queue would make the
+ *       client's good names wait behind its hanging ones, while a refusal tells the application
+ *       now, and lookups that answer take milliseconds, so a client that is not stuck rarely has
+ *       more than a few in flight.
  *   <li>Each address is checked: name rules against the name asked for, address rules against the
  *       address. Refused addresses are dropped; if none is left, REFUSED POLICY with the first
  *       refusal's reason.
@@ -64,16 +72,18 @@ public final class Connector {
      * @param decision the policy decision for {@code checked}, or null
      */
     void refused(RefuseCode code, String reason, InetAddress checked, Decision decision);
+
+    /** Not started: the client has too many name lookups in flight (a limit, not a failure). */
+    void overLimit(RefuseCode code, String reason);
   }
 
   private final Resolver resolver;
-  private final Executor resolverPool;
   private final Duration connectTimeout;
+  /** DNS lookups in flight per client name; a name leaves the map when its count drops to 0. */
+  private final Map<String, Integer> lookups = new ConcurrentHashMap<>();
 
-  /** @param resolverPool runs blocking name lookups off the event loops */
-  public Connector(Resolver resolver, Executor resolverPool, Duration connectTimeout) {
+  public Connector(Resolver resolver, Duration connectTimeout) {
     this.resolver = resolver;
-    this.resolverPool = resolverPool;
     this.connectTimeout = connectTimeout;
   }
 
@@ -101,21 +111,56 @@ public final class Connector {
       return;
     }
     String name = ((Host.Name) host).name();
-    resolverPool.execute(
-        () -> {
-          List<InetAddress> addresses;
-          try {
-            addresses = resolver.resolve(name);
-          } catch (UnknownHostException e) {
-            loop.execute(
-                () -> {
-                  Log.info("stream " + client + " -> " + requested + " refused: name does not resolve");
-                  result.refused(RefuseCode.HOST_UNREACHABLE, "name does not resolve", null, null);
-                });
-            return;
+    List<InetAddress> listed = resolver.fromHosts(name);
+    if (!listed.isEmpty()) {
+      connectChecked(client, requested, listed, policy, loop, result);
+      return;
+    }
+    int max = resolver.options().maxLookupsPerClient();
+    if (!startLookup(client, max)) {
+      String reason = "client limit: " + max + " name lookups in flight (--client-max-lookups)";
+      Log.info("stream " + client + " -> " + requested + " refused: " + reason);
+      result.overLimit(RefuseCode.GENERAL, reason);
+      return;
+    }
+    resolver
+        .lookUp(name, loop)
+        .addListener(
+            (Future<List<InetAddress>> f) -> {
+              endLookup(client);
+              if (f.isSuccess()) {
+                connectChecked(client, requested, f.getNow(), policy, loop, result);
+                return;
+              }
+              RefuseCode code = RefuseCode.HOST_UNREACHABLE;
+              String reason = "name does not resolve";
+              if (f.cause() instanceof Resolver.Unresolved u) {
+                code = u.code;
+                reason = u.getMessage();
+              }
+              Log.info("stream " + client + " -> " + requested + " refused: " + reason);
+              result.refused(code, reason, null, null);
+            });
+  }
+
+  /** Counts one more lookup for {@code client} unless it has {@code max} in flight already. */
+  private boolean startLookup(String client, int max) {
+    boolean[] started = {false};
+    lookups.compute(
+        client,
+        (k, n) -> {
+          int now = n == null ? 0 : n;
+          if (now >= max) {
+            return n;
           }
-          loop.execute(() -> connectChecked(client, requested, addresses, policy, loop, result));
+          started[0] = true;
+          return now + 1;
         });
+    return started[0];
+  }
+
+  private void endLookup(String client) {
+    lookups.computeIfPresent(client, (k, n) -> n <= 1 ? null : n - 1);
   }
 
   /** One address and the decision the policy took for it. */

@@ -110,6 +110,15 @@ final class LinkExit implements Exit, StreamObserver {
                 String resolved = checked == null ? null : text(Destination.of(checked, destination.port()));
                 refuse(id, t, callback, code, endOf(code), reason, resolved, decision == null ? null : decision.reason());
               }
+
+              @Override
+              public void overLimit(RefuseCode code, String reason) {
+                if (t.ended) {
+                  callback.refused(code, reason);
+                  return;
+                }
+                refuse(id, t, callback, code, "limit", reason, null, null);
+              }
             });
   }
 

@@ -47,8 +47,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -78,8 +76,12 @@ public final class Server implements AutoCloseable {
       int maxHandshakes,
       int threads,
       AuditLog audit,
-      Limits defaultLimits) {
+      Limits defaultLimits,
+      Resolver.Options resolver) {
     public Options {
+      if (resolver == null) {
+        throw new IllegalArgumentException("resolver: null (expected: Resolver.Options.defaults() or others)");
+      }
       if (audit == null) {
         throw new IllegalArgumentException("audit: null (expected: an audit log, or AuditLog.NONE)");
       }
@@ -87,6 +89,21 @@ public final class Server implements AutoCloseable {
           || defaultLimits.bytesPerSecond() < 0) {
         throw new IllegalArgumentException("defaultLimits: " + defaultLimits + " (expected: no field inherited)");
       }
+    }
+
+    /** With the resolver's defaults (/etc/resolv.conf's name servers). */
+    public Options(
+        InetSocketAddress listen,
+        KeyPair key,
+        Authorized authorized,
+        Policy globalPolicy,
+        Hosts hosts,
+        LinkConfig link,
+        int maxHandshakes,
+        int threads,
+        AuditLog audit,
+        Limits defaultLimits) {
+      this(listen, key, authorized, globalPolicy, hosts, link, maxHandshakes, threads, audit, defaultLimits, Resolver.Options.defaults());
     }
 
     /** Without audit trail or per-client limits. */
@@ -147,7 +164,7 @@ public final class Server implements AutoCloseable {
   private final Map<String, ClientLimits> limits = new ConcurrentHashMap<>();
   private final EventLoopGroup boss = Transports.group(1, "ett-accept");
   private final EventLoopGroup workers;
-  private final ExecutorService resolverPool;
+  private final Resolver resolver;
   private final Connector connector;
   /** This machine's interface addresses, closed unless a rule names them; re-read every 2 s. */
   private final InterfaceAddresses ownAddresses = InterfaceAddresses.watch();
@@ -159,16 +176,11 @@ public final class Server implements AutoCloseable {
     this.options = options;
     this.config = new Config(options.authorized(), options.globalPolicy(), options.hosts());
     this.workers = Transports.group(options.threads(), "ett-server");
-    this.resolverPool =
-        Executors.newFixedThreadPool(
-            4,
-            r -> {
-              Thread t = new Thread(r, "ett-resolver");
-              t.setDaemon(true);
-              return t;
-            });
-    this.connector =
-        new Connector(new Resolver(() -> config.hosts()), resolverPool, options.link().connectTimeout());
+    // Names from --hosts resolve on the event loop; DNS lookups are asynchronous (no thread each),
+    // capped per client and bounded in time: one client's silent name server stalls no one else.
+    this.resolver = new Resolver(() -> config.hosts(), options.resolver());
+    resolver.prepare(workers);
+    this.connector = new Connector(resolver, options.link().connectTimeout());
   }
 
   /** Binds and starts accepting; returns the bound address. */
@@ -459,7 +471,7 @@ public final class Server implements AutoCloseable {
     links.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
     boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
     workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
-    resolverPool.shutdownNow();
+    resolver.close();
     ownAddresses.close();
   }
 

@@ -4,12 +4,15 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
@@ -29,6 +32,10 @@ public final class Transports {
 
   public static Class<? extends SocketChannel> socketChannel() {
     return nativeEpoll() ? EpollSocketChannel.class : NioSocketChannel.class;
+  }
+
+  public static Class<? extends DatagramChannel> datagramChannel() {
+    return nativeEpoll() ? EpollDatagramChannel.class : NioDatagramChannel.class;
   }
 
   public static Class<? extends ServerSocketChannel> serverChannel() {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.ett.cli.Main;
 import dev.ett.config.KeyFile;
 import dev.ett.noise.X25519;
+import dev.ett.testing.FakeNameServer;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.Inet4Address;
@@ -121,6 +122,33 @@ class PolicyCheckTest {
     Run r = check("bob", "93.184.215.14:443");
     assertThat(r.status()).isEqualTo(1);
     assertThat(r.out()).contains("global:  (no rule: refuses everything)").contains("REJECT  refused by global: no rule matched 93.184.215.14:443");
+  }
+
+  @Test
+  void namesNotInTheHostsFileAreAskedOfTheNameServersGivenWithDns() throws Exception {
+    java.net.InetAddress www = java.net.InetAddress.getByName("93.184.215.14");
+    try (FakeNameServer dns =
+        FakeNameServer.start(java.util.Map.of("www.test", java.util.List.of(www)), n -> n.endsWith(".invalid"), 300)) {
+      String[] common = {"policy", "check", "--authorized", authorized.toString(), "--hosts", hosts.toString(),
+          "--dns", "127.0.0.1:" + dns.address().getPort(), "--resolve-timeout", "500ms", "--policy", "accept *:443"};
+      Run r = run(concat(common, "bob", "www.test:443"));
+      assertThat(r.status()).isZero();
+      assertThat(r.out()).contains("request: www.test:443 resolves to 1 address(es)").contains("93.184.215.14:443  ACCEPT");
+      Run hosts = run(concat(common, "bob", "multi.internal:443"));
+      assertThat(hosts.out()).contains("93.184.215.14:443  ACCEPT");
+      assertThat(dns.queries("multi.internal")).as("--hosts comes before DNS").isZero();
+      Run hangs = run(concat(common, "bob", "never.invalid:443"));
+      assertThat(hangs.status()).isEqualTo(1);
+      assertThat(hangs.out()).contains("never.invalid:443: refused (timed out): name did not resolve within 0.5 s");
+      Run nx = run(concat(common, "bob", "nosuch.test:443"));
+      assertThat(nx.out()).contains("nosuch.test:443: refused (host unreachable): name does not resolve");
+    }
+  }
+
+  private static String[] concat(String[] a, String... b) {
+    String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
   }
 
   @Test

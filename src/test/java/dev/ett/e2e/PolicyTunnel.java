@@ -6,6 +6,7 @@ import dev.ett.audit.AuditWriter;
 import dev.ett.audit.JsonLines;
 import dev.ett.client.Client;
 import dev.ett.config.KeyFile;
+import dev.ett.exit.Resolver;
 import dev.ett.link.LinkConfig;
 import dev.ett.link.Suite;
 import dev.ett.noise.KeyPair;
@@ -53,6 +54,7 @@ final class PolicyTunnel implements AutoCloseable {
   Reloader reloader;
   Reloader.Sources sources;
   LinkConfig config = LinkConfig.defaults();
+  Resolver.Options resolver = Resolver.Options.defaults();
 
   PolicyTunnel(Path dir) {
     this.dir = dir;
@@ -103,7 +105,8 @@ final class PolicyTunnel implements AutoCloseable {
                 256,
                 2,
                 audit,
-                defaults));
+                defaults,
+                resolver));
     serverAddress = server.start();
     reloader = new Reloader(server, sources);
   }
