@@ -49,12 +49,17 @@ final class LoginPort implements AutoCloseable {
    * any); the time is from sending the password to the answer (or the close).
    */
   Result login(String from, String user, String password) throws IOException {
+    return login(from, user, password, 15_000);
+  }
+
+  /** As {@link #login(String, String, String)}, giving up (SocketTimeoutException) after {@code timeoutMillis}. */
+  Result login(String from, String user, String password, int timeoutMillis) throws IOException {
     try (Socket s = new Socket()) {
       if (from != null) {
         s.bind(new InetSocketAddress(from, 0));
       }
       s.connect(address, 5000);
-      s.setSoTimeout(15_000);
+      s.setSoTimeout(timeoutMillis);
       s.setTcpNoDelay(true);
       OutputStream out = s.getOutputStream();
       DataInputStream in = new DataInputStream(s.getInputStream());
