@@ -66,22 +66,33 @@ final class ProxyConnection {
     return front.authenticator != null;
   }
 
-  /** Checks credentials; {@code done} runs on the socket's loop, maybe synchronously. */
+  /**
+   * Checks credentials; {@code done} runs on the socket's loop, maybe synchronously, a failure at a
+   * fixed time after the attempt (see {@link Authenticator}). An attempt over its lane's limit
+   * closes the socket instead, and {@code done} never runs.
+   */
   void authenticate(String user, String password, Consumer<Boolean> done) {
     if (front.authenticator == null) {
       done.accept(true);
       return;
     }
     front.authenticator.check(
+        socket.remoteAddress(),
         user,
         password,
         socket.eventLoop(),
-        ok -> {
-          if (!ok) {
-            Log.info(front.describe() + ": wrong credentials from " + socket.remoteAddress());
+        socket::isOpen,
+        outcome -> {
+          if (outcome != Authenticator.Outcome.ACCEPTED) {
+            front.loginFailed(socket);
           }
-          if (socket.isOpen()) {
-            done.accept(ok);
+          if (!socket.isOpen()) {
+            return;
+          }
+          switch (outcome) {
+            case ACCEPTED -> done.accept(true);
+            case REFUSED -> done.accept(false);
+            case OVER_LIMIT -> socket.close(); // too many attempts waiting in its lane: no answer
           }
         });
   }

@@ -8,8 +8,11 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A {@code -D} proxy port: each accepted connection says, in its first bytes, whether it speaks
@@ -53,6 +56,10 @@ public final class ProxyFront implements AutoCloseable {
   final Limits limits;
   private int connections; // only touched on the client's loop
   private Channel listener;
+  /** Failed logins on this port, logged at most once a minute with counts; guarded by itself. */
+  private final FailedLogins failedLogins;
+  /** When the next summary of failed logins is due; guarded by {@link #failedLogins}. */
+  private ScheduledFuture<?> summaryTimer;
 
   public ProxyFront(ProxySpec spec, Client client, Authenticator authenticator, Limits limits) {
     this(spec, client, client::open, authenticator, limits);
@@ -64,6 +71,7 @@ public final class ProxyFront implements AutoCloseable {
     this.opener = opener;
     this.authenticator = authenticator;
     this.limits = limits;
+    this.failedLogins = new FailedLogins(describe());
   }
 
   public InetSocketAddress start() throws InterruptedException {
@@ -107,12 +115,64 @@ public final class ProxyFront implements AutoCloseable {
     socket.pipeline().addFirst(ProtocolDetector.NAME, new ProtocolDetector(conn));
   }
 
+  /** Logs a failed login from {@code socket}'s peer, or counts it for the next summary. */
+  void loginFailed(Channel socket) {
+    String source =
+        socket.remoteAddress() instanceof InetSocketAddress a && a.getAddress() != null
+            ? a.getAddress().getHostAddress()
+            : String.valueOf(socket.remoteAddress());
+    synchronized (failedLogins) {
+      String line = failedLogins.onFailure(source);
+      if (line != null) {
+        Log.info(line);
+        scheduleSummary(socket.eventLoop());
+      }
+    }
+  }
+
+  /** Guarded by {@link #failedLogins}. */
+  private void scheduleSummary(EventLoop loop) {
+    if (summaryTimer != null) {
+      summaryTimer.cancel(false);
+    }
+    summaryTimer =
+        loop.schedule(
+            () -> {
+              synchronized (failedLogins) {
+                if (summarizeFailedLogins()) {
+                  scheduleSummary(loop);
+                }
+              }
+            },
+            FailedLogins.WINDOW_SECONDS,
+            TimeUnit.SECONDS);
+  }
+
+  /**
+   * Logs the failed logins counted since the last line, if any, and says whether there were: the
+   * minute's timer calls it (tests, too).
+   */
+  boolean summarizeFailedLogins() {
+    synchronized (failedLogins) {
+      String summary = failedLogins.endOfWindow();
+      if (summary != null) {
+        Log.info(summary);
+      }
+      return summary != null;
+    }
+  }
+
   String describe() {
     return "-D " + spec;
   }
 
   @Override
   public void close() {
+    synchronized (failedLogins) {
+      if (summaryTimer != null) {
+        summaryTimer.cancel(false);
+      }
+    }
     if (listener != null) {
       listener.close().syncUninterruptibly();
     }

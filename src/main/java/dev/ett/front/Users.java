@@ -24,8 +24,9 @@ import javax.crypto.spec.PBEKeySpec;
  * </pre>
  *
  * SALT (16 bytes) and HASH (32 bytes) are unpadded standard base64; {@code ett passwd USER} prints
- * such a line. Verifying costs one PBKDF2 run (hundreds of milliseconds by design), so callers run
- * {@link #verify} off the event loop; see {@link Authenticator}.
+ * such a line. Verifying a known name costs one PBKDF2 run (hundreds of milliseconds by design), so
+ * callers run {@link #verify} off the event loop. An unknown name costs nothing here: hiding which
+ * names exist is the {@link Authenticator}'s job, which answers every failure at the same time.
  */
 public final class Users {
   public static final String SCHEME = "pbkdf2-sha256";
@@ -42,19 +43,9 @@ public final class Users {
   record Entry(int iterations, byte[] salt, byte[] hash) {}
 
   private final Map<String, Entry> users;
-  /**
-   * What an unknown name is checked against: as many iterations as the costliest entry of this
-   * file, so that a name that does not exist takes as long as one that does. (A fixed
-   * DEFAULT_ITERATIONS made an unknown name take 600 times longer than a known one in a file
-   * written with {@code 1000} iterations: a timing oracle for names, and 600,000 iterations of
-   * work for anyone who sends made-up names.)
-   */
-  private final Entry dummy;
 
   private Users(Map<String, Entry> users) {
     this.users = users;
-    int iterations = users.values().stream().mapToInt(Entry::iterations).max().orElse(DEFAULT_ITERATIONS);
-    this.dummy = new Entry(iterations, new byte[SALT_BYTES], new byte[HASH_BYTES]);
   }
 
   /**
@@ -140,22 +131,50 @@ public final class Users {
   }
 
   /**
-   * Whether {@code password} is {@code user}'s. Slow (one PBKDF2). An unknown user costs the same as
-   * a known one, so timing does not tell which names exist.
+   * Whether {@code password} is {@code user}'s: one PBKDF2 run for a known name, none for an unknown
+   * one. (An unknown name used to cost a dummy run as costly as the costliest entry, so that timing
+   * would not tell names apart; but that handed anyone who sends made-up names the most expensive
+   * work the file allows, and the single worker's queue filled with it while real users waited.
+   * Equal timing is now the caller's: {@link Authenticator} answers every failure at one fixed time
+   * after the attempt, by a timer.)
    */
   public boolean verify(String user, String password) {
     Entry e = users.get(user);
-    Entry probe = e != null ? e : dummy;
-    byte[] h = pbkdf2(password, probe.salt, probe.iterations);
-    boolean ok = MessageDigest.isEqual(h, probe.hash);
+    if (e == null) {
+      return false;
+    }
+    byte[] h = pbkdf2(password, e.salt, e.iterations);
+    boolean ok = MessageDigest.isEqual(h, e.hash);
     Arrays.fill(h, (byte) 0);
-    return e != null && ok;
+    return ok;
   }
 
-  /** The PBKDF2 iterations {@link #verify} spends on {@code user} (known or not). */
+  /** The PBKDF2 iterations {@link #verify} spends on {@code user}: 0 for an unknown name. */
   int iterationsFor(String user) {
     Entry e = users.get(user);
-    return (e != null ? e : dummy).iterations();
+    return e == null ? 0 : e.iterations();
+  }
+
+  /** The iterations of the costliest entry; 0 for a file without users. */
+  int costliestIterations() {
+    return users.values().stream().mapToInt(Entry::iterations).max().orElse(0);
+  }
+
+  /**
+   * How long one verification of the costliest entry takes on this machine now, in nanoseconds (0
+   * for a file without users): one short run first, so that the JIT has compiled PBKDF2's loop,
+   * then one timed run of the costliest entry's iterations with a throwaway password.
+   */
+  long measureCostliestNanos() {
+    int iterations = costliestIterations();
+    if (iterations == 0) {
+      return 0;
+    }
+    byte[] salt = new byte[SALT_BYTES];
+    Arrays.fill(pbkdf2("warm-up", salt, Math.min(iterations, 20_000)), (byte) 0);
+    long t0 = System.nanoTime();
+    Arrays.fill(pbkdf2("calibration", salt, iterations), (byte) 0);
+    return System.nanoTime() - t0;
   }
 
   /** A users-file line for {@code user} with a fresh salt. */
