@@ -163,8 +163,14 @@ public final class Client implements AutoCloseable {
         });
   }
 
+  /** {@code example.net:7000}, {@code 192.0.2.1:7000}, {@code [2001:db8::1]:7000}: as the user wrote it. */
   private String peer() {
-    return peerName != null ? peerName : String.valueOf(options.server());
+    if (peerName != null) {
+      return peerName;
+    }
+    InetSocketAddress a = options.server();
+    String host = a.getHostString();
+    return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
   }
 
   /** How many links have come up so far (1 + reconnects). */
@@ -213,7 +219,10 @@ public final class Client implements AutoCloseable {
     f.addListener(
         (ChannelFuture cf) -> {
           if (!cf.isSuccess()) {
-            linkFailed("cannot connect to " + peer() + ": " + describe(cf.cause()));
+            linkFailed(
+                cf.cause() instanceof java.net.UnknownHostException
+                    ? "cannot resolve " + options.server().getHostString()
+                    : "cannot connect to " + peer() + ": " + describe(cf.cause()));
             return;
           }
         });
@@ -255,9 +264,8 @@ public final class Client implements AutoCloseable {
     }
     if (mux == m) {
       mux = null;
-      Log.info("link to " + peer() + " lost; reconnecting");
       state = State.IDLE;
-      scheduleReconnect();
+      Log.info("link to " + peer() + " lost; reconnecting in " + seconds(scheduleReconnect()));
     } else if (state == State.CONNECTING && m.link() == null) {
       String why = handshakeFailure.isEmpty() ? "handshake with " + peer() + " failed" : handshakeFailure;
       handshakeFailure = "";
@@ -271,23 +279,29 @@ public final class Client implements AutoCloseable {
     }
     why = linkListener.onLinkFailed(why);
     lastFailure = why;
-    Log.error(why);
     state = State.IDLE;
     for (PendingOpen p; (p = queued.poll()) != null; ) {
       p.listener().onRefused(RefuseCode.GENERAL, "no link to the server: " + why);
     }
-    scheduleReconnect();
+    Log.error(why + " (retrying in " + seconds(scheduleReconnect()) + ")");
   }
 
-  private void scheduleReconnect() {
+  /** Schedules the next attempt; returns its delay in milliseconds. */
+  private long scheduleReconnect() {
     if (state == State.CLOSED) {
-      return;
+      return 0;
     }
     long jitter = (long) (backoffMs * (ThreadLocalRandom.current().nextDouble(-0.2, 0.2)));
     long delay = backoffMs + jitter;
     backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
     cancelRetry();
     retry = loop.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+    return delay;
+  }
+
+  /** {@code 0.3 s}, {@code 12 s}: a delay as a person reads it. */
+  private static String seconds(long ms) {
+    return ms < 10_000 ? String.format(java.util.Locale.ROOT, "%.1f s", ms / 1000.0) : (ms + 500) / 1000 + " s";
   }
 
   /**

@@ -46,6 +46,7 @@ final class ProtocolDetector extends ByteToMessageDecoder {
     if (!in.isReadable()) {
       return;
     }
+    conn.onFirstBytes();
     byte first = in.getByte(in.readerIndex());
     ChannelPipeline p = ctx.pipeline();
     String me = ctx.name();

@@ -34,14 +34,19 @@ final class ProxyConnection {
   private final ProxyFront front;
   final Channel socket;
   private final ScheduledFuture<?> deadline;
+  private final ScheduledFuture<?> silentDeadline;
   private State state = State.NEGOTIATING;
+  private boolean spoke;
 
   ProxyConnection(ProxyFront front, Channel socket) {
     this.front = front;
     this.socket = socket;
-    this.deadline =
+    long requestMs = front.limits.requestTimeout().toMillis();
+    this.deadline = socket.eventLoop().schedule(this::onDeadline, requestMs, TimeUnit.MILLISECONDS);
+    this.silentDeadline =
         socket.eventLoop()
-            .schedule(this::onDeadline, front.limits.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            .schedule(this::onSilentDeadline, Math.min(requestMs, ProxyFront.SILENT_TIMEOUT.toMillis()), TimeUnit.MILLISECONDS);
+    front.onNegotiating(this, false);
     socket.closeFuture().addListener(f -> onClosed());
   }
 
@@ -52,9 +57,27 @@ final class ProxyConnection {
     }
   }
 
+  private void onSilentDeadline() {
+    if (state == State.NEGOTIATING && !spoke) {
+      Log.debug(front.describe() + ": nothing from " + socket.remoteAddress() + " in time; closing");
+      socket.close();
+    }
+  }
+
+  /** The first bytes arrived (the protocol detector saw them). */
+  void onFirstBytes() {
+    if (state == State.NEGOTIATING && !spoke) {
+      spoke = true;
+      silentDeadline.cancel(false);
+      front.onNegotiating(this, true);
+    }
+  }
+
   private void onClosed() {
     state = State.CLOSED;
     deadline.cancel(false);
+    silentDeadline.cancel(false);
+    front.onNegotiated(this);
   }
 
   boolean negotiating() {
@@ -118,6 +141,8 @@ final class ProxyConnection {
     }
     state = State.HANDED_OFF;
     deadline.cancel(false);
+    silentDeadline.cancel(false);
+    front.onNegotiated(this);
     front.opener.open(destination, socket, listener, zeroRtt);
   }
 

@@ -12,6 +12,8 @@ import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -19,9 +21,18 @@ import java.util.concurrent.TimeUnit;
  * SOCKS4/4a, SOCKS5 or HTTP ({@link ProtocolDetector}); its request names the destination, which
  * travels to the server as the application wrote it (names are resolved by the server only).
  *
- * <p>Admission control: at most {@link Limits#maxConnections} connections at once (more are closed
- * on accept), and a request must be complete within {@link Limits#requestTimeout} of the accept
- * (slow or silent clients are closed).
+ * <p>Admission control: at most {@link Limits#maxConnections} connections at once, and a request
+ * must be complete within {@link Limits#requestTimeout} of the accept (slow clients are closed);
+ * a connection that has sent nothing is closed after {@link #SILENT_TIMEOUT}.
+ *
+ * <p>At the cap, a new connection is not refused while some connection is still reading its
+ * request: the oldest of those (one that has sent nothing first) is closed to make room. Every
+ * application comes from 127.0.0.1 here, so a share per source address cannot tell an attacker
+ * from a browser; but an idle socket is cheap, and a real application's request completes within
+ * milliseconds of its connect, so to push it out an attacker would have to open the whole cap's
+ * worth of connections within those milliseconds (issue 12, item 3: 4,096 idle sockets, reopened
+ * as the deadline closed them, kept every application out). Connections that carry a stream are
+ * never closed to make room; when all of them do, a new one is closed at accept.
  */
 public final class ProxyFront implements AutoCloseable {
   /** Per-front caps. */
@@ -48,6 +59,9 @@ public final class ProxyFront implements AutoCloseable {
     void open(Destination destination, Channel socket, StreamListener listener, boolean zeroRtt);
   }
 
+  /** A connection that has not sent its first byte by then is closed (our choice; see the class comment). */
+  static final Duration SILENT_TIMEOUT = Duration.ofSeconds(3);
+
   private final ProxySpec spec;
   private final Client client;
   final StreamOpener opener;
@@ -55,6 +69,9 @@ public final class ProxyFront implements AutoCloseable {
   final Authenticator authenticator;
   final Limits limits;
   private int connections; // only touched on the client's loop
+  /** Connections still reading their request, oldest first: those that sent nothing, and the others. */
+  private final Set<ProxyConnection> silent = new LinkedHashSet<>(), talking = new LinkedHashSet<>();
+  private long evicted;
   private Channel listener;
   /** Failed logins on this port, logged at most once a minute with counts; guarded by itself. */
   private final FailedLogins failedLogins;
@@ -95,8 +112,8 @@ public final class ProxyFront implements AutoCloseable {
   private final class Acceptor extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-      if (connections >= limits.maxConnections()) {
-        Log.debug("-D " + spec + ": " + connections + " connections open, closing a new one");
+      if (connections >= limits.maxConnections() && !closeOldestUnfinished()) {
+        Log.debug("-D " + spec + ": " + connections + " connections open, all carrying streams; closing a new one");
         ctx.pipeline().remove(this);
         ctx.close();
         return;
@@ -107,6 +124,40 @@ public final class ProxyFront implements AutoCloseable {
       ctx.pipeline().remove(this);
       ctx.read();
     }
+  }
+
+  /**
+   * Closes the oldest connection still reading its request, preferring one that has sent nothing;
+   * false if there is none. Its close completes on this loop before the new one is counted.
+   */
+  private boolean closeOldestUnfinished() {
+    Set<ProxyConnection> from = !silent.isEmpty() ? silent : talking;
+    if (from.isEmpty()) {
+      return false;
+    }
+    ProxyConnection oldest = from.iterator().next();
+    from.remove(oldest);
+    if (evicted++ % 1000 == 0) {
+      Log.info(describe() + ": " + connections + " connections open (--proxy-max-connections): closing the oldest"
+          + " that has not finished its request to make room (" + evicted + " so far)");
+    }
+    oldest.socket.close();
+    return true;
+  }
+
+  /** Called by a new connection, and as it sends its first bytes, hands off or closes. */
+  void onNegotiating(ProxyConnection c, boolean spoke) {
+    if (spoke) {
+      silent.remove(c);
+      talking.add(c);
+    } else {
+      silent.add(c);
+    }
+  }
+
+  void onNegotiated(ProxyConnection c) {
+    silent.remove(c);
+    talking.remove(c);
   }
 
   /** Starts serving a connection: its first bytes decide the protocol. */

@@ -35,6 +35,7 @@ public final class ClientHandshake extends ChannelInboundHandlerAdapter {
   private HandshakeState handshake;
   private State state = State.NEW;
   private ScheduledFuture<?> deadline;
+  private long sentAtNanos;
 
   public ClientHandshake(Suite suite, KeyPair clientKey, byte[] serverKey, LinkConfig config) {
     this.suite = suite;
@@ -94,10 +95,11 @@ public final class ClientHandshake extends ChannelInboundHandlerAdapter {
   }
 
   private void scheduleDeadline(ChannelHandlerContext ctx) {
+    sentAtNanos = System.nanoTime();
     deadline =
         ctx.executor()
             .schedule(
-                () -> fail(ctx, "no handshake response within " + config.handshakeTimeout().toMillis() + " ms"),
+                () -> fail(ctx, "handshake failed: no handshake answer within " + text(config.handshakeTimeout())),
                 config.handshakeTimeout().toMillis(),
                 TimeUnit.MILLISECONDS);
   }
@@ -163,9 +165,26 @@ public final class ClientHandshake extends ChannelInboundHandlerAdapter {
     ctx.close();
   }
 
+  /**
+   * The server closes silently for every reason it has (unknown key, wrong server key, a replay,
+   * too many handshakes at once): say what we saw and leave the why to the server's log.
+   */
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-    fail(ctx, "handshake failed: the server closed the connection (wrong server key, or our key is not authorized)");
+    String after =
+        state == State.SENT_INITIATION
+            ? ", " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sentAtNanos) + " ms after our first message"
+            : "";
+    fail(ctx, "handshake failed: connection closed before the handshake finished" + after + "; the server's log says why");
     super.channelInactive(ctx);
+  }
+
+  /** {@code 10 s}, {@code 1.5 s}, {@code 250 ms}. */
+  static String text(java.time.Duration d) {
+    long ms = d.toMillis();
+    if (ms < 1000) {
+      return ms + " ms";
+    }
+    return (ms % 1000 == 0 ? String.valueOf(ms / 1000) : String.valueOf(ms / 1000.0)) + " s";
   }
 }

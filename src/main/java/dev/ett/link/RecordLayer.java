@@ -85,9 +85,24 @@ public final class RecordLayer extends ChannelDuplexHandler {
     }
   }
 
+  /**
+   * Key confirmation (PROTOCOL.md §4, step 7). Server: the link is up only once a record of the
+   * client's authenticates (a replayed message 1 also got message 2), so the event waits for it.
+   * Client: so that the server need not wait, the first record goes out at once — a PING, with
+   * whatever the mux writes on taking the link up (OPENs of queued streams) in the same record.
+   */
   void userEventFromHandshake(LinkEstablished event) {
+    if (role == LinkEstablished.Role.SERVER) {
+      unconfirmed = event;
+      return;
+    }
+    write(ctx, new Frame.Ping(java.util.concurrent.ThreadLocalRandom.current().nextLong()), ctx.voidPromise());
     ctx.fireUserEventTriggered(event);
+    flush(ctx);
   }
+
+  /** Server: the handshake's result until the client's first record authenticates. */
+  private LinkEstablished unconfirmed;
 
   @Override
   public void handlerRemoved(ChannelHandlerContext ctx) {
@@ -149,6 +164,11 @@ public final class RecordLayer extends ChannelDuplexHandler {
       return;
     }
     record.release();
+    if (unconfirmed != null) {
+      LinkEstablished confirmed = unconfirmed;
+      unconfirmed = null;
+      ctx.fireUserEventTriggered(confirmed); // before this record's frames: the mux is ready for them
+    }
     try {
       FrameCodec.decode(
           plain,

@@ -10,19 +10,38 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
- * The server's side of the handshake (PROTOCOL.md §4, server steps 3-6). Before the client has
+ * The server's side of the handshake (PROTOCOL.md §4, server steps 1-7). Before the client has
  * proven an authorized key nothing is ever written: every failure closes silently ("silence is a
- * virtue", wireguard-go). The deadline and the preamble are handled by the pipeline around it.
+ * virtue", wireguard-go), and is reported to the {@link Outcome} with its cause, for the log.
+ *
+ * <p>The handshake ends only with key confirmation: message 2 goes to anyone who replays an
+ * authorized client's message 1 (a restarted server's replay guard is empty), so the link is taken
+ * up only when the client's first transport record authenticates. Until then the record layer sits
+ * below this handler and holds back {@link LinkEstablished}; this handler passes it on, reports
+ * {@link Outcome#confirmed} and steps aside. Its deadlines cover the whole way: the preamble within
+ * {@link #SILENT_TIMEOUT}, everything up to that first record within the handshake timeout.
  */
 public final class ServerHandshake extends ChannelInboundHandlerAdapter {
+  /**
+   * A connection that has not sent its preamble by then is closed (our choice). A client sends the
+   * preamble and message 1 as soon as TCP is up, so this is only the time to a first segment, with
+   * room for two retransmissions; idle connections then hold a slot for 3 s, not the 10 s of a
+   * whole handshake (issue 12, item 3).
+   */
+  public static final Duration SILENT_TIMEOUT = Duration.ofSeconds(3);
+
   private enum State {
     AWAIT_PREAMBLE,
     AWAIT_INITIATION,
+    /** Message 2 sent; waiting for the client's first record to authenticate. */
+    AWAIT_CONFIRMATION,
     DONE,
     CLOSED
   }
@@ -30,11 +49,20 @@ public final class ServerHandshake extends ChannelInboundHandlerAdapter {
   /** What the server knows of an authorized client key. */
   public interface Authorizer extends Function<byte[], Optional<String>> {}
 
+  /** How a handshake ended: exactly one of the two is called, once. */
+  public interface Outcome {
+    /** The client's first record authenticated: the link is up. */
+    void confirmed();
+
+    /** The connection was closed (silently) before that. */
+    void rejected(HandshakeRejection why);
+  }
+
   private final KeyPair serverKey;
   private final Authorizer authorizer;
   private final ReplayGuard replay;
   private final LinkConfig config;
-  private final Runnable onFinished;
+  private final Outcome outcome;
   private State state = State.AWAIT_PREAMBLE;
   private Suite suite;
   private byte[] preamble;
@@ -45,25 +73,58 @@ public final class ServerHandshake extends ChannelInboundHandlerAdapter {
    */
   public ServerHandshake(
       KeyPair serverKey, Authorizer authorizer, ReplayGuard replay, LinkConfig config, Runnable onFinished) {
+    this(
+        serverKey,
+        authorizer,
+        replay,
+        config,
+        new Outcome() {
+          @Override
+          public void confirmed() {
+            onFinished.run();
+          }
+
+          @Override
+          public void rejected(HandshakeRejection why) {
+            onFinished.run();
+          }
+        });
+  }
+
+  public ServerHandshake(KeyPair serverKey, Authorizer authorizer, ReplayGuard replay, LinkConfig config, Outcome outcome) {
     this.serverKey = serverKey;
     this.authorizer = authorizer;
     this.replay = replay;
     this.config = config;
-    this.onFinished = onFinished;
+    this.outcome = outcome;
   }
 
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
+    Duration whole = config.handshakeTimeout();
+    Duration silent = SILENT_TIMEOUT.compareTo(whole) < 0 ? SILENT_TIMEOUT : whole;
+    ctx.executor()
+        .schedule(
+            () -> {
+              if (state == State.AWAIT_PREAMBLE) {
+                reject(ctx, HandshakeRejection.SILENT);
+              }
+            },
+            silent.toMillis(),
+            TimeUnit.MILLISECONDS);
     // A connection that has not finished its handshake by the deadline is closed, silently.
     ctx.executor()
         .schedule(
             () -> {
-              if (state != State.DONE) {
-                close(ctx);
+              switch (state) {
+                case AWAIT_PREAMBLE -> reject(ctx, HandshakeRejection.SILENT);
+                case AWAIT_INITIATION -> reject(ctx, HandshakeRejection.TIMEOUT);
+                case AWAIT_CONFIRMATION -> reject(ctx, HandshakeRejection.UNCONFIRMED);
+                case DONE, CLOSED -> {}
               }
             },
-            config.handshakeTimeout().toMillis(),
-            java.util.concurrent.TimeUnit.MILLISECONDS);
+            whole.toMillis(),
+            TimeUnit.MILLISECONDS);
   }
 
   /** Called by the {@link PreambleDecoder} before any record arrives. */
@@ -81,7 +142,9 @@ public final class ServerHandshake extends ChannelInboundHandlerAdapter {
     ByteBuf record = (ByteBuf) msg;
     try {
       if (state != State.AWAIT_INITIATION) {
-        close(ctx);
+        // A second record before message 2 was sent, or a frame before the record layer fired
+        // LinkEstablished (it fires it first): neither happens with a real client.
+        reject(ctx, state == State.AWAIT_CONFIRMATION ? HandshakeRejection.UNCONFIRMED : HandshakeRejection.GARBAGE);
         return;
       }
       consumeMessageInitiation(ctx, ByteBufUtil.getBytes(record));
@@ -99,23 +162,27 @@ public final class ServerHandshake extends ChannelInboundHandlerAdapter {
       try {
         p1 = hs.readMessage(msg1);
       } catch (NoiseException e) {
-        close(ctx); // garbage, a bad MAC, or meant for another server key
+        reject(ctx, HandshakeRejection.GARBAGE); // garbage, a bad MAC, or meant for another server key
         return;
       }
       byte[] clientKey = hs.remoteStaticKey();
       Optional<String> name = authorizer.apply(clientKey);
-      if (name.isEmpty() || p1.length < Tai64n.LENGTH + 4) {
-        close(ctx);
+      if (name.isEmpty()) {
+        reject(ctx, HandshakeRejection.UNKNOWN_KEY);
+        return;
+      }
+      if (p1.length < Tai64n.LENGTH + 4) {
+        reject(ctx, HandshakeRejection.GARBAGE);
         return;
       }
       // "the server refuses a replayed or older [timestamp] per client key"
       if (!replay.accept(clientKey, Arrays.copyOf(p1, Tai64n.LENGTH))) {
-        close(ctx);
+        reject(ctx, HandshakeRejection.REPLAY);
         return;
       }
       int peerWindow = ByteBuffer.wrap(p1, Tai64n.LENGTH, 4).getInt();
       if (peerWindow < LinkConfig.MIN_WINDOW) {
-        close(ctx);
+        reject(ctx, HandshakeRejection.GARBAGE);
         return;
       }
       ByteBuffer p2 = ByteBuffer.allocate(12);
@@ -128,13 +195,14 @@ public final class ServerHandshake extends ChannelInboundHandlerAdapter {
       } catch (NoiseException e) {
         throw new IllegalStateException("writing message 2", e);
       }
-      state = State.DONE;
-      onFinished.run();
+      state = State.AWAIT_CONFIRMATION;
       var transport = hs.split();
       RecordLayer records =
           new RecordLayer(LinkEstablished.Role.SERVER, transport.sender(), transport.receiver(), transport.takeChainingKey(), config);
       ctx.writeAndFlush(Records.frame(ctx.alloc(), msg2));
-      ctx.pipeline().replace(this, "records", records);
+      // Step 7: the record layer goes below us and holds LinkEstablished back until the client's
+      // first record authenticates; userEventTriggered below then takes the link up.
+      ctx.pipeline().addBefore(ctx.name(), "records", records);
       records.userEventFromHandshake(
           new LinkEstablished(
               LinkEstablished.Role.SERVER, suite, name.get(), clientKey, peerWindow, config.maxStreams()));
@@ -143,10 +211,23 @@ public final class ServerHandshake extends ChannelInboundHandlerAdapter {
     }
   }
 
-  private void close(ChannelHandlerContext ctx) {
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof LinkEstablished && state == State.AWAIT_CONFIRMATION) {
+      state = State.DONE;
+      outcome.confirmed();
+      ctx.fireUserEventTriggered(evt);
+      ctx.pipeline().remove(this);
+      return;
+    }
+    ctx.fireUserEventTriggered(evt);
+  }
+
+  /** Closes silently, and says why to the outcome (once). */
+  private void reject(ChannelHandlerContext ctx, HandshakeRejection why) {
     if (state != State.CLOSED && state != State.DONE) {
       state = State.CLOSED;
-      onFinished.run();
+      outcome.rejected(why);
     }
     ctx.close();
   }
@@ -154,14 +235,24 @@ public final class ServerHandshake extends ChannelInboundHandlerAdapter {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
     if (state != State.CLOSED && state != State.DONE) {
+      HandshakeRejection why = state == State.AWAIT_CONFIRMATION ? HandshakeRejection.UNCONFIRMED : HandshakeRejection.CLOSED;
       state = State.CLOSED;
-      onFinished.run();
+      outcome.rejected(why);
     }
     super.channelInactive(ctx);
   }
 
+  /**
+   * Before authentication: no reply, no stack trace, nothing passed on. A reset is the peer
+   * leaving; a record that fails to authenticate after message 2 is a failed key confirmation;
+   * anything else (a bad preamble, a record too long) is not a handshake.
+   */
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    close(ctx); // before authentication: no reply, no stack trace
+    HandshakeRejection why =
+        state == State.AWAIT_CONFIRMATION
+            ? HandshakeRejection.UNCONFIRMED
+            : cause instanceof java.io.IOException ? HandshakeRejection.CLOSED : HandshakeRejection.GARBAGE;
+    reject(ctx, why);
   }
 }

@@ -10,6 +10,7 @@ import dev.ett.exit.Connector;
 import dev.ett.exit.InterfaceAddresses;
 import dev.ett.exit.Resolver;
 import dev.ett.link.HandshakeFailedException;
+import dev.ett.link.HandshakeRejection;
 import dev.ett.link.LinkConfig;
 import dev.ett.link.LinkEstablished;
 import dev.ett.link.PreambleDecoder;
@@ -48,7 +49,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -154,10 +154,10 @@ public final class Server implements AutoCloseable {
 
   private final Options options;
   private final ReplayGuard replay = new ReplayGuard();
-  private final AtomicInteger handshaking = new AtomicInteger();
-  /** Connections closed on accept because --max-handshakes were already under way. */
+  private final HandshakeSlots handshaking;
+  /** Connections closed on accept: --max-handshakes, or their source's share, already under way. */
   private final AtomicLong handshakesRefused = new AtomicLong();
-  private final AtomicLong handshakeCapLoggedAt = new AtomicLong(Long.MIN_VALUE);
+  private final RejectionLog rejections = new RejectionLog();
   private final AtomicLong linkIds = new AtomicLong();
   private final ChannelGroup links = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final Map<Channel, LiveLink> live = new ConcurrentHashMap<>();
@@ -170,11 +170,14 @@ public final class Server implements AutoCloseable {
   private final InterfaceAddresses ownAddresses = InterfaceAddresses.watch();
   private final Clock clock = Clock.systemUTC();
   private volatile Config config;
+  /** Set by {@link #shutdown}: links that come up from now on get GOAWAY at once. */
+  private volatile boolean draining;
   private Channel listener;
 
   public Server(Options options) {
     this.options = options;
     this.config = new Config(options.authorized(), options.globalPolicy(), options.hosts());
+    this.handshaking = new HandshakeSlots(options.maxHandshakes());
     this.workers = Transports.group(options.threads(), "ett-server");
     // Names from --hosts resolve on the event loop; DNS lookups are asynchronous (no thread each),
     // capped per client and bounded in time: one client's silent name server stalls no one else.
@@ -198,22 +201,31 @@ public final class Server implements AutoCloseable {
                 new ChannelInitializer<Channel>() {
                   @Override
                   protected void initChannel(Channel ch) {
-                    if (!admitHandshake()) {
+                    HandshakeSlots.Admission admission =
+                        handshaking.admit(((InetSocketAddress) ch.remoteAddress()).getAddress());
+                    if (!admission.admitted()) {
                       handshakesRefused.incrementAndGet();
-                      logHandshakeCap();
+                      rejected(admission.refusal(), ch);
                       ch.close();
                       return;
                     }
-                    AtomicInteger once = new AtomicInteger();
+                    HandshakeSlots.Slot slot = admission.slot();
                     ServerHandshake hs =
                         new ServerHandshake(
                             options.key(),
                             key -> config.authorized().lookup(key).map(Client::name),
                             replay,
                             cfg,
-                            () -> {
-                              if (once.getAndIncrement() == 0) {
-                                handshaking.decrementAndGet();
+                            new ServerHandshake.Outcome() {
+                              @Override
+                              public void confirmed() {
+                                slot.release();
+                              }
+
+                              @Override
+                              public void rejected(HandshakeRejection why) {
+                                slot.release();
+                                Server.this.rejected(why, ch);
                               }
                             });
                     LinkExit exit = new LinkExit(Server.this);
@@ -231,9 +243,16 @@ public final class Server implements AutoCloseable {
             .bind(options.listen())
             .sync()
             .channel();
+    // Rejections counted after a logged line are written once its minute is over.
+    boss.scheduleAtFixedRate(() -> logRejections(rejections.flush(System.nanoTime())), 10, 10, TimeUnit.SECONDS);
     return (InetSocketAddress) listener.localAddress();
   }
 
+  /**
+   * The mux's onReady: the client's first record has authenticated (PROTOCOL.md §4, step 7), so
+   * the client holds the keys. Message 2 alone proves nothing — a replayed message 1 gets one too
+   * after a restart — so neither the log nor the audit trail says "link up" before this.
+   */
   private void onLinkUp(Channel ch, Mux mux, LinkExit exit) {
     LinkEstablished e = mux.link();
     LiveLink l =
@@ -253,6 +272,11 @@ public final class Server implements AutoCloseable {
     // `live` ran before the put above or sees this link, and this check covers the other order.
     if (config.authorized().lookup(l.key).isEmpty()) {
       revoke(l);
+    }
+    // A link confirmed while the server drains (its handshake began before the listener closed)
+    // is told at once, as the others were: otherwise the drain would wait for it to its deadline.
+    if (draining) {
+      mux.goAway(GoawayCode.NORMAL, "server shutting down");
     }
   }
 
@@ -348,44 +372,32 @@ public final class Server implements AutoCloseable {
     return n;
   }
 
-  /** Connections accepted whose handshake has not finished (or failed) yet. */
   /**
-   * Counts one more unfinished handshake unless the cap is reached. The count never passes the cap,
-   * not even for a moment: incrementing first and taking it back when over let a reader (the
-   * metric, the flood test) see the cap plus one while a worker thread refused a connection.
+   * Connections accepted whose handshake has not finished (or failed) yet. A handshake finishes
+   * when the client's first record authenticates (PROTOCOL.md §4, step 7).
    */
-  private boolean admitHandshake() {
-    int n;
-    do {
-      n = handshaking.get();
-      if (n >= options.maxHandshakes()) {
-        return false;
-      }
-    } while (!handshaking.compareAndSet(n, n + 1));
-    return true;
-  }
-
   public int unfinishedHandshakes() {
-    return handshaking.get();
+    return handshaking.unfinished();
   }
 
-  /** Connections closed at accept because the cap on unfinished handshakes was reached. */
+  /** Connections closed at accept because the cap on unfinished handshakes, or their source's share, was reached. */
   public long handshakesRefused() {
     return handshakesRefused.get();
   }
 
-  /**
-   * Says so when the handshake cap closes connections: once a minute at most, with the count, so a
-   * flood of half-open connections shows in the log without flooding it.
-   */
-  private void logHandshakeCap() {
-    long now = System.nanoTime();
-    long last = handshakeCapLoggedAt.get();
-    if ((last == Long.MIN_VALUE || now - last >= TimeUnit.MINUTES.toNanos(1))
-        && handshakeCapLoggedAt.compareAndSet(last, now)) {
-      Log.warn(
-          options.maxHandshakes() + " handshakes under way (--max-handshakes): closing new connections at once ("
-              + handshakesRefused.get() + " so far)");
+  /** A connection closed before its link came up: counted for the log, which says so once a minute at most. */
+  private void rejected(HandshakeRejection why, Channel ch) {
+    logRejections(rejections.record(why, addressText(ch.remoteAddress()), System.nanoTime()));
+  }
+
+  private static void logRejections(RejectionLog.Line line) {
+    if (line == null) {
+      return;
+    }
+    if (line.capReached()) {
+      Log.warn(line.text());
+    } else {
+      Log.info(line.text());
     }
   }
 
@@ -441,6 +453,7 @@ public final class Server implements AutoCloseable {
     if (listener != null) {
       listener.close().syncUninterruptibly();
     }
+    draining = true;
     int open = live.size();
     if (open > 0) {
       Log.info("shutting down: " + open + " link(s) draining for up to " + drain.toSeconds() + " s");

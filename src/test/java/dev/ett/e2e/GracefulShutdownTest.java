@@ -25,6 +25,10 @@ class GracefulShutdownTest {
       t.awaitLink(Duration.ofSeconds(10));
       try (Socket s = Io.connect(t.forward)) {
         s.getOutputStream().write(new byte[64 * 1024]); // the stream is open and busy
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (t.server.streamCount() == 0 && System.nanoTime() < until) {
+          Thread.sleep(10); // the server has the stream (its OPEN may still be on the way)
+        }
         CompletableFuture<Void> stopped = CompletableFuture.runAsync(() -> t.server.shutdown(Duration.ofSeconds(10)));
         Thread.sleep(300);
         assertThat(stopped).isNotDone(); // waiting for our stream

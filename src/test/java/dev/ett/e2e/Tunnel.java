@@ -78,9 +78,19 @@ final class Tunnel implements AutoCloseable {
     client.start();
   }
 
-  /** Waits for the client's link; fails the test after {@code timeout}. */
+  /**
+   * Waits for the client's link, and for the server to count it too (it does so on the client's
+   * first record, just after the client's side is up); fails the test after {@code timeout}.
+   */
   void awaitLink(Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
     client.start().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    while (server != null && server.linkCount() == 0) {
+      if (System.nanoTime() > deadline) {
+        throw new java.util.concurrent.TimeoutException("the server did not count the link within " + timeout);
+      }
+      Thread.sleep(5);
+    }
   }
 
   @Override

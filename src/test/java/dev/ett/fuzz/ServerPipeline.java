@@ -1,5 +1,6 @@
 package dev.ett.fuzz;
 
+import dev.ett.link.HandshakeRejection;
 import dev.ett.link.LinkConfig;
 import dev.ett.link.LinkEstablished;
 import dev.ett.link.LinkFuzzing;
@@ -49,6 +50,8 @@ final class ServerPipeline implements AutoCloseable {
   final List<EmbeddedChannel> sockets = new ArrayList<>();
   final List<Exit.Callback> pendingOpens = new ArrayList<>();
   int handshakesFinished;
+  /** Why the server closed the connection before taking the link up, once it did. */
+  HandshakeRejection rejection;
   private int opens;
   private CipherState sender;
   /** The bytes of the last {@link #receive} (the seed writer keeps real handshakes this way). */
@@ -129,7 +132,18 @@ final class ServerPipeline implements AutoCloseable {
               key -> Arrays.equals(key, FuzzKeys.client().publicKey()) ? Optional.of("alice") : Optional.empty(),
               new ReplayGuard(),
               config,
-              () -> handshakesFinished++);
+              new ServerHandshake.Outcome() {
+                @Override
+                public void confirmed() {
+                  handshakesFinished++;
+                }
+
+                @Override
+                public void rejected(HandshakeRejection why) {
+                  handshakesFinished++;
+                  rejection = why;
+                }
+              });
       server
           .pipeline()
           .addLast("preamble", new PreambleDecoder(hs::onPreamble))
@@ -198,6 +212,13 @@ final class ServerPipeline implements AutoCloseable {
     }
     sender = hs.split().sender();
     hs.destroy();
+    // The server takes the link up on the client's first record (PROTOCOL.md §4, step 7): a PING,
+    // as a real client sends at once.
+    io.netty.buffer.ByteBuf ping = io.netty.buffer.Unpooled.buffer();
+    dev.ett.wire.FrameCodec.encode(new dev.ett.wire.Frame.Ping(0), ping);
+    sendRecord(io.netty.buffer.ByteBufUtil.getBytes(ping));
+    ping.release();
+    discardOutbound(); // its PONG
     if (!established()) {
       throw new AssertionError("handshake did not complete: " + seen.errors);
     }

@@ -87,6 +87,7 @@ class HandshakeTest {
     }
     all.release();
     h.toClient();
+    h.toServer();
     assertThat(h.serverSeen.established()).isNotNull();
     assertThat(h.clientSeen.established()).isNotNull();
   }
@@ -173,8 +174,9 @@ class HandshakeTest {
     ByteBuf first = h.client.readOutbound();
     ByteBuf copy = first.copy();
     h.server.writeInbound(first);
+    h.toClient();
+    h.toServer();
     assertThat(h.serverSeen.established()).isNotNull();
-    ReferenceCountUtil.release(h.server.readOutbound()); // message 2, not needed here
 
     // An eavesdropper replays the client's first bytes to the same server process.
     LinkHarness.Recorder seen = new LinkHarness.Recorder();
@@ -195,7 +197,135 @@ class HandshakeTest {
     h.newClient(h.serverKey.publicKey(), new LinkHarness.Recorder());
     h.newServer(seen);
     h.toServer();
+    h.toClient();
+    h.toServer();
     assertThat(seen.established()).isNotNull();
+  }
+
+  // ---- key confirmation (PROTOCOL.md §4, server step 7) -----------------------------------------
+
+  @Test
+  void serverTakesTheLinkUpOnlyWhenTheClientsFirstRecordAuthenticates() {
+    h.newClient();
+    h.newServer();
+    h.toServer();
+    h.toClient();
+    assertThat(h.clientSeen.established()).as("client: up on message 2").isNotNull();
+    assertThat(h.serverSeen.established()).as("server: message 2 sent, no record of the client's yet").isNull();
+    assertThat(h.handshakesFinished).as("still an unfinished handshake").isZero();
+
+    assertThat(h.toServer()).as("the client's first record, sent at once without any stream").isEqualTo(1);
+    assertThat(h.serverSeen.established()).isNotNull();
+    assertThat(h.handshakesFinished).isEqualTo(1);
+    assertThat(h.rejections).isEmpty();
+    assertThat(h.server.pipeline().get(ServerHandshake.class)).isNull();
+  }
+
+  @Test
+  void aMessageOneReplayedToARestartedServerGetsMessageTwoButNeverALink() {
+    h.newClient();
+    h.newServer();
+    ByteBuf first = h.client.readOutbound();
+    ByteBuf recorded = first.copy();
+    h.server.writeInbound(first);
+    h.toClient();
+    h.toServer();
+    assertThat(h.serverSeen.established()).isNotNull();
+
+    // The server restarts: a fresh process has a fresh replay guard, so it cannot tell the replay.
+    h.replay = new ReplayGuard();
+    LinkHarness.Recorder seen = new LinkHarness.Recorder();
+    EmbeddedChannel restarted = h.newServer(seen);
+    restarted.writeInbound(recorded);
+    List<ByteBuf> answer = LinkHarness.drain(restarted);
+    assertThat(answer).as("message 2, useless without the client's keys").hasSize(1);
+    answer.forEach(ByteBuf::release);
+    assertThat(seen.established()).isNull();
+
+    restarted.advanceTimeBy(10, TimeUnit.SECONDS);
+    restarted.runScheduledPendingTasks();
+    assertThat(restarted.isOpen()).isFalse();
+    assertThat(seen.established()).as("never reported up").isNull();
+    assertThat(seen.errors).as("closed silently").isEmpty();
+    assertThat(h.rejections).containsExactly(HandshakeRejection.UNCONFIRMED);
+  }
+
+  @Test
+  void aRecordThatFailsToAuthenticateAfterMessageTwoClosesSilently() {
+    h.newClient();
+    h.newServer();
+    h.toServer();
+    drainAndRelease(h.server); // message 2 never reaches the client
+    byte[] forged = new byte[2 + 16 + 9];
+    forged[1] = 16 + 9;
+    h.server.writeInbound(Unpooled.wrappedBuffer(forged));
+
+    assertThat(h.server.isOpen()).isFalse();
+    assertThat(h.serverSeen.established()).isNull();
+    assertThat(h.serverSeen.errors).isEmpty();
+    assertThat(h.rejections).containsExactly(HandshakeRejection.UNCONFIRMED);
+  }
+
+  // ---- the silent-connection deadline ------------------------------------------------------------
+
+  @Test
+  void aConnectionThatSendsNothingIsClosedAfterThreeSeconds() {
+    h.newServer(); // handshake timeout: the default 10 s
+    h.server.advanceTimeBy(2900, TimeUnit.MILLISECONDS);
+    h.server.runScheduledPendingTasks();
+    assertThat(h.server.isOpen()).isTrue();
+
+    h.server.advanceTimeBy(100, TimeUnit.MILLISECONDS);
+    h.server.runScheduledPendingTasks();
+    assertServerClosedSilently();
+    assertThat(h.rejections).containsExactly(HandshakeRejection.SILENT);
+  }
+
+  @Test
+  void aConnectionThatSentItsPreambleHasTheWholeHandshakeDeadline() {
+    h.newServer();
+    h.server.writeInbound(Unpooled.wrappedBuffer(Preamble.encode(Suite.AESGCM)));
+    h.server.advanceTimeBy(9, TimeUnit.SECONDS);
+    h.server.runScheduledPendingTasks();
+    assertThat(h.server.isOpen()).isTrue();
+
+    h.server.advanceTimeBy(1, TimeUnit.SECONDS);
+    h.server.runScheduledPendingTasks();
+    assertServerClosedSilently();
+    assertThat(h.rejections).containsExactly(HandshakeRejection.TIMEOUT);
+  }
+
+  @Test
+  void eachRejectionSaysWhy() {
+    h.newServer();
+    h.server.writeInbound(Unpooled.wrappedBuffer("GET / HTTP/1.0\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+    assertThat(h.rejections).containsExactly(HandshakeRejection.GARBAGE);
+
+    LinkHarness stranger = new LinkHarness();
+    stranger.newClient(h.serverKey.publicKey());
+    h.newServer(new LinkHarness.Recorder());
+    LinkHarness.shuttle(stranger.client, h.server);
+    stranger.close();
+    assertThat(h.rejections).endsWith(HandshakeRejection.UNKNOWN_KEY);
+
+    h.newClient();
+    EmbeddedChannel accepted = h.newServer(new LinkHarness.Recorder());
+    ByteBuf first = h.client.readOutbound();
+    ByteBuf copy = first.copy();
+    accepted.writeInbound(first);
+    h.newServer(new LinkHarness.Recorder()).writeInbound(copy); // the same bytes again, to the same server process
+    assertThat(h.rejections).endsWith(HandshakeRejection.REPLAY);
+    accepted.finishAndReleaseAll(); // gone before any record of the client's arrived
+    assertThat(h.rejections).endsWith(HandshakeRejection.UNCONFIRMED);
+
+    h.newServer(new LinkHarness.Recorder()).close();
+    assertThat(h.rejections)
+        .containsExactly(
+            HandshakeRejection.GARBAGE,
+            HandshakeRejection.UNKNOWN_KEY,
+            HandshakeRejection.REPLAY,
+            HandshakeRejection.UNCONFIRMED,
+            HandshakeRejection.CLOSED);
   }
 
   @Test
@@ -207,6 +337,10 @@ class HandshakeTest {
 
     h.client.close(); // the client sees the TCP connection end
     assertThat(h.clientSeen.errors).singleElement().isInstanceOf(HandshakeFailedException.class);
+    // What it saw, not a guess at which key is wrong: the server closes silently for many reasons.
+    assertThat(h.clientSeen.errors.get(0).getMessage())
+        .startsWith("handshake failed: connection closed before the handshake finished")
+        .doesNotContain("key");
     assertThat(h.clientSeen.established()).isNull();
   }
 
@@ -239,6 +373,7 @@ class HandshakeTest {
     h.client.runScheduledPendingTasks();
     assertThat(h.client.isOpen()).isFalse();
     assertThat(h.clientSeen.errors).singleElement().isInstanceOf(HandshakeFailedException.class);
+    assertThat(h.clientSeen.errors.get(0)).hasMessage("handshake failed: no handshake answer within 3 s");
   }
 
   @Test
@@ -254,6 +389,7 @@ class HandshakeTest {
     h.server.advanceTimeBy(1, TimeUnit.MILLISECONDS);
     h.server.runScheduledPendingTasks();
     assertServerClosedSilently();
+    assertThat(h.rejections).containsExactly(HandshakeRejection.TIMEOUT);
   }
 
   @Test

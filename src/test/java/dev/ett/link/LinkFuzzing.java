@@ -32,7 +32,12 @@ public final class LinkFuzzing {
       LinkEstablished event) {
     RecordLayer records = new RecordLayer(event.role(), sender, receiver, chainingKey, config);
     pipeline.addAfter(afterName, "records", records);
-    records.userEventFromHandshake(event);
+    if (event.role() == LinkEstablished.Role.SERVER) {
+      // As if the client's first record had authenticated already (PROTOCOL.md §4, step 7).
+      pipeline.context(records).fireUserEventTriggered(event);
+    } else {
+      records.userEventFromHandshake(event);
+    }
     return records;
   }
 

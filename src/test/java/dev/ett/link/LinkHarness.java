@@ -25,6 +25,8 @@ final class LinkHarness {
   LinkConfig serverConfig = LinkConfig.defaults().withInitialWindow(64 * 1024).withMaxStreams(7);
   Suite suite = Suite.AESGCM;
   int handshakesFinished;
+  /** Why the server closed each connection it did not take up (none for a link that came up). */
+  final List<HandshakeRejection> rejections = new ArrayList<>();
 
   EmbeddedChannel client;
   EmbeddedChannel server;
@@ -77,7 +79,23 @@ final class LinkHarness {
 
   EmbeddedChannel newServer(Recorder seen) {
     ServerHandshake hs =
-        new ServerHandshake(serverKey, authorizer(), replay, serverConfig, () -> handshakesFinished++);
+        new ServerHandshake(
+            serverKey,
+            authorizer(),
+            replay,
+            serverConfig,
+            new ServerHandshake.Outcome() {
+              @Override
+              public void confirmed() {
+                handshakesFinished++;
+              }
+
+              @Override
+              public void rejected(HandshakeRejection why) {
+                handshakesFinished++;
+                rejections.add(why);
+              }
+            });
     server = new EmbeddedChannel(new PreambleDecoder(hs::onPreamble), Records.decoder(), hs, seen);
     return server;
   }
@@ -86,14 +104,22 @@ final class LinkHarness {
     return newServer(serverSeen);
   }
 
-  /** Both sides through the handshake. */
+  /**
+   * Both sides through the handshake, and the client's first record (its PING) through to the
+   * server, which takes the link up only then (PROTOCOL.md §4, server step 7).
+   */
   LinkHarness establish() {
     newClient();
     newServer();
     toServer();
     toClient();
+    toServer();
     if (clientSeen.established() == null || serverSeen.established() == null) {
       throw new AssertionError("handshake did not complete: " + clientSeen.errors + serverSeen.errors);
+    }
+    Object first = server.readInbound();
+    if (!(first instanceof dev.ett.wire.Frame.Ping)) {
+      throw new AssertionError("the client's first frame: " + first + " (expected: the PING it sends at once)");
     }
     return this;
   }
