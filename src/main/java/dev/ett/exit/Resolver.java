@@ -19,10 +19,13 @@ import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.io.IOException;
 import java.io.Serial;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -125,14 +128,39 @@ public final class Resolver implements AutoCloseable {
     this.hosts = hosts;
     this.options = options;
     this.nameServers =
-        options.dnsServers().isEmpty()
-            ? DnsServerAddressStreamProviders.platformDefault()
-            : new SequentialDnsServerAddressStreamProvider(options.dnsServers());
+        !options.dnsServers().isEmpty()
+            ? new SequentialDnsServerAddressStreamProvider(options.dnsServers())
+            : resolvConfNamesAServer(Path.of("/etc/resolv.conf"))
+                ? DnsServerAddressStreamProviders.platformDefault()
+                : new SequentialDnsServerAddressStreamProvider(new InetSocketAddress(GLIBC_DEFAULT_SERVER, 53));
     // Each query may take three quarters of the budget, shared among the name servers: a silent
     // server leaves time for the next one, and a name whose A query is answered but whose AAAA
     // query is dropped still resolves (to its IPv4 addresses) before the deadline.
     int servers = Math.max(1, nameServers.nameServerAddressStream("").size());
     this.queryTimeoutMillis = Math.max(50, options.timeout().toMillis() * 3 / 4 / servers);
+  }
+
+  /** What glibc asks when /etc/resolv.conf names no name server (resolv.conf(5)). */
+  private static final InetAddress GLIBC_DEFAULT_SERVER = InetAddress.getLoopbackAddress();
+
+  /**
+   * Whether {@code resolvConf} names at least one name server. Without one, Netty's platform
+   * default falls back to Google Public DNS (8.8.8.8): the exit would send its clients' names to a
+   * third party the operator never chose. glibc asks 127.0.0.1 instead, and so do we.
+   */
+  static boolean resolvConfNamesAServer(Path resolvConf) {
+    try {
+      for (String line : Files.readAllLines(resolvConf)) {
+        String t = line.strip();
+        if (t.startsWith("nameserver") && t.length() > "nameserver".length()
+            && Character.isWhitespace(t.charAt("nameserver".length()))) {
+          return true;
+        }
+      }
+      return false;
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
   }
 
   /**

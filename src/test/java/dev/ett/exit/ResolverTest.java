@@ -9,10 +9,13 @@ import dev.ett.testing.FakeNameServer;
 import dev.ett.wire.RefuseCode;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Goal of these tests: the exit's resolver answers as the server needs — {@code --hosts} first and
@@ -99,5 +102,15 @@ class ResolverTest {
       assertThat(r.resolve("ok.test")).containsExactly(ip("192.0.2.7"));
       assertThat(silent.queries("ok.test")).isPositive();
     }
+  }
+
+  @Test
+  void aResolvConfWithoutNameServerMeansLoopbackNotAPublicResolver(@TempDir Path dir) throws Exception {
+    Path conf = dir.resolve("resolv.conf");
+    Files.writeString(conf, "search example.test\noptions ndots:1\n# nameserver 8.8.8.8\nnameservers-are-not-this\n");
+    assertThat(Resolver.resolvConfNamesAServer(conf)).isFalse();
+    assertThat(Resolver.resolvConfNamesAServer(dir.resolve("missing"))).isFalse();
+    Files.writeString(conf, "search example.test\n  nameserver\t192.0.2.53\n");
+    assertThat(Resolver.resolvConfNamesAServer(conf)).isTrue();
   }
 }
