@@ -192,7 +192,7 @@ final class ClientCommand implements Callable<Integer> {
       try {
         hops.add(Hop.parse(v.substring(0, eq), readServerKey(v.substring(eq + 1))));
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("--via " + v.substring(0, eq) + ": " + e.getMessage(), e);
+        throw new IllegalArgumentException("--via " + Log.escape(v.substring(0, eq)) + ": " + e.getMessage(), e);
       }
     }
     hops.add(Hop.parse(server, readServerKey(serverKey)));

@@ -60,7 +60,12 @@ final class ConnectCommand implements Callable<Integer> {
     if (port < 1 || port > 65535) {
       throw new IllegalArgumentException("port: " + port + " (expected: 1~65535)");
     }
-    Destination d = Destination.parse(host, port);
+    Destination d;
+    try {
+      d = Destination.parse(host, port);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("HOST " + Log.escape(host) + ": " + e.getMessage(), e);
+    }
     StdioFront.Result r;
     try (ClientCommand.Link link = ClientCommand.Link.open(via, server, serverKey, key, suite, linkOptions, 1)) {
       link.start();

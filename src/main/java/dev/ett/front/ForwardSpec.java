@@ -1,5 +1,6 @@
 package dev.ett.front;
 
+import dev.ett.util.Log;
 import dev.ett.wire.Destination;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -29,7 +30,14 @@ public record ForwardSpec(String bindHost, int bindPort, Destination destination
     if (host.isEmpty()) {
       throw new IllegalArgumentException("-L " + spec + ": empty destination host");
     }
-    return new ForwardSpec(bind, bindPort, Destination.parse(host, port));
+    Destination to;
+    try {
+      to = Destination.parse(host, port);
+    } catch (IllegalArgumentException e) {
+      // Refused at start, like any other -L error, rather than at each connection.
+      throw new IllegalArgumentException("-L " + Log.escape(spec) + ": destination " + e.getMessage(), e);
+    }
+    return new ForwardSpec(bind, bindPort, to);
   }
 
   public InetSocketAddress bindAddress() {

@@ -98,7 +98,12 @@ public record HttpTarget(Destination destination, String authority, String origi
     return p;
   }
 
-  /** Letters, digits, '-', '.', '_' (RFC 3986 reg-name minus what DNS names never hold). */
+  /**
+   * HTTP's own grammar for a host outside brackets: letters, digits, '-', '.', '_' (RFC 3986
+   * reg-name minus what DNS names never hold; a ':' would be the port's). Stricter than the wire's
+   * rule for names ({@link Destination#nameProblem}), which every host, bracketed or not, must
+   * also pass when {@link Destination#parse} makes it a destination.
+   */
   private static boolean validName(String h) {
     if (h.isEmpty() || h.length() > Destination.MAX_NAME_LENGTH) {
       return false;

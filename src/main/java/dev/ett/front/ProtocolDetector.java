@@ -1,6 +1,7 @@
 package dev.ett.front;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.ByteToMessageDecoder;
@@ -27,6 +28,9 @@ final class ProtocolDetector extends ByteToMessageDecoder {
   /** Limits on an HTTP request head: generous for browsers, small enough to bound memory. */
   static final int MAX_REQUEST_LINE = 8192, MAX_HEADER_BYTES = 16384, MAX_CHUNK = 65536;
 
+  /** SOCKS4 reply: VN 0, CD 91 (0x5B, rejected or failed), DSTPORT and DSTIP zero. */
+  private static final byte[] SOCKS4_REJECTED = {0, 0x5b, 0, 0, 0, 0, 0, 0};
+
   private final ProxyConnection conn;
 
   ProtocolDetector(ProxyConnection conn) {
@@ -51,6 +55,22 @@ final class ProtocolDetector extends ByteToMessageDecoder {
     ChannelPipeline p = ctx.pipeline();
     String me = ctx.name();
     if (first == SocksVersion.SOCKS4a.byteValue()) {
+      // The whole request first (bounded by Netty's own field limit): a SOCKS4a name is checked
+      // on its raw bytes, which Netty's decoder would IDN-convert. Reading on is
+      // ByteToMessageDecoder's (it asks for more when a read decoded nothing, AUTO_READ off).
+      if (!SocksSession.socks4RequestComplete(in)) {
+        return;
+      }
+      String badName = SocksSession.socks4aNameProblem(in);
+      if (badName != null) {
+        // Answered here, never sent; Netty's decoder is not even installed: for some bytes its
+        // IDN conversion throws again while it builds its failure message, and no reply goes out.
+        in.skipBytes(in.readableBytes());
+        p.remove(this);
+        conn.logBadDestination(badName);
+        conn.replyAndClose(Unpooled.wrappedBuffer(SOCKS4_REJECTED));
+        return;
+      }
       p.addAfter(me, DECODER, new Socks4ServerDecoder());
       p.addAfter(DECODER, ENCODER, Socks4ServerEncoder.INSTANCE);
       p.addAfter(ENCODER, SESSION, new SocksSession(conn, SocksSession.State.SOCKS4_REQUEST));

@@ -147,6 +147,11 @@ final class ProxyConnection {
   }
 
   /** Logs a refused stream the way every front does. */
+  /** A request whose destination the front refused itself, before anything was sent. */
+  void logBadDestination(String why) {
+    Log.debug(front.describe() + ": refused a request from " + socket.remoteAddress() + " without sending it: " + why);
+  }
+
   void logRefused(Destination destination, RefuseCode code, String reason) {
     Log.info(front.describe() + ": " + destination + " refused: " + code.text + (reason.isEmpty() ? "" : " (" + reason + ")"));
   }

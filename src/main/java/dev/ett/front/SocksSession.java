@@ -29,6 +29,7 @@ import io.netty.handler.codec.socksx.v5.Socks5PasswordAuthRequest;
 import io.netty.handler.codec.socksx.v5.Socks5PasswordAuthRequestDecoder;
 import io.netty.handler.codec.socksx.v5.Socks5PasswordAuthStatus;
 import io.netty.util.ReferenceCountUtil;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 
 /**
@@ -58,13 +59,76 @@ final class SocksSession extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /**
+   * Thrown by the address decoder for a DOMAIN that is not a destination name, so it gets REP 04.
+   * Checked on the raw bytes: Netty's request converts a name with IDN.toASCII, which would turn a
+   * non-ASCII name into a different, valid-looking one ("exªmple" into "example").
+   */
+  static final class BadName extends DecoderException {
+    BadName(String problem) {
+      super(problem);
+    }
+  }
+
   static final Socks5AddressDecoder ADDRESS_DECODER =
       (type, in) -> {
         if (type != Socks5AddressType.IPv4 && type != Socks5AddressType.DOMAIN && type != Socks5AddressType.IPv6) {
           throw new UnsupportedAddressType(type.byteValue() & 0xff);
         }
+        if (type == Socks5AddressType.DOMAIN) {
+          int at = in.readerIndex();
+          String raw = in.toString(at + 1, in.getUnsignedByte(at), StandardCharsets.ISO_8859_1); // a char per byte
+          String problem = Destination.nameProblem(raw);
+          if (problem != null) {
+            throw new BadName(problem);
+          }
+        }
         return Socks5AddressDecoder.DEFAULT.decodeAddress(type, in);
       };
+
+  /** Netty's Socks4ServerDecoder fails a user id or name longer than this itself. */
+  private static final int SOCKS4_MAX_FIELD = 255;
+
+  /**
+   * Whether {@code in} holds a whole SOCKS4/4a request (VN CD DSTPORT DSTIP USERID NUL [NAME NUL]),
+   * or enough of one that Netty's decoder will fail it (a field longer than it accepts).
+   */
+  static boolean socks4RequestComplete(ByteBuf in) {
+    int r = in.readerIndex();
+    if (in.readableBytes() < 9) {
+      return false;
+    }
+    int userEnd = in.indexOf(r + 8, in.writerIndex(), (byte) 0);
+    if (userEnd < 0) {
+      return in.readableBytes() - 8 > SOCKS4_MAX_FIELD;
+    }
+    if (!isSocks4a(in) || userEnd - (r + 8) > SOCKS4_MAX_FIELD) {
+      return true;
+    }
+    int nameEnd = in.indexOf(userEnd + 1, in.writerIndex(), (byte) 0);
+    return nameEnd >= 0 || in.writerIndex() - (userEnd + 1) > SOCKS4_MAX_FIELD;
+  }
+
+  /**
+   * Why the SOCKS4a name in a {@linkplain #socks4RequestComplete complete} request is not a
+   * destination name, read from the raw bytes (Netty's request IDN-converts it), or null if it is
+   * one or there is none.
+   */
+  static String socks4aNameProblem(ByteBuf in) {
+    int r = in.readerIndex();
+    int userEnd = in.indexOf(r + 8, in.writerIndex(), (byte) 0);
+    int nameEnd = userEnd < 0 ? -1 : in.indexOf(userEnd + 1, in.writerIndex(), (byte) 0);
+    if (!isSocks4a(in) || nameEnd < 0) {
+      return null; // SOCKS4, or a field Netty's decoder will refuse
+    }
+    return Destination.nameProblem(in.toString(userEnd + 1, nameEnd - userEnd - 1, StandardCharsets.ISO_8859_1));
+  }
+
+  /** SOCKS4a: DSTIP 0.0.0.x with x != 0 means "the name follows the user id". */
+  private static boolean isSocks4a(ByteBuf in) {
+    int r = in.readerIndex();
+    return in.getInt(r + 4) != 0 && (in.getInt(r + 4) & 0xffffff00) == 0;
+  }
 
   private final ProxyConnection conn;
   private State state;
@@ -124,6 +188,9 @@ final class SocksSession extends ChannelInboundHandlerAdapter {
     try {
       d = Destination.parse(req.dstAddr(), req.dstPort()); // SOCKS4a: a name, kept a name
     } catch (IllegalArgumentException e) {
+      // A name Destination refuses is answered here and never sent (ProtocolDetector already
+      // answered one whose raw bytes were bad): SOCKS4 has one failure status, 91 (0x5B).
+      conn.logBadDestination(e.getMessage());
       conn.replyAndClose(new DefaultSocks4CommandResponse(Socks4CommandStatus.REJECTED_OR_FAILED));
       return;
     }
@@ -215,6 +282,10 @@ final class SocksSession extends ChannelInboundHandlerAdapter {
     if (r.isFailure()) {
       Socks5CommandStatus status =
           r.cause() instanceof UnsupportedAddressType ? Socks5CommandStatus.ADDRESS_UNSUPPORTED : Socks5CommandStatus.FAILURE;
+      if (r.cause() instanceof BadName) {
+        conn.logBadDestination(r.cause().getMessage());
+        status = Socks5CommandStatus.HOST_UNREACHABLE; // as below for a name Destination refuses
+      }
       conn.replyAndClose(socks5Reply(status));
       return;
     }
@@ -226,7 +297,13 @@ final class SocksSession extends ChannelInboundHandlerAdapter {
     try {
       d = Destination.parse(req.dstAddr(), req.dstPort()); // a DOMAIN stays a name
     } catch (IllegalArgumentException e) {
-      conn.replyAndClose(socks5Reply(Socks5CommandStatus.ADDRESS_UNSUPPORTED));
+      // A DOMAIN that Destination refuses (empty, a space, a control byte, DEL, non-ASCII) is
+      // answered here and never sent. REP 04 host unreachable, not 08: the address type (03) is
+      // supported, it is this host that cannot be reached; it is what the server answers for a
+      // name it cannot use ("bad host name"), so the application sees one reply for one cause; and
+      // 08 would invite a client to retry with an address it resolved itself, leaking the lookup.
+      conn.logBadDestination(e.getMessage());
+      conn.replyAndClose(socks5Reply(Socks5CommandStatus.HOST_UNREACHABLE));
       return;
     }
     ChannelHandler encoder = ctx.pipeline().get(ProtocolDetector.ENCODER);

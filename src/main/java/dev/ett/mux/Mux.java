@@ -215,6 +215,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
     }
     switch (f) {
       case Frame.Open o -> onOpen(o);
+      case Frame.OpenBadName o -> onOpenBadName(o);
       case Frame.Opened o -> onOpened(o);
       case Frame.Refused r -> onRefused(r);
       case Frame.Data d -> onData(d);
@@ -235,13 +236,32 @@ public final class Mux extends ChannelInboundHandlerAdapter {
     ctx.flush();
   }
 
-  private void onOpen(Frame.Open o) {
-    int id = o.stream();
+  /** Takes {@code id} as the peer's newest stream if it may open it; else fails the link. */
+  private boolean acceptPeerStreamId(int id) {
     if (exit == null || (id & 1) == 0 || Integer.compareUnsigned(id, lastPeerStreamId) <= 0) {
       protocolError("OPEN of stream " + Integer.toUnsignedString(id));
-      return;
+      return false;
     }
     lastPeerStreamId = id;
+    return true;
+  }
+
+  /**
+   * PROTOCOL.md §5: a name with bytes no name may hold is refused for its own stream (the id is
+   * used up, as any refused one), not answered with GOAWAY: a local application behind an older or
+   * foreign client chose the name, and it must not cost every other stream on the link.
+   */
+  private void onOpenBadName(Frame.OpenBadName o) {
+    if (acceptPeerStreamId(o.stream())) {
+      writeControl(new Frame.Refused(o.stream(), RefuseCode.HOST_UNREACHABLE, "bad host name"));
+    }
+  }
+
+  private void onOpen(Frame.Open o) {
+    int id = o.stream();
+    if (!acceptPeerStreamId(id)) {
+      return;
+    }
     if (goawaySent) {
       writeControl(new Frame.Refused(id, RefuseCode.SHUTTING_DOWN, ""));
       return;

@@ -1,5 +1,6 @@
 package dev.ett.route;
 
+import dev.ett.util.Log;
 import dev.ett.wire.Destination;
 import java.net.InetSocketAddress;
 import java.util.Arrays;
@@ -30,7 +31,11 @@ public record Hop(String host, int port, byte[] key) {
           "key: " + (key == null ? "null" : key.length + " bytes") + " (expected: " + KEY_BYTES + " bytes)");
     }
     key = key.clone();
-    Destination.parse(host, port); // a name the wire cannot carry fails here, not at the hop before
+    try {
+      Destination.parse(host, port); // a name the wire cannot carry fails here, not at the hop before
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("hop " + Log.escape(host) + ":" + port + ": " + e.getMessage(), e);
+    }
   }
 
   /** {@code HOST:PORT} (IPv6 in brackets) and the hop's key. */

@@ -44,10 +44,50 @@ public final class Log {
     }
   }
 
+  /**
+   * {@code s} with every character that could end, start or hide a log line escaped: C0 controls
+   * ({@code \n}, {@code \r}, {@code \t} by name, others as {@code \xNN}), DEL and the C1 controls
+   * ({@code \xNN}), the Unicode line and paragraph separators ({@code \u2028}, {@code \u2029}),
+   * and the backslash itself (doubled, so an escape cannot be faked either). Log messages carry
+   * text from outside — a destination name a local application chose, a reason the peer sent — and
+   * one event must stay one line. Returns {@code s} itself when nothing needs escaping.
+   */
+  public static String escape(String s) {
+    int i = 0;
+    while (i < s.length() && !needsEscape(s.charAt(i))) {
+      i++;
+    }
+    if (i == s.length()) {
+      return s;
+    }
+    StringBuilder sb = new StringBuilder(s.length() + 16).append(s, 0, i);
+    for (; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (!needsEscape(c)) {
+        sb.append(c);
+        continue;
+      }
+      switch (c) {
+        case '\\' -> sb.append("\\\\");
+        case '\n' -> sb.append("\\n");
+        case '\r' -> sb.append("\\r");
+        case '\t' -> sb.append("\\t");
+        case '\u2028', '\u2029' -> sb.append(String.format("\\u%04x", (int) c));
+        default -> sb.append(String.format("\\x%02x", (int) c));
+      }
+    }
+    return sb.toString();
+  }
+
+  private static boolean needsEscape(char c) {
+    return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == '\\' || c == '\u2028' || c == '\u2029';
+  }
+
   private static void print(String lvl, String msg) {
     if (level < 0) {
       return;
     }
-    System.err.println(LocalTime.now().format(TIME) + " " + lvl + " " + msg);
+    // The one place every line goes through: escaped here, no caller can forget it.
+    System.err.println(LocalTime.now().format(TIME) + " " + lvl + " " + escape(msg));
   }
 }

@@ -37,6 +37,49 @@ public sealed interface Frame {
     }
   }
 
+  /**
+   * An OPEN that is well framed but whose name holds a byte no {@link Destination} name may hold
+   * ({@link Destination#nameProblem}): a space, a control character, DEL, a non-ASCII byte. The
+   * decoder yields it instead of a protocol error, so that one bad name costs its own stream, not
+   * the link (PROTOCOL.md §5): the server answers REFUSED {@code 04} "bad host name". A conforming
+   * client never sends one; it encodes back to the bytes it came from, for tests and the fuzzer.
+   *
+   * @param name the name's bytes as received (1~255 of them), copied in and out
+   */
+  record OpenBadName(int stream, byte[] name, int port) implements Frame {
+    public OpenBadName {
+      requireStream(stream);
+      if (name.length < 1 || name.length > Destination.MAX_NAME_LENGTH) {
+        throw new IllegalArgumentException("name: " + name.length + " bytes (expected: 1~" + Destination.MAX_NAME_LENGTH + ")");
+      }
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("port: " + port + " (expected: 0~65535)");
+      }
+      name = name.clone();
+    }
+
+    @Override
+    public byte[] name() {
+      return name.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof OpenBadName b && b.stream == stream && b.port == port && java.util.Arrays.equals(b.name, name);
+    }
+
+    @Override
+    public int hashCode() {
+      return (stream * 31 + port) * 31 + java.util.Arrays.hashCode(name);
+    }
+
+    /** The name in hex: it may hold line breaks and other bytes no log line should carry raw. */
+    @Override
+    public String toString() {
+      return "OpenBadName[stream=" + stream + ", name=" + java.util.HexFormat.of().formatHex(name) + ", port=" + port + "]";
+    }
+  }
+
   record Opened(int stream, Destination bound) implements Frame {
     public Opened {
       requireStream(stream);

@@ -33,6 +33,7 @@ public final class FrameCodec {
   private static int bodyLength(Frame f) {
     return switch (f) {
       case Frame.Open o -> destinationLength(o.destination());
+      case Frame.OpenBadName o -> 1 + 1 + o.name().length + 2;
       case Frame.Opened o -> destinationLength(o.bound());
       case Frame.Refused r -> 1 + utf8Length(r.reason());
       case Frame.Data d -> d.payload().readableBytes();
@@ -56,6 +57,7 @@ public final class FrameCodec {
     int type =
         switch (f) {
           case Frame.Open o -> Frame.OPEN;
+          case Frame.OpenBadName o -> Frame.OPEN;
           case Frame.Opened o -> Frame.OPENED;
           case Frame.Refused r -> Frame.REFUSED;
           case Frame.Data d -> Frame.DATA;
@@ -74,6 +76,13 @@ public final class FrameCodec {
     out.writeShort(bodyLength(f));
     switch (f) {
       case Frame.Open o -> writeDestination(o.destination(), out);
+      case Frame.OpenBadName o -> {
+        byte[] name = o.name();
+        out.writeByte(ATYP_NAME);
+        out.writeByte(name.length);
+        out.writeBytes(name);
+        out.writeShort(o.port());
+      }
       case Frame.Opened o -> writeDestination(o.bound(), out);
       case Frame.Refused r -> {
         out.writeByte(r.code().wire);
@@ -126,7 +135,7 @@ public final class FrameCodec {
     int n = body.readableBytes();
     Frame f =
         switch (type) {
-          case Frame.OPEN -> new Frame.Open(stream, readDestination(body));
+          case Frame.OPEN -> readOpen(stream, body);
           case Frame.OPENED -> new Frame.Opened(stream, readDestination(body));
           case Frame.REFUSED -> {
             require(n >= 1 && n <= 1 + Frame.MAX_REASON_BYTES, type, n);
@@ -216,35 +225,65 @@ public final class FrameCodec {
     out.writeShort(d.port());
   }
 
+  /**
+   * An OPEN's destination. A name that is well framed but holds bytes no name may hold
+   * (Destination#nameProblem) is the stream's problem, not the link's (PROTOCOL.md §5): it
+   * becomes an {@link Frame.OpenBadName}, which the mux refuses alone.
+   */
+  private static Frame readOpen(int stream, ByteBuf body) throws ProtocolException {
+    if (body.isReadable() && body.getUnsignedByte(body.readerIndex()) == ATYP_NAME) {
+      int start = body.readerIndex();
+      body.skipBytes(1);
+      byte[] name = readName(body);
+      if (Destination.nameProblem(new String(name, StandardCharsets.ISO_8859_1)) != null) {
+        return new Frame.OpenBadName(stream, name, body.readUnsignedShort());
+      }
+      body.readerIndex(start);
+    }
+    return new Frame.Open(stream, readDestination(body));
+  }
+
+  /**
+   * A name's length byte and bytes, checked for framing only: at least one byte, and the name and
+   * the port that follows it fit in the body. What the bytes are is for the caller to judge.
+   */
+  private static byte[] readName(ByteBuf body) throws ProtocolException {
+    int len = body.isReadable() ? body.readUnsignedByte() : -1;
+    if (len < 1 || body.readableBytes() < len + 2) {
+      throw new ProtocolException("destination: truncated");
+    }
+    byte[] raw = new byte[len];
+    body.readBytes(raw);
+    return raw;
+  }
+
   private static Destination readDestination(ByteBuf body) throws ProtocolException {
     if (!body.isReadable()) {
       throw new ProtocolException("destination: empty");
     }
     int atyp = body.readUnsignedByte();
+    if (atyp == ATYP_NAME) {
+      String name = new String(readName(body), StandardCharsets.ISO_8859_1); // one char per byte
+      String problem = Destination.nameProblem(name);
+      if (problem != null) {
+        // Only in OPENED now (an OPEN's bad name went to readOpen): a server names the address it
+        // connected to, never a name, so this is a broken peer.
+        throw new ProtocolException("destination: " + problem);
+      }
+      return Destination.ofName(name, body.readUnsignedShort());
+    }
     int addrLen =
         switch (atyp) {
           case ATYP_IPV4 -> 4;
           case ATYP_IPV6 -> 16;
-          case ATYP_NAME -> body.isReadable() ? body.readUnsignedByte() : -1;
           default -> throw new ProtocolException("destination: address type " + atyp);
         };
-    if (addrLen < 1 || body.readableBytes() < addrLen + 2) {
+    if (body.readableBytes() < addrLen + 2) {
       throw new ProtocolException("destination: truncated");
     }
+    byte[] raw = new byte[addrLen];
+    body.readBytes(raw);
     try {
-      if (atyp == ATYP_NAME) {
-        byte[] raw = new byte[addrLen];
-        body.readBytes(raw);
-        for (byte b : raw) {
-          if (b <= 0x20 || b >= 0x7f) {
-            throw new ProtocolException("destination: name has byte " + (b & 0xff));
-          }
-        }
-        String name = new String(raw, StandardCharsets.US_ASCII);
-        return Destination.ofName(name, body.readUnsignedShort());
-      }
-      byte[] raw = new byte[addrLen];
-      body.readBytes(raw);
       return Destination.of(InetAddress.getByAddress(raw), body.readUnsignedShort());
     } catch (UnknownHostException e) {
       throw new ProtocolException("destination: " + e.getMessage());

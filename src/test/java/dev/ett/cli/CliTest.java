@@ -118,6 +118,29 @@ class CliTest {
   }
 
   @Test
+  void aDestinationNameTheWireDoesNotCarryIsRefusedAtStartWhereverItIsGiven() throws Exception {
+    // Destination#nameProblem, the rule every front applies: refused before any link, with a
+    // message that names the option and the offending byte but prints no raw control character.
+    Path key = dir.resolve("k");
+    run("keygen", key.toString());
+    String pub = run("pubkey", key.toString()).out().trim();
+    String rule = "(expected: 1~255 characters, each printable ASCII other than space, 0x21~0x7e)";
+
+    Run forward = run("client", "--server", "127.0.0.1:1", "--server-key", pub, "--key", key.toString(), "-L", "9000:a b.example:80");
+    assertThat(forward.status()).isNotZero();
+    assertThat(forward.err()).isEqualTo("ett: -L 9000:a b.example:80: destination name: character 0x20 at offset 1 " + rule + "\n");
+
+    Run via = run("client", "--server", "127.0.0.1:1", "--server-key", pub, "--key", key.toString(), "--via", "a\tb:7000=" + pub, "-L", "9000:h:1");
+    assertThat(via.status()).isNotZero();
+    assertThat(via.err())
+        .isEqualTo("ett: --via a\\tb:7000: hop a\\tb:7000: name: character 0x09 at offset 1 " + rule + "\n");
+
+    Run connect = run("connect", "--server", "127.0.0.1:1", "--server-key", pub, "--key", key.toString(), "a\nb.example", "22");
+    assertThat(connect.status()).isNotZero();
+    assertThat(connect.err()).isEqualTo("ett: HOST a\\nb.example: name: character 0x0a at offset 1 " + rule + "\n");
+  }
+
+  @Test
   void clientWithAMalformedServerKeyIsRefused() throws Exception {
     Path key = dir.resolve("k");
     run("keygen", key.toString());

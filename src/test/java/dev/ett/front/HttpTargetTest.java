@@ -38,6 +38,18 @@ class HttpTargetTest {
     assertThatThrownBy(() -> HttpTarget.absolute(uri)).isInstanceOf(IllegalArgumentException.class);
   }
 
+  @org.junit.jupiter.api.Test
+  void aBracketedNameIsHeldToTheWiresRuleForNames() {
+    // Outside brackets HTTP's own grammar applies; inside, what is not an IPv6 literal becomes a
+    // name and must pass Destination#nameProblem like any other (no control byte, no DEL).
+    for (String host : new String[] {"[a\u0001b:]", "[a\u007fb:]", "[a\u0000:]", "[\u00e9:]"}) {
+      assertThatThrownBy(() -> HttpTarget.authority(host + ":443"))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("(expected: 1~255 characters, each printable ASCII other than space, 0x21~0x7e)");
+      assertThatThrownBy(() -> HttpTarget.absolute("http://" + host + "/")).isInstanceOf(IllegalArgumentException.class);
+    }
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"a.example", "a.example:", ":443", "[::1]", "a:b:c"})
   void connectNeedsHostAndPort(String authority) {

@@ -143,6 +143,31 @@ class ProxyCodecTest {
     }
   }
 
+  @ParameterizedTest(name = "SOCKS5 and SOCKS4a to a name holding {0}")
+  @CsvSource({"20", "09", "0a", "0d", "01", "7f", "85", "c3a9"})
+  void aNameTheWireDoesNotCarryIsRefusedHereAndNeverOpened(String bad) {
+    // Destination#nameProblem: printable ASCII without space only. SOCKS5 gets REP 04 host
+    // unreachable (what the server answers a name it cannot use), SOCKS4a its one failure, 91.
+    byte[] name = HexFormat.of().parseHex("61" + bad + "622e74657374"); // "a?b.test"
+    EmbeddedChannel v5 = connection();
+    v5.writeInbound(hex("05 01 00  05 01 00 03").writeByte(name.length).writeBytes(name).writeShort(80));
+    assertThat(written(v5)).isEqualTo("0500" + "05040001000000000000");
+    assertThat(v5.isOpen()).isFalse();
+    EmbeddedChannel v4a = connection();
+    v4a.writeInbound(hex("04 01 0050 00000001 00").writeBytes(name).writeByte(0));
+    assertThat(written(v4a)).isEqualTo("005b000000000000");
+    assertThat(v4a.isOpen()).isFalse();
+    assertThat(opens).isEmpty();
+  }
+
+  @Test
+  void socks5ConnectToAnEmptyNameIsHostUnreachable() {
+    EmbeddedChannel ch = connection();
+    ch.writeInbound(hex("05 01 00  05 01 00 03 00 0050"));
+    assertThat(written(ch)).isEqualTo("0500" + "05040001000000000000");
+    assertThat(opens).isEmpty();
+  }
+
   @Test
   void socks5PasswordIsCheckedBeforeTheRequest() {
     EmbeddedChannel ch = connection(alice());
@@ -199,6 +224,21 @@ class ProxyCodecTest {
     opens.get(1).listener().onRefused(RefuseCode.HOST_UNREACHABLE, "");
     assertThat(written(v4a)).isEqualTo("005b000000000000");
     assertThat(v4a.isOpen()).isFalse();
+  }
+
+  @Test
+  void socks4aRequestInPiecesIsReadWholeBeforeItsNameIsJudged() throws Exception {
+    // The front waits for the whole request so that it can check the name's raw bytes.
+    EmbeddedChannel ch = connection();
+    ch.writeInbound(hex("04 01"));
+    ch.writeInbound(hex("0050 00000001 7573"));
+    ch.writeInbound(hex("6572 00 696e747261"));
+    assertThat(opens).isEmpty();
+    ch.writeInbound(hex("6e65742e74657374 00"));
+    assertThat(opens).extracting(Open::destination).containsExactly(Destination.ofName("intranet.test", 80));
+    EmbeddedChannel longUser = connection();
+    longUser.writeInbound(hex("04 01 0050 00000001").writeBytes("u".repeat(300).getBytes(StandardCharsets.US_ASCII)).writeByte(0));
+    assertThat(written(longUser)).as("a user id past Netty's limit still gets its failure").isEqualTo("005b000000000000");
   }
 
   @Test
@@ -260,6 +300,10 @@ class ProxyCodecTest {
         "CONNECT without a port | CONNECT example.com HTTP/1.1\\r\\n\\r\\n | 400",
         "garbage request line | GET\\r\\n\\r\\n | 400",
         "bad header | GET http://x/ HTTP/1.1\\r\\nBad Header\\r\\n\\r\\n | 400",
+        "a bracketed name with a control byte (CONNECT) | CONNECT [a\u0001b:]:443 HTTP/1.1\\r\\n\\r\\n | 400",
+        "a bracketed name with a control byte (absolute) | GET http://[a\u0001b:]/ HTTP/1.1\\r\\n\\r\\n | 400",
+        "a bracketed name with DEL | CONNECT [a\u007fb:]:443 HTTP/1.1\\r\\n\\r\\n | 400",
+        "a non-ASCII name | CONNECT caf\u00e9.test:443 HTTP/1.1\\r\\n\\r\\n | 400",
       })
   void malformedHttpGetsA4xx(String what, String request, int status) {
     EmbeddedChannel ch = connection();

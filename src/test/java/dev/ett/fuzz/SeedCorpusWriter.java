@@ -126,7 +126,8 @@ class SeedCorpusWriter {
             encode(new Frame.Opened(1, Destination.of(v4, 443))),
             encode(new Frame.KeyExchange(KeyFile.parsePublic("xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="))),
             encode(new Frame.KeyExchangeDone()),
-            encode(data(1, "last bytes"), new Frame.Rekey()));
+            encode(data(1, "last bytes"), new Frame.Rekey()),
+            encode(new Frame.OpenBadName(1, ascii("a b.example"), 80), data(1, get), new Frame.Open(3, Destination.of(v4, 80))));
     for (int i = 0; i < records.size(); i++) {
       write("FrameCodecFuzzTest", "decode", "frames-" + i, records.get(i));
     }
@@ -140,6 +141,7 @@ class SeedCorpusWriter {
     write("RecordLayerFuzzTest", "records", "rekey", cat(u16(records.get(12).length), records.get(12), u16(records.get(6).length), records.get(6)));
     write("RecordLayerFuzzTest", "records", "opened-from-client-is-an-error", cat(u16(records.get(9).length), records.get(9)));
     write("RecordLayerFuzzTest", "records", "empty-record", u16(0));
+    write("RecordLayerFuzzTest", "records", "bad-name-open-then-good-open", cat(u16(records.get(13).length), records.get(13)));
   }
 
   // ---- proxy requests (what curl sends) --------------------------------------------------------
@@ -162,6 +164,9 @@ class SeedCorpusWriter {
     byte[] pipelined = cat(get, ascii("GET http://example.com/two HTTP/1.1\r\nHost: example.com\r\n\r\n"));
     byte[] v6 = cat(new byte[] {5, 1, 0, 5, 1, 0, 4}, InetAddress.getByName("2001:db8::1").getAddress(), u16(443));
     byte[] socks5Bind = cat(new byte[] {5, 1, 0, 5, 2, 0, 1, 127, 0, 0, 1}, u16(80));
+    byte[] badName = ascii("a\nb.example");
+    byte[] socks5BadName = cat(new byte[] {5, 1, 0, 5, 1, 0, 3, (byte) badName.length}, badName, u16(80));
+    byte[] socks4aBadName = cat(new byte[] {4, 1}, u16(80), new byte[] {0, 0, 0, 1, 0}, badName, new byte[] {0});
     for (String method : List.of("anonymous", "withUsers")) {
       write("ProxyFrontFuzzTest", method, "curl-socks5-hostname", cat(new byte[] {5, 1, 0}, socks5Connect));
       write("ProxyFrontFuzzTest", method, "curl-socks5-user", cat(new byte[] {5, 2, 0, 2}, userpass, socks5Connect));
@@ -176,6 +181,8 @@ class SeedCorpusWriter {
       write("ProxyFrontFuzzTest", method, "curl-http-post-chunked", postChunked);
       write("ProxyFrontFuzzTest", method, "curl-http-post-length", postLength);
       write("ProxyFrontFuzzTest", method, "pipelined-gets", pipelined);
+      write("ProxyFrontFuzzTest", method, "socks5-bad-name", socks5BadName);
+      write("ProxyFrontFuzzTest", method, "socks4a-bad-name", socks4aBadName);
     }
   }
 

@@ -187,6 +187,33 @@ class MuxTest {
     assertGoAway(GoawayCode.PROTOCOL_ERROR);
   }
 
+  @Test
+  void openWithABadNameIsRefusedAloneAndTheOtherStreamsGoOn() {
+    // PROTOCOL.md §5: a name the wire does not carry (here a space, a line break, DEL) costs its
+    // own stream: REFUSED 04, no exit asked, and the stream already open keeps carrying bytes.
+    DestinationSocket socket = open(1);
+    int id = 3;
+    for (String bad : new String[] {"a b.example", "a\nb.example", "a\tb", "a\u007fb"}) {
+      byte[] name = bad.getBytes(StandardCharsets.ISO_8859_1);
+      link.writeInbound(new Frame.OpenBadName(id, name, 80), data(id, "0-RTT bytes, dropped"));
+      assertThat(next()).isEqualTo(new Frame.Refused(id, RefuseCode.HOST_UNREACHABLE, "bad host name"));
+      assertNoFrame();
+      id += 2;
+    }
+    assertThat(exit.requests).as("the exit never saw a bad name").isEmpty();
+    assertThat(link.isOpen()).isTrue();
+    assertThat(mux.streamCount()).isEqualTo(1);
+
+    link.writeInbound(data(1, "still here"));
+    assertThat(socket.received()).isEqualTo("still here");
+    socket.send("and back");
+    assertThat(dataText(next())).isEqualTo("and back");
+
+    // The refused ids are used up, as any refused id is (PROTOCOL.md §5: never reused).
+    link.writeInbound(new Frame.OpenBadName(id - 2, new byte[] {' '}, 80));
+    assertGoAway(GoawayCode.PROTOCOL_ERROR);
+  }
+
   // ---- windows ----------------------------------------------------------------------------------
 
   @Test

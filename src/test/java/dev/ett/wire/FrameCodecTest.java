@@ -305,15 +305,36 @@ class FrameCodecTest {
   }
 
   @Test
-  void nameWithAControlByteIsAProtocolError() {
-    assertMalformed("01 00000001 0007 | 03 03 610a62 01bb", "name has byte 10");
+  void openWithANameOfBadBytesDecodesForARefusalOfThatStreamNotAProtocolError() throws Exception {
+    // PROTOCOL.md §5: the name's content is the stream's business; only its framing is the link's.
+    for (String bad : new String[] {"0a", "20", "09", "0d", "00", "7f", "c3", "80"}) {
+      byte[] name = HexFormat.of().parseHex("61" + bad + "62");
+      assertGolden(new Frame.OpenBadName(1, name, 443), "01 00000001 0007 | 03 03 61" + bad + "62 01bb");
+    }
   }
 
   @Test
-  void nameWithASpaceOrDelOrHighByteIsAProtocolError() {
-    assertMalformed("01 00000001 0007 | 03 03 612062 01bb", "name has byte 32");
-    assertMalformed("01 00000001 0007 | 03 03 617f62 01bb", "name has byte 127");
-    assertMalformed("01 00000001 0007 | 03 03 61c362 01bb", "name has byte 195");
+  void everyPrintableAsciiByteButSpaceIsANameByte() throws Exception {
+    // Every byte 0x21~0x7e is a name byte; the frame a good name decodes to is a plain Open.
+    StringBuilder all = new StringBuilder();
+    for (char c = 0x21; c <= 0x7e; c++) {
+      all.append(c);
+    }
+    String hexName = HexFormat.of().formatHex(all.toString().getBytes(StandardCharsets.US_ASCII));
+    assertGolden(new Frame.Open(9, Destination.ofName(all.toString(), 80)), "01 00000009 0062 | 03 5e " + hexName + " 0050");
+  }
+
+  @Test
+  void openedWithANameOfBadBytesIsStillAProtocolError() {
+    // A server never names what it connected to with a name, let alone a bad one.
+    assertMalformed("02 00000001 0007 | 03 03 610a62 01bb", "destination: name: character 0x0a at offset 1");
+    assertMalformed("02 00000001 0007 | 03 03 612062 01bb", "destination: name: character 0x20 at offset 1");
+  }
+
+  @Test
+  void badNameInOpenDoesNotStopTheFramesAfterIt() throws Exception {
+    List<Frame> got = decode("01 00000001 0007 | 03 03 612062 01bb | 08 00000000 0008 | 0102030405060708");
+    assertThat(got).containsExactly(new Frame.OpenBadName(1, "a b".getBytes(StandardCharsets.US_ASCII), 443), new Frame.Ping(0x0102030405060708L));
   }
 
   @Test
@@ -416,6 +437,24 @@ class FrameCodecTest {
     assertThatThrownBy(() -> Destination.ofName("a".repeat(256), 1))
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> Destination.ofName("é", 1)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void destinationNamesHoldOnlyPrintableAsciiWithoutSpace() {
+    for (String bad : new String[] {"a b.example", "a\tb.example", "a\nb.example", "a\rb", "a\u0000b", "a\u007fb", "a\u0085b", "a\u2028b", " ", "é.example"}) {
+      assertThatThrownBy(() -> Destination.ofName(bad, 80)).as(HexFormat.of().formatHex(bad.getBytes(StandardCharsets.UTF_8))).isInstanceOf(IllegalArgumentException.class);
+      assertThatThrownBy(() -> Destination.parse(bad, 80)).isInstanceOf(IllegalArgumentException.class);
+      assertThat(Destination.nameProblem(bad)).isNotNull();
+    }
+    assertThat(Destination.nameProblem("a b.example"))
+        .isEqualTo("name: character 0x20 at offset 1 (expected: 1~255 characters, each printable ASCII other than space, 0x21~0x7e)");
+    assertThat(Destination.nameProblem("a\nb")).contains("0x0a at offset 1").doesNotContain("\n");
+    assertThat(Destination.nameProblem("a\u2028")).contains("U+2028 at offset 1");
+    assertThat(Destination.nameProblem("")).startsWith("name: empty");
+    assertThat(Destination.nameProblem("a".repeat(256))).startsWith("name: 256 characters");
+    for (String good : new String[] {"a", "example.com", "EXAMPLE.com.", "_srv.a-b.example", "[::1]", "a!b~c"}) {
+      assertThat(Destination.nameProblem(good)).as(good).isNull();
+    }
   }
 
   @Test
