@@ -16,6 +16,7 @@ import dev.ett.route.Route;
 import dev.ett.util.Log;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -103,20 +104,31 @@ final class ClientCommand implements Callable<Integer> {
     }
     List<ForwardSpec> specs = forwards.stream().map(ForwardSpec::parse).toList();
     List<ProxySpec> proxySpecs = proxies.stream().map(ProxySpec::parse).toList();
-    ProxyFront.Limits limits = new ProxyFront.Limits(proxyMaxConnections, Units.duration(proxyRequestTimeout));
+    ProxyFront.Limits limits =
+        new ProxyFront.Limits(
+            Units.count("--proxy-max-connections", proxyMaxConnections, 1, Integer.MAX_VALUE),
+            Units.duration("--proxy-request-timeout", proxyRequestTimeout, Duration.ofMillis(1)));
+    Units.count("--max-queued-opens", maxQueuedOpens, 0, Integer.MAX_VALUE);
     Authenticator authenticator = users == null ? null : new Authenticator(Users.read(users));
     Link link = Link.open(via, server, serverKey, key, suite, linkOptions, maxQueuedOpens);
     Client client = link.client();
     List<AutoCloseable> fronts = new ArrayList<>();
-    for (ForwardSpec s : specs) {
-      ForwardFront f = new ForwardFront(s, client);
-      f.start();
-      fronts.add(f);
-    }
-    for (ProxySpec s : proxySpecs) {
-      ProxyFront f = new ProxyFront(s, client, authenticator, limits);
-      f.start();
-      fronts.add(f);
+    try {
+      for (ForwardSpec s : specs) {
+        ForwardFront f = new ForwardFront(s, client);
+        fronts.add(f);
+        f.start();
+      }
+      for (ProxySpec s : proxySpecs) {
+        ProxyFront f = new ProxyFront(s, client, authenticator, limits);
+        fronts.add(f);
+        f.start();
+      }
+    } catch (java.net.BindException e) {
+      // One port taken: release the others before the error goes out (a caller that runs us
+      // in-process, such as a test, keeps running).
+      closeAll(fronts, authenticator, link);
+      throw e;
     }
     link.start();
     CountDownLatch stopped = new CountDownLatch(1);
@@ -124,21 +136,25 @@ final class ClientCommand implements Callable<Integer> {
         .addShutdownHook(
             new Thread(
                 () -> {
-                  for (AutoCloseable f : fronts) {
-                    try {
-                      f.close();
-                    } catch (Exception e) {
-                      Log.warn("closing a front: " + e.getMessage());
-                    }
-                  }
-                  if (authenticator != null) {
-                    authenticator.close();
-                  }
-                  link.close();
+                  closeAll(fronts, authenticator, link);
                   stopped.countDown();
                 }));
     stopped.await();
     return 0;
+  }
+
+  private static void closeAll(List<AutoCloseable> fronts, Authenticator authenticator, Link link) {
+    for (AutoCloseable f : fronts) {
+      try {
+        f.close();
+      } catch (Exception e) {
+        Log.warn("closing a front: " + e.getMessage());
+      }
+    }
+    if (authenticator != null) {
+      authenticator.close();
+    }
+    link.close();
   }
 
   /**

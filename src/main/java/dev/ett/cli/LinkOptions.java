@@ -1,6 +1,7 @@
 package dev.ett.cli;
 
 import dev.ett.link.LinkConfig;
+import java.time.Duration;
 import picocli.CommandLine.Option;
 
 /** Link tunables shared by server and client (PROTOCOL.md §6-§8). */
@@ -35,34 +36,43 @@ final class LinkOptions {
       paramLabel = "N")
   Integer maxQueuedAnswers;
 
+  private static final Duration MS = Duration.ofMillis(1);
+
+  /**
+   * The link tunables, every one checked against its range with the option's name in the error
+   * (the records below would name only their own fields).
+   */
   LinkConfig toConfig() {
     LinkConfig c = LinkConfig.defaults();
     if (window != null) {
-      c = c.withInitialWindow((int) Math.min(Integer.MAX_VALUE, Units.size(window)));
+      // PROTOCOL.md §4: the window fields are u32 limited to MIN_WINDOW..2^31-1.
+      c = c.withInitialWindow((int) Units.size("--window", window, LinkConfig.MIN_WINDOW, LinkConfig.MAX_WINDOW));
     }
     if (maxStreams != null) {
-      c = c.withMaxStreams(maxStreams);
+      c = c.withMaxStreams(Units.count("--max-streams", maxStreams, 1, Integer.MAX_VALUE));
     }
     if (maxPendingOpens != null) {
-      c = c.withMaxPendingOpens(maxPendingOpens);
+      c = c.withMaxPendingOpens(Units.count("--max-pending-opens", maxPendingOpens, 1, Integer.MAX_VALUE));
     }
     if (keepalive != null) {
-      c = c.withKeepalive(Units.duration(keepalive));
+      c = c.withKeepalive(Units.duration("--keepalive", keepalive, MS));
     }
     if (rekeyBytes != null || rekeyInterval != null) {
       c =
           c.withRekey(
-              rekeyBytes == null ? c.rekeyBytes() : Units.size(rekeyBytes),
-              rekeyInterval == null ? c.rekeyInterval() : Units.duration(rekeyInterval));
+              rekeyBytes == null
+                  ? c.rekeyBytes()
+                  : Units.size("--rekey-bytes", rekeyBytes, LinkConfig.MIN_REKEY_BYTES, Long.MAX_VALUE),
+              rekeyInterval == null ? c.rekeyInterval() : Units.duration("--rekey-interval", rekeyInterval, MS));
     }
     if (handshakeTimeout != null) {
-      c = c.withHandshakeTimeout(Units.duration(handshakeTimeout));
+      c = c.withHandshakeTimeout(Units.duration("--handshake-timeout", handshakeTimeout, MS));
     }
     if (maxQueuedAnswers != null) {
-      c = c.withMaxQueuedAnswers(maxQueuedAnswers);
+      c = c.withMaxQueuedAnswers(Units.count("--max-queued-answers", maxQueuedAnswers, 1, Integer.MAX_VALUE));
     }
     if (connectTimeout != null) {
-      c = c.withConnectTimeout(Units.duration(connectTimeout));
+      c = c.withConnectTimeout(Units.duration("--connect-timeout", connectTimeout, MS));
     }
     return c;
   }

@@ -4,12 +4,15 @@ import dev.ett.audit.AuditLog;
 import dev.ett.audit.AuditWriter;
 import dev.ett.config.KeyFile;
 import dev.ett.exit.Resolver;
+import dev.ett.link.LinkConfig;
 import dev.ett.noise.KeyPair;
 import dev.ett.policy.Limits;
 import dev.ett.server.ConfigWatcher;
 import dev.ett.server.Reloader;
 import dev.ett.server.Server;
 import dev.ett.util.Log;
+import dev.ett.util.Transports;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -98,11 +101,14 @@ final class ServerCommand implements Callable<Integer> {
       description = "On SIGTERM: how long open streams may finish before they are reset (default 10s).")
   String drainTimeout = "10s";
 
-  @Option(names = "--threads", paramLabel = "N", description = "Event loop threads (default: number of CPUs).")
+  @Option(names = "--threads", paramLabel = "N", description = "Event loop threads, 1~" + MAX_THREADS + " (default: number of CPUs).")
   int threads = Runtime.getRuntime().availableProcessors();
 
-  @Option(names = "--max-handshakes", paramLabel = "N", description = "Unfinished handshakes at once (default 256).")
+  @Option(names = "--max-handshakes", paramLabel = "N", description = "Unfinished handshakes at once, >= 1 (default 256).")
   int maxHandshakes = 256;
+
+  /** More event loops than this is a typo: each is a thread, and links spread over them. */
+  static final int MAX_THREADS = 1024;
 
   @Option(names = {"-v", "--verbose"}, description = "Log every stream.")
   boolean verbose;
@@ -114,8 +120,17 @@ final class ServerCommand implements Callable<Integer> {
     if (verbose) {
       Log.setLevel(2);
     }
-    InetSocketAddress listenAddr = Addrs.hostPort(listen, "--listen");
+    // Every option is checked before anything is bound, read or started (the drain timeout too,
+    // though it is needed only at SIGTERM).
+    InetSocketAddress listenAddr = Addrs.listenAddress(listen, "--listen");
+    Duration drain = Units.duration("--drain-timeout", drainTimeout, Duration.ZERO);
+    Units.count("--threads", threads, 1, MAX_THREADS);
+    Units.count("--max-handshakes", maxHandshakes, 1, Integer.MAX_VALUE);
+    Units.count("--client-max-streams", clientMaxStreams, 0, Integer.MAX_VALUE);
+    Units.count("--client-rate", clientRate, 0, Integer.MAX_VALUE);
+    Units.count("--client-burst", clientBurst, 0, Integer.MAX_VALUE);
     Resolver.Options resolving = resolverOptions(dns, resolveTimeout, clientMaxLookups);
+    LinkConfig link = linkOptions.toConfig();
     KeyPair kp = KeyPair.fromPrivateKey(KeyFile.readPrivate(key));
     Reloader.Sources sources = new Reloader.Sources(authorized, policy, policyFile, hosts);
     Server.Config config = Reloader.load(sources);
@@ -136,13 +151,21 @@ final class ServerCommand implements Callable<Integer> {
                 config.authorized(),
                 config.globalPolicy(),
                 config.hosts(),
-                linkOptions.toConfig(),
+                link,
                 maxHandshakes,
                 threads,
                 auditLog,
                 defaults,
                 resolving));
-    InetSocketAddress bound = server.start();
+    InetSocketAddress bound;
+    try {
+      bound = server.start();
+    } catch (InterruptedException e) {
+      throw e;
+    } catch (Exception e) { // Netty rethrows the socket's IOException undeclared
+      server.close();
+      throw new BindException(Transports.listenFailure(listenAddr, "--listen " + listen, e));
+    }
     Log.info(
         "ett server listening on " + bound + ", key " + KeyFile.encode(kp.publicKey()) + ", "
             + config.authorized().size() + " authorized client(s), " + config.globalPolicy().rules().size()
@@ -160,7 +183,7 @@ final class ServerCommand implements Callable<Integer> {
             new Thread(
                 () -> {
                   watcher.close();
-                  server.shutdown(Units.duration(drainTimeout));
+                  server.shutdown(drain);
                   auditLog.close();
                   stopped.countDown();
                 }));

@@ -18,7 +18,7 @@ final class TargetCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    TestTarget t = TestTarget.start(Addrs.hostPort(listen, "--listen"), TestTarget.Mode.valueOf(mode.toUpperCase()));
+    TestTarget t = TestTarget.start(Addrs.listenAddress(listen, "--listen"), TestTarget.Mode.valueOf(mode.toUpperCase()));
     System.err.println("target (" + mode + ") listening on " + t.address());
     Thread.currentThread().join();
     return 0;

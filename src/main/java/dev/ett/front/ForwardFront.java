@@ -26,8 +26,8 @@ public final class ForwardFront implements AutoCloseable {
     this.client = client;
   }
 
-  public InetSocketAddress start() throws InterruptedException {
-    listener = Listeners.bind(client, spec.bindAddress(), new Acceptor());
+  public InetSocketAddress start() throws InterruptedException, java.net.BindException {
+    listener = Listeners.bind(client, spec.bindAddress(), "-L " + spec, new Acceptor());
     InetSocketAddress bound = (InetSocketAddress) listener.localAddress();
     Log.info("forwarding " + bound + " -> " + spec.destination() + " (through the server)");
     return bound;

@@ -1,6 +1,7 @@
 package dev.ett.front;
 
 import dev.ett.util.Log;
+import dev.ett.util.Transports;
 import dev.ett.wire.Destination;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -8,10 +9,15 @@ import java.util.List;
 
 /**
  * One {@code -L} forward in ssh's syntax: {@code [BIND:]PORT:HOST:HOSTPORT}, IPv6 addresses in
- * brackets. Without BIND, the forward listens on 127.0.0.1 only (as ssh does by default).
+ * brackets. Without BIND, the forward listens on 127.0.0.1 only (as ssh does by default). BIND is
+ * bound exactly as given, as ssh binds it: {@code 0.0.0.0} takes IPv4 connections only and {@code
+ * [::]} IPv6 only; {@code *} or an empty BIND is every address of both families.
  */
 public record ForwardSpec(String bindHost, int bindPort, Destination destination) {
   public static final String DEFAULT_BIND = "127.0.0.1";
+
+  /** BIND for every address of both families ({@code *}, or empty). */
+  public static final String EVERY = "*";
 
   public static ForwardSpec parse(String spec) {
     List<String> parts = split(spec);
@@ -21,8 +27,8 @@ public record ForwardSpec(String bindHost, int bindPort, Destination destination
     }
     int i = 0;
     String bind = parts.size() == 4 ? unbracket(parts.get(i++)) : DEFAULT_BIND;
-    if (bind.isEmpty() || bind.equals("*")) {
-      bind = "0.0.0.0";
+    if (bind.isEmpty()) {
+      bind = EVERY;
     }
     int bindPort = port(parts.get(i++), spec, true);
     String host = unbracket(parts.get(i++));
@@ -41,7 +47,11 @@ public record ForwardSpec(String bindHost, int bindPort, Destination destination
   }
 
   public InetSocketAddress bindAddress() {
-    return new InetSocketAddress(bindHost, bindPort);
+    return bindAddress(bindHost, bindPort);
+  }
+
+  static InetSocketAddress bindAddress(String host, int port) {
+    return host.equals(EVERY) ? Transports.everyAddress(port) : new InetSocketAddress(host, port);
   }
 
   private static int port(String s, String spec, boolean zeroOk) {
@@ -52,7 +62,7 @@ public record ForwardSpec(String bindHost, int bindPort, Destination destination
       }
       return p;
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("-L " + spec + ": port " + s + " (expected: 1~65535)");
+      throw new IllegalArgumentException("-L " + spec + ": port " + s + " (expected: " + (zeroOk ? 0 : 1) + "~65535)");
     }
   }
 

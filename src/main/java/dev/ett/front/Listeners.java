@@ -6,7 +6,8 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelOption;
-import java.net.SocketAddress;
+import java.net.BindException;
+import java.net.InetSocketAddress;
 
 /** The listening socket every front uses: accepted sockets live on the client's event loop. */
 public final class Listeners {
@@ -15,17 +16,19 @@ public final class Listeners {
   /**
    * Binds {@code bind}; each accepted socket gets {@code acceptor}, with AUTO_READ off (the front
    * and then the mux decide when to read) and half-close allowed (a FIN is relayed, not a close).
+   * The socket takes connections on exactly {@code bind} ({@link Transports#serverChannel(
+   * InetSocketAddress)}: 0.0.0.0 is IPv4 only).
    */
-  public static Channel bind(Client client, SocketAddress bind, ChannelHandler acceptor) throws InterruptedException {
+  public static Channel bind(Client client, InetSocketAddress bind, ChannelHandler acceptor) throws InterruptedException {
     return bind(client, bind, acceptor, 1024);
   }
 
-  /** As {@link #bind(Client, SocketAddress, ChannelHandler)}, with an accept backlog of {@code backlog}. */
-  public static Channel bind(Client client, SocketAddress bind, ChannelHandler acceptor, int backlog)
+  /** As {@link #bind(Client, InetSocketAddress, ChannelHandler)}, with an accept backlog of {@code backlog}. */
+  public static Channel bind(Client client, InetSocketAddress bind, ChannelHandler acceptor, int backlog)
       throws InterruptedException {
     return new ServerBootstrap()
         .group(client.eventLoop(), client.eventLoop())
-        .channel(Transports.serverChannel())
+        .channelFactory(Transports.serverChannel(bind))
         .option(ChannelOption.SO_BACKLOG, backlog)
         .childOption(ChannelOption.AUTO_READ, false)
         .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
@@ -34,5 +37,24 @@ public final class Listeners {
         .bind(bind)
         .sync()
         .channel();
+  }
+
+  /**
+   * As {@link #bind(Client, InetSocketAddress, ChannelHandler)} for an address the user gave with
+   * {@code origin} (e.g. {@code "-L 127.0.0.1:9000:host:80"}), which a failure names.
+   *
+   * @throws BindException "cannot listen on ADDRESS (ORIGIN): REASON"
+   */
+  public static Channel bind(Client client, InetSocketAddress bind, String origin, ChannelHandler acceptor)
+      throws InterruptedException, BindException {
+    try {
+      return bind(client, bind, acceptor);
+    } catch (InterruptedException e) {
+      throw e;
+    } catch (Exception e) { // Netty rethrows the socket's IOException undeclared
+      BindException b = new BindException(Transports.listenFailure(bind, origin, e));
+      b.initCause(e);
+      throw b;
+    }
   }
 }

@@ -91,8 +91,8 @@ public final class ProxyFront implements AutoCloseable {
     this.failedLogins = new FailedLogins(describe());
   }
 
-  public InetSocketAddress start() throws InterruptedException {
-    listener = Listeners.bind(client, spec.bindAddress(), new Acceptor());
+  public InetSocketAddress start() throws InterruptedException, java.net.BindException {
+    listener = Listeners.bind(client, spec.bindAddress(), "-D " + spec, new Acceptor());
     InetSocketAddress bound = (InetSocketAddress) listener.localAddress();
     Log.info("SOCKS4/4a/5 and HTTP proxy on " + bound + " (names resolved by the server)"
         + (authenticator != null ? ", users required" : ""));

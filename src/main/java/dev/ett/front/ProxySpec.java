@@ -6,7 +6,8 @@ import java.util.List;
 
 /**
  * One {@code -D [BIND:]PORT} proxy port (ssh's syntax), IPv6 addresses in brackets. Without BIND it
- * listens on 127.0.0.1 only; {@code *} or an empty BIND means every address.
+ * listens on 127.0.0.1 only; {@code *} or an empty BIND means every address of both families;
+ * any other BIND is bound exactly as given ({@code 0.0.0.0}: IPv4 only), as in {@link ForwardSpec}.
  */
 public record ProxySpec(String bindHost, int bindPort) {
   public ProxySpec {
@@ -21,8 +22,8 @@ public record ProxySpec(String bindHost, int bindPort) {
       throw new IllegalArgumentException("-D " + spec + ": expected [BIND:]PORT (IPv6 in brackets)");
     }
     String bind = parts.size() == 2 ? ForwardSpec.unbracket(parts.get(0)) : ForwardSpec.DEFAULT_BIND;
-    if (bind.isEmpty() || bind.equals("*")) {
-      bind = "0.0.0.0";
+    if (bind.isEmpty()) {
+      bind = ForwardSpec.EVERY;
     }
     String port = parts.get(parts.size() - 1);
     try {
@@ -33,7 +34,7 @@ public record ProxySpec(String bindHost, int bindPort) {
   }
 
   public InetSocketAddress bindAddress() {
-    return new InetSocketAddress(bindHost, bindPort);
+    return ForwardSpec.bindAddress(bindHost, bindPort);
   }
 
   /** Whether only this machine can reach the port (then a users file is optional). */

@@ -51,15 +51,16 @@ public final class StdioFront {
     Socket local = new Socket();
     local.bind(new InetSocketAddress(loopback, 0));
     int expectedPeerPort = local.getLocalPort();
+    InetSocketAddress bind = new InetSocketAddress(loopback, 0);
     Channel listener =
         new ServerBootstrap()
             .group(client.eventLoop(), client.eventLoop())
-            .channel(Transports.serverChannel())
+            .channelFactory(Transports.serverChannel(bind))
             .childOption(ChannelOption.AUTO_READ, false)
             .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
             .childOption(ChannelOption.TCP_NODELAY, true)
             .childHandler(new OneShot(expectedPeerPort))
-            .bind(new InetSocketAddress(loopback, 0))
+            .bind(bind)
             .sync()
             .channel();
     try {

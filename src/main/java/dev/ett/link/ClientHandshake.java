@@ -129,12 +129,23 @@ public final class ClientHandshake extends ChannelInboundHandlerAdapter {
       fail(ctx, "handshake failed: response payload of " + p2.length + " bytes (expected: >= 8)");
       return;
     }
+    // PROTOCOL.md §4, P2: three u32. The window is in MIN_WINDOW..2^31-1 and max streams in
+    // 1..2^31-1, or the handshake fails; max pending opens of 0 (or absent) means "not paced", and
+    // above 2^31-1 it is no limit either.
     ByteBuffer b = ByteBuffer.wrap(p2);
-    int peerWindow = b.getInt();
-    int peerMaxStreams = b.getInt();
-    int peerMaxPendingOpens = b.remaining() >= 4 ? Math.max(0, b.getInt()) : 0;
-    if (peerWindow < LinkConfig.MIN_WINDOW || peerMaxStreams < 1) {
-      fail(ctx, "handshake failed: server window " + peerWindow + ", max streams " + peerMaxStreams);
+    long peerWindow = Integer.toUnsignedLong(b.getInt());
+    long peerMaxStreams = Integer.toUnsignedLong(b.getInt());
+    long pendingOpens = b.remaining() >= 4 ? Integer.toUnsignedLong(b.getInt()) : 0;
+    int peerMaxPendingOpens = pendingOpens > Integer.MAX_VALUE ? 0 : (int) pendingOpens;
+    if (!LinkConfig.validWindow(peerWindow)) {
+      fail(
+          ctx,
+          "handshake failed: server window " + peerWindow + " (expected: " + LinkConfig.MIN_WINDOW + "~"
+              + LinkConfig.MAX_WINDOW + ")");
+      return;
+    }
+    if (peerMaxStreams < 1 || peerMaxStreams > Integer.MAX_VALUE) {
+      fail(ctx, "handshake failed: server max streams " + peerMaxStreams + " (expected: 1~" + Integer.MAX_VALUE + ")");
       return;
     }
     state = State.DONE;
@@ -147,7 +158,13 @@ public final class ClientHandshake extends ChannelInboundHandlerAdapter {
     ctx.pipeline().replace(this, "records", records);
     records.userEventFromHandshake(
         new LinkEstablished(
-            LinkEstablished.Role.CLIENT, suite, "server", serverKey, peerWindow, peerMaxStreams, peerMaxPendingOpens));
+            LinkEstablished.Role.CLIENT,
+            suite,
+            "server",
+            serverKey,
+            (int) peerWindow,
+            (int) peerMaxStreams,
+            peerMaxPendingOpens));
   }
 
   private void fail(ChannelHandlerContext ctx, String why) {

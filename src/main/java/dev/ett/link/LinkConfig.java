@@ -17,7 +17,24 @@ public record LinkConfig(
     Duration connectTimeout,
     int maxQueuedAnswers) {
 
+  /** The smallest initial stream window a peer may announce (P1, P2; PROTOCOL.md §4, §6). */
   public static final int MIN_WINDOW = 16 * 1024;
+
+  /**
+   * The largest initial window and the largest a window may grow to: 2^31 - 1. The fields are u32
+   * on the wire, but a larger value is refused, not clamped, as HTTP/2 refuses a window above it
+   * (RFC 9113 §6.5.2, §6.9.1): the same bound then holds for the handshake's windows and for WINDOW
+   * increments, and a window always fits an int.
+   */
+  public static final int MAX_WINDOW = Integer.MAX_VALUE;
+
+  /** The smallest rekey volume: below it, a REKEY would follow nearly every record. */
+  public static final long MIN_REKEY_BYTES = 4096;
+
+  /** Whether {@code window}, a u32 from P1 or P2, is in MIN_WINDOW..MAX_WINDOW. */
+  public static boolean validWindow(long window) {
+    return window >= MIN_WINDOW && window <= MAX_WINDOW;
+  }
 
   public LinkConfig {
     if (initialWindow < MIN_WINDOW) {
@@ -30,8 +47,8 @@ public record LinkConfig(
     if (maxPendingOpens < 1) {
       throw new IllegalArgumentException("maxPendingOpens: " + maxPendingOpens + " (expected: >= 1)");
     }
-    if (rekeyBytes < 4096) {
-      throw new IllegalArgumentException("rekeyBytes: " + rekeyBytes + " (expected: >= 4096)");
+    if (rekeyBytes < MIN_REKEY_BYTES) {
+      throw new IllegalArgumentException("rekeyBytes: " + rekeyBytes + " (expected: >= " + MIN_REKEY_BYTES + ")");
     }
     if (maxQueuedAnswers < 1) {
       throw new IllegalArgumentException("maxQueuedAnswers: " + maxQueuedAnswers + " (expected: >= 1)");

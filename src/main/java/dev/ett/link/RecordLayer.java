@@ -404,12 +404,13 @@ public final class RecordLayer extends ChannelDuplexHandler {
     }
     ctx.write(record, p);
     if (rekeyIfDue && sentUnderKey >= config.rekeyBytes()) {
-      // PROTOCOL.md §7.1: REKEY is the last frame under the old key; both sides then Rekey().
-      sentUnderKey = 0;
+      // PROTOCOL.md §7.1: a record holding only REKEY, the last under the old key (its 7 bytes are
+      // counted there, not under the new key); both sides then Rekey(), and the count starts at 0.
       pending = ctx.alloc().heapBuffer(Frame.HEADER_LENGTH);
       FrameCodec.encode(new Frame.Rekey(), pending);
-      seal(ctx);
+      sealLastUnderKey(ctx);
       sender.rekey();
+      sentUnderKey = 0;
       rekeysSent++;
     }
   }

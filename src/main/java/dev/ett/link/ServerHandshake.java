@@ -180,8 +180,10 @@ public final class ServerHandshake extends ChannelInboundHandlerAdapter {
         reject(ctx, HandshakeRejection.REPLAY);
         return;
       }
-      int peerWindow = ByteBuffer.wrap(p1, Tai64n.LENGTH, 4).getInt();
-      if (peerWindow < LinkConfig.MIN_WINDOW) {
+      // PROTOCOL.md §4: the window is a u32 in MIN_WINDOW..2^31-1; outside it, close silently
+      // (no transport keys yet, so no GOAWAY can be sent).
+      long peerWindow = Integer.toUnsignedLong(ByteBuffer.wrap(p1, Tai64n.LENGTH, 4).getInt());
+      if (!LinkConfig.validWindow(peerWindow)) {
         reject(ctx, HandshakeRejection.GARBAGE);
         return;
       }
@@ -205,7 +207,7 @@ public final class ServerHandshake extends ChannelInboundHandlerAdapter {
       ctx.pipeline().addBefore(ctx.name(), "records", records);
       records.userEventFromHandshake(
           new LinkEstablished(
-              LinkEstablished.Role.SERVER, suite, name.get(), clientKey, peerWindow, config.maxStreams()));
+              LinkEstablished.Role.SERVER, suite, name.get(), clientKey, (int) peerWindow, config.maxStreams()));
     } finally {
       hs.destroy();
     }

@@ -192,7 +192,7 @@ public final class Server implements AutoCloseable {
     listener =
         new ServerBootstrap()
             .group(boss, workers)
-            .channel(Transports.serverChannel())
+            .channelFactory(Transports.serverChannel(options.listen())) // exactly --listen: 0.0.0.0 is IPv4 only
             .option(ChannelOption.SO_BACKLOG, 1024)
             .childOption(ChannelOption.TCP_NODELAY, true)
             .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(512 * 1024, 2 * 1024 * 1024))

@@ -52,7 +52,7 @@ public final class TestTarget implements AutoCloseable {
     Channel ch =
         new ServerBootstrap()
             .group(group)
-            .channel(Transports.serverChannel())
+            .channelFactory(Transports.serverChannel(bind))
             .option(ChannelOption.SO_BACKLOG, 4096)
             .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
             .childOption(ChannelOption.TCP_NODELAY, true)

@@ -30,7 +30,7 @@ final class LoginPort implements AutoCloseable {
   final ProxyFront front;
   final InetSocketAddress address;
 
-  LoginPort(Authenticator authenticator) throws InterruptedException {
+  LoginPort(Authenticator authenticator) throws InterruptedException, java.net.BindException {
     client =
         new Client(
             new Client.Options(

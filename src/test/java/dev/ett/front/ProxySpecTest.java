@@ -11,7 +11,7 @@ class ProxySpecTest {
     assertThat(ProxySpec.parse("1080")).isEqualTo(new ProxySpec("127.0.0.1", 1080));
     assertThat(ProxySpec.parse("1080").loopbackOnly()).isTrue();
     assertThat(ProxySpec.parse("0.0.0.0:1080").loopbackOnly()).isFalse();
-    assertThat(ProxySpec.parse("*:1080")).isEqualTo(new ProxySpec("0.0.0.0", 1080));
+    assertThat(ProxySpec.parse("*:1080")).isEqualTo(new ProxySpec("*", 1080));
     assertThat(ProxySpec.parse("[::1]:1080")).isEqualTo(new ProxySpec("::1", 1080));
     assertThat(ProxySpec.parse("[::1]:1080").toString()).isEqualTo("[::1]:1080");
   }

@@ -509,6 +509,23 @@ class MuxTest {
   }
 
   @Test
+  void goAwayFromThePeerWithoutStreamsIsNotAnsweredWithAGoAway() {
+    // PROTOCOL.md §9: with no stream open, both sides close at once; neither waits for the other.
+    link.writeInbound(new Frame.GoAway(GoawayCode.NORMAL, "bye"));
+    assertThat(link.isOpen()).isFalse();
+    for (Object m; (m = link.readOutbound()) != null; ) {
+      assertThat(m).as("written after the peer's GOAWAY").isNotInstanceOf(Frame.class); // the flush marker only
+    }
+  }
+
+  @Test
+  void ourGoAwayWithoutStreamsIsWrittenAndThenTheLinkClosesAtOnce() {
+    mux.goAway(GoawayCode.NORMAL, "restarting");
+    assertGoAway(GoawayCode.NORMAL);
+    assertThat(link.isOpen()).isFalse();
+  }
+
+  @Test
   void afterOurGoAwayNewOpensAreRefusedAndTheLinkClosesWithTheLastStream() {
     open(1);
     mux.goAway(GoawayCode.NORMAL, "restarting");
