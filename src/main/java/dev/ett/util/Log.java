@@ -20,6 +20,11 @@ public final class Log {
     level = l;
   }
 
+  /** The level now; tests that run a command in-process put it back afterwards. */
+  public static int level() {
+    return level;
+  }
+
   public static boolean debugEnabled() {
     return level >= 2;
   }

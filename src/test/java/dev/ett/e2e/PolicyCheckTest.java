@@ -37,10 +37,12 @@ class PolicyCheckTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
     System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
     System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    int level = dev.ett.util.Log.level(); // `connect` silences the log, `-v` raises it: not for later tests
     try {
       int status = Main.run(args);
       return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     } finally {
+      dev.ett.util.Log.setLevel(level);
       System.setOut(oldOut);
       System.setErr(oldErr);
     }

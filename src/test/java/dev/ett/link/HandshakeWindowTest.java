@@ -34,7 +34,7 @@ class HandshakeWindowTest {
   @Test
   void serverTakesAClientWindowOf2pow31Minus1() {
     h.newServer();
-    h.server.writeInbound(Unpooled.wrappedBuffer(initiation("7fffffff")));
+    acceptedInitiation("7fffffff");
     assertThat(h.serverSeen.established()).isNotNull();
     assertThat(h.serverSeen.established().peerInitialWindow()).isEqualTo(Integer.MAX_VALUE);
     LinkHarness.drain(h.server).forEach(ByteBuf::release);
@@ -43,7 +43,7 @@ class HandshakeWindowTest {
   @Test
   void serverTakesAClientWindowOfExactlyTheMinimum() {
     h.newServer();
-    h.server.writeInbound(Unpooled.wrappedBuffer(initiation("00004000")));
+    acceptedInitiation("00004000");
     assertThat(h.serverSeen.established().peerInitialWindow()).isEqualTo(16384);
     LinkHarness.drain(h.server).forEach(ByteBuf::release);
   }
@@ -133,6 +133,46 @@ class HandshakeWindowTest {
     assertThat(h.client.isOpen()).isFalse();
     assertThat(h.clientSeen.errors).singleElement().isInstanceOf(HandshakeFailedException.class);
     assertThat(h.clientSeen.errors.get(0)).hasMessageContaining(why);
+  }
+
+  /**
+   * Sends {@link #initiation} to the server, reads its message 2 with the same initiator state and
+   * sends the client's first record (a PING), on which the server takes the link up (PROTOCOL.md
+   * §4, server step 7).
+   */
+  private void acceptedInitiation(String windowHex) {
+    byte[] preamble = Preamble.encode(Suite.AESGCM);
+    HandshakeState hs = initiator(preamble);
+    try {
+      byte[] msg1 = hs.writeMessage(concat(Tai64n.encode(Instant.now()), HexFormat.of().parseHex(windowHex)));
+      h.server.writeInbound(
+          Unpooled.wrappedBuffer(concat(preamble, ByteBuffer.allocate(2).putShort((short) msg1.length).array(), msg1)));
+      List<ByteBuf> written = LinkHarness.drain(h.server);
+      assertThat(written).as("message 2").isNotEmpty();
+      ByteBuf msg2 = written.get(0);
+      msg2.skipBytes(2);
+      byte[] m = new byte[msg2.readableBytes()];
+      msg2.readBytes(m);
+      written.forEach(ByteBuf::release);
+      hs.readMessage(m);
+      dev.ett.noise.CipherState sender = hs.split().sender();
+      ByteBuf ping = Unpooled.buffer();
+      dev.ett.wire.FrameCodec.encode(new dev.ett.wire.Frame.Ping(0), ping);
+      byte[] plaintext = io.netty.buffer.ByteBufUtil.getBytes(ping);
+      ping.release();
+      byte[] ct = new byte[plaintext.length + 16];
+      sender.encrypt(ByteBuffer.wrap(plaintext), ByteBuffer.wrap(ct));
+      h.server.writeInbound(Unpooled.wrappedBuffer(concat(ByteBuffer.allocate(2).putShort((short) ct.length).array(), ct)));
+    } catch (NoiseException e) {
+      throw new AssertionError(e);
+    } finally {
+      hs.destroy();
+    }
+  }
+
+  private HandshakeState initiator(byte[] preamble) {
+    return HandshakeState.initiator(
+        NoiseProtocol.parse(Suite.AESGCM.noiseName), Preamble.prologue(preamble), h.clientKey, h.serverKey.publicKey(), null);
   }
 
   /** Preamble + message 1 whose P1 is a fresh timestamp and then the window bytes given. */
