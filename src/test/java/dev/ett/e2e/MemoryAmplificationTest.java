@@ -57,9 +57,9 @@ class MemoryAmplificationTest {
   private static final int RECORDS = 1015;
   private static final long LEGIT_BYTES = 1 << 20;
   /**
-   * What the attack may add to the server's resident memory. Its buffered data is 1,015 bytes now;
-   * the records go through one at a time (a few MiB of pooled buffers), and the rest is the JVM
-   * warming up. Before the fix: 64 MiB pinned (and then the OutOfMemoryError).
+   * What an attack may add to the server's resident memory: the budget's 16 MiB of buffered data at
+   * most (the 1-byte attack holds 1,015 bytes now), records in flight (a few MiB of pooled buffers),
+   * and the JVM warming up. Before the fix the 1-byte attack pinned 64 MiB (and then ran out).
    */
   private static final long RSS_GROWTH_BOUND = 32L << 20;
 
@@ -67,6 +67,70 @@ class MemoryAmplificationTest {
 
   @Test
   void oneByteRecordsToAStuckStreamPinNothingAndAnotherClientKeepsEchoing() throws Exception {
+    String log =
+        underAttack(
+            (ch, hanging) -> {
+              ch.eventLoop().submit(() -> ch.writeAndFlush(new Frame.Open(1, hanging))).get();
+              // One record each: 1 byte for stream 1 (8 bytes of frame) and the padding frame
+              // filling the record's 65,519 bytes of plaintext, for stream 3, never opened.
+              int padding = Frame.MAX_RECORD_PLAINTEXT - 2 * Frame.HEADER_LENGTH - 1;
+              for (int i = 0; i < RECORDS && ch.isActive(); i++) {
+                send(ch, new Frame.Data(1, Unpooled.wrappedBuffer(new byte[] {'x'})), new Frame.Data(3, Unpooled.wrappedBuffer(new byte[padding])));
+              }
+            });
+    assertThat(log).as("server log").doesNotContain("over this link's share");
+  }
+
+  /**
+   * The budget: a client within its windows but holding more than the server can spare. 96
+   * streams whose connect hangs, each sent its whole 256 KiB window: 24 MiB, for a server whose
+   * budget is 16 MiB (a quarter of 64 MiB of direct memory), this link's share of it 8 MiB.
+   */
+  @Test
+  void aClientThatSpendsTheBudgetLosesStreamsNotLinksAndAnotherClientKeepsEchoing() throws Exception {
+    String log =
+        underAttack(
+            (ch, hanging) -> {
+              for (int id = 1; id < 2 * 96; id += 2) {
+                int stream = id;
+                send(ch, new Frame.Open(stream, hanging));
+                for (int i = 0; i < 4; i++) { // 4 x 65,512: within the 256 KiB window
+                  send(ch, new Frame.Data(stream, Unpooled.wrappedBuffer(new byte[Frame.MAX_DATA])));
+                }
+              }
+            });
+    assertThat(log).as("server log").contains("over this link's share of the server's budget");
+  }
+
+  /** Writes {@code frames} on the attacker's link (one record if they fit), once it can take them. */
+  private static void send(Channel ch, Frame... frames) throws Exception {
+    while (!ch.isWritable() && ch.isActive()) {
+      Thread.sleep(1);
+    }
+    ch.eventLoop()
+        .submit(
+            () -> {
+              for (Frame f : frames) {
+                ch.write(f, ch.voidPromise());
+              }
+              ch.flush();
+            })
+        .get();
+  }
+
+  /** What an attacker does on its link; {@code hanging} is a destination whose connect hangs. */
+  private interface Attack {
+    void run(Channel attacker, Destination hanging) throws Exception;
+  }
+
+  /**
+   * Starts the server (its own JVM, -Xmx64m), a legitimate client with a -L forward to an echo
+   * target and an attacker, runs {@code attack}, then checks that the legitimate client still
+   * echoes 1 MiB intact, that a fresh link comes up, that the attacker's link is still up, that no
+   * OutOfMemoryError happened and the server's RSS grew less than the bound. Returns the server's
+   * log.
+   */
+  private String underAttack(Attack attack) throws Exception {
     KeyPair serverKey = X25519.generate();
     KeyPair clientKey = X25519.generate();
     try (TestTarget echo = TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO);
@@ -84,27 +148,8 @@ class MemoryAmplificationTest {
           long before = server.rssBytes();
 
           Channel ch = attacker.eventLoop().submit(() -> attacker.currentMux().channel()).get();
-          Destination hanging = Destination.of(InetAddress.getLoopbackAddress(), stuck.port());
-          ch.eventLoop().submit(() -> ch.writeAndFlush(new Frame.Open(1, hanging))).get();
-          // One record each: 1 byte for stream 1 (8 bytes of frame) and the padding frame filling
-          // the record's 65,519 bytes of plaintext, for stream 3, which was never opened.
-          int padding = Frame.MAX_RECORD_PLAINTEXT - 2 * Frame.HEADER_LENGTH - 1;
-          for (int i = 0; i < RECORDS && ch.isActive(); i++) {
-            while (!ch.isWritable() && ch.isActive()) {
-              Thread.sleep(1);
-            }
-            ch.eventLoop()
-                .submit(
-                    () -> {
-                      ch.write(new Frame.Data(1, Unpooled.wrappedBuffer(new byte[] {'x'})), ch.voidPromise());
-                      ch.write(new Frame.Data(3, Unpooled.wrappedBuffer(new byte[padding])), ch.voidPromise());
-                      ch.flush();
-                    })
-                .get();
-          }
-          // Everything sent has reached the server once a PING sent after it is answered.
-          attacker.eventLoop().submit(() -> ch.writeAndFlush(new Frame.Ping(42))).get();
-          Thread.sleep(1000);
+          attack.run(ch, Destination.of(InetAddress.getLoopbackAddress(), stuck.port()));
+          Thread.sleep(1000); // the server takes in the last records
 
           echo1MiB(forward); // a client whose link is set up already
           try (Client late = new Client(new Client.Options(server.address, serverKey.publicKey(), clientKey, Suite.AESGCM, config, 16))) {
@@ -112,12 +157,14 @@ class MemoryAmplificationTest {
           }
           echo1MiB(forward);
           long after = server.rssBytes();
+          System.out.printf("server RSS: %d MiB before the attack, %d MiB after%n", before >> 20, after >> 20);
           assertThat(server.process.isAlive()).as("server still running").isTrue();
           assertThat(server.log()).as("server log").doesNotContain("OutOfMemoryError");
           assertThat(after - before)
               .as("server RSS growth (before %d MiB, after %d MiB)", before >> 20, after >> 20)
               .isLessThan(RSS_GROWTH_BOUND);
-          assertThat(ch.isActive()).as("the attacker stayed within its window: its link is up").isTrue();
+          assertThat(ch.isActive()).as("the attacker's link is up").isTrue();
+          return server.log();
         } catch (Exception | AssertionError e) {
           throw new AssertionError("failed; the server's log:\n" + server.log(), e);
         } finally {
