@@ -162,6 +162,11 @@ public final class RecordLayer extends ChannelDuplexHandler {
       ctx.fireExceptionCaught(new LinkTamperedException("record failed authentication; closing the link"));
       ctx.close();
       return;
+    } catch (OutOfMemoryError e) {
+      ReferenceCountUtil.release(plain);
+      record.release();
+      outOfMemory(ctx, e);
+      return;
     }
     record.release();
     if (unconfirmed != null) {
@@ -193,9 +198,23 @@ public final class RecordLayer extends ChannelDuplexHandler {
       }
     } catch (ProtocolException e) {
       protocolError(ctx, e.getMessage());
+    } catch (OutOfMemoryError e) {
+      outOfMemory(ctx, e); // a copied DATA payload (FrameCodec) found no direct memory
     } finally {
       plain.release();
     }
+  }
+
+  /**
+   * Direct memory ran out while this link's record was being decrypted or decoded: this link is
+   * closed (its streams reset) and no other. The server's buffer budget keeps the total far below
+   * the limit, so this is a last resort; it used to escape as an error of whichever link allocated
+   * next (issue 12, item 1).
+   */
+  private void outOfMemory(ChannelHandlerContext ctx, OutOfMemoryError e) {
+    failed = true;
+    ctx.fireExceptionCaught(e);
+    ctx.close();
   }
 
   private void onFrame(ChannelHandlerContext ctx, Frame f) throws ProtocolException {

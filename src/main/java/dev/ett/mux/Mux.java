@@ -34,6 +34,13 @@ import java.util.function.Consumer;
  * <p>Back-pressure: a stream's socket is read only when the stream has send credit and the link
  * is writable (AUTO_READ off). Received DATA is written to the socket and its credit returned
  * only when the write completed, so a slow reader stalls its own stream and nothing else.
+ *
+ * <p>Memory: what a stream holds of received DATA is bounded by its window in bytes of memory, not
+ * only of payload. A small payload never pins its record (FrameCodec copies it out), small payloads
+ * held for a stream share one buffer, and a socket's outbound buffer takes writes only while it is
+ * writable (beyond its high water mark they wait in {@link Stream#inbound}). On the server all of
+ * it is charged to a {@link BufferBudget} shared by every link; a link over its fair share of a
+ * spent budget has its streams reset (issue 12, item 1).
  */
 public final class Mux extends ChannelInboundHandlerAdapter {
   private static final int MAX_IDLE_ROUNDS = 3;
@@ -67,6 +74,13 @@ public final class Mux extends ChannelInboundHandlerAdapter {
   private int maxQueuedControlFrames;
   private StreamObserver observer = StreamObserver.NONE;
   private Throttle throttle = bytes -> 0;
+  /** Server: the budget shared by all links, and this link's account in it (opened at link up). */
+  private BufferBudget budget;
+  private BufferBudget.Account account;
+  /** Payloads smaller than this are appended to a stream's collecting buffer when held. */
+  static final int COLLECT_BELOW = 1024;
+  /** A collecting buffer grows (doubling) up to this, then another is started. */
+  static final int COLLECT_MAX = 16 * 1024;
 
   /**
    * A bandwidth cap (server side, per client): told of the bytes carried, answers how long to hold
@@ -114,6 +128,11 @@ public final class Mux extends ChannelInboundHandlerAdapter {
     this.throttle = t;
   }
 
+  /** Server: charges this link's buffered stream data to {@code b} (see {@link BufferBudget}). */
+  public void setBufferBudget(BufferBudget b) {
+    this.budget = b;
+  }
+
   public LinkEstablished link() {
     return link;
   }
@@ -148,6 +167,10 @@ public final class Mux extends ChannelInboundHandlerAdapter {
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
     if (evt instanceof LinkEstablished e) {
       link = e;
+      if (budget != null && ctx.channel().isActive()) {
+        // Opened once authenticated, so that unfinished handshakes do not thin the fair share.
+        account = budget.open(() -> ctx.executor().execute(this::shedOverShare));
+      }
       onReady.accept(this);
     } else if (evt instanceof IdleStateEvent) {
       onIdle();
@@ -296,18 +319,10 @@ public final class Mux extends ChannelInboundHandlerAdapter {
             // OPENED goes before any DATA the destination already sent (a SOCKS front answers
             // its application on OPENED, and that answer must come first).
             ctx.write(new Frame.Opened(s.id, bound), ctx.voidPromise());
-            s.socket = socket;
-            ArrayDeque<ByteBuf> early = s.early;
-            s.early = null;
-            if (early != null) {
-              for (ByteBuf b; (b = early.poll()) != null; ) {
-                writeToSocket(s, b);
-              }
-            }
-            if (s.finReceived) {
-              shutdownOutputAfterWrites(s);
-            }
+            // Bound before the early DATA is written: a socket that fills and drains again during
+            // the flush says so to its handler, which must know the stream by then.
             attach(s, socket);
+            drainInbound(s);
             maybeRead(s);
             ctx.flush();
           }
@@ -381,22 +396,148 @@ public final class Mux extends ChannelInboundHandlerAdapter {
       return;
     }
     s.bytesIn += n;
-    if (s.socket == null) {
-      if (s.early == null) {
-        s.early = new ArrayDeque<>();
+    ByteBuf payload = d.payload();
+    if (s.socket != null && s.inbound.isEmpty() && s.socket.isWritable()) {
+      if (!charge(s, n + BufferBudget.PER_BUFFER)) {
+        payload.release();
+        return;
       }
-      s.early.add(d.payload());
+      writeToSocket(s, payload);
+      s.socket.flush();
       return;
     }
-    writeToSocket(s, d.payload());
+    hold(s, payload);
   }
 
+  /**
+   * Keeps {@code payload} in the stream's inbound queue until its socket exists and can take it.
+   * A small payload is appended to the stream's collecting buffer (started if needed), so that a
+   * window's worth of one-byte frames is one buffer, not 256 Ki buffers of a hundred bytes each.
+   */
+  private void hold(Stream s, ByteBuf payload) {
+    int n = payload.readableBytes();
+    if (n >= COLLECT_BELOW) {
+      if (charge(s, n + BufferBudget.PER_BUFFER)) {
+        s.inbound.add(payload);
+        s.collecting = null;
+      } else {
+        payload.release();
+      }
+      return;
+    }
+    ByteBuf into = s.collecting;
+    boolean fresh = into == null || into.readableBytes() + n > COLLECT_MAX;
+    if (!charge(s, fresh ? n + BufferBudget.PER_BUFFER : n)) {
+      payload.release();
+      return;
+    }
+    try {
+      if (fresh) {
+        into = ctx.alloc().directBuffer(n, COLLECT_MAX);
+        s.inbound.add(into);
+        s.collecting = into;
+      }
+      into.writeBytes(payload);
+    } finally {
+      payload.release();
+    }
+  }
+
+  /**
+   * Hands held DATA to the socket while it takes more; the peer's FIN follows the last byte. Writes
+   * stop when the socket's outbound buffer passes its high water mark; the flush may empty it into
+   * the kernel at once, so the socket is asked again after each flush.
+   */
+  private void drainInbound(Stream s) {
+    while (s.state != Stream.State.CLOSED && !s.inbound.isEmpty() && s.socket.isWritable()) {
+      for (ByteBuf b; s.state != Stream.State.CLOSED && s.socket.isWritable() && (b = s.inbound.poll()) != null; ) {
+        if (b == s.collecting) {
+          s.collecting = null;
+        }
+        writeToSocket(s, b);
+      }
+      s.socket.flush();
+    }
+    if (s.state != Stream.State.CLOSED && s.finReceived && s.inbound.isEmpty()) {
+      shutdownOutputAfterWrites(s);
+    }
+  }
+
+  /** The socket's outbound buffer went below its low water mark: it takes held DATA again. */
+  void onSocketWritable(Stream s) {
+    if (s.state != Stream.State.CLOSED && !s.inbound.isEmpty()) {
+      drainInbound(s);
+    }
+  }
+
+  /**
+   * Charges {@code bytes} held for {@code s} to the link's budget; on refusal resets the stream
+   * (its held bytes are freed) and returns false.
+   */
+  private boolean charge(Stream s, long bytes) {
+    if (account == null) {
+      return true;
+    }
+    if (!account.tryCharge(bytes)) {
+      budgetHits++;
+      logLimit("buffered stream data over this link's share of the server's budget ("
+          + (budget.fairShare() >> 10) + " KiB of " + (budget.limit() >> 10)
+          + " KiB; it holds " + (account.used() >> 10) + " KiB): resetting streams, " + budgetHits + " so far");
+      reset(s, ResetCode.INTERNAL);
+      return false;
+    }
+    s.charged += bytes;
+    return true;
+  }
+
+  private void uncharge(Stream s, long bytes) {
+    if (account != null) {
+      s.charged -= bytes;
+      account.release(bytes);
+    }
+  }
+
+  private long budgetHits;
+
+  /**
+   * The server's budget is spent and this link holds more than its fair share: its streams holding
+   * the most are reset until it is back within its share (their buffers are freed at once, and
+   * their sockets' pending writes fail and give back theirs).
+   */
+  private void shedOverShare() {
+    if (account == null) {
+      return;
+    }
+    long excess = account.shedding();
+    if (excess <= 0 || !ctx.channel().isActive()) {
+      return;
+    }
+    ArrayList<Stream> byCharge = new ArrayList<>(streams.values());
+    byCharge.sort((a, b) -> Long.compare(b.charged, a.charged));
+    budgetHits++;
+    logLimit("buffered stream data over this link's share of the server's budget ("
+        + (budget.fairShare() >> 10) + " KiB of " + (budget.limit() >> 10) + " KiB; it holds "
+        + (account.used() >> 10) + " KiB) while another link needs it: resetting streams, " + budgetHits + " so far");
+    for (Stream s : byCharge) {
+      if (excess <= 0 || s.charged <= 0) {
+        break;
+      }
+      excess -= s.charged;
+      reset(s, ResetCode.INTERNAL);
+    }
+  }
+
+  /**
+   * Writes {@code payload} (ours; the socket releases it) to the stream's socket, not flushed. When
+   * the write is done its bytes go back to the budget and, if it succeeded, to the peer's window.
+   */
   private void writeToSocket(Stream s, ByteBuf payload) {
     int n = payload.readableBytes();
-    s.lastWrite = s.socket.writeAndFlush(payload);
+    s.lastWrite = s.socket.write(payload);
     s.lastWrite.addListener(
         (ChannelFutureListener)
             f -> {
+              uncharge(s, n + BufferBudget.PER_BUFFER);
               if (!f.isSuccess()) {
                 if (s.state != Stream.State.CLOSED) {
                   reset(s, ResetCode.CANCEL);
@@ -449,8 +590,8 @@ public final class Mux extends ChannelInboundHandlerAdapter {
       return;
     }
     s.finReceived = true;
-    if (s.socket != null) {
-      shutdownOutputAfterWrites(s);
+    if (s.socket != null && s.inbound.isEmpty()) {
+      shutdownOutputAfterWrites(s); // else once the held DATA is written (drainInbound)
     }
   }
 
@@ -613,6 +754,10 @@ public final class Mux extends ChannelInboundHandlerAdapter {
    * </ul>
    */
   private void shutdownOutputAfterWrites(Stream s) {
+    if (s.outputEnding) {
+      return;
+    }
+    s.outputEnding = true;
     Runnable shut =
         () -> {
           if (s.state == Stream.State.CLOSED || !(s.socket instanceof DuplexChannel dc)) {
@@ -747,10 +892,13 @@ public final class Mux extends ChannelInboundHandlerAdapter {
     streams.remove(s.id);
     s.unsent.forEach(ByteBuf::release);
     s.unsent.clear();
-    if (s.early != null) {
-      s.early.forEach(ByteBuf::release);
-      s.early = null;
+    // Held DATA is freed now; what the socket is still writing is freed (and uncharged) when the
+    // socket closes and fails those writes.
+    for (ByteBuf b; (b = s.inbound.poll()) != null; ) {
+      uncharge(s, b.readableBytes() + BufferBudget.PER_BUFFER);
+      b.release();
     }
+    s.collecting = null;
     if (wasOpening) {
       answered();
     }
@@ -803,6 +951,9 @@ public final class Mux extends ChannelInboundHandlerAdapter {
       abort(d.socket());
     }
     waitingForLink.clear();
+    if (account != null) {
+      account.close();
+    }
     super.channelInactive(ctx);
   }
 }

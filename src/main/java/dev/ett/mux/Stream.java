@@ -29,8 +29,20 @@ final class Stream {
    * AUTO_READ (Netty reads until EOF after RDHUP), so this is a queue.
    */
   final ArrayDeque<ByteBuf> unsent = new ArrayDeque<>(2);
-  /** Server: DATA that arrived before the destination connected (bounded by the window). */
-  ArrayDeque<ByteBuf> early;
+  /**
+   * Received DATA not yet handed to the socket: it arrived before the destination connected, or
+   * while the socket's outbound buffer was full. Bounded by the window in bytes of memory, not only
+   * of payload: small payloads are appended to {@link #collecting} instead of each holding a buffer
+   * (and a 64 KiB record, before FrameCodec copied them out: issue 12, item 1). Owned here until
+   * written or released by {@code Mux.close}.
+   */
+  final ArrayDeque<ByteBuf> inbound = new ArrayDeque<>(2);
+  /** The last buffer of {@link #inbound} if the mux allocated it to collect small payloads. */
+  ByteBuf collecting;
+  /** Bytes this stream has charged to the link's buffer budget (held or being written). */
+  long charged;
+  /** The socket's output is being (or has been) shut after the peer's FIN. */
+  boolean outputEnding;
   /** The socket reached EOF: FIN goes out once {@link #unsent} has. */
   boolean socketEof;
   boolean finSent;

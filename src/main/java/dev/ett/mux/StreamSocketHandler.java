@@ -77,6 +77,13 @@ public final class StreamSocketHandler extends ChannelInboundHandlerAdapter {
   }
 
   @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (mux != null && ctx.channel().isWritable()) {
+      mux.onSocketWritable(stream); // DATA held while the socket's outbound buffer was full
+    }
+  }
+
+  @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
     if (evt instanceof ChannelInputShutdownEvent) {
       if (mux == null) {

@@ -17,6 +17,7 @@ import dev.ett.link.PreambleDecoder;
 import dev.ett.link.Records;
 import dev.ett.link.ReplayGuard;
 import dev.ett.link.ServerHandshake;
+import dev.ett.mux.BufferBudget;
 import dev.ett.mux.Mux;
 import dev.ett.noise.KeyPair;
 import dev.ett.policy.ClientLimits;
@@ -169,6 +170,12 @@ public final class Server implements AutoCloseable {
   /** This machine's interface addresses, closed unless a rule names them; re-read every 2 s. */
   private final InterfaceAddresses ownAddresses = InterfaceAddresses.watch();
   private final Clock clock = Clock.systemUTC();
+  /**
+   * Buffered stream data of all links together: a quarter of the direct memory in charges, at most
+   * half of it in memory (see BufferBudget; 16 MiB under bin/ett's -Xmx64m).
+   */
+  private final BufferBudget bufferBudget =
+      BufferBudget.forDirectMemory(io.netty.util.internal.PlatformDependent.maxDirectMemory());
   private volatile Config config;
   /** Set by {@link #shutdown}: links that come up from now on get GOAWAY at once. */
   private volatile boolean draining;
@@ -231,6 +238,7 @@ public final class Server implements AutoCloseable {
                     LinkExit exit = new LinkExit(Server.this);
                     Mux mux = new Mux(cfg, exit, m -> onLinkUp(ch, m, exit));
                     mux.setStreamObserver(exit);
+                    mux.setBufferBudget(bufferBudget);
                     ch.pipeline()
                         .addLast("idle", new IdleStateHandler(cfg.keepalive().toMillis(), 0, 0, TimeUnit.MILLISECONDS))
                         .addLast("preamble", new PreambleDecoder(hs::onPreamble))

@@ -19,7 +19,10 @@ public final class FrameCodec {
 
   private FrameCodec() {}
 
-  /** Receives decoded frames. A Data frame's payload is a retained slice the handler must release. */
+  /**
+   * Receives decoded frames. A Data frame's payload is the handler's to release: a retained slice of
+   * the record, or a copy when it is small next to the record (see {@link #decode}).
+   */
   @FunctionalInterface
   public interface Handler {
     void onFrame(Frame frame) throws ProtocolException;
@@ -109,8 +112,17 @@ public final class FrameCodec {
   /**
    * Decodes every frame in {@code plaintext} (one record), in order. Does not release {@code
    * plaintext}. A malformed frame throws after the frames before it were delivered.
+   *
+   * <p>A DATA payload of at least half the record is a retained slice of it (zero-copy: a bulk
+   * record is one full frame); a smaller one is copied into a buffer of its own size, so that it
+   * does not keep the rest of the record alive. A receiver may hold a payload for as long as its
+   * stream's window allows (the destination is still connecting, or not reading): without the copy,
+   * 1 byte of window held a 64 KiB record (issue 12, item 1). So a payload never holds more than
+   * twice its own size of memory, and a frame for a stream that is gone frees its memory when it is
+   * released.
    */
   public static void decode(ByteBuf plaintext, Handler handler) throws ProtocolException {
+    int record = plaintext.capacity();
     while (plaintext.isReadable()) {
       if (plaintext.readableBytes() < Frame.HEADER_LENGTH) {
         throw new ProtocolException("truncated frame header: " + plaintext.readableBytes() + " bytes");
@@ -127,11 +139,11 @@ public final class FrameCodec {
       if (linkFrame != (stream == 0)) {
         throw new ProtocolException("frame type " + type + " on stream " + stream);
       }
-      handler.onFrame(decodeBody(type, stream, body));
+      handler.onFrame(decodeBody(type, stream, body, record));
     }
   }
 
-  private static Frame decodeBody(int type, int stream, ByteBuf body) throws ProtocolException {
+  private static Frame decodeBody(int type, int stream, ByteBuf body, int record) throws ProtocolException {
     int n = body.readableBytes();
     Frame f =
         switch (type) {
@@ -144,7 +156,7 @@ public final class FrameCodec {
           }
           case Frame.DATA -> {
             require(n >= 1, type, n);
-            yield new Frame.Data(stream, body.readRetainedSlice(n));
+            yield new Frame.Data(stream, 2 * n >= record ? body.readRetainedSlice(n) : copy(body, n));
           }
           case Frame.WINDOW -> {
             require(n == 4, type, n);
@@ -198,6 +210,17 @@ public final class FrameCodec {
       throw new ProtocolException("frame type " + type + ": " + body.readableBytes() + " trailing bytes");
     }
     return f;
+  }
+
+  /** {@code n} bytes of {@code body} in a direct buffer of their own (a stream's socket writes them). */
+  private static ByteBuf copy(ByteBuf body, int n) {
+    ByteBuf copy = body.alloc().directBuffer(n, n);
+    try {
+      return copy.writeBytes(body, n);
+    } catch (RuntimeException e) {
+      copy.release();
+      throw e;
+    }
   }
 
   private static void require(boolean ok, int type, int length) throws ProtocolException {

@@ -88,6 +88,34 @@ class RecordLayerTest {
   }
 
   @Test
+  void runningOutOfDirectMemoryForARecordClosesThisLinkAndFreesTheRecord() {
+    h.establish();
+    h.client.writeOutbound(data(1, "hello"));
+    h.server.config().setAllocator(new io.netty.buffer.AbstractByteBufAllocator(false) {
+      @Override
+      protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
+        return Unpooled.buffer(initialCapacity, maxCapacity);
+      }
+
+      @Override
+      protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
+        throw new OutOfMemoryError("Cannot reserve " + initialCapacity + " bytes of direct buffer memory (test)");
+      }
+
+      @Override
+      public boolean isDirectBufferPooled() {
+        return false;
+      }
+    });
+
+    h.toServer(); // the leak check after the test finds the record if it was not released
+
+    assertThat((Object) h.server.readInbound()).as("no frame").isNull();
+    assertThat(h.serverSeen.errors).singleElement().isInstanceOf(OutOfMemoryError.class);
+    assertThat(h.server.isOpen()).as("this link closed by its record layer").isFalse();
+  }
+
+  @Test
   void aRecordWithOneFlippedBitClosesTheLinkAndDeliversNoFrame() {
     h.establish();
     h.client.writeOutbound(data(1, "pay me"), new Frame.Fin(1));

@@ -78,6 +78,15 @@ final class DestinationSocket extends EmbeddedChannel implements DuplexChannel {
     holder.passOn();
   }
 
+  /**
+   * Makes the socket (not) writable, as a full (drained) outbound buffer does, and runs the
+   * writability event.
+   */
+  void setWritable(boolean writable) {
+    unsafe().outboundBuffer().setUserDefinedWritability(1, writable);
+    runPendingTasks();
+  }
+
   /** The application sends {@code s}. */
   void send(String s) {
     writeInbound(Unpooled.copiedBuffer(s, StandardCharsets.US_ASCII));

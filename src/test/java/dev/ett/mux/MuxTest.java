@@ -10,9 +10,13 @@ import dev.ett.wire.Frame;
 import dev.ett.wire.GoawayCode;
 import dev.ett.wire.RefuseCode;
 import dev.ett.wire.ResetCode;
+import dev.ett.wire.FrameCodec;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.channel.EventLoop;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -39,6 +43,7 @@ class MuxTest {
   private final ScriptedExit exit = new ScriptedExit();
   private final List<DestinationSocket> sockets = new ArrayList<>();
   private LinkConfig config = LinkConfig.defaults().withInitialWindow(WINDOW).withMaxStreams(2);
+  private BufferBudget budget;
   private Mux mux;
   private EmbeddedChannel link;
 
@@ -63,9 +68,17 @@ class MuxTest {
     if (link != null) {
       link.finishAndReleaseAll();
     }
-    mux = new Mux(config, exit, m -> {});
+    mux = newMux(exit);
     link = new EmbeddedChannel(mux);
     link.pipeline().fireUserEventTriggered(new LinkEstablished(role, Suite.AESGCM, "alice", new byte[32], WINDOW, 2));
+  }
+
+  private Mux newMux(Exit exit) {
+    Mux m = new Mux(config, exit, x -> {});
+    if (budget != null) {
+      m.setBufferBudget(budget);
+    }
+    return m;
   }
 
   @AfterEach
@@ -571,6 +584,148 @@ class MuxTest {
     link.close();
     DestinationSocket socket = connect();
     assertThat(socket.isOpen()).isFalse();
+  }
+
+  // ---- memory held for a stream (issue 12, item 1) -----------------------------------------------
+
+  /** One record's plaintext as the record layer decrypts it: a pooled direct buffer. */
+  private static ByteBuf record(Frame... frames) {
+    ByteBuf record = PooledByteBufAllocator.DEFAULT.directBuffer(Frame.MAX_RECORD_PLAINTEXT);
+    for (Frame f : frames) {
+      FrameCodec.encode(f, record);
+      ReferenceCountUtil.release(f);
+    }
+    return record;
+  }
+
+  private void decodeIntoLink(ByteBuf record) throws Exception {
+    FrameCodec.decode(record, f -> link.writeInbound(f));
+  }
+
+  @Test
+  void aOneByteFrameDoesNotPinItsRecord() throws Exception {
+    link.writeInbound(new Frame.Open(1, TARGET)); // connecting: its DATA is held
+    int padding = Frame.MAX_RECORD_PLAINTEXT - 2 * Frame.HEADER_LENGTH - 1;
+    ByteBuf record = record(data(1, "x"), data(99, padding)); // 99: a stream that does not exist
+
+    decodeIntoLink(record);
+    record.release(); // as the record layer does once the record is decoded
+
+    assertThat(record.refCnt()).as("the record's references after the record layer let go").isZero();
+    DestinationSocket socket = connect();
+    assertThat(socket.received()).isEqualTo("x");
+  }
+
+  @Test
+  void aFrameOfLessThanHalfItsRecordDoesNotPinItEither() throws Exception {
+    config = config.withInitialWindow(LinkConfig.MIN_WINDOW * 4);
+    startLink();
+    link.writeInbound(new Frame.Open(1, TARGET));
+    int n = Frame.MAX_RECORD_PLAINTEXT / 2 - Frame.HEADER_LENGTH; // too big to be collected
+    ByteBuf record = record(data(1, n), data(99, Frame.MAX_RECORD_PLAINTEXT - 2 * Frame.HEADER_LENGTH - n));
+
+    decodeIntoLink(record);
+    record.release();
+
+    assertThat(record.refCnt()).as("the record's references after the record layer let go").isZero();
+    assertThat(connect().receivedBytes()).isEqualTo(n);
+  }
+
+  @Test
+  void aFullFrameIsHeldWithoutACopy() throws Exception {
+    config = config.withInitialWindow(LinkConfig.MIN_WINDOW * 4);
+    startLink();
+    link.writeInbound(new Frame.Open(1, TARGET));
+    ByteBuf record = record(data(1, Frame.MAX_DATA));
+
+    decodeIntoLink(record);
+    record.release();
+
+    assertThat(record.refCnt()).as("the held frame is a slice of its record: zero-copy").isOne();
+    DestinationSocket socket = connect();
+    assertThat(socket.receivedBytes()).isEqualTo(Frame.MAX_DATA);
+    assertThat(record.refCnt()).isZero();
+  }
+
+  @Test
+  void oneByteFramesHeldForAStreamShareOneBuffer() {
+    budget = new BufferBudget(1 << 20);
+    startLink();
+    link.writeInbound(new Frame.Open(1, TARGET));
+    for (int i = 0; i < 1000; i++) {
+      link.writeInbound(data(1, "x"));
+    }
+    assertThat(budget.used()).as("bytes charged for 1000 bytes held").isEqualTo(1000 + BufferBudget.PER_BUFFER);
+
+    DestinationSocket socket = connect();
+    assertThat(socket.received()).isEqualTo("x".repeat(1000));
+    assertThat(budget.used()).isZero();
+  }
+
+  @Test
+  void dataForASocketThatTakesNoMoreWaitsInTheStreamAndGoesOutInOrder() {
+    DestinationSocket socket = open(1);
+    socket.setWritable(false);
+    link.writeInbound(data(1, "one "), data(1, "two "), data(1, "x".repeat(2000)), new Frame.Fin(1));
+    assertThat(socket.received()).isEmpty();
+    assertThat(socket.isOutputShutdown()).as("the FIN waits for the bytes before it").isFalse();
+
+    socket.setWritable(true);
+    assertThat(socket.received()).isEqualTo("one two " + "x".repeat(2000));
+    assertThat(socket.isOutputShutdown()).isTrue();
+  }
+
+  @Test
+  void earlyDataBeyondTheSocketsOutboundBufferIsAllWrittenOnceConnected() {
+    link.writeInbound(new Frame.Open(1, TARGET), data(1, 2000), data(1, 2000), data(1, 2000));
+    DestinationSocket socket = socket();
+    // Not writable past 2 KiB pending: each write fills it, each flush empties it at once.
+    socket.config().setWriteBufferWaterMark(new WriteBufferWaterMark(1024, 2048));
+    exit.requests.poll().callback().connected(socket, BOUND);
+    assertThat(socket.receivedBytes()).isEqualTo(6000);
+  }
+
+  @Test
+  void aLinkOverItsShareOfASpentBudgetLosesItsStreamsAndAnotherLinkKeepsGoing() {
+    budget = new BufferBudget(24 * 1024); // two links: 12 KiB each
+    startLink();
+    Mux otherMux = newMux(exit);
+    EmbeddedChannel other = new EmbeddedChannel(otherMux);
+    try {
+      other.pipeline().fireUserEventTriggered(new LinkEstablished(LinkEstablished.Role.SERVER, Suite.AESGCM, "bob", new byte[32], WINDOW, 2));
+      link.writeInbound(new Frame.Open(1, TARGET), new Frame.Open(3, TARGET));
+      other.writeInbound(new Frame.Open(1, TARGET));
+
+      link.writeInbound(data(1, WINDOW)); // within the budget, if over its share: accepted
+      assertNoFrame();
+      link.writeInbound(data(3, WINDOW / 2)); // past the budget and over its share: refused
+      assertThat(next()).isEqualTo(new Frame.Reset(3, ResetCode.INTERNAL));
+      assertThat(budget.used()).isEqualTo(WINDOW + BufferBudget.PER_BUFFER);
+
+      other.writeInbound(data(1, WINDOW / 2)); // past the budget, within its share: accepted ...
+      assertThat((Object) other.readOutbound()).isNull();
+      link.runPendingTasks(); // ... and the link over its share sheds on its own loop
+      assertThat(next()).isEqualTo(new Frame.Reset(1, ResetCode.INTERNAL));
+      assertThat(budget.used()).isEqualTo(WINDOW / 2 + BufferBudget.PER_BUFFER);
+      assertThat(link.isOpen()).as("its link stays").isTrue();
+    } finally {
+      other.finishAndReleaseAll();
+    }
+    assertThat(budget.used()).as("all given back once the links closed").isZero();
+  }
+
+  @Test
+  void everythingChargedIsGivenBackWhenTheLinkCloses() {
+    budget = new BufferBudget(1 << 20);
+    startLink();
+    DestinationSocket writing = open(1);
+    writing.holdWrites(); // written, not yet done
+    link.writeInbound(data(1, 4000));
+    link.writeInbound(new Frame.Open(3, TARGET), data(3, "held"), data(3, 3000));
+    assertThat(budget.used()).isEqualTo(4000 + 4 + 3000 + 3 * BufferBudget.PER_BUFFER);
+
+    link.close();
+    assertThat(budget.used()).isZero();
   }
 
   // ---- the client side --------------------------------------------------------------------------

@@ -394,12 +394,25 @@ class FrameCodecTest {
 
   @Test
   void decodingDoesNotReleaseTheRecordButDataHoldsItsOwnReference() throws Exception {
-    ByteBuf in = bytes("04 00000001 0002 | 6869");
+    ByteBuf in = bytes("04 00000001 000a | 00010203040506070809"); // the payload is most of the record
     List<Frame> got = new ArrayList<>();
     FrameCodec.decode(in, got::add);
-    assertThat(in.refCnt()).isEqualTo(2); // the record's own, and the Data slice's
+    assertThat(in.refCnt()).isEqualTo(2); // the record's own, and the Data slice's: no copy
     assertThat(((Frame.Data) got.get(0)).release()).isFalse();
     assertThat(in.refCnt()).isEqualTo(1);
+  }
+
+  @Test
+  void dataOfLessThanHalfItsRecordIsCopiedOutSoThatItDoesNotPinTheRecord() throws Exception {
+    ByteBuf in = bytes("04 00000001 0002 | 6869 | 04 00000003 0003 | 000000"); // 2 of 22 bytes
+    List<Frame> got = new ArrayList<>();
+    FrameCodec.decode(in, got::add);
+    assertThat(in.refCnt()).as("only the record's own reference").isEqualTo(1);
+    Frame.Data d = (Frame.Data) got.get(0);
+    assertThat(d.payload().toString(StandardCharsets.US_ASCII)).isEqualTo("hi");
+    assertThat(d.payload().capacity()).as("a buffer of the payload's size").isEqualTo(2);
+    d.release();
+    ((Frame.Data) got.get(1)).release();
   }
 
   @Test
