@@ -73,7 +73,7 @@ final class ConnectCommand implements Callable<Integer> {
       r = new StdioFront(link.client(), d).run(new FileInputStream(FileDescriptor.in), new FileOutputStream(FileDescriptor.out));
     }
     if (r.status() != 0) {
-      System.err.println("ett: " + r.reason());
+      System.err.println("ett: " + Log.escape(r.reason())); // the server's words: one line, whatever it sent
     }
     return r.status();
   }
