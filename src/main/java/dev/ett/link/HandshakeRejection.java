@@ -5,8 +5,11 @@ package dev.ett.link;
  * nothing; the server's log counts each cause ({@code text} is how it reads there), in this order.
  */
 public enum HandshakeRejection {
-  /** Server step 1: --max-handshakes connections were already handshaking. */
-  CAP("over --max-handshakes"),
+  /**
+   * Server step 1: --max-handshakes connections were handshaking and a new one came; this was the
+   * oldest (one that had not sent its preamble first), closed to make room.
+   */
+  EVICTED("evicted at the cap"),
   /** Server step 1: this source (IPv4 address, IPv6 /64) already had its share of the cap. */
   SOURCE_SHARE("over one source's share of --max-handshakes"),
   /** Server step 2: the preamble did not arrive within {@link ServerHandshake#SILENT_TIMEOUT}. */

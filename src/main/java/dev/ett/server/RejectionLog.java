@@ -45,7 +45,7 @@ final class RejectionLog {
     StringJoiner each = new StringJoiner(", ");
     counts.forEach((why, n) -> each.add(n + " " + why.text));
     String since = logged ? " in the last " + TimeUnit.NANOSECONDS.toSeconds(now - loggedAt) + " s" : "";
-    boolean cap = counts.containsKey(HandshakeRejection.CAP) || counts.containsKey(HandshakeRejection.SOURCE_SHARE);
+    boolean cap = counts.containsKey(HandshakeRejection.EVICTED) || counts.containsKey(HandshakeRejection.SOURCE_SHARE);
     Line l = new Line("rejected handshakes" + since + ": " + each + "; last from " + lastRemote, cap);
     counts.clear();
     logged = true;

@@ -156,7 +156,7 @@ public final class Server implements AutoCloseable {
   private final Options options;
   private final ReplayGuard replay = new ReplayGuard();
   private final HandshakeSlots handshaking;
-  /** Connections closed on accept: --max-handshakes, or their source's share, already under way. */
+  /** Connections closed on accept: their source's share of --max-handshakes already under way. */
   private final AtomicLong handshakesRefused = new AtomicLong();
   private final RejectionLog rejections = new RejectionLog();
   private final AtomicLong linkIds = new AtomicLong();
@@ -208,8 +208,15 @@ public final class Server implements AutoCloseable {
                 new ChannelInitializer<Channel>() {
                   @Override
                   protected void initChannel(Channel ch) {
+                    // At the cap, the oldest unfinished handshake (a silent one first) is closed to
+                    // make room; closing a channel of another event loop is safe (it runs there).
                     HandshakeSlots.Admission admission =
-                        handshaking.admit(((InetSocketAddress) ch.remoteAddress()).getAddress());
+                        handshaking.admit(
+                            ((InetSocketAddress) ch.remoteAddress()).getAddress(),
+                            () -> {
+                              Server.this.rejected(HandshakeRejection.EVICTED, ch);
+                              ch.close();
+                            });
                     if (!admission.admitted()) {
                       handshakesRefused.incrementAndGet();
                       rejected(admission.refusal(), ch);
@@ -231,8 +238,9 @@ public final class Server implements AutoCloseable {
 
                               @Override
                               public void rejected(HandshakeRejection why) {
-                                slot.release();
-                                Server.this.rejected(why, ch);
+                                if (slot.release()) { // else evicted, and counted as such already
+                                  Server.this.rejected(why, ch);
+                                }
                               }
                             });
                     LinkExit exit = new LinkExit(Server.this);
@@ -241,7 +249,13 @@ public final class Server implements AutoCloseable {
                     mux.setBufferBudget(bufferBudget);
                     ch.pipeline()
                         .addLast("idle", new IdleStateHandler(cfg.keepalive().toMillis(), 0, 0, TimeUnit.MILLISECONDS))
-                        .addLast("preamble", new PreambleDecoder(hs::onPreamble))
+                        .addLast(
+                            "preamble",
+                            new PreambleDecoder(
+                                p -> {
+                                  slot.spoke(); // evicted now only after every silent one
+                                  hs.onPreamble(p);
+                                }))
                         .addLast("framing", Records.decoder())
                         .addLast("handshake", hs)
                         .addLast("mux", mux)
@@ -388,9 +402,14 @@ public final class Server implements AutoCloseable {
     return handshaking.unfinished();
   }
 
-  /** Connections closed at accept because the cap on unfinished handshakes, or their source's share, was reached. */
+  /** Connections closed at accept because their source's share of the unfinished handshakes was reached. */
   public long handshakesRefused() {
     return handshakesRefused.get();
+  }
+
+  /** Unfinished handshakes closed to make room for a new connection at --max-handshakes. */
+  public long handshakesEvicted() {
+    return handshaking.evicted();
   }
 
   /** A connection closed before its link came up: counted for the log, which says so once a minute at most. */

@@ -25,7 +25,8 @@ import org.junit.jupiter.api.Timeout;
 /**
  * Goal of this test: connections that never send a byte, kept open and reopened as they are
  * closed, cannot keep a real client out — neither of the server's unfinished-handshake slots
- * (--max-handshakes: one source address gets only its share) nor of a client's -D port (every
+ * (--max-handshakes: one source address gets only its share, and at the cap the oldest silent
+ * handshake makes room, so ten addresses filling the cap keep no one out) nor of a client's -D port (every
  * application comes from 127.0.0.1 there: the oldest unfinished request makes room instead).
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -59,6 +60,51 @@ class PreAuthSlotsTest {
         }
         assertThat(failures).as("failed attempts of the real client from 127.0.0.1").isEmpty();
         assertThat(attacker.connects.get()).as("attacker connections made").isGreaterThan(300);
+      }
+    }
+  }
+
+  @Test
+  void tenAddressesHoldingTheWholeCapInIdleConnectionsCannotKeepAnotherAddressFromConnecting() throws Exception {
+    int cap = 64; // --max-handshakes; one address's share: 8
+    try (Tunnel t = Tunnel.start(TestTarget.Mode.ECHO, null, LinkConfig.defaults(), cap)) {
+      t.awaitLink(Duration.ofSeconds(10));
+      // 10 addresses, 12 idle connections each (120, nearly twice the cap, more than each share),
+      // each reopened 50 ms after the server closes it: without eviction the cap stays full.
+      List<IdleFlood> attackers = new ArrayList<>();
+      try {
+        for (int a = 2; a <= 11; a++) {
+          attackers.add(new IdleFlood(InetAddress.getByName("127.0.0." + a), t.serverAddress, 12, Duration.ofMillis(50)));
+        }
+        for (IdleFlood attacker : attackers) {
+          attacker.awaitFirstRound(Duration.ofSeconds(20));
+        }
+        Thread.sleep(300);
+        List<String> failures = new ArrayList<>();
+        int mostUnfinished = 0;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        for (int i = 0; i < ATTEMPTS && System.nanoTime() < deadline; i++) {
+          mostUnfinished = Math.max(mostUnfinished, t.server.unfinishedHandshakes());
+          try (Client real =
+              new Client(
+                  new Client.Options(
+                      t.serverAddress, t.serverKey.publicKey(), t.clientKey, Suite.AESGCM, LinkConfig.defaults(), 16))) {
+            try {
+              real.start().get(5, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+              failures.add("attempt " + i + ": " + real.lastFailure());
+            }
+          }
+          mostUnfinished = Math.max(mostUnfinished, t.server.unfinishedHandshakes());
+          Thread.sleep(600);
+        }
+        assertThat(failures).as("failed attempts of the real client from 127.0.0.1").isEmpty();
+        assertThat(mostUnfinished).as("unfinished handshakes seen").isLessThanOrEqualTo(cap);
+        assertThat(t.server.handshakesEvicted()).as("idle connections evicted at the cap").isPositive();
+      } finally {
+        for (IdleFlood attacker : attackers) {
+          attacker.close();
+        }
       }
     }
   }

@@ -32,6 +32,8 @@ final class Tunnel implements AutoCloseable {
   InetSocketAddress forward;
   private final String policy;
   private final LinkConfig config;
+  /** The server's --max-handshakes. */
+  private int maxHandshakes = 256;
 
   private Tunnel(TestTarget.Mode mode, String policy, LinkConfig config) throws Exception {
     this.target = TestTarget.start(new InetSocketAddress("127.0.0.1", 0), mode);
@@ -44,7 +46,12 @@ final class Tunnel implements AutoCloseable {
   }
 
   static Tunnel start(TestTarget.Mode mode, String policy, LinkConfig config) throws Exception {
+    return start(mode, policy, config, 256);
+  }
+
+  static Tunnel start(TestTarget.Mode mode, String policy, LinkConfig config, int maxHandshakes) throws Exception {
     Tunnel t = new Tunnel(mode, policy, config);
+    t.maxHandshakes = maxHandshakes;
     t.startServer(new InetSocketAddress("127.0.0.1", 0));
     t.startClient(t.clientKey, t.serverKey.publicKey(), t.serverAddress);
     return t;
@@ -63,7 +70,7 @@ final class Tunnel implements AutoCloseable {
     server =
         new Server(
             new Server.Options(
-                listen, serverKey, authorized(clientKey), Policy.parse(policy), null, config, 256, 2));
+                listen, serverKey, authorized(clientKey), Policy.parse(policy), null, config, maxHandshakes, 2));
     serverAddress = server.start();
   }
 
