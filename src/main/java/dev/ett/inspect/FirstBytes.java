@@ -101,7 +101,7 @@ public final class FirstBytes {
       return "an SSH banner";
     }
     // SOCKS5: VER=5 NMETHODS METHODS... (RFC 1928 §3); SOCKS4: VN=4 CD=1|2 DSTPORT DSTIP USERID 0.
-    if (n >= 2 && b0 == 5 && b.get(start + 1) >= 1 && n <= 2 + (b.get(start + 1) & 0xff) + 262) {
+    if (n >= 3 && b0 == 5 && b.get(start + 1) != 0) {
       return "a SOCKS5 greeting";
     }
     if (n >= 8 && b0 == 4 && (b.get(start + 1) == 1 || b.get(start + 1) == 2)) {

@@ -204,6 +204,17 @@ class FirstBytesTest {
   }
 
   @Test
+  void theRecordThatEndsTheHelloEndsWithIt() {
+    byte[] hello = hello(sni("a.example"));
+    byte[] longer = Arrays.copyOf(hello, hello.length + 1);
+    longer[4]++; // one byte more in the record than the hello holds: bytes nobody looked at
+    assertThat(seen(Protocol.TLS, longer)).isEqualTo("a malformed TLS ClientHello");
+    byte[] next = Arrays.copyOf(hello, hello.length + 5);
+    next[hello.length] = 23; // what follows in another record is not the hello's business
+    assertThat(inspect(Protocol.TLS, next)).isEqualTo(tls("a.example", false));
+  }
+
+  @Test
   void serverNameIsLowerCasedWithoutTrailingDot() {
     assertThat(inspect(Protocol.TLS, hello(sni("WWW.Example.COM.")))).isEqualTo(tls("www.example.com", false));
   }
