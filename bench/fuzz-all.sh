@@ -43,6 +43,9 @@ else
     'RecordLayerFuzzTest#records'
     'ServerHandshakeFuzzTest#firstBytes'
     'ClientHandshakeFuzzTest#response'
+    'FirstBytesFuzzTest#clientHello'
+    'FirstBytesFuzzTest#httpRequest'
+    'FirstBytesFuzzTest#sshIdentification'
   )
 fi
 

@@ -31,10 +31,22 @@ class LayeringTest {
   void pureCoresHaveNoNettyImports() {
     noClasses()
         .that()
-        .resideInAnyPackage("dev.ett.noise..", "dev.ett.policy..", "dev.ett.config..")
+        .resideInAnyPackage("dev.ett.noise..", "dev.ett.policy..", "dev.ett.config..", "dev.ett.inspect..")
         .should()
         .dependOnClassesThat()
         .resideInAPackage("io.netty..")
+        .check(classes);
+  }
+
+  @Test
+  void firstBytesInspectionDependsOnTheJdkOnly() {
+    // dev.ett.inspect parses bytes from outside; policy and exit may call it, it calls nothing of ours.
+    noClasses()
+        .that()
+        .resideInAPackage("dev.ett.inspect..")
+        .should()
+        .dependOnClassesThat()
+        .resideOutsideOfPackages("dev.ett.inspect..", "java..")
         .check(classes);
   }
 

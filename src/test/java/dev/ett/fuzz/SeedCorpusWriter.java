@@ -42,6 +42,7 @@ class SeedCorpusWriter {
     frames();
     proxyRequests();
     configFiles();
+    firstBytes();
   }
 
   private static void write(String target, String method, String name, byte[] bytes) throws Exception {
@@ -184,6 +185,44 @@ class SeedCorpusWriter {
       write("ProxyFrontFuzzTest", method, "socks5-bad-name", socks5BadName);
       write("ProxyFrontFuzzTest", method, "socks4a-bad-name", socks4aBadName);
     }
+  }
+
+  // ---- first bytes of streams (real captures in src/test/resources/dev/ett/inspect/) -----------
+
+  private static byte[] capture(String name) throws Exception {
+    try (java.io.InputStream in = SeedCorpusWriter.class.getResourceAsStream("/dev/ett/inspect/" + name)) {
+      return in.readAllBytes();
+    }
+  }
+
+  private static void firstBytes() throws Exception {
+    byte[] more = {0};
+    byte[] atLimit = {1};
+    for (String c : List.of("openssl-clienthello", "curl-clienthello", "java-clienthello")) {
+      byte[] hello = capture(c);
+      write("FirstBytesFuzzTest", "clientHello", c, cat(more, hello));
+      write("FirstBytesFuzzTest", "clientHello", c + "-half-at-limit", cat(atLimit, java.util.Arrays.copyOf(hello, hello.length / 2)));
+      // The same handshake message cut into 64-byte records.
+      ByteArrayOutputStream split = new ByteArrayOutputStream();
+      for (int i = 5; i < hello.length; i += 64) {
+        int n = Math.min(64, hello.length - i);
+        split.writeBytes(new byte[] {22, 3, 1, 0, (byte) n});
+        split.write(hello, i, n);
+      }
+      write("FirstBytesFuzzTest", "clientHello", c + "-in-64-byte-records", cat(more, split.toByteArray()));
+    }
+    write("FirstBytesFuzzTest", "clientHello", "ssh-ident", cat(more, capture("ssh-ident")));
+    write("FirstBytesFuzzTest", "clientHello", "ssl2-hello", cat(more, new byte[] {(byte) 0x80, 0x2e, 1, 3, 1, 0, 0x15, 0, 0, 0, 0x10}));
+    for (String c : List.of("curl-http-get", "curl-http-post", "curl-http2-prior")) {
+      write("FirstBytesFuzzTest", "httpRequest", c, cat(more, capture(c)));
+    }
+    write("FirstBytesFuzzTest", "httpRequest", "absolute-form", cat(more, ascii("GET http://[2001:db8::1]:8080/x?y HTTP/1.1\r\nHost: a.example\r\n\r\n")));
+    write("FirstBytesFuzzTest", "httpRequest", "connect", cat(more, ascii("CONNECT www.example.com:443 HTTP/1.1\r\nHost: www.example.com:443\r\n\r\n")));
+    write("FirstBytesFuzzTest", "httpRequest", "options-http10", cat(atLimit, ascii("OPTIONS * HTTP/1.0\r\nX-A: b\r\n\r\n")));
+    write("FirstBytesFuzzTest", "httpRequest", "obs-fold", cat(more, ascii("GET / HTTP/1.1\r\nHost: a\r\n b\r\n\r\n")));
+    write("FirstBytesFuzzTest", "sshIdentification", "openssh", cat(more, capture("ssh-ident")));
+    write("FirstBytesFuzzTest", "sshIdentification", "putty-1.99", cat(more, ascii("SSH-1.99-PuTTY_Release_0.80 comment\r\n")));
+    write("FirstBytesFuzzTest", "sshIdentification", "banner-line-first", cat(atLimit, ascii("Welcome\r\nSSH-2.0-x\r\n")));
   }
 
   // ---- config files ----------------------------------------------------------------------------
