@@ -254,16 +254,16 @@ public final class FrameCodec {
    * becomes an {@link Frame.OpenBadName}, which the mux refuses alone.
    */
   private static Frame readOpen(int stream, ByteBuf body) throws ProtocolException {
-    if (body.isReadable() && body.getUnsignedByte(body.readerIndex()) == ATYP_NAME) {
-      int start = body.readerIndex();
-      body.skipBytes(1);
-      byte[] name = readName(body);
-      if (Destination.nameProblem(new String(name, StandardCharsets.ISO_8859_1)) != null) {
-        return new Frame.OpenBadName(stream, name, body.readUnsignedShort());
-      }
-      body.readerIndex(start);
+    if (!body.isReadable() || body.getUnsignedByte(body.readerIndex()) != ATYP_NAME) {
+      return new Frame.Open(stream, readDestination(body));
     }
-    return new Frame.Open(stream, readDestination(body));
+    body.skipBytes(1);
+    byte[] raw = readName(body);
+    String name = new String(raw, StandardCharsets.ISO_8859_1); // one char per byte
+    int port = body.readUnsignedShort();
+    return Destination.nameProblem(name) == null
+        ? new Frame.Open(stream, Destination.ofName(name, port))
+        : new Frame.OpenBadName(stream, raw, port);
   }
 
   /**
