@@ -74,6 +74,28 @@ final class Netns implements AutoCloseable {
     return null;
   }
 
+  /** The namespaces a test class made, or why it could not: exactly one of the two is null. */
+  record Attempt(Netns net, String skipped) {}
+
+  /**
+   * Makes the namespaces for {@code testClass}, or says (on stdout, and in {@link Attempt#skipped})
+   * why this machine cannot. Tests skip one by one with that reason rather than in @BeforeAll:
+   * surefire would report an aborted @BeforeAll as no tests at all, without the reason.
+   */
+  static Attempt attempt(String testClass) throws Exception {
+    String why = unavailable();
+    if (why == null) {
+      try {
+        return new Attempt(create(), null);
+      } catch (Unavailable e) {
+        why = e.getMessage();
+      }
+    }
+    String skipped = "network namespace tests skipped: " + why;
+    System.out.println(testClass + ": " + skipped);
+    return new Attempt(null, skipped);
+  }
+
   /** The path of a tool on PATH or in /usr/sbin, /sbin; null if missing. */
   static String tool(String name) {
     List<String> dirs = new ArrayList<>(List.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)));

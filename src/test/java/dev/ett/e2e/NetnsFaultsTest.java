@@ -73,19 +73,10 @@ class NetnsFaultsTest {
 
   @BeforeAll
   static void start(@TempDir Path dir) throws Exception {
-    skipped = Netns.unavailable();
-    if (skipped == null) {
-      try {
-        net = Netns.create();
-      } catch (Netns.Unavailable e) {
-        skipped = e.getMessage();
-      }
-    }
+    Netns.Attempt attempt = Netns.attempt("NetnsFaultsTest");
+    net = attempt.net();
+    skipped = attempt.skipped();
     if (skipped != null) {
-      // Skipped per test, not here: surefire would report an aborted @BeforeAll as no tests at
-      // all, without the reason.
-      skipped = "network namespace tests skipped: " + skipped;
-      System.out.println("NetnsFaultsTest: " + skipped);
       return;
     }
     KeyPair serverKey = X25519.generate(), clientKey = X25519.generate();

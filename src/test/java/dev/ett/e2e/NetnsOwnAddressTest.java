@@ -51,17 +51,10 @@ class NetnsOwnAddressTest {
 
   @BeforeAll
   static void start(@TempDir Path dir) throws Exception {
-    skipped = Netns.unavailable();
-    if (skipped == null) {
-      try {
-        net = Netns.create();
-      } catch (Netns.Unavailable e) {
-        skipped = e.getMessage();
-      }
-    }
+    Netns.Attempt attempt = Netns.attempt("NetnsOwnAddressTest");
+    net = attempt.net();
+    skipped = attempt.skipped();
     if (skipped != null) {
-      skipped = "network namespace tests skipped: " + skipped;
-      System.out.println("NetnsOwnAddressTest: " + skipped);
       return;
     }
     for (String a : new String[] {OWN, NAMED}) {

@@ -46,15 +46,9 @@ class PreAuthSlotsTest {
         assertThat(t.server.unfinishedHandshakes()).isLessThanOrEqualTo(256);
         List<String> failures = new ArrayList<>();
         for (int i = 0; i < ATTEMPTS; i++) {
-          try (Client real =
-              new Client(
-                  new Client.Options(
-                      t.serverAddress, t.serverKey.publicKey(), t.clientKey, Suite.AESGCM, LinkConfig.defaults(), 16))) {
-            try {
-              real.start().get(5, TimeUnit.SECONDS);
-            } catch (java.util.concurrent.TimeoutException e) {
-              failures.add("attempt " + i + ": " + real.lastFailure());
-            }
+          String failure = connectOnce(t);
+          if (failure != null) {
+            failures.add("attempt " + i + ": " + failure);
           }
           Thread.sleep(600); // spread over the silent-connection deadline: the attacker reopens meanwhile
         }
@@ -85,15 +79,9 @@ class PreAuthSlotsTest {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         for (int i = 0; i < ATTEMPTS && System.nanoTime() < deadline; i++) {
           mostUnfinished = Math.max(mostUnfinished, t.server.unfinishedHandshakes());
-          try (Client real =
-              new Client(
-                  new Client.Options(
-                      t.serverAddress, t.serverKey.publicKey(), t.clientKey, Suite.AESGCM, LinkConfig.defaults(), 16))) {
-            try {
-              real.start().get(5, TimeUnit.SECONDS);
-            } catch (java.util.concurrent.TimeoutException e) {
-              failures.add("attempt " + i + ": " + real.lastFailure());
-            }
+          String failure = connectOnce(t);
+          if (failure != null) {
+            failures.add("attempt " + i + ": " + failure);
           }
           mostUnfinished = Math.max(mostUnfinished, t.server.unfinishedHandshakes());
           Thread.sleep(600);
@@ -157,6 +145,20 @@ class PreAuthSlotsTest {
       byte[] back = new byte[sent.length];
       in.readFully(back);
       assertThat(new String(back, StandardCharsets.US_ASCII)).isEqualTo(line + "\n");
+    }
+  }
+
+  /** One link of the real client from 127.0.0.1: null once it is up within 5 s, else its failure. */
+  private static String connectOnce(Tunnel t) throws Exception {
+    try (Client real =
+        new Client(
+            new Client.Options(t.serverAddress, t.serverKey.publicKey(), t.clientKey, Suite.AESGCM, LinkConfig.defaults(), 16))) {
+      try {
+        real.start().get(5, TimeUnit.SECONDS);
+        return null;
+      } catch (java.util.concurrent.TimeoutException e) {
+        return real.lastFailure();
+      }
     }
   }
 }
