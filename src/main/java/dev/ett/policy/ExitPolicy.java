@@ -11,9 +11,18 @@ public sealed interface ExitPolicy permits Policy, CombinedPolicy, ExitPolicy.At
    * @param resolved the address the server is about to connect to; for a request by address, that
    *     same address
    * @param own the deciding server's own addresses: closed unless a rule names them
+   * @param start the stream's first client bytes as far as seen, for rules with a protocol
    * @throws IllegalArgumentException if {@code requested} is an address other than {@code resolved}
    */
-  Decision decide(Destination requested, InetAddress resolved, OwnAddresses own);
+  Decision decide(Destination requested, InetAddress resolved, OwnAddresses own, StreamStart start);
+
+  /**
+   * {@code decide(requested, resolved, own, StreamStart.NOT_SEEN)}: the decision at OPEN time,
+   * which may be {@linkplain Decision#awaiting awaiting} the first bytes.
+   */
+  default Decision decide(Destination requested, InetAddress resolved, OwnAddresses own) {
+    return decide(requested, resolved, own, StreamStart.NOT_SEEN);
+  }
 
   /**
    * {@code decide(requested, resolved, OwnAddresses.NONE)}: as if the server had no address of its
@@ -49,8 +58,8 @@ public sealed interface ExitPolicy permits Policy, CombinedPolicy, ExitPolicy.At
     }
 
     @Override
-    public Decision decide(Destination requested, InetAddress resolved, OwnAddresses more) {
-      return policy.decide(requested, resolved, own.get().with(more));
+    public Decision decide(Destination requested, InetAddress resolved, OwnAddresses more, StreamStart start) {
+      return policy.decide(requested, resolved, own.get().with(more), start);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dev.ett.policy;
 
+import dev.ett.inspect.Inspection;
+import dev.ett.inspect.Protocol;
 import java.net.InetAddress;
 import java.util.List;
 import java.util.Optional;
@@ -13,8 +15,10 @@ import java.util.stream.Collectors;
  *
  * <pre>
  * policy  = [ rule *( "," rule ) ]
- * rule    = ( "accept" / "reject" ) 1*WSP target [ ":" ports ]
+ * rule    = "accept" 1*WSP target [ ":" ports ] [ 1*WSP protocol ]
+ *         / "reject" 1*WSP target [ ":" ports ]
  * ports   = port-item *( "," port-item )        ; see "Commas" below
+ * protocol = "tls" / "http" / "http2" / "ssh"   ; after the last port item
  * port-item = "*" / N / N "-" M                 ; 1 &lt;= N &lt;= M &lt;= 65535
  * target  = "*" / "*4" / "*6" / "private"
  *         / a.b.c.d [ "/" bits / "/" m.m.m.m ]  ; strict dotted quad, contiguous netmask
@@ -67,6 +71,21 @@ import java.util.stream.Collectors;
  *       10.0.0.0/8} or {@code private} for a private one: a stream to it reaches the server's own
  *       services from the loopback side, past host firewall rules that guard only the external
  *       interface, and a rule written for other hosts should not open that by accident.
+ *   <li>An accept rule with a protocol ({@code accept *:443 tls}) that matches so far decides only
+ *       on the stream's first client bytes ({@link StreamStart}, parsed by {@code dev.ett.inspect}):
+ *       <ul>
+ *         <li>not enough bytes yet: the decision is {@linkplain Decision#awaiting awaiting} that
+ *             rule, and the exit asks again with more (first match: no later rule may decide
+ *             before this one has);
+ *         <li>they are not that protocol: the rule does not match; evaluation goes on with the next
+ *             rule, and a refusal in the end says what was expected and seen;
+ *         <li>they are: for {@code tls} and {@code http} with a name target ({@code
+ *             *.example.com}), the name the bytes ask for (the TLS SNI, the HTTP authority or Host)
+ *             must match the target as well as the requested name does — no name, no match; then
+ *             the rule accepts, and the decision carries what was {@linkplain Decision#seen seen}.
+ *       </ul>
+ *       A request by address never matches a name rule, qualified or not: an SNI is the client's
+ *       word, and only a name the server resolves itself ties it to where the stream goes.
  *   <li>If no rule decides, the stream is refused. An empty policy refuses everything.
  * </ol>
  *
@@ -97,14 +116,15 @@ public record Policy(String name, List<Rule> rules) implements ExitPolicy {
   }
 
   /**
-   * A named preset: {@code web} accepts ports 80 and 443 on public addresses (everything else is
-   * refused because nothing else matches).
+   * A named preset: {@code web} accepts HTTP/1.x requests to port 80 and TLS to port 443 on public
+   * addresses ({@code accept *:80 http, accept *:443 tls}); everything else is refused because
+   * nothing else matches.
    *
    * @throws IllegalArgumentException for an unknown name
    */
   public static Policy preset(String preset) {
     return switch (preset) {
-      case "web" -> parse("web", "accept *:80, accept *:443");
+      case "web" -> parse("web", "accept *:80 http, accept *:443 tls");
       default ->
           throw new IllegalArgumentException("preset: '" + preset + "' (expected: one of [web])");
     };
@@ -120,7 +140,7 @@ public record Policy(String name, List<Rule> rules) implements ExitPolicy {
   }
 
   @Override
-  public Decision decide(Destination requested, InetAddress resolved, OwnAddresses own) {
+  public Decision decide(Destination requested, InetAddress resolved, OwnAddresses own, StreamStart start) {
     InetAddress address = Addresses.normalize(resolved);
     if (requested.host() instanceof Host.Address a && !a.address().equals(address)) {
       throw new IllegalArgumentException(
@@ -133,6 +153,7 @@ public record Policy(String name, List<Rule> rules) implements ExitPolicy {
     boolean ownAddress = own.contains(address);
     Optional<SpecialAddresses.Block> special = SpecialAddresses.blockOf(address);
     Rule passedOver = null;
+    String notMatched = null; // why the first qualified rule did not match the first bytes
     for (Rule rule : rules) {
       if (!rule.matches(requested.host(), address, requested.port())) {
         continue;
@@ -143,7 +164,32 @@ public record Policy(String name, List<Rule> rules) implements ExitPolicy {
         }
         continue;
       }
-      return Decision.byRule(name, rule);
+      if (rule.protocol().isEmpty()) {
+        return Decision.byRule(name, rule);
+      }
+      Protocol protocol = rule.protocol().get();
+      switch (start.as(protocol)) {
+        case Inspection.NeedMore x -> {
+          return Decision.awaiting(name, rule);
+        }
+        case Inspection.Mismatched m -> {
+          if (notMatched == null) {
+            notMatched = rule + " " + m.reason(protocol);
+          }
+        }
+        case Inspection.Matched m -> {
+          String nameProblem = serverNameProblem(rule, m);
+          if (nameProblem == null) {
+            return Decision.byRule(name, rule, Optional.of(m));
+          }
+          if (notMatched == null) {
+            notMatched = rule + " " + nameProblem;
+          }
+        }
+      }
+    }
+    if (notMatched != null) {
+      return Decision.noMatch(name, notMatched);
     }
     String notOpened = passedOver == null ? "" : "; " + passedOver + " does not open it";
     if (ownAddress) {
@@ -164,6 +210,36 @@ public record Policy(String name, List<Rule> rules) implements ExitPolicy {
               + notOpened);
     }
     return Decision.noMatch(name, "no rule matched " + requested);
+  }
+
+  /**
+   * Why the name in a stream's first bytes does not fit a qualified rule whose target is a name,
+   * or null if it does (or the target is no name, or the protocol carries no name).
+   */
+  private static String serverNameProblem(Rule rule, Inspection.Matched m) {
+    if (m.protocol() != Protocol.TLS && m.protocol() != Protocol.HTTP) {
+      return null;
+    }
+    String what = m.protocol() == Protocol.TLS ? "SNI" : "Host";
+    Target target = rule.target();
+    if (!(target instanceof Target.ExactName) && !(target instanceof Target.Subdomains)) {
+      return null;
+    }
+    if (m.serverName().isEmpty()) {
+      return "saw " + m.protocol().description() + " without " + (m.protocol() == Protocol.TLS ? "an SNI" : "a Host")
+          + ": a name rule needs the " + what + " to match " + target;
+    }
+    String seen = m.serverName().get();
+    Host host;
+    try {
+      host = new Host.Name(seen);
+    } catch (IllegalArgumentException e) {
+      return what + " " + seen + " is not a host name";
+    }
+    if (!target.matches(host, null)) {
+      return what + " " + seen + " does not match " + target;
+    }
+    return null;
   }
 
   /**

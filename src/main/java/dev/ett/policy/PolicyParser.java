@@ -1,9 +1,11 @@
 package dev.ett.policy;
 
+import dev.ett.inspect.Protocol;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 
 /** Parses exit-policy text into rules; the syntax is documented on {@link Policy}. */
 final class PolicyParser {
@@ -95,16 +97,62 @@ final class PolicyParser {
     if (spec.isEmpty()) {
       throw fail(index, ruleText, "missing target (expected: " + TARGETS + ")");
     }
-    int ws = indexOfWhitespace(spec);
-    if (ws >= 0) {
-      throw fail(
-          index,
-          ruleText,
-          "unexpected "
-              + HostParser.quote(spec.substring(ws).strip())
-              + " after "
-              + HostParser.quote(spec.substring(0, ws))
-              + " (expected: one TARGET[:PORTS], rules separated by commas)");
+    // An optional protocol qualifier ends the rule: after TARGET[:PORTS], after the last port
+    // item when a comma continued the port list ("accept *:80,443 tls").
+    List<String> morePorts = new ArrayList<>(p.morePorts.size());
+    for (String more : p.morePorts) {
+      morePorts.add(more.strip().replaceAll("\\s*-\\s*", "-"));
+    }
+    String qualifier = null;
+    if (!morePorts.isEmpty()) {
+      String last = morePorts.getLast();
+      int ws = indexOfWhitespace(last);
+      if (ws >= 0) {
+        qualifier = last.substring(ws).strip();
+        morePorts.set(morePorts.size() - 1, last.substring(0, ws));
+      }
+      int inHead = indexOfWhitespace(spec);
+      if (inHead >= 0) {
+        String word = spec.substring(inHead).strip();
+        throw fail(
+            index,
+            ruleText,
+            looksLikeWord(word)
+                ? "protocol " + HostParser.quote(word) + " before more ports (expected: the protocol after the last port, e.g. 'accept *:80,443 tls')"
+                : "unexpected " + HostParser.quote(word) + " after " + HostParser.quote(spec.substring(0, inHead))
+                    + " (expected: one TARGET[:PORTS] [PROTOCOL], rules separated by commas)");
+      }
+    } else {
+      int ws = indexOfWhitespace(spec);
+      if (ws >= 0) {
+        qualifier = spec.substring(ws).strip();
+        spec = spec.substring(0, ws);
+      }
+    }
+    Optional<Protocol> protocol = Optional.empty();
+    if (qualifier != null) {
+      if (indexOfWhitespace(qualifier) >= 0 || !looksLikeWord(qualifier)) {
+        throw fail(
+            index,
+            ruleText,
+            "unexpected "
+                + HostParser.quote(qualifier)
+                + " after "
+                + HostParser.quote(spec)
+                + " (expected: one TARGET[:PORTS] [PROTOCOL], rules separated by commas)");
+      }
+      try {
+        protocol = Optional.of(Protocol.parse(qualifier));
+      } catch (IllegalArgumentException e) {
+        throw fail(index, ruleText, e.getMessage());
+      }
+      if (action != Rule.Action.ACCEPT) {
+        throw fail(
+            index,
+            ruleText,
+            "a protocol (" + qualifier + ") only qualifies accept rules (expected: reject TARGET[:PORTS]; "
+                + "a reject that the client's own bytes could dodge would refuse nothing)");
+      }
     }
     String targetText;
     String portsText;
@@ -139,11 +187,19 @@ final class PolicyParser {
       ports.add(PortRange.ALL);
     } else {
       ports.add(parsePorts(index, ruleText, portsText));
-      for (String more : p.morePorts) {
+      for (String more : morePorts) {
         ports.add(parsePorts(index, ruleText, more));
       }
     }
-    return new Rule(index, ruleText, action, target, ports);
+    return new Rule(index, ruleText, action, target, ports, protocol);
+  }
+
+  /** Letters and digits, starting with a letter: what a protocol word looks like. */
+  private static boolean looksLikeWord(String s) {
+    if (s.isEmpty() || !Character.isLetter(s.charAt(0))) {
+      return false;
+    }
+    return s.chars().allMatch(c -> c < 128 && Character.isLetterOrDigit(c));
   }
 
   private static int indexOfWhitespace(String s) {

@@ -101,7 +101,7 @@ class PolicyParserTest {
           accept [fe80::1%eth0]       ; has a zone id
           accept [::1]/129            ; prefix 129 (expected: 0~128)
           accept [1::2::3]            ; not an IPv6 address
-          accept foo bar              ; unexpected 'bar' after 'foo'
+          accept foo bar              ; unknown protocol "bar" (expected: tls, http, http2, ssh)
           accept foo_bar.com          ; character '_'
           accept *.                   ; name: '' (expected: a host name)
           accept foo.*.com            ; target 'foo.*.com' (expected: *, *4, *6, private
