@@ -52,11 +52,14 @@ public final class FirstBytes {
       return new Inspection.Mismatched(describe(firstBytes, start, end));
     }
     if (atLimit && r instanceof Inspection.NeedMore) {
+      if (end == start) {
+        return new Inspection.Mismatched("no data"); // a FIN or the time bound before any byte
+      }
       return new Inspection.Mismatched(
           switch (expected) {
             case TLS -> "a TLS ClientHello longer than " + (end - start) + " bytes";
             case HTTP -> "HTTP request headers longer than " + (end - start) + " bytes";
-            case HTTP2, SSH -> end == start ? "no data" : "only the first " + (end - start) + " bytes of " + expected.description();
+            case HTTP2, SSH -> "only the first " + (end - start) + " bytes of " + expected.description();
           });
     }
     return r;

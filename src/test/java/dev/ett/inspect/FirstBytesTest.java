@@ -321,6 +321,15 @@ class FirstBytesTest {
   }
 
   @Test
+  void noBytesAtAllAreNoDataForEveryProtocol() {
+    // A client that half-closes (or is timed out) before sending anything: nothing was seen,
+    // not "a TLS ClientHello longer than 0 bytes".
+    for (Protocol p : Protocol.values()) {
+      assertThat(inspect(p, new byte[0], true)).as(p.word()).isEqualTo(new Inspection.Mismatched("no data"));
+    }
+  }
+
+  @Test
   void http2PrefaceMatchesOnlyWhenExpected() {
     byte[] curl = golden("curl-http2-prior");
     everyPrefixNeedsMore(Protocol.HTTP2, Arrays.copyOf(curl, 24), new Inspection.Matched(Protocol.HTTP2, Optional.empty(), false));
