@@ -7,19 +7,30 @@ import dev.ett.config.Hosts;
 import dev.ett.config.HostsFile;
 import dev.ett.config.KeyFile;
 import dev.ett.config.PolicyFile;
+import dev.ett.config.TrustedFile;
 import dev.ett.exit.Connector;
 import dev.ett.exit.InterfaceAddresses;
 import dev.ett.exit.Resolver;
+import dev.ett.inspect.FirstBytes;
+import dev.ett.inspect.Inspection;
+import dev.ett.inspect.Protocol;
+import dev.ett.policy.Decision;
 import dev.ett.policy.Destination;
 import dev.ett.policy.ExitPolicy;
 import dev.ett.policy.Host;
 import dev.ett.policy.HostParser;
 import dev.ett.policy.OwnAddresses;
 import dev.ett.policy.Policy;
+import dev.ett.policy.StreamStart;
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.net.InetAddress;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -43,14 +54,29 @@ final class PolicyCommand implements Runnable {
    * address, with the rule that decided. It reads the same files and resolves the same way as the
    * server (hosts file, then DNS) and uses the same policy code. The addresses of the interfaces of
    * the machine it runs on count as the server's own (closed unless a rule names them), so it
-   * answers for the server when run on the server. Exit status 0 if the server would connect, 1 if
-   * it would refuse (or on an error).
+   * answers for the server when run on the server.
+   *
+   * <p>A rule with a protocol ({@code accept *:443 tls}) decides on the stream's first client
+   * bytes, which a destination alone does not tell: then the answer is "depends" (status 3), and
+   * {@code --first-bytes FILE} gives a captured start of a stream to decide on, as the server
+   * would once it holds all the bytes it is going to get ({@link StreamStart#of complete}).
+   *
+   * <p>Exit status: 0 the server would connect, 1 it would refuse (or an error), 2 a usage error
+   * (picocli's), 3 the decision depends on the stream's first bytes.
    */
   @Command(
       name = "check",
       description = {
         "Print what the server would decide for CLIENT's stream to HOST:PORT, and which rule decided.",
-        "Run it on the server: this machine's interface addresses count as the server's own, closed unless a rule names them."
+        "Run it on the server: this machine's interface addresses count as the server's own, closed unless a rule names them.",
+        "A rule with a protocol (accept *:443 tls) decides on the stream's first bytes: give them with --first-bytes."
+      },
+      exitCodeListHeading = "Exit status:%n",
+      exitCodeList = {
+        "0:the server would connect",
+        "1:the server would refuse the stream, or an error",
+        "2:a usage error",
+        "3:it depends on the stream's first bytes (a rule names a protocol); give --first-bytes FILE to decide"
       })
   static final class Check implements Callable<Integer> {
     @Option(names = "--authorized", required = true, paramLabel = "FILE", description = "The server's authorized clients file.")
@@ -71,6 +97,19 @@ final class PolicyCommand implements Runnable {
     @Option(names = "--resolve-timeout", paramLabel = "DURATION", description = "As for ett server (default 10s).")
     String resolveTimeout = "10s";
 
+    @Option(
+        names = "--first-bytes",
+        paramLabel = "FILE",
+        description = {
+          "The start of a client's stream to decide on, as the server would once it holds them all: the raw bytes,"
+              + " not a pcap (what 'ncat -l PORT --recv-only > FILE' saves, Wireshark's Follow TCP Stream saved as Raw,"
+              + " or written by hand). Only the first 16 KiB count."
+        })
+    Path firstBytes;
+
+    /** The exit status when the answer depends on first bytes that were not given. */
+    static final int DEPENDS = 3;
+
     @Parameters(index = "0", paramLabel = "CLIENT", description = "A client's name or public key.")
     String client;
 
@@ -86,6 +125,7 @@ final class PolicyCommand implements Runnable {
       Client c = findClient(auth, client);
       OwnAddresses own = InterfaceAddresses.read();
       ExitPolicy exitPolicy = c.exitPolicy(global).atServer(() -> own);
+      Capture capture = firstBytes == null ? null : readFirstBytes();
 
       int colon = destination.lastIndexOf(':');
       if (colon <= 0 || colon == destination.length() - 1) {
@@ -120,19 +160,128 @@ final class PolicyCommand implements Runnable {
         }
         out.println("request: " + requested + " resolves to " + addresses.size() + " address(es)");
       }
-      boolean any = false;
-      for (Connector.Checked checked : Connector.check(exitPolicy, requested, addresses)) {
-        String addr = new Host.Address(checked.address()) + ":" + port;
-        boolean ok = checked.decision().accepted();
-        any |= ok;
-        out.println(addr + "  " + (ok ? "ACCEPT" : "REJECT") + "  " + checked.decision().reason());
+      StreamStart start = StreamStart.NOT_SEEN;
+      if (capture != null) {
+        out.println("bytes:   " + capture.description());
+        start = StreamStart.of(capture.bytes(), true);
       }
+      int accepted = 0;
+      int awaiting = 0;
+      Decision waiting = null; // the first decision that waits for first bytes not given
+      for (Connector.Checked checked : Connector.check(exitPolicy, requested, addresses, start)) {
+        String addr = new Host.Address(checked.address()) + ":" + port;
+        Decision d = checked.decision();
+        if (d.accepted()) {
+          accepted++;
+        } else if (d.awaiting()) {
+          awaiting++;
+          if (waiting == null) {
+            waiting = d;
+          }
+        }
+        out.println(addr + "  " + (d.accepted() ? "ACCEPT" : d.awaiting() ? "WAIT" : "REJECT") + "  " + d.reason());
+      }
+      if (accepted > 0) {
+        out.println(
+            "verdict: "
+                + c.name()
+                + " may connect to "
+                + destination
+                + " (to the first accepted address that answers"
+                + (awaiting == 0
+                    ? ""
+                    : "; " + awaiting + " more address(es) depend on the stream's first bytes: give --first-bytes FILE")
+                + ")");
+        return 0;
+      }
+      if (waiting != null) {
+        out.println(
+            "verdict: "
+                + c.name()
+                + "'s stream to "
+                + destination
+                + " depends on its first bytes: "
+                + waiting.policy()
+                + " "
+                + waiting.rule().orElseThrow()
+                + " needs "
+                + waiting.rule().orElseThrow().protocol().orElseThrow().description()
+                + "; give --first-bytes FILE to decide");
+        return DEPENDS;
+      }
+      boolean onFirstBytes =
+          capture != null && Connector.check(exitPolicy, requested, addresses).stream().anyMatch(x -> x.decision().awaiting());
       out.println(
           "verdict: "
-              + (any
-                  ? c.name() + " may connect to " + destination + " (to the first accepted address that answers)"
-                  : c.name() + " is refused " + destination + " (not allowed by policy)"));
-      return any ? 0 : 1;
+              + c.name()
+              + " is refused "
+              + destination
+              + (onFirstBytes
+                  ? " on its first bytes (not allowed by policy: the application is told the stream opened, then it is reset)"
+                  : " (not allowed by policy)"));
+      return 1;
+    }
+
+    /** The bytes of {@code --first-bytes} that count, and what they are, for the "bytes:" line. */
+    record Capture(ByteBuffer bytes, String description) {}
+
+    /**
+     * The first {@link FirstBytes#MAX_BYTES} of {@code --first-bytes}: the server never looks
+     * further (its {@code --first-bytes-max} is at most that), so neither does the check.
+     */
+    private Capture readFirstBytes() {
+      byte[] bytes;
+      try {
+        if (Files.isDirectory(firstBytes)) {
+          throw new IllegalArgumentException("--first-bytes " + firstBytes + ": is a directory");
+        }
+        try (InputStream in = Files.newInputStream(firstBytes)) {
+          bytes = in.readNBytes(FirstBytes.MAX_BYTES + 1);
+        }
+      } catch (IOException e) {
+        throw new IllegalArgumentException("--first-bytes " + TrustedFile.describe(firstBytes, e).getMessage(), e);
+      }
+      String which = bytes.length + " bytes from " + firstBytes;
+      if (bytes.length > FirstBytes.MAX_BYTES) {
+        bytes = Arrays.copyOf(bytes, FirstBytes.MAX_BYTES);
+        which = "the first " + FirstBytes.MAX_BYTES + " bytes from " + firstBytes + " (it holds more; the server holds at most 16 KiB)";
+      }
+      ByteBuffer buffer = ByteBuffer.wrap(bytes).asReadOnlyBuffer();
+      return new Capture(buffer, which + ": " + whatTheyAre(buffer) + (isPcap(bytes) ? PCAP_HINT : ""));
+    }
+
+    private static final String PCAP_HINT =
+        " (this is a pcap file, not a stream's bytes: give the stream's raw bytes, e.g. Wireshark's Follow TCP Stream saved as Raw)";
+
+    /** A pcap or pcapng file's magic number: a capture file given where its payload was meant. */
+    private static boolean isPcap(byte[] b) {
+      if (b.length < 4) {
+        return false;
+      }
+      int magic = ((b[0] & 0xff) << 24) | ((b[1] & 0xff) << 16) | ((b[2] & 0xff) << 8) | (b[3] & 0xff);
+      return magic == 0xa1b2c3d4 || magic == 0xd4c3b2a1 || magic == 0xa1b23c4d || magic == 0x4d3cb2a1 || magic == 0x0a0d0d0a;
+    }
+
+    /**
+     * What a complete start of a stream is, whatever a rule expects: "a TLS ClientHello (tls, SNI
+     * a.example)" for the first protocol it is, else what it looks like ("an SSH banner").
+     */
+    private static String whatTheyAre(ByteBuffer bytes) {
+      String seen = null;
+      for (Protocol p : Protocol.values()) {
+        switch (FirstBytes.inspect(p, bytes, true)) {
+          case Inspection.Matched m -> {
+            return p.description() + Decision.describe(m);
+          }
+          case Inspection.Mismatched m -> {
+            if (seen == null) {
+              seen = m.seen();
+            }
+          }
+          case Inspection.NeedMore x -> throw new IllegalStateException("NeedMore for complete bytes");
+        }
+      }
+      return seen;
     }
 
     private static int parsePort(String p) {

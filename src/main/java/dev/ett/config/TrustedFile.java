@@ -237,9 +237,10 @@ public final class TrustedFile {
 
   /**
    * An operator-facing error for a failed open or stat: the path as given and why ({@code not
-   * found}, {@code permission denied}), since the JDK's exceptions carry only the path.
+   * found}, {@code permission denied}), since the JDK's exceptions carry only the path. Also for
+   * files that are only read, not trusted ({@code ett policy check --first-bytes}).
    */
-  static ConfigException describe(Path path, IOException e) {
+  public static ConfigException describe(Path path, IOException e) {
     if (e instanceof ConfigException c) {
       return c;
     }

@@ -72,8 +72,11 @@ public record Decision(
     return new Decision(false, Optional.empty(), policy, "refused by " + policy + ": " + why);
   }
 
-  /** " (tls, SNI www.example.com)", " (http, Host a.example)", " (ssh)", " (tls, no SNI, ECH)". */
-  static String describe(Inspection.Matched m) {
+  /**
+   * " (tls, SNI www.example.com)", " (http, Host a.example)", " (ssh)", " (tls, no SNI, ECH)": what
+   * a reason says of the first bytes; also {@code ett policy check}'s account of a capture.
+   */
+  public static String describe(Inspection.Matched m) {
     StringBuilder b = new StringBuilder(" (").append(m.protocol().word());
     switch (m.protocol()) {
       case TLS -> b.append(m.serverName().map(n -> ", SNI " + n).orElse(", no SNI"));

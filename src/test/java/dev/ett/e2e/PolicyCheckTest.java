@@ -154,9 +154,167 @@ class PolicyCheckTest {
   }
 
   @Test
-  void theWebPresetOpensOnlyPorts80And443() {
-    assertThat(check("bob", "93.184.215.14:443", "web").status()).isZero();
+  void theWebPresetOpensOnlyHttpToPort80AndTlsToPort443() throws Exception {
     assertThat(check("bob", "93.184.215.14:22", "web").status()).isEqualTo(1);
+    assertThat(check("bob", "93.184.215.14:443", "web").status()).as("no bytes given: it depends").isEqualTo(3);
+    assertThat(checkWithBytes(capture("curl-clienthello"), "bob", "93.184.215.14:443", "web").status()).isZero();
+    assertThat(checkWithBytes(capture("curl-http-get"), "bob", "93.184.215.14:80", "web").status()).isZero();
+    assertThat(checkWithBytes(capture("curl-http-get"), "bob", "93.184.215.14:443", "web").status()).isEqualTo(1);
+    assertThat(checkWithBytes(capture("ssh-ident"), "bob", "93.184.215.14:443", "web").status()).isEqualTo(1);
+  }
+
+  // --first-bytes: the captured start of a stream, decided on as the server would once it holds
+  // all of it. Captures are real (curl, OpenSSH) from the inspect tests' resources.
+
+  /** A capture from src/test/resources/dev/ett/inspect/, copied into the test's directory. */
+  private Path capture(String name) throws Exception {
+    Path copy = dir.resolve(name);
+    if (!Files.exists(copy)) {
+      try (var in = PolicyCheckTest.class.getResourceAsStream("/dev/ett/inspect/" + name)) {
+        Files.write(copy, in.readAllBytes());
+      }
+    }
+    return copy;
+  }
+
+  private Path bytesFile(String name, byte[] content) throws Exception {
+    return Files.write(dir.resolve(name), content);
+  }
+
+  private Run checkWithBytes(Path firstBytes, String client, String destination, String... policy) {
+    java.util.List<String> args =
+        new java.util.ArrayList<>(java.util.List.of("policy", "check", "--authorized", authorized.toString(), "--hosts", hosts.toString()));
+    for (String p : policy) {
+      args.add("--policy");
+      args.add(p);
+    }
+    args.add("--first-bytes");
+    args.add(firstBytes.toString());
+    args.add(client);
+    args.add(destination);
+    return run(args.toArray(String[]::new));
+  }
+
+  @Test
+  void withoutFirstBytesAQualifiedRuleSaysTheDecisionDependsOnThemAndExitsThree() {
+    Run r = check("bob", "93.184.215.14:443", "accept *:443 tls");
+    assertThat(r.status()).isEqualTo(3);
+    assertThat(r.out())
+        .contains("93.184.215.14:443  WAIT  waiting for the first bytes: global rule 1 'accept *:443 tls' needs a TLS ClientHello")
+        .contains(
+            "verdict: bob's stream to 93.184.215.14:443 depends on its first bytes: global rule 1 'accept *:443 tls'"
+                + " needs a TLS ClientHello; give --first-bytes FILE to decide");
+  }
+
+  @Test
+  void aCurlClientHelloPassesATlsRuleAndItsSniIsShown() throws Exception {
+    Run r = checkWithBytes(capture("curl-clienthello"), "bob", "93.184.215.14:443", "accept *:443 tls");
+    assertThat(r.status()).isZero();
+    assertThat(r.out())
+        .contains("bytes:   517 bytes from " + dir.resolve("curl-clienthello") + ": a TLS ClientHello (tls, SNI www.example.com)")
+        .contains(
+            "93.184.215.14:443  ACCEPT  accepted by client bob rule 2 'accept *:*' and global rule 1 'accept *:443 tls'"
+                + " (tls, SNI www.example.com)")
+        .contains("verdict: bob may connect to 93.184.215.14:443");
+  }
+
+  @Test
+  void anSshBannerOnPort443IsRefusedWithWhatWasExpectedAndSeen() throws Exception {
+    Run r = checkWithBytes(capture("ssh-ident"), "bob", "93.184.215.14:443", "accept *:443 tls");
+    assertThat(r.status()).isEqualTo(1);
+    assertThat(r.out())
+        .contains("bytes:   40 bytes from " + dir.resolve("ssh-ident") + ": an SSH identification string (ssh)")
+        .contains("93.184.215.14:443  REJECT  refused by global: rule 1 'accept *:443 tls' expected a TLS ClientHello, saw an SSH banner")
+        .contains("verdict: bob is refused 93.184.215.14:443 on its first bytes");
+  }
+
+  @Test
+  void theSniMustMatchANameRuleAndARequestByAddressNeverMatchesOne() throws Exception {
+    Files.writeString(hosts, "93.184.215.14 www.example.com evil.example localhost.example.com\n", java.nio.file.StandardOpenOption.APPEND);
+    Path www = bytesFile("www", dev.ett.inspect.Starts.clientHello("www.example.com"));
+    Path evil = bytesFile("evil", dev.ett.inspect.Starts.clientHello("evil.example"));
+    String rule = "accept *.example.com:443 tls";
+    assertThat(checkWithBytes(www, "bob", "www.example.com:443", rule).status()).isZero();
+    Run wrongSni = checkWithBytes(evil, "bob", "www.example.com:443", rule);
+    assertThat(wrongSni.status()).isEqualTo(1);
+    assertThat(wrongSni.out()).contains("REJECT  refused by global: rule 1 '" + rule + "' SNI evil.example does not match *.example.com");
+    Run byAddress = checkWithBytes(www, "bob", "93.184.215.14:443", rule);
+    assertThat(byAddress.status()).isEqualTo(1);
+    assertThat(byAddress.out()).contains("REJECT  refused by global: no rule matched 93.184.215.14:443");
+  }
+
+  @Test
+  void aMismatchFallsThroughToTheNextRule() throws Exception {
+    Run r = checkWithBytes(capture("ssh-ident"), "bob", "93.184.215.14:443", "accept *:443 tls, accept *:443 ssh");
+    assertThat(r.status()).isZero();
+    assertThat(r.out()).contains("ACCEPT  accepted by client bob rule 2 'accept *:*' and global rule 2 'accept *:443 ssh' (ssh)");
+  }
+
+  @Test
+  void anHttpRequestShowsItsHostAndAnUnqualifiedRuleIgnoresTheBytes() throws Exception {
+    Run http = checkWithBytes(capture("curl-http-get"), "bob", "93.184.215.14:80", "accept *:80 http");
+    assertThat(http.status()).isZero();
+    assertThat(http.out()).containsPattern("bytes:   95 bytes from .*curl-http-get: an HTTP/1.x request \\(http, Host [^)]+\\)");
+    Run plain = checkWithBytes(capture("ssh-ident"), "bob", "93.184.215.14:80", "accept *:80");
+    assertThat(plain.status()).isZero();
+    assertThat(plain.out()).contains("ACCEPT  accepted by client bob rule 2 'accept *:*' and global rule 1 'accept *:80'");
+  }
+
+  @Test
+  void anEmptyCaptureIsAStreamThatSentNothing() throws Exception {
+    Run r = checkWithBytes(bytesFile("empty", new byte[0]), "bob", "93.184.215.14:443", "accept *:443 tls");
+    assertThat(r.status()).isEqualTo(1);
+    assertThat(r.out()).contains("bytes:   0 bytes from").contains("expected a TLS ClientHello, saw no data");
+  }
+
+  @Test
+  void onlyTheFirst16KiBOfALargerFileCountAndTheOutputSaysSo() throws Exception {
+    byte[] big = new byte[20_000];
+    byte[] get = dev.ett.inspect.Starts.httpGet("a.example");
+    System.arraycopy(get, 0, big, 0, get.length); // a complete request, then zeros past it
+    Run r = checkWithBytes(bytesFile("big", big), "bob", "93.184.215.14:80", "accept *:80 http");
+    assertThat(r.status()).isZero();
+    assertThat(r.out()).contains("bytes:   the first 16384 bytes from " + dir.resolve("big") + " (it holds more; the server holds at most 16 KiB):");
+    byte[] endless = new byte[20_000];
+    byte[] line = "GET / HTTP/1.1\r\nHost: a.example\r\n".getBytes(StandardCharsets.US_ASCII);
+    System.arraycopy(line, 0, endless, 0, line.length);
+    java.util.Arrays.fill(endless, line.length, endless.length, (byte) 'x');
+    Run headers = checkWithBytes(bytesFile("endless", endless), "bob", "93.184.215.14:80", "accept *:80 http");
+    assertThat(headers.status()).isEqualTo(1);
+    assertThat(headers.out()).contains("expected an HTTP/1.x request, saw HTTP request headers longer than 16384 bytes");
+  }
+
+  @Test
+  void aPcapFileGivenForTheStreamsBytesIsPointedOut() throws Exception {
+    byte[] pcap = new byte[24]; // a pcap global header, little-endian: what tcpdump -w writes first
+    pcap[0] = (byte) 0xd4;
+    pcap[1] = (byte) 0xc3;
+    pcap[2] = (byte) 0xb2;
+    pcap[3] = (byte) 0xa1;
+    Run r = checkWithBytes(bytesFile("capture.pcap", pcap), "bob", "93.184.215.14:443", "accept *:443 tls");
+    assertThat(r.status()).isEqualTo(1);
+    assertThat(r.out()).contains("24 bytes of unknown data (this is a pcap file, not a stream's bytes");
+  }
+
+  @Test
+  void aFirstBytesFileThatCannotBeReadIsOneClearError() {
+    Path missing = dir.resolve("nosuch");
+    Run r = checkWithBytes(missing, "bob", "93.184.215.14:443", "accept *:443 tls");
+    assertThat(r.status()).isEqualTo(1);
+    assertThat(r.err().trim()).isEqualTo("ett: --first-bytes " + missing + ": not found");
+    Run d = checkWithBytes(dir, "bob", "93.184.215.14:443", "accept *:443 tls");
+    assertThat(d.status()).isEqualTo(1);
+    assertThat(d.err().trim()).isEqualTo("ett: --first-bytes " + dir + ": is a directory");
+  }
+
+  @Test
+  void theUsageDocumentsFirstBytesAndTheExitStatuses() {
+    Run r = run("policy", "check"); // the usage as every command prints it, after the usage error
+    assertThat(r.status()).isEqualTo(2);
+    assertThat(r.err())
+        .contains("--first-bytes=FILE")
+        .contains("Exit status:")
+        .contains("3   it depends on the stream's first bytes");
   }
 
   @Test
