@@ -43,8 +43,9 @@ final class ServerCommand implements Callable<Integer> {
       names = "--policy",
       paramLabel = "RULES",
       description =
-          "Exit policy rules, Tor ExitPolicy syntax (accept|reject TARGET[:PORTS]), or the preset 'web'; repeatable;"
-              + " first match wins; nothing matched = refused.")
+          "Exit policy rules, Tor ExitPolicy syntax (accept|reject TARGET[:PORTS]; accept TARGET[:PORTS] tls|http|http2|ssh"
+              + " also checks the stream's first bytes), or the preset 'web' (accept *:80 http, accept *:443 tls);"
+              + " repeatable; first match wins; nothing matched = refused.")
   List<String> policy = new ArrayList<>();
 
   @Option(

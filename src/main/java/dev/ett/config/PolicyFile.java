@@ -10,9 +10,11 @@ import java.util.List;
  * The server's global exit policy, from {@code --policy} arguments and an optional rules file.
  *
  * <p>Each {@code --policy} argument and each line of the file is a comma-separated rule list in
- * {@link Policy} syntax, or the name of a preset ({@code web}: ports 80 and 443 on public
- * addresses). The file allows {@code #} comments and blank lines. Command-line rules come first,
- * then the file's, in order; first match wins. Errors name the argument or {@code file:line}.
+ * {@link Policy} syntax, or the name of a preset ({@code web}: {@code accept *:80 http, accept
+ * *:443 tls}, HTTP requests to port 80 and TLS to port 443 on public addresses; until rules could
+ * name a protocol it was {@code accept *:80, accept *:443}, any bytes to those ports). The file
+ * allows {@code #} comments and blank lines. Command-line rules come first, then the file's, in
+ * order; first match wins. Errors name the argument or {@code file:line}.
  */
 public final class PolicyFile {
   private PolicyFile() {}
