@@ -4,8 +4,9 @@ import java.net.InetAddress;
 
 /**
  * A client's own rules inside the server's global rules: a stream goes through only if both
- * accept it. The client policy is checked first. A refusal, or a wait for the first bytes, is that
- * policy's decision; an acceptance carries the global rule, what either rule saw of the first
+ * accept it. The client policy is checked first. A refusal is the refusing policy's decision (the
+ * global rules are asked even while the client's wait for the first bytes, so a stream they refuse
+ * anyway is refused at once); a wait for the first bytes is the waiting policy's; an acceptance carries the global rule, what either rule saw of the first
  * bytes, and a reason naming both accepting rules ("accepted by client alice rule 1 '...' and
  * global rule 2 '...'"), so the audit trail shows why.
  */
@@ -20,11 +21,20 @@ public record CombinedPolicy(Policy client, Policy global) implements ExitPolicy
   @Override
   public Decision decide(Destination requested, InetAddress resolved, OwnAddresses own, StreamStart start) {
     Decision c = client.decide(requested, resolved, own, start);
-    if (!c.accepted()) {
+    if (c.refused()) {
       return c;
     }
+    // Asked even while the client's rules wait for the first bytes: a refusal by the global rules
+    // is final (no qualified rule of theirs matched before it, so no bytes can change it), and the
+    // stream is then refused at OPEN, not opened, held and reset.
     Decision g = global.decide(requested, resolved, own, start);
-    if (!g.accepted()) {
+    if (g.refused()) {
+      return g;
+    }
+    if (c.awaiting()) {
+      return c;
+    }
+    if (g.awaiting()) {
       return g;
     }
     var seen = g.seen().isPresent() ? g.seen() : c.seen();

@@ -188,6 +188,14 @@ class ProtocolRuleTest {
   }
 
   @Test
+  void aStreamTheGlobalRulesRefuseWhateverItsBytesIsRefusedAtOnceNotKeptWaiting() {
+    ExitPolicy p = Policy.combine(Policy.parse("client alice", "accept *:443 tls"), Policy.parse("global", "accept *:80"));
+    Decision d = p.decide(Destination.of("93.184.215.14", 443), PUBLIC, OwnAddresses.NONE);
+    assertThat(d.refused()).as(d.reason()).isTrue();
+    assertThat(d.policy()).isEqualTo("global");
+  }
+
+  @Test
   void theBytesAreReadNotMoved() {
     ByteBuffer b = ByteBuffer.wrap(Starts.clientHello("www.example.com"));
     int limit = b.limit();
