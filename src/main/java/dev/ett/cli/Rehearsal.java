@@ -78,10 +78,14 @@ final class Rehearsal {
       for (int i = 0; i < connections; i++) {
         try (Socket c = open(l)) {
           echo(c, hello);
+        } catch (IOException e) {
+          throw new IOException("connection " + (i + 1) + " through -L: " + e.getMessage(), e);
         }
         try (Socket c = open(d)) {
           socks5Connect(c, port);
           echo(c, hello);
+        } catch (IOException e) {
+          throw new IOException("connection " + (i + 1) + " through SOCKS5: " + e.getMessage(), e);
         }
       }
       long b0 = System.nanoTime();
@@ -161,14 +165,21 @@ final class Rehearsal {
     byte[] buf = new byte[expected.length];
     long got = 0;
     while (got < n) {
-      int r = in.read(buf, 0, (int) Math.min(buf.length, n - got));
+      int r;
+      try {
+        r = in.read(buf, 0, (int) Math.min(buf.length, n - got));
+      } catch (IOException e) {
+        throw new IOException("bulk echo: " + e.getMessage() + " after " + got + " of " + n + " bytes", e);
+      }
       if (r < 0) {
         throw new IOException("bulk echo ended after " + got + " of " + n + " bytes");
       }
-      for (int i = 0; i < r; i++) {
-        if (buf[i] != expected[(int) ((got + i) % expected.length)]) {
-          throw new IOException("bulk echo differs at byte " + (got + i));
-        }
+      // got is a multiple of the pattern's length plus an offset; compare in at most two runs.
+      int off = (int) (got % expected.length);
+      int first = Math.min(r, expected.length - off);
+      if (!Arrays.equals(buf, 0, first, expected, off, off + first)
+          || !Arrays.equals(buf, first, r, expected, 0, r - first)) {
+        throw new IOException("bulk echo differs within bytes " + got + ".." + (got + r));
       }
       got += r;
     }
