@@ -55,6 +55,10 @@ public final class Bench {
   private final PrintStream out;
   private final List<Row> rows = new ArrayList<>();
   private Path dir;
+  private String launcher;
+  private int serverPort;
+  /** How to reach the bench's sshd with ssh (--with-ssh), for ssh -W beside ett connect; or null. */
+  private List<String> sshBase;
   private Map<String, String> etcEnv;
   private Map<String, String> ettEnv;
   private Child server;
@@ -98,6 +102,9 @@ public final class Bench {
       }
       if (o.only().contains("rss")) {
         figure("rss", this::rss);
+      }
+      if (o.only().contains("start")) {
+        figure("start", this::start);
       }
       for (Child c : List.of(server, client)) {
         if (!c.alive()) {
@@ -151,7 +158,7 @@ public final class Bench {
     ettEnv.put("ETT_JAVA_OPTS", o.jvmOpts());
     String lo = "127.0.0.1";
     int[] ports = freePorts(6);
-    String launcher = o.snapshot() ? snapshot(o.launcher(), dir).toString() : o.launcher().toString();
+    launcher = o.snapshot() ? snapshot(o.launcher(), dir).toString() : o.launcher().toString();
     out.println("launcher: " + launcher + (o.snapshot() ? " (a copy of " + o.launcher() + " and its jar)" : ""));
 
     // Keys, exactly as a user makes them.
@@ -168,7 +175,7 @@ public final class Bench {
 
     echoDirect = new InetSocketAddress(lo, ports[0]);
     sourceDirect = new InetSocketAddress(lo, ports[1]);
-    int serverPort = ports[2];
+    serverPort = ports[2];
     echoTunnel = new InetSocketAddress(lo, ports[3]);
     sourceTunnel = new InetSocketAddress(lo, ports[4]);
     socksFront = new InetSocketAddress(lo, ports[5]);
@@ -292,6 +299,11 @@ public final class Bench {
     }
     List<Long> pids = List.of(d.process.pid(), c.process.pid());
     ourPids.addAll(pids);
+    sshBase =
+        List.of(
+            "ssh", "-F", "/dev/null", "-i", userKey.toString(), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+            "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-c", "aes128-gcm@openssh.com", "-p", "" + p[0],
+            System.getProperty("user.name") + "@" + lo);
     out.println("ssh: " + String.join(" ", cmd));
     addOther("ssh -L", echo, new InetSocketAddress(lo, p[2]), pids);
   }
@@ -649,6 +661,95 @@ public final class Bench {
     } finally {
       Load.closeAll(open);
     }
+  }
+
+  // ---------------------------------------------------------------- start-up
+
+  /** Rounds of each start-up figure; the median is reported. */
+  private static final int START_ROUNDS = 7;
+
+  /**
+   * Start-up as a user meets it, through the launcher: {@code ett --version}, and a fresh {@code
+   * ett connect} (what ssh's ProxyCommand spawns per session) to the echo target through the up
+   * server, timed from its start to the first echoed byte on its standard output; beside it, with
+   * --with-ssh, {@code ssh -W} to the same target (a whole ssh session's start, its handshake and
+   * login included). Wall-clock medians; the processes run one at a time.
+   */
+  private void start() throws Exception {
+    List<Double> version = new ArrayList<>();
+    for (int i = 0; i < START_ROUNDS; i++) {
+      version.add(firstByteSeconds(List.of(launcher, "--version"), etcEnv, false));
+    }
+    List<String> connect =
+        List.of(
+            launcher, "connect",
+            "--server", "127.0.0.1:" + serverPort,
+            "--server-key", dir.resolve("server.key.pub").toString(),
+            "--key", dir.resolve("alice.key").toString(),
+            echoDirect.getHostString(), "" + echoDirect.getPort());
+    List<Double> ett = new ArrayList<>();
+    for (int i = 0; i < START_ROUNDS; i++) {
+      ett.add(firstByteSeconds(connect, ettEnv, true));
+    }
+    double v = median(version);
+    double c = median(ett);
+    rows.add(new Row("ett --version, s (median of " + START_ROUNDS + ")", "-", fmt3(v), "", v <= 0.3 ? "<= 0.3 s: ok" : "<= 0.3 s: MISSED"));
+    String ssh = "-";
+    String ratio = "";
+    if (sshBase != null) {
+      List<String> w = new ArrayList<>(sshBase);
+      w.addAll(w.size() - 1, List.of("-W", echoDirect.getHostString() + ":" + echoDirect.getPort()));
+      List<Double> s = new ArrayList<>();
+      for (int i = 0; i < START_ROUNDS; i++) {
+        s.add(firstByteSeconds(w, etcEnv, true));
+      }
+      ssh = fmt3(median(s));
+      ratio = String.format(Locale.ROOT, "%.2fx", c / median(s));
+    }
+    rows.add(
+        new Row(
+            "first byte of a new ett connect, s (direct: ssh -W)", ssh, fmt3(c), ratio, c <= 0.5 ? "<= 0.5 s: ok" : "<= 0.5 s: MISSED"));
+  }
+
+  /**
+   * Starts {@code cmd}; with {@code echo}, writes one byte to its standard input and times until a
+   * byte comes back on its standard output, else until it exits. Then closes its input and waits.
+   */
+  private double firstByteSeconds(List<String> cmd, Map<String, String> env, boolean echo) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD);
+    pb.environment().putAll(env);
+    long t0 = System.nanoTime();
+    Process p = pb.start();
+    try {
+      if (echo) {
+        p.getOutputStream().write('x');
+        p.getOutputStream().flush();
+        if (p.getInputStream().read() != 'x') {
+          throw new IllegalStateException(String.join(" ", cmd.subList(0, 2)) + " gave no echo");
+        }
+        double t = (System.nanoTime() - t0) / 1e9;
+        p.getOutputStream().close();
+        p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+        return t;
+      }
+      p.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+      if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
+        throw new IllegalStateException(String.join(" ", cmd) + " failed");
+      }
+      return (System.nanoTime() - t0) / 1e9;
+    } finally {
+      p.destroyForcibly();
+    }
+  }
+
+  private static double median(List<Double> xs) {
+    List<Double> sorted = new ArrayList<>(xs);
+    sorted.sort(null);
+    return sorted.get(sorted.size() / 2);
+  }
+
+  private static String fmt3(double x) {
+    return String.format(Locale.ROOT, "%.3f", x);
   }
 
   // ---------------------------------------------------------------- table

@@ -27,8 +27,8 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--quick", description = "Small sizes and short times (CI smoke test, < 60 s).")
   boolean quick;
 
-  @Option(names = "--only", split = ",", paramLabel = "FIGURE", description = "Figures to run: bulk,conn,ping,rss (default all).")
-  List<String> only = List.of("bulk", "conn", "ping", "rss");
+  @Option(names = "--only", split = ",", paramLabel = "FIGURE", description = "Figures to run: bulk,conn,ping,rss,start (default all).")
+  List<String> only = List.of("bulk", "conn", "ping", "rss", "start");
 
   @Option(names = "--bulk-size", paramLabel = "SIZE", description = "Bytes per bulk run on the direct path (default 2g; --quick 128m).")
   String bulkSize;
@@ -111,8 +111,8 @@ final class BenchCommand implements Callable<Integer> {
     Set<String> figures = new LinkedHashSet<>();
     for (String f : only) {
       String x = f.strip().toLowerCase(java.util.Locale.ROOT);
-      if (!Set.of("bulk", "conn", "ping", "rss").contains(x)) {
-        throw new IllegalArgumentException("--only: unknown figure '" + f + "' (bulk, conn, ping, rss)");
+      if (!Set.of("bulk", "conn", "ping", "rss", "start").contains(x)) {
+        throw new IllegalArgumentException("--only: unknown figure '" + f + "' (bulk, conn, ping, rss, start)");
       }
       figures.add(x);
     }

@@ -20,7 +20,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -131,15 +130,7 @@ final class ClientCommand implements Callable<Integer> {
       throw e;
     }
     link.start();
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  closeAll(fronts, authenticator, link);
-                  stopped.countDown();
-                }));
-    stopped.await();
+    Signals.onStop(() -> closeAll(fronts, authenticator, link)).await();
     return 0;
   }
 

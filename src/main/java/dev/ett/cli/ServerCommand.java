@@ -19,7 +19,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -173,22 +172,18 @@ final class ServerCommand implements Callable<Integer> {
             + " global rule(s)" + (audit == null ? "" : ", audit to " + (audit.equals("-") ? "stdout" : audit)));
     Reloader reloader = new Reloader(server, sources);
     ConfigWatcher watcher = new ConfigWatcher(sources.files(), Duration.ofMillis(250), reloader::reload);
-    onSighup(
+    Signals.onSighup(
         () -> {
           reloader.reload("SIGHUP");
           auditLog.reopen();
         });
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  watcher.close();
-                  server.shutdown(drain);
-                  auditLog.close();
-                  stopped.countDown();
-                }));
-    stopped.await();
+    Signals.onStop(
+            () -> {
+              watcher.close();
+              server.shutdown(drain);
+              auditLog.close();
+            })
+        .await();
     return 0;
   }
 
@@ -211,19 +206,5 @@ final class ServerCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--client-max-lookups: " + maxLookups + " (expected: >= 1)");
     }
     return new Resolver.Options(servers, t, maxLookups);
-  }
-
-  /**
-   * SIGHUP through {@code sun.misc.Signal}: the JDK has no supported API for signals, and this one
-   * (module jdk.unsupported) has worked unchanged since Java 1.4. Where it is missing, reloading
-   * still happens when the files change.
-   */
-  @SuppressWarnings("sunapi")
-  private static void onSighup(Runnable r) {
-    try {
-      sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> r.run());
-    } catch (IllegalArgumentException | LinkageError e) {
-      Log.warn("cannot handle SIGHUP (" + e.getMessage() + "); reload by editing the files instead");
-    }
   }
 }
