@@ -5,6 +5,8 @@ import dev.ett.policy.Decision;
 import dev.ett.policy.ExitPolicy;
 import dev.ett.policy.Host;
 import dev.ett.policy.HostParser;
+import dev.ett.policy.OwnAddresses;
+import dev.ett.policy.StreamStart;
 import dev.ett.util.Log;
 import dev.ett.util.Transports;
 import dev.ett.wire.Destination;
@@ -166,11 +168,24 @@ public final class Connector {
   /** One address and the decision the policy took for it. */
   public record Checked(InetAddress address, Decision decision) {}
 
-  /** Checks every address; pure, shared with {@code ett policy check}. */
+  /**
+   * Checks every address as at OPEN time ({@link StreamStart#NOT_SEEN}: a rule with a protocol
+   * waits); pure, shared with {@code ett policy check}.
+   */
   public static List<Checked> check(ExitPolicy policy, dev.ett.policy.Destination requested, List<InetAddress> addresses) {
+    return check(policy, requested, addresses, StreamStart.NOT_SEEN);
+  }
+
+  /**
+   * Checks every address against the stream's first bytes as far as seen ({@code start}); pure,
+   * shared with {@code ett policy check --first-bytes}. An address's decision may be {@linkplain
+   * Decision#awaiting awaiting} until {@code start} is complete.
+   */
+  public static List<Checked> check(
+      ExitPolicy policy, dev.ett.policy.Destination requested, List<InetAddress> addresses, StreamStart start) {
     List<Checked> out = new ArrayList<>(addresses.size());
     for (InetAddress a : addresses) {
-      out.add(new Checked(a, policy.decide(requested, a)));
+      out.add(new Checked(a, policy.decide(requested, a, OwnAddresses.NONE, start)));
     }
     return out;
   }
