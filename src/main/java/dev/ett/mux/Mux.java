@@ -716,6 +716,11 @@ public final class Mux extends ChannelInboundHandlerAdapter {
     if (socket != null) {
       abort(socket);
     }
+    if (link.role() == LinkEstablished.Role.CLIENT && (r.code() == ResetCode.POLICY || r.code() == ResetCode.UNREACHABLE)) {
+      // As a REFUSED is logged by the fronts: the server decided on the stream's first bytes
+      // (PROTOCOL.md §6.1), after OPENED; its reasons are in its own log, not on the wire.
+      Log.info("stream to " + s.requested + " reset by the server: " + r.code().text);
+    }
   }
 
   private void onGoAway(Frame.GoAway g) {
