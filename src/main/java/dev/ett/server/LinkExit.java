@@ -93,7 +93,11 @@ final class LinkExit implements Exit, StreamObserver {
               public void connected(Channel socket, Destination bound, Decision decision) {
                 t.resolved = text(bound);
                 t.rule = decision.reason();
-                t.seen = decision.seen().map(m -> new AuditEvent.Seen(m.protocol().word(), m.serverName().orElse(null), m.ech())).orElse(null);
+                t.seen =
+                    decision
+                        .seen()
+                        .map(m -> new AuditEvent.Seen(m.protocol().word(), m.serverName().orElse(null), m.ech()))
+                        .orElse(null);
                 if (!t.ended) {
                   server
                       .audit()
@@ -125,14 +129,8 @@ final class LinkExit implements Exit, StreamObserver {
               private void reset(RefuseCode code, String reason, InetAddress checked, Decision decision) {
                 ResetCode reset = code == RefuseCode.POLICY ? ResetCode.POLICY : ResetCode.UNREACHABLE;
                 if (!t.ended) {
-                  t.refused = true;
                   String resolved = checked == null ? null : text(Destination.of(checked, destination.port()));
-                  server
-                      .audit()
-                      .record(
-                          new AuditEvent.StreamRefused(
-                              server.clock().instant(), link.id, link.name, id, text(t.requested), resolved,
-                              decision == null ? null : decision.reason(), endOf(code), reset.name(), reason));
+                  auditRefused(id, t, reset.name(), endOf(code), reason, resolved, decision == null ? null : decision.reason());
                 }
                 callback.reset(reset); // the mux ignores it if the stream ended meanwhile
               }
@@ -158,13 +156,18 @@ final class LinkExit implements Exit, StreamObserver {
 
   private void refuse(
       int id, Tracked t, Callback callback, RefuseCode code, String end, String reason, String resolved, String rule) {
+    auditRefused(id, t, code.name(), end, reason, resolved, rule);
+    callback.refused(code, reason); // the mux ends the stream, and onStreamEnd releases its slot
+  }
+
+  /** {@code stream_refused}; {@code code} is the REFUSED code's name, or the RESET's after OPENED. */
+  private void auditRefused(int id, Tracked t, String code, String end, String reason, String resolved, String rule) {
     t.refused = true;
     server
         .audit()
         .record(
             new AuditEvent.StreamRefused(
-                server.clock().instant(), link.id, link.name, id, text(t.requested), resolved, rule, end, code.name(), reason));
-    callback.refused(code, reason); // the mux ends the stream, and onStreamEnd releases its slot
+                server.clock().instant(), link.id, link.name, id, text(t.requested), resolved, rule, end, code, reason));
   }
 
   /**
