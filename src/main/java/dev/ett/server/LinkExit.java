@@ -24,7 +24,10 @@ import java.util.concurrent.TimeUnit;
  * client's current entry (a reload may have changed its rules or revoked it), applies its limits,
  * hands the stream to the connector with its policy, and writes the stream's audit events:
  * {@code stream_opened} or {@code stream_refused} when the opening ends, {@code stream_closed}
- * when an opened stream ends (told by the mux as its {@link StreamObserver}).
+ * when an opened stream ends (told by the mux as its {@link StreamObserver}). A stream decided on
+ * its first bytes (PROTOCOL.md §6.1) is opened toward the client first: its {@code stream_opened}
+ * (with what the bytes were) comes once it is accepted and connected, and a refusal then is a RESET,
+ * audited as {@code stream_refused} with the RESET's code.
  *
  * <p>Runs on the link's event loop only (the mux calls both interfaces there), so its state is not
  * shared; the {@link ClientLimits} it takes from the server are.
