@@ -24,7 +24,10 @@ import java.util.concurrent.TimeUnit;
  * client's current entry (a reload may have changed its rules or revoked it), applies its limits,
  * hands the stream to the connector with its policy, and writes the stream's audit events:
  * {@code stream_opened} or {@code stream_refused} when the opening ends, {@code stream_closed}
- * when an opened stream ends (told by the mux as its {@link StreamObserver}).
+ * when an opened stream ends (told by the mux as its {@link StreamObserver}). A stream decided on
+ * its first bytes (PROTOCOL.md §6.1) is opened toward the client first: its {@code stream_opened}
+ * (with what the bytes were) comes once it is accepted and connected, and a refusal then is a RESET,
+ * audited as {@code stream_refused} with the RESET's code.
  *
  * <p>Runs on the link's event loop only (the mux calls both interfaces there), so its state is not
  * shared; the {@link ClientLimits} it takes from the server are.
@@ -36,6 +39,8 @@ final class LinkExit implements Exit, StreamObserver {
     ClientLimits admittedBy; // non-null while the stream holds a slot
     String resolved;
     String rule;
+    AuditEvent.Seen seen; // what the first bytes were, if a rule with a protocol accepted them
+    boolean waited; // OPENED went out before the decision (PROTOCOL.md §6.1): a refusal is a RESET
     boolean refused; // the refusal was audited; the mux's end report adds nothing
     boolean ended;
 
@@ -91,24 +96,54 @@ final class LinkExit implements Exit, StreamObserver {
               public void connected(Channel socket, Destination bound, Decision decision) {
                 t.resolved = text(bound);
                 t.rule = decision.reason();
+                t.seen =
+                    decision
+                        .seen()
+                        .map(m -> new AuditEvent.Seen(m.protocol().word(), m.serverName().orElse(null), m.ech()))
+                        .orElse(null);
                 if (!t.ended) {
                   server
                       .audit()
                       .record(
                           new AuditEvent.StreamOpened(
-                              server.clock().instant(), link.id, link.name, id, text(destination), t.resolved, t.rule));
+                              server.clock().instant(), link.id, link.name, id, text(destination), t.resolved, t.rule, t.seen));
                 }
                 callback.connected(socket, bound); // the mux aborts the socket if the stream ended meanwhile
               }
 
               @Override
               public void refused(RefuseCode code, String reason, InetAddress checked, Decision decision) {
+                if (t.waited) {
+                  reset(code, reason, checked, decision);
+                  return;
+                }
                 if (t.ended) {
                   callback.refused(code, reason);
                   return;
                 }
                 String resolved = checked == null ? null : text(Destination.of(checked, destination.port()));
                 refuse(id, t, callback, code, endOf(code), reason, resolved, decision == null ? null : decision.reason());
+              }
+
+              /**
+               * After OPENED: refused on the first bytes (POLICY), or accepted and not connected
+               * (any other code, which says why): a RESET, audited as a refusal with its code.
+               */
+              private void reset(RefuseCode code, String reason, InetAddress checked, Decision decision) {
+                ResetCode reset = code == RefuseCode.POLICY ? ResetCode.POLICY : ResetCode.UNREACHABLE;
+                if (!t.ended) {
+                  String resolved = checked == null ? null : text(Destination.of(checked, destination.port()));
+                  auditRefused(id, t, reset.name(), endOf(code), reason, resolved, decision == null ? null : decision.reason());
+                }
+                callback.reset(reset); // the mux ignores it if the stream ended meanwhile
+              }
+
+              @Override
+              public Exit.HeldBytes awaitFirstBytes(Destination opened, Decision waiting, int maxBytes, Exit.Judge judge) {
+                t.waited = true;
+                t.resolved = text(opened);
+                t.rule = waiting.reason(); // what stream_closed says if the client ends it while it waits
+                return callback.awaitFirstBytes(opened, maxBytes, judge);
               }
 
               @Override
@@ -124,13 +159,18 @@ final class LinkExit implements Exit, StreamObserver {
 
   private void refuse(
       int id, Tracked t, Callback callback, RefuseCode code, String end, String reason, String resolved, String rule) {
+    auditRefused(id, t, code.name(), end, reason, resolved, rule);
+    callback.refused(code, reason); // the mux ends the stream, and onStreamEnd releases its slot
+  }
+
+  /** {@code stream_refused}; {@code code} is the REFUSED code's name, or the RESET's after OPENED. */
+  private void auditRefused(int id, Tracked t, String code, String end, String reason, String resolved, String rule) {
     t.refused = true;
     server
         .audit()
         .record(
             new AuditEvent.StreamRefused(
-                server.clock().instant(), link.id, link.name, id, text(t.requested), resolved, rule, end, code.name(), reason));
-    callback.refused(code, reason); // the mux ends the stream, and onStreamEnd releases its slot
+                server.clock().instant(), link.id, link.name, id, text(t.requested), resolved, rule, end, code, reason));
   }
 
   /**
@@ -195,7 +235,8 @@ final class LinkExit implements Exit, StreamObserver {
                 TimeUnit.NANOSECONDS.toMillis(durationNanos),
                 endBy[0],
                 endBy[1],
-                how));
+                how,
+                t.seen));
   }
 
   /**
