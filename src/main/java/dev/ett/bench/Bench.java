@@ -9,6 +9,13 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.ByteBuffer;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
+import dev.ett.inspect.FirstBytes;
+import dev.ett.inspect.Inspection;
+import dev.ett.inspect.Protocol;
 import java.util.zip.ZipFile;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -69,6 +76,9 @@ public final class Bench {
   private InetSocketAddress echoTunnel;
   private InetSocketAddress sourceDirect;
   private InetSocketAddress sourceTunnel;
+  /** The server's --policy-file: the echo target's rule, rewritten by the conn-tls figure. */
+  private Path policyFile;
+  private String echoRule;
   private boolean failed;
   private final List<String> noisy = new ArrayList<>();
   private final List<Long> ourPids = new ArrayList<>(List.of(ProcessHandle.current().pid()));
@@ -96,6 +106,9 @@ public final class Bench {
       }
       if (o.only().contains("conn")) {
         figure("conn", this::conn);
+      }
+      if (o.only().contains("conn-tls")) {
+        figure("conn-tls", this::connTls);
       }
       if (o.only().contains("ping")) {
         figure("ping", this::ping);
@@ -184,6 +197,11 @@ public final class Bench {
         Child.start("target-echo", List.of(launcher, "target", "--listen", lo + ":" + ports[0], "--mode", "echo"), etcEnv, dir, "listening on");
     Child source =
         Child.start("bench-source", List.of(launcher, "bench", "serve-source", "--listen", lo + ":" + ports[1]), etcEnv, dir, "listening on");
+    // The echo target's rule is in a policy file, which the conn-tls figure rewrites (the server
+    // reloads it) to measure the same server with and without a protocol qualifier.
+    policyFile = dir.resolve("policy");
+    echoRule = "accept " + lo + ":" + ports[0];
+    Files.writeString(policyFile, echoRule + "\n");
     List<String> serverCmd = new ArrayList<>();
     serverCmd.addAll(
         List.of(
@@ -191,10 +209,12 @@ public final class Bench {
             "--listen", lo + ":" + serverPort,
             "--key", dir.resolve("server.key").toString(),
             "--authorized", dir.resolve("authorized").toString(),
-            "--policy", "accept " + lo + ":" + ports[0],
-            "--policy", "accept " + lo + ":" + ports[1]));
+            "--policy", "accept " + lo + ":" + ports[1],
+            "--policy-file", policyFile.toString()));
     serverCmd.addAll(o.serverArgs());
     server = Child.start("ett-server", serverCmd, ettEnv, dir, "ett server listening on");
+    server.countLines(RELOADED);
+    server.countLines(RELOAD_FAILED);
     echo.awaitReady(60_000);
     source.awaitReady(60_000);
     server.awaitReady(60_000);
@@ -572,6 +592,214 @@ public final class Bench {
    */
   private double made(Load.ConnResult r) {
     return r.perSecond() * (o.connWarmupMs() + o.connMs()) / 1000.0;
+  }
+
+  /** The server's log line for a reload applied, and for one refused (ServerCommand, Reloader). */
+  private static final String RELOADED = "reloaded ";
+
+  private static final String RELOAD_FAILED = "failed, keeping the previous configuration";
+
+  /** Issue 16: a check of the first bytes costs streams that pass it at most this much of the rate. */
+  private static final double TLS_RULE_MIN_RATIO = 0.95;
+
+  /**
+   * New connections through {@code -D} whose first bytes are a genuine TLS ClientHello, with the
+   * echo target's rule alternately {@code accept A:P} and {@code accept A:P tls} (the exit holds
+   * the first bytes and lets the stream through once they parse as a ClientHello). Same server,
+   * client and JVMs for both: the policy file is rewritten and the server reloads it. Rounds run
+   * plain-tls, tls-plain, ... so that a drift of the machine falls on both; medians are printed.
+   */
+  private void connTls() throws Exception {
+    byte[] hello = clientHello();
+    String host = echoDirect.getAddress().getHostAddress();
+    String plain = "accept " + host + ":" + echoDirect.getPort();
+    String tls = plain + " tls";
+    progress(
+        "conn-tls: a %d-byte ClientHello from the JDK's TLS client (SNI bench.example) first on every"
+            + " connection, then the 100 bytes; rules '%s' and '%s'",
+        hello.length, plain, tls);
+    // The rule bites: a stream that does not start with a ClientHello is refused, and echoed once
+    // the qualifier is gone.
+    setEchoRule(tls);
+    if (!refused(new byte[100])) {
+      throw new IllegalStateException("under '" + tls + "' a stream of 100 zero bytes was echoed, not refused");
+    }
+    // The inspection code runs only now: let the JIT compile it as it did the connection code.
+    Load.connections(socksFront, echoDirect, hello, o.connWorkers(), 0, o.jitWarmupMs() / 2);
+    setEchoRule(plain);
+    if (refused(new byte[100])) {
+      throw new IllegalStateException("under '" + plain + "' a stream of 100 zero bytes was refused");
+    }
+    int rounds = o.repeat();
+    String[] rule = {plain, tls};
+    double[][] rate = new double[2][rounds];
+    Cpu.Times[] sCpu = {new Cpu.Times(0, 0), new Cpu.Times(0, 0)};
+    Cpu.Times[] cCpu = {new Cpu.Times(0, 0), new Cpu.Times(0, 0)};
+    double[] made = new double[2];
+    List<long[]> latencies = new ArrayList<>(List.of(new long[0], new long[0]));
+    long sp = server.javaPid();
+    long cp = client.javaPid();
+    for (int r = 0; r < rounds; r++) {
+      for (int k = 0; k < 2; k++) {
+        int m = r % 2 == 0 ? k : 1 - k;
+        setEchoRule(rule[m]);
+        Cpu.Times s0 = Cpu.of(sp);
+        Cpu.Times c0 = Cpu.of(cp);
+        Load.ConnResult x = Load.connections(socksFront, echoDirect, hello, o.connWorkers(), o.connWarmupMs(), o.connMs());
+        sCpu[m] = add(sCpu[m], Cpu.of(sp).minus(s0));
+        cCpu[m] = add(cCpu[m], Cpu.of(cp).minus(c0));
+        made[m] += made(x);
+        rate[m][r] = x.perSecond();
+        long[] l = latencies.get(m);
+        long[] more = Arrays.copyOf(l, l.length + x.latenciesNs().length);
+        System.arraycopy(x.latenciesNs(), 0, more, l.length, x.latenciesNs().length);
+        latencies.set(m, more);
+      }
+      progress(
+          "conn-tls #%d: without tls %.0f/s, with tls %.0f/s (%.2fx)",
+          r + 1, rate[0][r], rate[1][r], rate[1][r] / rate[0][r]);
+    }
+    setEchoRule(plain);
+    double without = median(rate[0]);
+    double with = median(rate[1]);
+    // The two halves of a round ran next to each other: their ratio is steadier than the ratio of
+    // the medians when the machine's load drifts, and it is what the target is checked on.
+    double[] paired = new double[rounds];
+    for (int r = 0; r < rounds; r++) {
+      paired[r] = rate[1][r] / rate[0][r];
+    }
+    double ratio = median(paired);
+    for (long[] l : latencies) {
+      Arrays.sort(l);
+    }
+    progress(
+        "connection latency p50 / p99 through -D, without tls: %.0f / %.0f us, with tls: %.0f / %.0f us",
+        pct(latencies.get(0), 50), pct(latencies.get(0), 99), pct(latencies.get(1), 50), pct(latencies.get(1), 99));
+    progress(
+        "ett CPU per connection (-D, ClientHello first), without tls: server %s, client %s",
+        sCpu[0].per(made[0], 1e6, "%.0f us"), cCpu[0].per(made[0], 1e6, "%.0f us"));
+    progress(
+        "ett CPU per connection (-D, ClientHello first), with tls:    server %s, client %s",
+        sCpu[1].per(made[1], 1e6, "%.0f us"), cCpu[1].per(made[1], 1e6, "%.0f us"));
+    rows.add(new Row("new connections/s through -D, a TLS ClientHello first, rule without tls", "-", fmt(without), "", ""));
+    rows.add(
+        new Row(
+            "  same, rule with tls (the exit checks the ClientHello)",
+            "-",
+            fmt(with),
+            String.format(Locale.ROOT, "%.2fx", ratio),
+            String.format(
+                Locale.ROOT,
+                "with/without, median of rounds >= %.2fx: %s",
+                TLS_RULE_MIN_RATIO,
+                ratio >= TLS_RULE_MIN_RATIO ? "ok" : "MISSED")));
+    rows.add(
+        new Row(
+            "  ett server CPU per connection (us), without / with tls",
+            "-",
+            String.format(
+                Locale.ROOT, "%.0f / %.0f", sCpu[0].seconds() / made[0] * 1e6, sCpu[1].seconds() / made[1] * 1e6),
+            "",
+            ""));
+    out.printf(
+        Locale.ROOT,
+        "  (conn-tls: %d rounds of %d ms each way; without tls %s, with tls %s /s; ratio of the medians %.2fx)%n",
+        rounds, o.connMs(), Arrays.toString(round(rate[0])), Arrays.toString(round(rate[1])), with / without);
+  }
+
+  private static long[] round(double[] a) {
+    return Arrays.stream(a).mapToLong(Math::round).toArray();
+  }
+
+  /**
+   * A genuine TLS ClientHello: the first record the JDK's TLS client sends to bench.example:443
+   * (its default protocols, suites and extensions, SNI bench.example). Checked with the exit's own
+   * parser, so that the figure measures streams that pass.
+   */
+  static byte[] clientHello() throws Exception {
+    SSLEngine e = SSLContext.getDefault().createSSLEngine("bench.example", 443);
+    e.setUseClientMode(true);
+    e.beginHandshake();
+    ByteBuffer net = ByteBuffer.allocate(e.getSession().getPacketBufferSize());
+    SSLEngineResult r = e.wrap(ByteBuffer.allocate(0), net);
+    if (r.getStatus() != SSLEngineResult.Status.OK || r.bytesProduced() == 0) {
+      throw new IllegalStateException("the JDK's TLS client wrote no ClientHello: " + r);
+    }
+    net.flip();
+    byte[] hello = new byte[net.remaining()];
+    net.get(hello);
+    Inspection seen = FirstBytes.inspect(Protocol.TLS, ByteBuffer.wrap(hello), false);
+    if (!(seen instanceof Inspection.Matched m) || !m.serverName().equals(java.util.Optional.of("bench.example"))) {
+      throw new IllegalStateException("the JDK's ClientHello does not parse as one with SNI bench.example: " + seen);
+    }
+    return hello;
+  }
+
+  /**
+   * Puts {@code rule} in the policy file as the echo target's rule and waits until the server
+   * says it reloaded it (the file is replaced by a rename: the server never reads half of it).
+   */
+  private void setEchoRule(String rule) throws Exception {
+    if (rule.equals(echoRule)) {
+      return;
+    }
+    int before = server.linesCounted(RELOADED);
+    int failedBefore = server.linesCounted(RELOAD_FAILED);
+    Path next = dir.resolve("policy.next");
+    Files.writeString(next, rule + "\n");
+    Files.move(next, policyFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (server.linesCounted(RELOADED) == before) {
+      if (server.linesCounted(RELOAD_FAILED) != failedBefore || !server.alive() || System.nanoTime() > deadline) {
+        throw new IllegalStateException("the server did not reload '" + rule + "':\n" + server.tail());
+      }
+      Thread.sleep(20);
+    }
+    echoRule = rule;
+  }
+
+  /**
+   * Whether a stream through -D to the echo target that starts with {@code first} is refused: the
+   * proxy ends it without echoing a byte (false when it is echoed in full).
+   */
+  private boolean refused(byte[] first) throws IOException {
+    try (SocketChannel ch = SocketChannel.open()) {
+      Watchdog.watch(ch, 30_000);
+      try {
+        ch.connect(socksFront);
+        try {
+          Load.socks5Connect(ch, echoDirect);
+        } catch (java.nio.channels.ClosedChannelException e) {
+          throw new IOException("-D did not answer a SOCKS5 CONNECT within 30 s", e);
+        } catch (IOException e) {
+          return true; // refused before the first bytes were looked at
+        }
+        ByteBuffer out = ByteBuffer.wrap(first);
+        while (out.hasRemaining()) {
+          ch.write(out);
+        }
+        ByteBuffer in = ByteBuffer.allocate(first.length);
+        while (in.hasRemaining()) {
+          int n;
+          try {
+            n = ch.read(in);
+          } catch (java.nio.channels.ClosedChannelException e) {
+            throw new IOException("a stream was neither echoed nor refused within 30 s", e);
+          } catch (IOException e) {
+            n = -1; // reset by the proxy
+          }
+          if (n < 0) {
+            if (in.position() > 0) {
+              throw new IOException("a stream was cut after echoing " + in.position() + " of " + first.length + " bytes");
+            }
+            return true;
+          }
+        }
+        return false;
+      } finally {
+        Watchdog.unwatch(ch);
+      }
+    }
   }
 
   private void ping() throws Exception {

@@ -11,8 +11,10 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One spawned {@code bin/ett ...} process. Its stdout+stderr go to a log file; a reader thread
@@ -25,6 +27,8 @@ final class Child implements AutoCloseable {
   private final CountDownLatch ready = new CountDownLatch(1);
   private final Deque<String> tail = new ArrayDeque<>();
   private final StringBuilder stdout = new StringBuilder();
+  /** Lines containing each marker given to {@link #countLines}, since that call. */
+  private final Map<String, AtomicInteger> counted = new ConcurrentHashMap<>();
 
   private Child(String name, Process process, Path log) {
     this.name = name;
@@ -61,6 +65,11 @@ final class Child implements AutoCloseable {
                       c.stdout.setLength(0);
                     }
                   }
+                  for (Map.Entry<String, AtomicInteger> m : c.counted.entrySet()) {
+                    if (line.contains(m.getKey())) {
+                      m.getValue().incrementAndGet();
+                    }
+                  }
                   if (readyMarker != null && line.contains(readyMarker)) {
                     c.ready.countDown();
                   }
@@ -86,6 +95,23 @@ final class Child implements AutoCloseable {
         throw new IllegalStateException(name + " not ready after " + timeoutMs + " ms:\n" + tail());
       }
     }
+  }
+
+  /**
+   * Counts, from now on, the log lines that contain {@code marker} (the output buffer keeps only
+   * the last 64 KiB, and a busy server writes more between two events the caller waits for).
+   */
+  void countLines(String marker) {
+    counted.putIfAbsent(marker, new AtomicInteger());
+  }
+
+  /** Lines containing {@code marker} since {@link #countLines} was called with it. */
+  int linesCounted(String marker) {
+    AtomicInteger n = counted.get(marker);
+    if (n == null) {
+      throw new IllegalStateException("not counting lines with '" + marker + "'");
+    }
+    return n.get();
   }
 
   /** Waits for exit; returns the status. */

@@ -151,6 +151,19 @@ final class Load {
   static ConnResult connections(
       InetSocketAddress addr, InetSocketAddress socksTo, int workers, long warmupMs, long measureMs)
       throws Exception {
+    return connections(addr, socksTo, new byte[0], workers, warmupMs, measureMs);
+  }
+
+  /**
+   * As {@link #connections(InetSocketAddress, InetSocketAddress, int, long, long)}, each connection
+   * sending {@code first} (e.g. a TLS ClientHello, for an exit rule that checks the first bytes)
+   * ahead of its 100 bytes, in the same write, and reading all of it back from the echo.
+   */
+  static ConnResult connections(
+      InetSocketAddress addr, InetSocketAddress socksTo, byte[] first, int workers, long warmupMs, long measureMs)
+      throws Exception {
+    int size = first.length + 100;
+    int at = first.length; // where the 100 bytes start, in what is sent and what comes back
     long startAt = System.nanoTime() + warmupMs * 1_000_000L;
     long stopAt = startAt + measureMs * 1_000_000L;
     long[][] lat = new long[workers][];
@@ -164,8 +177,8 @@ final class Load {
               () -> {
                 long[] mine = new long[1 << 16];
                 int count = 0;
-                ByteBuffer out = ByteBuffer.allocateDirect(100);
-                ByteBuffer in = ByteBuffer.allocateDirect(100);
+                ByteBuffer out = ByteBuffer.allocateDirect(size).put(0, first);
+                ByteBuffer in = ByteBuffer.allocateDirect(size);
                 long seq = 0;
                 try {
                   while (failure.get() == null) {
@@ -175,8 +188,8 @@ final class Load {
                     }
                     seq++;
                     out.clear();
-                    out.putLong(0, ((long) id << 48) | seq);
-                    out.putLong(92, seq);
+                    out.putLong(at, ((long) id << 48) | seq);
+                    out.putLong(at + 92, seq);
                     in.clear();
                     try (SocketChannel ch = SocketChannel.open()) {
                       Watchdog.watch(ch, 10_000);
@@ -191,7 +204,7 @@ final class Load {
                         }
                         while (in.hasRemaining()) {
                           if (ch.read(in) < 0) {
-                            throw new EOFException("conn: echo ended after " + in.position() + " of 100 bytes");
+                            throw new EOFException("conn: echo ended after " + in.position() + " of " + size + " bytes");
                           }
                         }
                       } finally {
@@ -199,7 +212,7 @@ final class Load {
                       }
                     }
                     long t1 = System.nanoTime();
-                    if (in.getLong(0) != out.getLong(0) || in.getLong(92) != seq) {
+                    if (in.getLong(at) != out.getLong(at) || in.getLong(at + 92) != seq || in.get(0) != out.get(0)) {
                       throw new IOException("conn: echoed bytes differ from the ones sent");
                     }
                     if (t0 - startAt >= 0) {
@@ -227,10 +240,10 @@ final class Load {
     }
     int total = Arrays.stream(counts).sum();
     long[] all = new long[total];
-    int at = 0;
+    int filled = 0;
     for (int i = 0; i < workers; i++) {
-      System.arraycopy(lat[i], 0, all, at, counts[i]);
-      at += counts[i];
+      System.arraycopy(lat[i], 0, all, filled, counts[i]);
+      filled += counts[i];
     }
     // Connections that started in the window but finished after it count as well; the window is
     // measured to the end of the last one.

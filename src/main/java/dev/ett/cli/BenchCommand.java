@@ -27,8 +27,8 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--quick", description = "Small sizes and short times (CI smoke test, < 60 s).")
   boolean quick;
 
-  @Option(names = "--only", split = ",", paramLabel = "FIGURE", description = "Figures to run: bulk,conn,ping,rss,start (default all).")
-  List<String> only = List.of("bulk", "conn", "ping", "rss", "start");
+  @Option(names = "--only", split = ",", paramLabel = "FIGURE", description = "Figures to run: bulk,conn,conn-tls,ping,rss,start (default all).")
+  List<String> only = List.of("bulk", "conn", "conn-tls", "ping", "rss", "start");
 
   @Option(names = "--bulk-size", paramLabel = "SIZE", description = "Bytes per bulk run on the direct path (default 2g; --quick 128m).")
   String bulkSize;
@@ -36,7 +36,7 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--bulk-size-ett", paramLabel = "SIZE", description = "Bytes per bulk run through ett (default 1g; --quick 64m).")
   String bulkSizeEtt;
 
-  @Option(names = "--repeat", paramLabel = "R", description = "Bulk runs per path; the median is reported (default 5; --quick 1).")
+  @Option(names = "--repeat", paramLabel = "R", description = "Bulk runs per path, and rounds of conn-tls; the median is reported (default 5; --quick 1).")
   Integer repeat;
 
   @Option(names = "--streams", paramLabel = "N", description = "Concurrent streams of the parallel bulk figure (default 8).")
@@ -111,8 +111,8 @@ final class BenchCommand implements Callable<Integer> {
     Set<String> figures = new LinkedHashSet<>();
     for (String f : only) {
       String x = f.strip().toLowerCase(java.util.Locale.ROOT);
-      if (!Set.of("bulk", "conn", "ping", "rss", "start").contains(x)) {
-        throw new IllegalArgumentException("--only: unknown figure '" + f + "' (bulk, conn, ping, rss, start)");
+      if (!Set.of("bulk", "conn", "conn-tls", "ping", "rss", "start").contains(x)) {
+        throw new IllegalArgumentException("--only: unknown figure '" + f + "' (bulk, conn, conn-tls, ping, rss, start)");
       }
       figures.add(x);
     }

@@ -8,6 +8,7 @@ import com.code_intelligence.jazzer.mutation.annotation.WithLength;
 import dev.ett.inspect.FirstBytes;
 import dev.ett.inspect.Inspection;
 import dev.ett.inspect.Protocol;
+import dev.ett.testing.NoNettyBuffers;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import org.junit.jupiter.api.Tag;
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.Tag;
  * <p>Input: its first byte's low bit says whether the bound is reached; the rest are the bytes.
  */
 @Tag("fuzz")
+@NoNettyBuffers // pure parsers: no leak check after each of the few hundred saved inputs
 class FirstBytesFuzzTest {
   @FuzzTest
   void clientHello(@NotNull @WithLength(max = FirstBytes.MAX_BYTES + 1) byte[] input) {
