@@ -128,21 +128,22 @@ public final class Notifier implements AutoCloseable {
     AtomicInteger unfinished = new AtomicInteger();
     long every = notify.pingInterval().toNanos();
     pinging =
-        loops.get(0)
-        .scheduleAtFixedRate(
-            () -> {
-              if (unfinished.get() != 0) {
-                return; // a probe is still queued behind a stuck task; no ping until it runs
-              }
-              send(SdNotify.WATCHDOG);
-              unfinished.set(loops.size());
-              for (EventExecutor loop : loops) {
-                loop.execute(unfinished::decrementAndGet);
-              }
-            },
-            0,
-            every,
-            TimeUnit.NANOSECONDS);
+        loops
+            .get(0)
+            .scheduleAtFixedRate(
+                () -> {
+                  if (unfinished.get() != 0) {
+                    return; // a probe is still queued behind a stuck task; no ping until it runs
+                  }
+                  send(SdNotify.WATCHDOG);
+                  unfinished.set(loops.size());
+                  for (EventExecutor loop : loops) {
+                    loop.execute(unfinished::decrementAndGet);
+                  }
+                },
+                0,
+                every,
+                TimeUnit.NANOSECONDS);
   }
 
   /** Returns the write's future, or null when there is nobody to tell. */
