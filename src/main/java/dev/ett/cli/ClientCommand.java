@@ -13,7 +13,9 @@ import dev.ett.noise.KeyPair;
 import dev.ett.route.ChainedClient;
 import dev.ett.route.Hop;
 import dev.ett.route.Route;
+import dev.ett.systemd.Notifier;
 import dev.ett.util.Log;
+import io.netty.util.concurrent.EventExecutor;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -130,7 +132,32 @@ final class ClientCommand implements Callable<Integer> {
       throw e;
     }
     link.start();
-    Signals.onStop(() -> closeAll(fronts, authenticator, link)).await();
+    // systemd: READY=1 once the ports are bound and the first link attempt has ended, up or not.
+    // The ports are what a dependent unit uses, and they accept while the link is down (streams
+    // wait for it, up to --max-queued-opens); holding READY back until a server that is down at
+    // boot comes back would only turn into a start timeout and a restart loop. STATUS says which.
+    Notifier notifier = Notifier.fromEnvironment();
+    String ports = fronts.size() + " port(s)";
+    link.client()
+        .firstAttempt()
+        .thenAccept(
+            up -> {
+              notifier.ready(
+                  up
+                      ? "link up to " + server + ", " + ports
+                      : "link down (" + link.lastFailure() + "), retrying; " + ports + " accepting");
+              if (!up) {
+                link.client().start().thenRun(() -> notifier.status("link up to " + server + ", " + ports));
+              }
+            });
+    notifier.watch(link.eventLoops());
+    Signals.onStop(
+            () -> {
+              notifier.stopping("stopping");
+              closeAll(fronts, authenticator, link);
+              notifier.close();
+            })
+        .await();
     return 0;
   }
 
@@ -168,6 +195,23 @@ final class ClientCommand implements Callable<Integer> {
               maxQueuedOpens);
       Log.info("route: " + chain.route() + " (" + chain.route().size() + " hops)");
       return new Link(chain.innermost(), chain);
+    }
+
+    /** Why the link (the whole route, with --via) is not up; "" if its last attempt succeeded. */
+    String lastFailure() {
+      return chain != null ? chain.lastFailure() : client.lastFailure();
+    }
+
+    /** Every event loop the link and the fronts run on, for the watchdog. */
+    List<EventExecutor> eventLoops() {
+      if (chain == null) {
+        return List.of(client.eventLoop());
+      }
+      List<EventExecutor> loops = new ArrayList<>();
+      for (int n = 1; n <= chain.route().size(); n++) {
+        loops.add(chain.layer(n).eventLoop());
+      }
+      return loops;
     }
 
     void start() {

@@ -11,6 +11,7 @@ import dev.ett.policy.Limits;
 import dev.ett.server.ConfigWatcher;
 import dev.ett.server.Reloader;
 import dev.ett.server.Server;
+import dev.ett.systemd.Notifier;
 import dev.ett.util.Log;
 import dev.ett.util.Transports;
 import java.net.BindException;
@@ -187,18 +188,24 @@ final class ServerCommand implements Callable<Integer> {
         "ett server listening on " + bound + ", key " + KeyFile.encode(kp.publicKey()) + ", "
             + config.authorized().size() + " authorized client(s), " + config.globalPolicy().rules().size()
             + " global rule(s)" + (audit == null ? "" : ", audit to " + (audit.equals("-") ? "stdout" : audit)));
+    // systemd (when it started us with NOTIFY_SOCKET): ready once the port accepts; each reload
+    // bracketed by RELOADING=1 and READY=1; STOPPING=1 as the drain starts; watchdog pings while
+    // every event loop runs.
+    Notifier notifier = Notifier.fromEnvironment();
+    String listening = "listening on " + bound;
+    notifier.ready(listening + ", " + config.authorized().size() + " authorized client(s)");
+    notifier.watch(server.eventLoops());
     Reloader reloader = new Reloader(server, sources);
-    ConfigWatcher watcher = new ConfigWatcher(sources.files(), Duration.ofMillis(250), reloader::reload);
-    Signals.onSighup(
-        () -> {
-          reloader.reload("SIGHUP");
-          auditLog.reopen();
-        });
+    Reload reload = new Reload(reloader, notifier, listening);
+    ConfigWatcher watcher = new ConfigWatcher(sources.files(), Duration.ofMillis(250), reload::run);
+    Signals.onSighup(() -> reload.run("SIGHUP", auditLog::reopen));
     Signals.onStop(
             () -> {
+              notifier.stopping("stopping: draining links for up to " + drain.toSeconds() + " s");
               watcher.close();
               server.shutdown(drain);
               auditLog.close();
+              notifier.close();
             })
         .await();
     return 0;
@@ -213,6 +220,38 @@ final class ServerCommand implements Callable<Integer> {
     long bytes = Units.size("--first-bytes-max", max, 1, Math.min(FirstBytesBounds.MAX_BYTES, window));
     Duration t = Units.duration("--first-bytes-timeout", timeout, Duration.ofMillis(1));
     return new FirstBytesBounds((int) bytes, t);
+  }
+
+  /**
+   * A reload as systemd's Type=notify-reload expects one: RELOADING=1 (with the monotonic time)
+   * before anything is read, READY=1 after, whether the files were taken or kept out (the server
+   * runs on either way; STATUS says which). One at a time, so a SIGHUP and a file change do not
+   * interleave their messages.
+   */
+  private static final class Reload {
+    private final Reloader reloader;
+    private final Notifier notifier;
+    private final String listening;
+
+    Reload(Reloader reloader, Notifier notifier, String listening) {
+      this.reloader = reloader;
+      this.notifier = notifier;
+      this.listening = listening;
+    }
+
+    boolean run(String why) {
+      return run(why, () -> {});
+    }
+
+    /** Reloads, then runs {@code after} (the audit log's reopening on SIGHUP) before READY=1. */
+    synchronized boolean run(String why, Runnable after) {
+      notifier.reloading("reloading (" + why + ")");
+      boolean ok = reloader.reload(why);
+      after.run();
+      notifier.ready(
+          listening + (ok ? ", reloaded (" + why + ")" : ", reload (" + why + ") failed, previous configuration kept"));
+      return ok;
+    }
   }
 
   /** The resolver's options from {@code --dns}, {@code --resolve-timeout}, {@code --client-max-lookups}. */

@@ -83,6 +83,7 @@ public final class Client implements AutoCloseable {
   private final boolean ownsGroup;
   private final ArrayDeque<PendingOpen> queued = new ArrayDeque<>();
   private final CompletableFuture<Void> firstLink = new CompletableFuture<>();
+  private final CompletableFuture<Boolean> firstAttempt = new CompletableFuture<>();
   private final java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
   private State state = State.IDLE;
   private Mux mux;
@@ -122,6 +123,15 @@ public final class Client implements AutoCloseable {
       loop.execute(this::connect);
     }
     return firstLink;
+  }
+
+  /**
+   * Completes when the first attempt to set up a link ends: true if the link came up, false if
+   * the attempt failed (the client keeps retrying); failed on close. A service manager is told the
+   * client is ready then (cli.ClientCommand), rather than only once a link is up.
+   */
+  public CompletableFuture<Boolean> firstAttempt() {
+    return firstAttempt;
   }
 
   /**
@@ -250,6 +260,7 @@ public final class Client implements AutoCloseable {
           }
         });
     firstLink.complete(null);
+    firstAttempt.complete(true);
     linkListener.onLinkUp();
     for (PendingOpen p; (p = queued.poll()) != null; ) {
       if (p.socket().isActive()) {
@@ -284,6 +295,7 @@ public final class Client implements AutoCloseable {
       p.listener().onRefused(RefuseCode.GENERAL, "no link to the server: " + why);
     }
     Log.error(why + " (retrying in " + seconds(scheduleReconnect()) + ")");
+    firstAttempt.complete(false);
   }
 
   /** Schedules the next attempt; returns its delay in milliseconds. */
@@ -363,6 +375,7 @@ public final class Client implements AutoCloseable {
         () -> {
           state = State.CLOSED;
           firstLink.completeExceptionally(new IllegalStateException("client closed"));
+          firstAttempt.completeExceptionally(new IllegalStateException("client closed"));
           Mux m = mux;
           mux = null;
           if (m != null) {

@@ -40,6 +40,7 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -385,6 +386,17 @@ public final class Server implements AutoCloseable {
             + (revoked.isEmpty() ? "" : "; revoked: " + String.join(", ", revoked)));
     options.audit().record(new AuditEvent.Reloaded(clock.instant(), source, next.authorized().size(), revoked));
     return revoked;
+  }
+
+  /**
+   * The event loops that carry the server: the accepting one first, then every link's. For a
+   * watchdog that must stop when any of them wedges (see systemd.Notifier#watch).
+   */
+  public List<EventExecutor> eventLoops() {
+    List<EventExecutor> loops = new ArrayList<>();
+    boss.forEach(loops::add);
+    workers.forEach(loops::add);
+    return loops;
   }
 
   /** Replaces the authorized clients only (see {@link #reload}). */

@@ -39,6 +39,18 @@ class LayeringTest {
   }
 
   @Test
+  void systemdNotificationMessagesAreBuiltWithoutNetty() {
+    // SdNotify is the pure half of systemd.Notifier: environment and message text, unit-tested alone.
+    noClasses()
+        .that()
+        .haveFullyQualifiedName("dev.ett.systemd.SdNotify")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("io.netty..")
+        .check(classes);
+  }
+
+  @Test
   void firstBytesInspectionDependsOnTheJdkOnly() {
     // dev.ett.inspect parses bytes from outside; policy and exit may call it, it calls nothing of ours.
     noClasses()
