@@ -75,6 +75,7 @@ class FirstBytesRealClientsTest {
   static final KeyPair serverKey = X25519.generate(), clientKey = X25519.generate();
   static Exit tls, sni, ssh, web;
   static final List<Exit> exits = new ArrayList<>();
+  static final List<Netns.Child> ettServers = new ArrayList<>(); // in the root namespace: ours to end
 
   /** An ett server process with one policy, and an in-process client with a SOCKS port. */
   record Exit(String name, Netns.Child server, Path audit, Client client, ProxyFront front, int proxyPort) {
@@ -178,24 +179,18 @@ class FirstBytesRealClientsTest {
       {"web", "web"},
     };
     // Started together: the JVMs' start-up overlaps.
-    List<Netns.Child> servers = new ArrayList<>();
     for (String[] p : policies) {
       List<String> cmd =
           NetnsFaultsTest.ett(
               "server", "--listen", "127.0.0.1:0", "--key", sk.toString(), "--authorized", authorized.toString(),
               "--hosts", hosts.toString(), "--policy", p[1], "--audit", dir.resolve(p[0] + ".audit").toString(),
               "--first-bytes-timeout", FIRST_BYTES_TIMEOUT.toSeconds() + "s", "--threads", "1", "-v");
-      servers.add(new Netns.Child("ett-server-" + p[0], new ProcessBuilder(cmd).redirectErrorStream(true).start()));
+      ettServers.add(new Netns.Child("ett-server-" + p[0], new ProcessBuilder(cmd).redirectErrorStream(true).start()));
     }
     Pattern listening = Pattern.compile("ett server listening on /?127\\.0\\.0\\.1:(\\d+)");
     for (int i = 0; i < policies.length; i++) {
-      Netns.Child s = servers.get(i);
-      try {
-        s.awaitLine(Long.MIN_VALUE, Duration.ofSeconds(30), "ett server listening on");
-      } catch (AssertionError e) {
-        servers.forEach(c -> c.process.destroyForcibly());
-        throw e;
-      }
+      Netns.Child s = ettServers.get(i);
+      s.awaitLine(Long.MIN_VALUE, Duration.ofSeconds(30), "ett server listening on");
       Matcher m = listening.matcher(s.output());
       assertThat(m.find()).as(s.output()).isTrue();
       Client client =
@@ -226,8 +221,8 @@ class FirstBytesRealClientsTest {
     for (Exit e : exits) {
       e.front().close();
       e.client().close();
-      e.server().process.destroyForcibly();
     }
+    ettServers.forEach(s -> s.process.destroyForcibly());
     if (net != null) {
       net.close(); // kills the destinations, deletes the namespaces, the veths and the routes
     }
