@@ -38,10 +38,32 @@ public sealed interface AuditEvent {
     }
   }
 
-  /** The server connected a stream's destination. */
+  /**
+   * What the first bytes of a stream accepted by a rule with a protocol ({@code accept *:443 tls})
+   * were: the fields {@code protocol} ({@code tls}, {@code http}, {@code http2}, {@code ssh}),
+   * {@code server_name} (the TLS SNI or the HTTP Host, when one was sent) and {@code ech} (TLS only:
+   * true when the ClientHello carried encrypted_client_hello, and {@code server_name} is then only
+   * the public name). Never payload beyond these.
+   */
+  record Seen(String protocol, String serverName, boolean ech) {
+    public Seen {
+      if (protocol == null) {
+        throw new IllegalArgumentException("protocol: null (expected: tls, http, http2 or ssh)");
+      }
+    }
+  }
+
+  /**
+   * The server connected a stream's destination. {@code seen} is null unless a rule with a protocol
+   * accepted the stream on its first bytes.
+   */
   record StreamOpened(
-      Instant time, long link, String client, int stream, String requested, String resolved, String rule)
+      Instant time, long link, String client, int stream, String requested, String resolved, String rule, Seen seen)
       implements AuditEvent {
+    public StreamOpened(Instant time, long link, String client, int stream, String requested, String resolved, String rule) {
+      this(time, link, client, stream, requested, resolved, rule, null);
+    }
+
     @Override
     public String type() {
       return "stream_opened";
@@ -53,6 +75,11 @@ public sealed interface AuditEvent {
    * (connecting timed out), {@code unreachable}, {@code refused} (by the destination) or
    * {@code error}; {@code code} is the REFUSED code's name (PROTOCOL.md §5.1). {@code resolved}
    * and {@code rule} are null when no address was checked (limits, names that do not resolve).
+   *
+   * <p>A stream the policy decided on its first bytes (PROTOCOL.md §6.1) had its OPENED and is
+   * refused with a RESET: {@code code} is then the RESET code's name, {@code POLICY} (refused on
+   * its first bytes: {@code end} is {@code policy}, {@code reason} says what was expected and seen)
+   * or {@code UNREACHABLE} (accepted, but no address connected: {@code end} says why, as above).
    */
   record StreamRefused(
       Instant time,
@@ -76,7 +103,7 @@ public sealed interface AuditEvent {
    * An opened stream ended. {@code end}: {@code fin} (both directions closed cleanly), {@code
    * reset} (see {@code by}: {@code client}, {@code destination} or {@code server}), {@code
    * timeout}, {@code link_closed} (the link went down under it) or {@code policy} (its client's key
-   * was revoked). {@code detail} is the mux's own words.
+   * was revoked). {@code detail} is the mux's own words. {@code seen} as in {@link StreamOpened}.
    */
   record StreamClosed(
       Instant time,
@@ -91,8 +118,26 @@ public sealed interface AuditEvent {
       long durationMillis,
       String end,
       String by,
-      String detail)
+      String detail,
+      Seen seen)
       implements AuditEvent {
+    public StreamClosed(
+        Instant time,
+        long link,
+        String client,
+        int stream,
+        String requested,
+        String resolved,
+        String rule,
+        long bytesFromClient,
+        long bytesToClient,
+        long durationMillis,
+        String end,
+        String by,
+        String detail) {
+      this(time, link, client, stream, requested, resolved, rule, bytesFromClient, bytesToClient, durationMillis, end, by, detail, null);
+    }
+
     @Override
     public String type() {
       return "stream_closed";

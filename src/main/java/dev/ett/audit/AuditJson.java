@@ -4,7 +4,7 @@ import java.util.List;
 
 /**
  * Encodes an {@link AuditEvent} as one JSON object on one line (JSON Lines). Hand-written because
- * the shape is flat and fixed: strings, integers, null and one list of strings. Every string is
+ * the shape is flat and fixed: strings, integers, a boolean, null and one list of strings. Every string is
  * escaped per RFC 8259 §7, including every control character and the line separators U+2028 and
  * U+2029, so no value can break a line or forge a field.
  */
@@ -34,7 +34,8 @@ public final class AuditJson {
               .num("stream", Integer.toUnsignedLong(o.stream()))
               .str("requested", o.requested())
               .str("resolved", o.resolved())
-              .str("rule", o.rule());
+              .str("rule", o.rule())
+              .seen(o.seen());
       case AuditEvent.StreamRefused r ->
           l.num("link", r.link())
               .str("client", r.client())
@@ -57,7 +58,8 @@ public final class AuditJson {
               .num("duration_ms", c.durationMillis())
               .str("end", c.end())
               .str("by", c.by())
-              .str("detail", c.detail());
+              .str("detail", c.detail())
+              .seen(c.seen());
       case AuditEvent.Reloaded r ->
           l.str("source", r.source()).num("clients", r.clients()).list("revoked", r.revoked());
       case AuditEvent.Gap g -> l.num("dropped", g.dropped()).num("failed", g.failed());
@@ -114,6 +116,21 @@ public final class AuditJson {
         sb.append("null");
       } else {
         quote(sb, v);
+      }
+      return this;
+    }
+
+    /** The first-bytes fields, only for a stream that has them: see {@link AuditEvent.Seen}. */
+    Line seen(AuditEvent.Seen seen) {
+      if (seen == null) {
+        return this;
+      }
+      str("protocol", seen.protocol());
+      if (seen.serverName() != null) {
+        str("server_name", seen.serverName());
+      }
+      if (seen.protocol().equals("tls")) {
+        key("ech").sb.append(seen.ech());
       }
       return this;
     }

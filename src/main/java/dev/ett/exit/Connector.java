@@ -1,10 +1,16 @@
 package dev.ett.exit;
 
+import dev.ett.inspect.FirstBytes;
+import dev.ett.inspect.Inspection;
+import dev.ett.inspect.Protocol;
+import dev.ett.mux.Exit;
 import dev.ett.mux.StreamSocketHandler;
 import dev.ett.policy.Decision;
 import dev.ett.policy.ExitPolicy;
 import dev.ett.policy.Host;
 import dev.ett.policy.HostParser;
+import dev.ett.policy.OwnAddresses;
+import dev.ett.policy.StreamStart;
 import dev.ett.util.Log;
 import dev.ett.util.Transports;
 import dev.ett.wire.Destination;
@@ -24,13 +30,17 @@ import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NoRouteToHostException;
+import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The server's way out: resolves the destination itself, checks the policy against every address
@@ -75,16 +85,33 @@ public final class Connector {
 
     /** Not started: the client has too many name lookups in flight (a limit, not a failure). */
     void overLimit(RefuseCode code, String reason);
+
+    /**
+     * The policy waits for the stream's first bytes (PROTOCOL.md §6.1): pass on to {@link
+     * Exit.Callback#awaitFirstBytes}. Afterwards the stream ends in {@link #connected} (accepted on
+     * its first bytes) or {@link #refused} (POLICY: refused on them; any other code: accepted, but
+     * no address connected), both now to be told with a RESET instead of REFUSED.
+     *
+     * @param waiting the decision at OPEN time for {@code opened}: the rule that waits
+     * @return the mux's held bytes, or null if the stream is gone already
+     */
+    Exit.HeldBytes awaitFirstBytes(Destination opened, Decision waiting, int maxBytes, Exit.Judge judge);
   }
 
   private final Resolver resolver;
   private final Duration connectTimeout;
+  private final FirstBytesBounds firstBytes;
   /** DNS lookups in flight per client name; a name leaves the map when its count drops to 0. */
   private final Map<String, Integer> lookups = new ConcurrentHashMap<>();
 
   public Connector(Resolver resolver, Duration connectTimeout) {
+    this(resolver, connectTimeout, FirstBytesBounds.defaults());
+  }
+
+  public Connector(Resolver resolver, Duration connectTimeout, FirstBytesBounds firstBytes) {
     this.resolver = resolver;
     this.connectTimeout = connectTimeout;
+    this.firstBytes = firstBytes;
   }
 
   /**
@@ -94,6 +121,7 @@ public final class Connector {
    * @param client the client's name, for log lines
    */
   public void open(String client, ExitPolicy policy, Destination destination, EventLoop loop, Result result) {
+    long openedAt = System.nanoTime(); // the first-bytes time bound counts from the OPEN
     Host host;
     try {
       host = destination.isName() ? HostParser.parse(destination.name()) : new Host.Address(destination.address());
@@ -107,13 +135,13 @@ public final class Connector {
     }
     dev.ett.policy.Destination requested = new dev.ett.policy.Destination(host, destination.port());
     if (host instanceof Host.Address a) {
-      connectChecked(client, requested, List.of(a.address()), policy, loop, result);
+      connectChecked(client, requested, List.of(a.address()), policy, loop, result, openedAt);
       return;
     }
     String name = ((Host.Name) host).name();
     List<InetAddress> listed = resolver.fromHosts(name);
     if (!listed.isEmpty()) {
-      connectChecked(client, requested, listed, policy, loop, result);
+      connectChecked(client, requested, listed, policy, loop, result, openedAt);
       return;
     }
     int max = resolver.options().maxLookupsPerClient();
@@ -129,7 +157,7 @@ public final class Connector {
             (Future<List<InetAddress>> f) -> {
               endLookup(client);
               if (f.isSuccess()) {
-                connectChecked(client, requested, f.getNow(), policy, loop, result);
+                connectChecked(client, requested, f.getNow(), policy, loop, result, openedAt);
                 return;
               }
               RefuseCode code = RefuseCode.HOST_UNREACHABLE;
@@ -166,11 +194,24 @@ public final class Connector {
   /** One address and the decision the policy took for it. */
   public record Checked(InetAddress address, Decision decision) {}
 
-  /** Checks every address; pure, shared with {@code ett policy check}. */
+  /**
+   * Checks every address as at OPEN time ({@link StreamStart#NOT_SEEN}: a rule with a protocol
+   * waits); pure, shared with {@code ett policy check}.
+   */
   public static List<Checked> check(ExitPolicy policy, dev.ett.policy.Destination requested, List<InetAddress> addresses) {
+    return check(policy, requested, addresses, StreamStart.NOT_SEEN);
+  }
+
+  /**
+   * Checks every address against the stream's first bytes as far as seen ({@code start}); pure,
+   * shared with {@code ett policy check --first-bytes}. An address's decision may be {@linkplain
+   * Decision#awaiting awaiting} until {@code start} is complete.
+   */
+  public static List<Checked> check(
+      ExitPolicy policy, dev.ett.policy.Destination requested, List<InetAddress> addresses, StreamStart start) {
     List<Checked> out = new ArrayList<>(addresses.size());
     for (InetAddress a : addresses) {
-      out.add(new Checked(a, policy.decide(requested, a)));
+      out.add(new Checked(a, policy.decide(requested, a, OwnAddresses.NONE, start)));
     }
     return out;
   }
@@ -181,10 +222,29 @@ public final class Connector {
       List<InetAddress> addresses,
       ExitPolicy policy,
       EventLoop loop,
-      Result result) {
+      Result result,
+      long openedAt) {
+    List<Checked> checked = check(policy, requested, addresses);
+    for (Checked c : checked) {
+      if (c.decision().awaiting()) {
+        new FirstBytesWait(client, requested, addresses, policy, loop, result).start(checked, openedAt);
+        return;
+      }
+    }
+    connectDecided(client, requested, checked, loop, result, false);
+  }
+
+  /**
+   * Connects to the accepted addresses in order, or refuses: every decision in {@code checked} is
+   * final.
+   *
+   * @param onFirstBytes whether the decisions were taken on the stream's first bytes (for the log)
+   */
+  private void connectDecided(
+      String client, dev.ett.policy.Destination requested, List<Checked> checked, EventLoop loop, Result result, boolean onFirstBytes) {
     List<Checked> allowed = new ArrayList<>();
     Checked firstRefusal = null;
-    for (Checked c : check(policy, requested, addresses)) {
+    for (Checked c : checked) {
       if (c.decision().accepted()) {
         allowed.add(c);
       } else if (firstRefusal == null) {
@@ -197,11 +257,141 @@ public final class Connector {
         return;
       }
       Decision d = firstRefusal.decision();
-      Log.info("stream " + client + " -> " + requested + " refused by policy: " + d.reason());
+      Log.info("stream " + client + " -> " + requested + " refused " + (onFirstBytes ? "on its first bytes" : "by policy")
+          + ": " + d.reason());
       result.refused(RefuseCode.POLICY, d.reason(), firstRefusal.address(), d);
       return;
     }
     tryConnect(client, requested, allowed, 0, false, loop, result, null);
+  }
+
+  /**
+   * One stream whose policy waits for its first bytes (PROTOCOL.md §6.1), from OPENED to the
+   * decision. Lives on the stream's event loop. Each time the mux has more to show (DATA, the
+   * client's FIN, the byte bound) and once at the time bound, every address is decided again on
+   * all the bytes held; as long as one address still waits, so does the stream. Then the accepted
+   * addresses are connected in order, or the stream is refused (RESET, told by the caller). The
+   * timer is cancelled when the decision is taken or the stream ends, whichever comes first.
+   */
+  private final class FirstBytesWait implements Exit.Judge {
+    private final String client;
+    private final dev.ett.policy.Destination requested;
+    private final List<InetAddress> addresses;
+    private final ExitPolicy policy;
+    private final EventLoop loop;
+    private final Result result;
+    private Exit.HeldBytes held;
+    private ScheduledFuture<?> timer;
+    /** Decided, or the stream ended: later calls change nothing. */
+    private boolean done;
+
+    FirstBytesWait(
+        String client,
+        dev.ett.policy.Destination requested,
+        List<InetAddress> addresses,
+        ExitPolicy policy,
+        EventLoop loop,
+        Result result) {
+      this.client = client;
+      this.requested = requested;
+      this.addresses = addresses;
+      this.policy = policy;
+      this.loop = loop;
+      this.result = result;
+    }
+
+    /** OPENED names the first address the policy has not refused: the one tried first. */
+    void start(List<Checked> atOpen, long openedAt) {
+      Checked first = null;
+      Checked waiting = null;
+      for (Checked c : atOpen) {
+        if (first == null && !c.decision().refused()) {
+          first = c;
+        }
+        if (waiting == null && c.decision().awaiting()) {
+          waiting = c;
+        }
+      }
+      if (Log.debugEnabled()) {
+        Log.debug("stream " + client + " -> " + requested + ": " + waiting.decision().reason());
+      }
+      held = result.awaitFirstBytes(Destination.of(first.address(), requested.port()), waiting.decision(), firstBytes.maxBytes(), this);
+      if (held == null) {
+        done = true; // the stream ended while its name resolved
+        return;
+      }
+      long left = firstBytes.timeout().toNanos() - (System.nanoTime() - openedAt);
+      timer = loop.schedule(this::onTimeout, Math.max(0, left), TimeUnit.NANOSECONDS);
+      onFirstBytes(held); // 0-RTT DATA that came while the name resolved, or a FIN
+    }
+
+    @Override
+    public void onFirstBytes(Exit.HeldBytes h) {
+      if (done) {
+        return;
+      }
+      ByteBuffer bytes = h.view();
+      if (h.full()) {
+        decide(StreamStart.of(bytes, true));
+      } else if (h.fin()) {
+        decide(ended(bytes, "before the client's FIN"));
+      } else {
+        decide(StreamStart.of(bytes, false));
+      }
+    }
+
+    @Override
+    public void onStreamEnd() {
+      done = true;
+      if (timer != null) {
+        timer.cancel(false);
+      }
+    }
+
+    private void onTimeout() {
+      if (!done) {
+        decide(ended(held.view(), "within " + text(firstBytes.timeout())));
+      }
+    }
+
+    /** Decides every address on {@code start}; connects or refuses once none waits. */
+    private void decide(StreamStart start) {
+      List<Checked> checked = check(policy, requested, addresses, start);
+      for (Checked c : checked) {
+        if (c.decision().awaiting()) {
+          return;
+        }
+      }
+      done = true;
+      timer.cancel(false);
+      connectDecided(client, requested, checked, loop, result, true);
+    }
+  }
+
+  /**
+   * A stream's first bytes when no more will come before the decision (the client's FIN, the time
+   * bound): a valid start cut short does not match, and says how far it got ("only 20 bytes of one
+   * within 10 s", "no data before the client's FIN"). Not {@code StreamStart.of(bytes, true)}: its
+   * words are for the byte bound ("a TLS ClientHello longer than 20 bytes").
+   */
+  public static StreamStart ended(ByteBuffer bytes, String when) {
+    Map<Protocol, Inspection> seen = new EnumMap<>(Protocol.class);
+    return expected ->
+        seen.computeIfAbsent(
+            expected,
+            p -> {
+              Inspection i = FirstBytes.inspect(p, bytes, false);
+              if (!(i instanceof Inspection.NeedMore)) {
+                return i;
+              }
+              int n = bytes.remaining();
+              return new Inspection.Mismatched(n == 0 ? "no data " + when : "only " + n + (n == 1 ? " byte" : " bytes") + " of one " + when);
+            });
+  }
+
+  /** "10 s", "600 ms". */
+  static String text(Duration d) {
+    return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
   }
 
   private void tryConnect(

@@ -20,6 +20,7 @@ import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.collection.IntObjectHashMap;
 import io.netty.util.collection.IntObjectMap;
+import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.concurrent.ThreadLocalRandom;
@@ -307,20 +308,29 @@ public final class Mux extends ChannelInboundHandlerAdapter {
         o.destination(),
         ctx.channel().eventLoop(),
         new Exit.Callback() {
+          /** OPENED went out before the decision (PROTOCOL.md §6.1): the open is answered already. */
+          private boolean waited;
+
           @Override
           public void connected(Channel socket, Destination bound) {
-            pendingOpens--;
+            if (!waited) {
+              pendingOpens--;
+            }
             if (s.state == Stream.State.CLOSED) {
               abort(socket);
               return;
             }
+            s.judge = null;
             s.state = Stream.State.OPEN;
             s.connected = bound;
-            // OPENED goes before any DATA the destination already sent (a SOCKS front answers
-            // its application on OPENED, and that answer must come first).
-            ctx.write(new Frame.Opened(s.id, bound), ctx.voidPromise());
+            if (!waited) {
+              // OPENED goes before any DATA the destination already sent (a SOCKS front answers
+              // its application on OPENED, and that answer must come first).
+              ctx.write(new Frame.Opened(s.id, bound), ctx.voidPromise());
+            }
             // Bound before the early DATA is written: a socket that fills and drains again during
-            // the flush says so to its handler, which must know the stream by then.
+            // the flush says so to its handler, which must know the stream by then. Held first
+            // bytes go out here as they were received, before anything else.
             attach(s, socket);
             drainInbound(s);
             maybeRead(s);
@@ -329,6 +339,9 @@ public final class Mux extends ChannelInboundHandlerAdapter {
 
           @Override
           public void refused(RefuseCode code, String reason) {
+            if (waited) {
+              throw new IllegalStateException("refused after OPENED for stream " + s.id + " (expected: reset)");
+            }
             pendingOpens--;
             if (s.state == Stream.State.CLOSED) {
               return;
@@ -336,7 +349,103 @@ public final class Mux extends ChannelInboundHandlerAdapter {
             close(s, "refused: " + code.text);
             ctx.writeAndFlush(new Frame.Refused(s.id, code, reason), ctx.voidPromise());
           }
+
+          @Override
+          public Exit.HeldBytes awaitFirstBytes(Destination opened, int maxBytes, Exit.Judge judge) {
+            if (waited) {
+              throw new IllegalStateException("stream " + s.id + " awaits its first bytes already");
+            }
+            if (maxBytes < 1 || maxBytes > config.initialWindow()) {
+              throw new IllegalArgumentException(
+                  "maxBytes: " + maxBytes + " (expected: 1~" + config.initialWindow() + ", the initial window)");
+            }
+            waited = true;
+            pendingOpens--; // answered: the client counts it as open from OPENED on
+            if (s.state == Stream.State.CLOSED) {
+              return null;
+            }
+            s.state = Stream.State.OPEN;
+            s.connected = opened;
+            s.judge = judge;
+            s.firstBytesMax = maxBytes;
+            ctx.writeAndFlush(new Frame.Opened(s.id, opened), ctx.voidPromise());
+            return new Held(s);
+          }
+
+          @Override
+          public void reset(ResetCode code) {
+            if (!waited) {
+              throw new IllegalStateException("reset before OPENED for stream " + s.id + " (expected: refused)");
+            }
+            s.judge = null; // it answered: not told of the stream's end
+            Mux.this.reset(s, code); // frees the held bytes
+          }
         });
+  }
+
+  /**
+   * A waiting stream's held DATA as the exit sees it (PROTOCOL.md §6.1). While the stream waits,
+   * every byte it received is held: nothing is written anywhere before the decision.
+   */
+  private static final class Held implements Exit.HeldBytes {
+    private static final ByteBuffer NONE = ByteBuffer.allocate(0).asReadOnlyBuffer();
+    private final Stream s;
+
+    Held(Stream s) {
+      this.s = s;
+    }
+
+    /**
+     * The first buffer's own memory when it holds all the bytes to look at, which is the usual
+     * case: a ClientHello or request head comes in one DATA frame, or small frames are gathered
+     * into one collecting buffer. Only bytes split over several buffers (a small frame after a
+     * large one) are copied, at most {@code maxBytes} (16 KiB), for the inspection alone: what goes
+     * to the destination is always the held buffers themselves.
+     */
+    @Override
+    public ByteBuffer view() {
+      int n = Math.min(size(), s.firstBytesMax);
+      ByteBuf first = s.inbound.peek();
+      if (n == 0 || first == null) {
+        return NONE;
+      }
+      if (first.readableBytes() >= n) {
+        return first.nioBuffer(first.readerIndex(), n).asReadOnlyBuffer();
+      }
+      byte[] copy = new byte[n];
+      int at = 0;
+      for (ByteBuf b : s.inbound) {
+        int k = Math.min(b.readableBytes(), n - at);
+        b.getBytes(b.readerIndex(), copy, at, k);
+        at += k;
+        if (at == n) {
+          break;
+        }
+      }
+      return ByteBuffer.wrap(copy).asReadOnlyBuffer();
+    }
+
+    @Override
+    public int size() {
+      return s.state == Stream.State.CLOSED ? 0 : (int) s.bytesIn;
+    }
+
+    @Override
+    public boolean fin() {
+      return s.finReceived;
+    }
+
+    @Override
+    public boolean full() {
+      return size() >= s.firstBytesMax;
+    }
+  }
+
+  /** A waiting stream got more bytes or the client's FIN: its exit decides again. */
+  private void askJudge(Stream s) {
+    if (s.judge != null && s.state != Stream.State.CLOSED) {
+      s.judge.onFirstBytes(new Held(s));
+    }
   }
 
   private void onOpened(Frame.Opened o) {
@@ -407,6 +516,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
       return;
     }
     hold(s, payload);
+    askJudge(s); // last: its answer may end the stream
   }
 
   /**
@@ -593,6 +703,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
     if (s.socket != null && s.inbound.isEmpty()) {
       shutdownOutputAfterWrites(s); // else once the held DATA is written (drainInbound)
     }
+    askJudge(s); // waiting for its first bytes: none are coming now
   }
 
   private void onReset(Frame.Reset r) {
@@ -899,6 +1010,11 @@ public final class Mux extends ChannelInboundHandlerAdapter {
       b.release();
     }
     s.collecting = null;
+    if (s.judge != null) {
+      Exit.Judge judge = s.judge;
+      s.judge = null;
+      judge.onStreamEnd(); // its timer goes; the stream's limits slot goes with onStreamEnd above
+    }
     if (wasOpening) {
       answered();
     }

@@ -11,6 +11,7 @@ final class Stream {
   enum State {
     /** Client: OPEN sent. Server: resolving/connecting. */
     OPENING,
+    /** Opened toward the client; on the server, maybe still waiting for the first bytes (no socket). */
     OPEN,
     CLOSED
   }
@@ -57,6 +58,14 @@ final class Stream {
   final long openedAt = System.nanoTime();
   Destination requested;
   Destination connected;
+  /**
+   * Non-null while the server waits for the stream's first bytes (PROTOCOL.md §6.1): OPENED went
+   * out, there is no socket yet, every DATA received is held in {@link #inbound} and shown to the
+   * judge, no window credit goes back.
+   */
+  Exit.Judge judge;
+  /** The byte bound of that wait. */
+  int firstBytesMax;
 
   Stream(int id, int sendCredit, int recvWindow, StreamListener listener) {
     this.id = id;

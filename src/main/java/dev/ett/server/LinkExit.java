@@ -36,6 +36,8 @@ final class LinkExit implements Exit, StreamObserver {
     ClientLimits admittedBy; // non-null while the stream holds a slot
     String resolved;
     String rule;
+    AuditEvent.Seen seen; // what the first bytes were, if a rule with a protocol accepted them
+    boolean waited; // OPENED went out before the decision (PROTOCOL.md §6.1): a refusal is a RESET
     boolean refused; // the refusal was audited; the mux's end report adds nothing
     boolean ended;
 
@@ -91,24 +93,56 @@ final class LinkExit implements Exit, StreamObserver {
               public void connected(Channel socket, Destination bound, Decision decision) {
                 t.resolved = text(bound);
                 t.rule = decision.reason();
+                t.seen = decision.seen().map(m -> new AuditEvent.Seen(m.protocol().word(), m.serverName().orElse(null), m.ech())).orElse(null);
                 if (!t.ended) {
                   server
                       .audit()
                       .record(
                           new AuditEvent.StreamOpened(
-                              server.clock().instant(), link.id, link.name, id, text(destination), t.resolved, t.rule));
+                              server.clock().instant(), link.id, link.name, id, text(destination), t.resolved, t.rule, t.seen));
                 }
                 callback.connected(socket, bound); // the mux aborts the socket if the stream ended meanwhile
               }
 
               @Override
               public void refused(RefuseCode code, String reason, InetAddress checked, Decision decision) {
+                if (t.waited) {
+                  reset(code, reason, checked, decision);
+                  return;
+                }
                 if (t.ended) {
                   callback.refused(code, reason);
                   return;
                 }
                 String resolved = checked == null ? null : text(Destination.of(checked, destination.port()));
                 refuse(id, t, callback, code, endOf(code), reason, resolved, decision == null ? null : decision.reason());
+              }
+
+              /**
+               * After OPENED: refused on the first bytes (POLICY), or accepted and not connected
+               * (any other code, which says why): a RESET, audited as a refusal with its code.
+               */
+              private void reset(RefuseCode code, String reason, InetAddress checked, Decision decision) {
+                ResetCode reset = code == RefuseCode.POLICY ? ResetCode.POLICY : ResetCode.UNREACHABLE;
+                if (!t.ended) {
+                  t.refused = true;
+                  String resolved = checked == null ? null : text(Destination.of(checked, destination.port()));
+                  server
+                      .audit()
+                      .record(
+                          new AuditEvent.StreamRefused(
+                              server.clock().instant(), link.id, link.name, id, text(t.requested), resolved,
+                              decision == null ? null : decision.reason(), endOf(code), reset.name(), reason));
+                }
+                callback.reset(reset); // the mux ignores it if the stream ended meanwhile
+              }
+
+              @Override
+              public Exit.HeldBytes awaitFirstBytes(Destination opened, Decision waiting, int maxBytes, Exit.Judge judge) {
+                t.waited = true;
+                t.resolved = text(opened);
+                t.rule = waiting.reason(); // what stream_closed says if the client ends it while it waits
+                return callback.awaitFirstBytes(opened, maxBytes, judge);
               }
 
               @Override
@@ -195,7 +229,8 @@ final class LinkExit implements Exit, StreamObserver {
                 TimeUnit.NANOSECONDS.toMillis(durationNanos),
                 endBy[0],
                 endBy[1],
-                how));
+                how,
+                t.seen));
   }
 
   /**

@@ -7,6 +7,7 @@ import dev.ett.config.Client;
 import dev.ett.config.Hosts;
 import dev.ett.config.KeyFile;
 import dev.ett.exit.Connector;
+import dev.ett.exit.FirstBytesBounds;
 import dev.ett.exit.InterfaceAddresses;
 import dev.ett.exit.Resolver;
 import dev.ett.link.HandshakeFailedException;
@@ -78,8 +79,13 @@ public final class Server implements AutoCloseable {
       int threads,
       AuditLog audit,
       Limits defaultLimits,
-      Resolver.Options resolver) {
+      Resolver.Options resolver,
+      FirstBytesBounds firstBytes) {
     public Options {
+      if (firstBytes == null || firstBytes.maxBytes() > link.initialWindow()) {
+        throw new IllegalArgumentException(
+            "firstBytes: " + firstBytes + " (expected: a byte bound within the initial window, " + link.initialWindow() + ")");
+      }
       if (resolver == null) {
         throw new IllegalArgumentException("resolver: null (expected: Resolver.Options.defaults() or others)");
       }
@@ -90,6 +96,23 @@ public final class Server implements AutoCloseable {
           || defaultLimits.bytesPerSecond() < 0) {
         throw new IllegalArgumentException("defaultLimits: " + defaultLimits + " (expected: no field inherited)");
       }
+    }
+
+    /** With the first-bytes bounds' defaults (16 KiB, 10 s). */
+    public Options(
+        InetSocketAddress listen,
+        KeyPair key,
+        Authorized authorized,
+        Policy globalPolicy,
+        Hosts hosts,
+        LinkConfig link,
+        int maxHandshakes,
+        int threads,
+        AuditLog audit,
+        Limits defaultLimits,
+        Resolver.Options resolver) {
+      this(listen, key, authorized, globalPolicy, hosts, link, maxHandshakes, threads, audit, defaultLimits, resolver,
+          FirstBytesBounds.defaults());
     }
 
     /** With the resolver's defaults (/etc/resolv.conf's name servers). */
@@ -190,7 +213,7 @@ public final class Server implements AutoCloseable {
     // capped per client and bounded in time: one client's silent name server stalls no one else.
     this.resolver = new Resolver(() -> config.hosts(), options.resolver());
     resolver.prepare(workers);
-    this.connector = new Connector(resolver, options.link().connectTimeout());
+    this.connector = new Connector(resolver, options.link().connectTimeout(), options.firstBytes());
   }
 
   /** Binds and starts accepting; returns the bound address. */

@@ -10,8 +10,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A strict reader for the audit trail's flat JSON objects (strings, integers, null, arrays of
- * strings), for tests: any line that is not exactly such an object fails the test.
+ * A strict reader for the audit trail's flat JSON objects (strings, integers, booleans, null,
+ * arrays of strings), for tests: any line that is not exactly such an object fails the test.
  */
 public final class JsonLines {
   private final String s;
@@ -76,6 +76,14 @@ public final class JsonLines {
     if (c == 'n' && s.startsWith("null", pos)) {
       pos += 4;
       return null;
+    }
+    if (c == 't' && s.startsWith("true", pos)) {
+      pos += 4;
+      return true;
+    }
+    if (c == 'f' && s.startsWith("false", pos)) {
+      pos += 5;
+      return false;
     }
     if (c == '[') {
       pos++;

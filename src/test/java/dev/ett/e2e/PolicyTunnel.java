@@ -6,6 +6,7 @@ import dev.ett.audit.AuditWriter;
 import dev.ett.audit.JsonLines;
 import dev.ett.client.Client;
 import dev.ett.config.KeyFile;
+import dev.ett.exit.FirstBytesBounds;
 import dev.ett.exit.Resolver;
 import dev.ett.link.LinkConfig;
 import dev.ett.link.Suite;
@@ -55,6 +56,7 @@ final class PolicyTunnel implements AutoCloseable {
   Reloader.Sources sources;
   LinkConfig config = LinkConfig.defaults();
   Resolver.Options resolver = Resolver.Options.defaults();
+  FirstBytesBounds firstBytes = FirstBytesBounds.defaults();
 
   PolicyTunnel(Path dir) {
     this.dir = dir;
@@ -106,7 +108,8 @@ final class PolicyTunnel implements AutoCloseable {
                 2,
                 audit,
                 defaults,
-                resolver));
+                resolver,
+                firstBytes));
     serverAddress = server.start();
     reloader = new Reloader(server, sources);
   }

@@ -790,6 +790,156 @@ class MuxTest {
         .isInstanceOf(IllegalStateException.class);
   }
 
+  // ---- streams decided on their first bytes (PROTOCOL.md §6.1) ------------------------------------
+
+  /** The exit's side of a waiting stream, scripted: records what the mux showed it. */
+  static final class RecordingJudge implements Exit.Judge {
+    final List<String> seen = new ArrayList<>();
+    final List<Boolean> viewWasDirect = new ArrayList<>();
+    int ended;
+
+    @Override
+    public void onFirstBytes(Exit.HeldBytes held) {
+      java.nio.ByteBuffer v = held.view();
+      viewWasDirect.add(v.isDirect());
+      byte[] b = new byte[v.remaining()];
+      v.duplicate().get(b);
+      seen.add(new String(b, StandardCharsets.ISO_8859_1) + (held.fin() ? "|fin" : "") + (held.full() ? "|full" : ""));
+    }
+
+    @Override
+    public void onStreamEnd() {
+      ended++;
+    }
+  }
+
+  private Exit.HeldBytes await(RecordingJudge judge, int maxBytes) {
+    return exit.requests.peek().callback().awaitFirstBytes(BOUND, maxBytes, judge);
+  }
+
+  @Test
+  void aWaitingStreamIsOpenedAtOnceAndItsDataHeldWithoutCredit() {
+    link.writeInbound(new Frame.Open(1, TARGET));
+    RecordingJudge judge = new RecordingJudge();
+    Exit.HeldBytes held = await(judge, WINDOW);
+    assertThat(next()).isEqualTo(new Frame.Opened(1, BOUND));
+    assertThat(held.size()).isZero();
+
+    link.writeInbound(data(1, "\u0016\u0003\u0001"), data(1, 10_000));
+    assertThat(judge.seen).hasSize(2);
+    assertThat(judge.seen.get(0)).isEqualTo("\u0016\u0003\u0001");
+    assertThat(held.size()).isEqualTo(10_003);
+    assertNoFrame(); // no WINDOW for held bytes, and nothing else either
+    assertThat(mux.streamCount()).isEqualTo(1);
+  }
+
+  @Test
+  void onAcceptanceTheHeldBuffersGoToTheSocketAsTheyWereReceivedThenTheStreamGoesOn() {
+    link.writeInbound(new Frame.Open(1, TARGET));
+    RecordingJudge judge = new RecordingJudge();
+    await(judge, WINDOW);
+    assertThat(next()).isEqualTo(new Frame.Opened(1, BOUND));
+    ByteBuf big = Unpooled.directBuffer(2000).writeZero(2000);
+    link.writeInbound(new Frame.Data(1, big));
+    assertThat(judge.viewWasDirect).as("the judge read the held buffer itself, not a copy").containsExactly(true);
+
+    DestinationSocket socket = socket();
+    exit.requests.poll().callback().connected(socket, BOUND);
+
+    ByteBuf written = socket.readOutbound();
+    assertThat(written).as("the very buffer received, not a copy").isSameAs(big);
+    written.release();
+    assertNoFrame(); // no second OPENED
+    assertThat(socket.reads).as("the destination is read once connected").isEqualTo(1);
+    link.writeInbound(data(1, "more"));
+    assertThat(socket.received()).isEqualTo("more");
+    assertThat(judge.ended).as("an exit that answered is not told of the end").isZero();
+  }
+
+  @Test
+  void aFinBeforeTheDecisionIsFinalInputAndShutsTheOutputAfterTheHeldBytes() {
+    link.writeInbound(new Frame.Open(1, TARGET));
+    RecordingJudge judge = new RecordingJudge();
+    await(judge, WINDOW);
+    next();
+    link.writeInbound(data(1, "GET / HTTP/1.0\r\n\r\n"), new Frame.Fin(1));
+    assertThat(judge.seen).containsExactly("GET / HTTP/1.0\r\n\r\n", "GET / HTTP/1.0\r\n\r\n|fin");
+
+    DestinationSocket socket = socket();
+    exit.requests.poll().callback().connected(socket, BOUND);
+    assertThat(socket.received()).isEqualTo("GET / HTTP/1.0\r\n\r\n");
+    assertThat(socket.isOutputShutdown()).isTrue();
+  }
+
+  @Test
+  void theJudgeSeesAtMostTheByteBoundAndIsToldWhenItIsReached() {
+    link.writeInbound(new Frame.Open(1, TARGET));
+    RecordingJudge judge = new RecordingJudge();
+    Exit.HeldBytes held = await(judge, 8);
+    next();
+    link.writeInbound(data(1, "12345"), data(1, "6789abc"));
+    assertThat(judge.seen).containsExactly("12345", "12345678|full");
+    assertThat(held.size()).isEqualTo(12);
+  }
+
+  @Test
+  void bytesSplitOverSeveralBuffersAreShownWhole() {
+    link.writeInbound(new Frame.Open(1, TARGET));
+    RecordingJudge judge = new RecordingJudge();
+    await(judge, WINDOW);
+    next();
+    // A large payload is kept as it came; a small one after it starts a collecting buffer.
+    link.writeInbound(new Frame.Data(1, Unpooled.copiedBuffer("a".repeat(1500), StandardCharsets.US_ASCII)), data(1, "tail"));
+    assertThat(judge.seen.get(1)).isEqualTo("a".repeat(1500) + "tail");
+  }
+
+  @Test
+  void refusalOnTheFirstBytesResetsWithCode05AndFreesTheHeldBytes() {
+    link.writeInbound(new Frame.Open(1, TARGET));
+    RecordingJudge judge = new RecordingJudge();
+    await(judge, WINDOW);
+    next();
+    ByteBuf banner = Unpooled.directBuffer(2000).writeZero(2000);
+    link.writeInbound(new Frame.Data(1, banner));
+
+    exit.requests.poll().callback().reset(ResetCode.POLICY);
+
+    assertThat(next()).isEqualTo(new Frame.Reset(1, ResetCode.POLICY));
+    assertThat(banner.refCnt()).isZero();
+    assertThat(mux.streamCount()).isZero();
+    assertThat(judge.ended).isZero();
+  }
+
+  @Test
+  void aStreamTheClientResetsWhileItWaitsTellsTheJudgeAndFreesTheHeldBytes() {
+    link.writeInbound(new Frame.Open(1, TARGET));
+    RecordingJudge judge = new RecordingJudge();
+    await(judge, WINDOW);
+    next();
+    ByteBuf start = Unpooled.directBuffer(2000).writeZero(2000);
+    link.writeInbound(new Frame.Data(1, start), new Frame.Reset(1, ResetCode.CANCEL));
+
+    assertThat(judge.ended).isEqualTo(1);
+    assertThat(start.refCnt()).isZero();
+    assertThat(mux.streamCount()).isZero();
+    // A connect that completes afterwards gets its socket closed, and nothing goes on the wire.
+    DestinationSocket late = socket();
+    exit.requests.poll().callback().connected(late, BOUND);
+    assertThat(late.aborted()).isTrue();
+    assertNoFrame();
+  }
+
+  @Test
+  void aWaitingStreamNoLongerCountsAsAnOpenPendingItsConnect() {
+    config = config.withMaxPendingOpens(1);
+    startLink();
+    link.writeInbound(new Frame.Open(1, TARGET));
+    await(new RecordingJudge(), WINDOW);
+    next();
+    link.writeInbound(new Frame.Open(3, TARGET)); // would be refused if stream 1 still counted
+    assertThat(exit.requests).hasSize(2);
+  }
+
   // ---- helpers ----------------------------------------------------------------------------------
 
   /** OPEN {@code id}, let the exit connect it, and check the OPENED. */

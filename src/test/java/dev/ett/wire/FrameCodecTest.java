@@ -180,6 +180,13 @@ class FrameCodecTest {
   }
 
   @Test
+  void resetCodesForStreamsDecidedOnTheirFirstBytes() throws Exception {
+    assertGolden(new Frame.Reset(1, ResetCode.POLICY), "07 00000001 0001 | 05");
+    assertGolden(new Frame.Reset(1, ResetCode.UNREACHABLE), "07 00000001 0001 | 06");
+    assertThat(decode("07 00000001 0001 | 07")).containsExactly(new Frame.Reset(1, ResetCode.INTERNAL));
+  }
+
+  @Test
   void unknownCodesFromANewerPeerReadAsGeneric() throws Exception {
     assertThat(decode("03 00000001 0001 | 7f"))
         .containsExactly(new Frame.Refused(1, RefuseCode.GENERAL, ""));
