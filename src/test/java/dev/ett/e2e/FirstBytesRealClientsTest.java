@@ -83,8 +83,19 @@ class FirstBytesRealClientsTest {
       return "127.0.0.1:" + proxyPort;
     }
 
-    List<Map<String, Object>> auditEvents() throws IOException {
-      return JsonLines.read(audit);
+    /** The audit trail's events of {@code type} so far. */
+    List<Map<String, Object>> events(String type) throws IOException {
+      return Files.exists(audit) ? JsonLines.read(audit).stream().filter(e -> type.equals(e.get("event"))).toList() : List.of();
+    }
+
+    /** The event of {@code type} after the first {@code before} ones, once written (10 s at most). */
+    Map<String, Object> awaitEvent(String type, int before) throws Exception {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      for (List<Map<String, Object>> of; (of = events(type)).size() <= before; ) {
+        assertThat(System.nanoTime()).as("no new " + type + told(this)).isLessThan(deadline);
+        Thread.sleep(50);
+      }
+      return events(type).get(before);
     }
   }
 
@@ -268,20 +279,13 @@ class FirstBytesRealClientsTest {
   @Test
   void theAuditTrailRecordsTheProtocolAndTheServerNameSeen() throws Exception {
     needTlsServer();
+    int opened = tls.events("stream_opened").size(), closed = tls.events("stream_closed").size();
     Run r = curl(tls, "--cacert", cert.toString(), https(WWW));
     assertThat(r.out()).as(r.err() + told(tls)).contains(TLS_PAGE);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    Map<String, Object> opened;
-    while ((opened =
-            tls.auditEvents().stream()
-                .filter(e -> "stream_opened".equals(e.get("event")) && (WWW + ":443").equals(e.get("requested")))
-                .findFirst()
-                .orElse(null))
-        == null) {
-      assertThat(System.nanoTime()).as("no stream_opened for " + WWW + told(tls)).isLessThan(deadline);
-      Thread.sleep(50);
+    for (Map<String, Object> e : List.of(tls.awaitEvent("stream_opened", opened), tls.awaitEvent("stream_closed", closed))) {
+      assertThat(e).as(told(tls)).containsEntry("requested", WWW + ":443").containsEntry("protocol", "tls")
+          .containsEntry("server_name", WWW).containsKey("ech");
     }
-    assertThat(opened).as(told(tls)).containsEntry("protocol", "tls").containsEntry("server_name", WWW);
   }
 
   @Test
@@ -290,7 +294,7 @@ class FirstBytesRealClientsTest {
     Run www = curl(sni, "--cacert", cert.toString(), https(WWW));
     assertThat(www.out()).as(www.err() + told(sni)).contains(TLS_PAGE);
 
-    int before = tlsConnections();
+    int before = tlsConnections(), refused = sni.events("stream_refused").size();
     // The name asked of the proxy is outside *.example.com: refused when the stream opens.
     Run evil = curl(sni, "-k", https(EVIL));
     assertThat(evil.status()).as(evil.err()).isNotZero();
@@ -300,6 +304,8 @@ class FirstBytesRealClientsTest {
     Run smuggled = curl(sni, "-k", "--connect-to", EVIL + ":443:" + WWW + ":443", https(EVIL));
     assertThat(smuggled.status()).as(smuggled.err() + told(sni)).isNotZero();
     assertThat(smuggled.out()).isEmpty();
+    assertThat(sni.awaitEvent("stream_refused", refused + 1)).as(told(sni)).containsEntry("requested", WWW + ":443")
+        .containsEntry("code", "POLICY").extractingByKey("reason").asString().contains(EVIL);
     assertThat(tlsConnections()).as("connections the TLS server saw for the refused streams:\n" + tlsServer.output()).isEqualTo(before);
   }
 
@@ -329,13 +335,15 @@ class FirstBytesRealClientsTest {
   @Test
   void sshToPort443IsRefusedUnderAcceptTlsBeforeItSeesABanner() throws Exception {
     needSsh();
-    int before = sshd.count("Connection from");
+    int before = sshd.count("Connection from"), refused = tls.events("stream_refused").size();
     Run r = sshThrough(tls);
     assertThat(r.status()).as(r.out() + r.err()).isEqualTo(255);
     assertThat(r.out()).doesNotContain("ssh-on-443");
     // What OpenSSH says when the connection ends before the server's identification string.
     assertThat(r.err()).as(told(tls)).contains("kex_exchange_identification");
     assertThat(sshd.count("Connection from")).as("sshd saw a connection:\n" + sshd.output()).isEqualTo(before);
+    assertThat(tls.awaitEvent("stream_refused", refused)).containsEntry("requested", SSH_NAME + ":443").containsEntry("code", "POLICY")
+        .extractingByKey("reason").asString().contains("expected a TLS ClientHello").containsIgnoringCase("ssh");
   }
 
   @Test
@@ -386,24 +394,28 @@ class FirstBytesRealClientsTest {
   void garbageToPort443IsRefusedAtOnce() throws Exception {
     needTlsServer();
     need("ncat", "ncat");
-    int before = tlsConnections();
+    int before = tlsConnections(), refused = tls.events("stream_refused").size();
     Closed c = ncatHoldingInputOpen(tls, "hello\n".getBytes(StandardCharsets.US_ASCII));
     // Well before the time bound: decided on the bytes, not on the clock.
     assertThat(c.millis()).as(c.err() + told(tls)).isLessThan(FIRST_BYTES_TIMEOUT.toMillis());
     assertThat(c.out()).isEmpty();
     assertThat(tlsConnections()).as(tlsServer.output()).isEqualTo(before);
+    assertThat(tls.awaitEvent("stream_refused", refused)).containsEntry("code", "POLICY")
+        .extractingByKey("reason").asString().contains("expected a TLS ClientHello");
   }
 
   @Test
   void aClientHelloThatNeverCompletesIsRefusedWhenTheTimeBoundIsUp() throws Exception {
     needTlsServer();
     need("ncat", "ncat");
-    int before = tlsConnections();
+    int before = tlsConnections(), refused = tls.events("stream_refused").size();
     // A TLS handshake record's first three bytes, then nothing: it could still become a ClientHello.
     Closed c = ncatHoldingInputOpen(tls, new byte[] {0x16, 0x03, 0x01});
     assertThat(c.millis()).as(c.err() + told(tls)).isBetween(FIRST_BYTES_TIMEOUT.toMillis(), FIRST_BYTES_TIMEOUT.toMillis() + 8_000);
     assertThat(c.out()).isEmpty();
     assertThat(tlsConnections()).as(tlsServer.output()).isEqualTo(before);
+    assertThat(tls.awaitEvent("stream_refused", refused)).containsEntry("code", "POLICY")
+        .extractingByKey("reason").asString().contains("expected a TLS ClientHello");
   }
 
   // ---- a real browser under the web preset -----------------------------------------------------
