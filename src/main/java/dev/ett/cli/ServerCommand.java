@@ -3,6 +3,7 @@ package dev.ett.cli;
 import dev.ett.audit.AuditLog;
 import dev.ett.audit.AuditWriter;
 import dev.ett.config.KeyFile;
+import dev.ett.exit.FirstBytesBounds;
 import dev.ett.exit.Resolver;
 import dev.ett.link.LinkConfig;
 import dev.ett.noise.KeyPair;
@@ -101,6 +102,20 @@ final class ServerCommand implements Callable<Integer> {
       description = "On SIGTERM: how long open streams may finish before they are reset (default 10s).")
   String drainTimeout = "10s";
 
+  @Option(
+      names = "--first-bytes-max",
+      paramLabel = "SIZE",
+      description =
+          "For rules with a protocol (accept *:443 tls): the most of a stream's first bytes held to decide on,"
+              + " 1 byte~16k and within the initial window (default 16k).")
+  String firstBytesMax = "16k";
+
+  @Option(
+      names = "--first-bytes-timeout",
+      paramLabel = "DURATION",
+      description = "For rules with a protocol: how long after its OPEN a stream may take to send its first bytes (default 10s).")
+  String firstBytesTimeout = "10s";
+
   @Option(names = "--threads", paramLabel = "N", description = "Event loop threads, 1~" + MAX_THREADS + " (default: number of CPUs).")
   int threads = Runtime.getRuntime().availableProcessors();
 
@@ -131,6 +146,7 @@ final class ServerCommand implements Callable<Integer> {
     Units.count("--client-burst", clientBurst, 0, Integer.MAX_VALUE);
     Resolver.Options resolving = resolverOptions(dns, resolveTimeout, clientMaxLookups);
     LinkConfig link = linkOptions.toConfig();
+    FirstBytesBounds firstBytes = firstBytesBounds(firstBytesMax, firstBytesTimeout, link.initialWindow());
     KeyPair kp = KeyPair.fromPrivateKey(KeyFile.readPrivate(key));
     Reloader.Sources sources = new Reloader.Sources(authorized, policy, policyFile, hosts);
     Server.Config config = Reloader.load(sources);
@@ -156,7 +172,8 @@ final class ServerCommand implements Callable<Integer> {
                 threads,
                 auditLog,
                 defaults,
-                resolving));
+                resolving,
+                firstBytes));
     InetSocketAddress bound;
     try {
       bound = server.start();
@@ -189,6 +206,17 @@ final class ServerCommand implements Callable<Integer> {
                 }));
     stopped.await();
     return 0;
+  }
+
+  /**
+   * The first-bytes bounds from {@code --first-bytes-max} (1 byte..16 KiB, and within the initial
+   * {@code window}: the client may not send more before the decision) and {@code
+   * --first-bytes-timeout}.
+   */
+  static FirstBytesBounds firstBytesBounds(String max, String timeout, int window) {
+    long bytes = Units.size("--first-bytes-max", max, 1, Math.min(FirstBytesBounds.MAX_BYTES, window));
+    Duration t = Units.duration("--first-bytes-timeout", timeout, Duration.ofMillis(1));
+    return new FirstBytesBounds((int) bytes, t);
   }
 
   /** The resolver's options from {@code --dns}, {@code --resolve-timeout}, {@code --client-max-lookups}. */

@@ -41,6 +41,21 @@ class AuditJsonTest {
   }
 
   @Test
+  void whatTheFirstBytesWereFollowsTheRuleOnlyForAStreamThatHasIt() {
+    String tls = AuditJson.encode(new AuditEvent.StreamOpened(T, 1, "a", 1, "h:443", "192.0.2.1:443", "r",
+        new AuditEvent.Seen("tls", "cover.example", true)));
+    assertThat(tls).endsWith(",\"rule\":\"r\",\"protocol\":\"tls\",\"server_name\":\"cover.example\",\"ech\":true}");
+    assertThat(JsonLines.parse(tls)).containsEntry("ech", true);
+
+    String http = AuditJson.encode(new AuditEvent.StreamClosed(T, 1, "a", 1, "h:80", "192.0.2.1:80", "r", 1, 2, 3, "fin", null, "fin",
+        new AuditEvent.Seen("http", null, false)));
+    assertThat(JsonLines.parse(http).keySet()).endsWith("detail", "protocol").doesNotContain("server_name", "ech");
+
+    String plain = AuditJson.encode(new AuditEvent.StreamOpened(T, 1, "a", 1, "h:1", "1.1.1.1:1", "r"));
+    assertThat(JsonLines.parse(plain).keySet()).doesNotContain("protocol", "server_name", "ech");
+  }
+
+  @Test
   void aStreamIdAboveTwoToTheThirtyOneIsWrittenUnsigned() {
     String line = AuditJson.encode(new AuditEvent.StreamOpened(T, 1, "a", 0xFFFFFFFF, "h:1", "1.1.1.1:1", "r"));
     assertThat(JsonLines.parse(line)).containsEntry("stream", 4294967295L);

@@ -2,6 +2,7 @@ package dev.ett.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ett.exit.FirstBytesBounds;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -124,6 +125,12 @@ class CliOptionsTest {
     "--handshake-timeout, 0ms",
     "--connect-timeout, 10x",
     "--rekey-interval, 5y",
+    "--first-bytes-max, 0",
+    "--first-bytes-max, 16385",
+    "--first-bytes-max, 1m",
+    "--first-bytes-max, lots",
+    "--first-bytes-timeout, 0s",
+    "--first-bytes-timeout, 10x",
   })
   void serverRefusesEveryOutOfRangeValueAtStart(String option, String value) throws Exception {
     assertRefused(runBounded(server(option, value)), option, value);
@@ -155,6 +162,14 @@ class CliOptionsTest {
     assertThat(o.toConfig().initialWindow()).isEqualTo(Integer.MAX_VALUE);
     o.window = "16k";
     assertThat(o.toConfig().initialWindow()).isEqualTo(16384);
+  }
+
+  @Test
+  void firstBytesBoundsAreReadLikeTheOtherSizesAndDurations() {
+    FirstBytesBounds b = ServerCommand.firstBytesBounds("16k", "10s", 256 * 1024);
+    assertThat(b).isEqualTo(FirstBytesBounds.defaults());
+    assertThat(ServerCommand.firstBytesBounds("1", "250ms", 16 * 1024))
+        .isEqualTo(new FirstBytesBounds(1, java.time.Duration.ofMillis(250)));
   }
 
   @Test
