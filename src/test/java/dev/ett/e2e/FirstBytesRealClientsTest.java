@@ -91,7 +91,7 @@ class FirstBytesRealClientsTest {
     /** The event of {@code type} after the first {@code before} ones, once written (10 s at most). */
     Map<String, Object> awaitEvent(String type, int before) throws Exception {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      for (List<Map<String, Object>> of; (of = events(type)).size() <= before; ) {
+      while (events(type).size() <= before) {
         assertThat(System.nanoTime()).as("no new " + type + told(this)).isLessThan(deadline);
         Thread.sleep(50);
       }
@@ -116,8 +116,9 @@ class FirstBytesRealClientsTest {
     webAddr = prefix + "1";
     sshAddr = prefix + "2";
     for (String a : List.of(webAddr, sshAddr)) {
-      // The address lives in A only; the root namespace reaches it through the front veth. Both go
-      // when Netns deletes the veth and the namespace.
+      // The address lives in A only, and A routes nowhere beyond its own links: the root namespace
+      // reaches it through the front veth, and nothing sent to it leaves the machine. Address and
+      // route go when Netns deletes the veth and the namespace.
       net.ip("-n", net.a, "addr", "add", a + "/32", "dev", net.frontA);
       net.ip("route", "add", a + "/32", "via", net.frontAddr, "dev", net.frontRoot);
     }
@@ -271,9 +272,11 @@ class FirstBytesRealClientsTest {
   @Test
   void curlReachesATlsServerOnPort443UnderAcceptStarTls() throws Exception {
     needTlsServer();
+    long since = System.nanoTime();
     Run r = curl(tls, "--cacert", cert.toString(), https(WWW));
     assertThat(r.out()).as(r.err() + told(tls)).contains(TLS_PAGE);
     assertThat(r.status()).isZero();
+    tlsServer.awaitLine(since, Duration.ofSeconds(5), "before SSL initialization"); // what the refusal tests count
   }
 
   @Test
@@ -349,9 +352,11 @@ class FirstBytesRealClientsTest {
   @Test
   void sshToPort443PassesUnderAcceptSsh() throws Exception {
     needSsh();
+    long since = System.nanoTime();
     Run r = sshThrough(ssh);
     assertThat(r.out()).as(r.err() + told(ssh) + "sshd:\n" + sshd.output()).contains("ssh-on-443-42");
     assertThat(r.status()).isZero();
+    sshd.awaitLine(since, Duration.ofSeconds(5), "Connection from"); // what the refusal test counts
   }
 
   // ---- ncat: garbage and a ClientHello that never ends -----------------------------------------
