@@ -64,6 +64,12 @@ import java.util.concurrent.TimeUnit;
  *   <li>Each address is checked: name rules against the name asked for, address rules against the
  *       address. Refused addresses are dropped; if none is left, REFUSED POLICY with the first
  *       refusal's reason.
+ *   <li>If the decision for some address waits for the stream's first bytes (a rule with a
+ *       protocol, {@code accept *:443 tls}: PROTOCOL.md §6.1), the stream is opened at once without
+ *       a socket ({@link Result#awaitFirstBytes}) and every address is decided again on the bytes
+ *       the mux holds ({@link FirstBytesWait}) until none waits, at the latest at the byte or time
+ *       bound ({@link FirstBytesBounds}); then on as above and below, a refusal now being a RESET.
+ *       When no address waits, nothing of this runs: the stream costs what it did before.
  *   <li>The accepted addresses are tried in order, each within the connect timeout; the first that
  *       connects is the stream's socket ({@code connected} gets it, with its decision).
  * </ol>

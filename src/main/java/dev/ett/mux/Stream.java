@@ -66,6 +66,8 @@ final class Stream {
   Exit.Judge judge;
   /** The byte bound of that wait. */
   int firstBytesMax;
+  /** Queued for the judge to look at once the link's current read is done. */
+  boolean judgeDue;
 
   Stream(int id, int sendCredit, int recvWindow, StreamListener listener) {
     this.id = id;

@@ -24,7 +24,10 @@ import java.util.concurrent.TimeUnit;
  * client's current entry (a reload may have changed its rules or revoked it), applies its limits,
  * hands the stream to the connector with its policy, and writes the stream's audit events:
  * {@code stream_opened} or {@code stream_refused} when the opening ends, {@code stream_closed}
- * when an opened stream ends (told by the mux as its {@link StreamObserver}).
+ * when an opened stream ends (told by the mux as its {@link StreamObserver}). A stream decided on
+ * its first bytes (PROTOCOL.md §6.1) is opened toward the client first: its {@code stream_opened}
+ * (with what the bytes were) comes once it is accepted and connected, and a refusal then is a RESET,
+ * audited as {@code stream_refused} with the RESET's code.
  *
  * <p>Runs on the link's event loop only (the mux calls both interfaces there), so its state is not
  * shared; the {@link ClientLimits} it takes from the server are.
@@ -93,7 +96,11 @@ final class LinkExit implements Exit, StreamObserver {
               public void connected(Channel socket, Destination bound, Decision decision) {
                 t.resolved = text(bound);
                 t.rule = decision.reason();
-                t.seen = decision.seen().map(m -> new AuditEvent.Seen(m.protocol().word(), m.serverName().orElse(null), m.ech())).orElse(null);
+                t.seen =
+                    decision
+                        .seen()
+                        .map(m -> new AuditEvent.Seen(m.protocol().word(), m.serverName().orElse(null), m.ech()))
+                        .orElse(null);
                 if (!t.ended) {
                   server
                       .audit()
@@ -125,14 +132,8 @@ final class LinkExit implements Exit, StreamObserver {
               private void reset(RefuseCode code, String reason, InetAddress checked, Decision decision) {
                 ResetCode reset = code == RefuseCode.POLICY ? ResetCode.POLICY : ResetCode.UNREACHABLE;
                 if (!t.ended) {
-                  t.refused = true;
                   String resolved = checked == null ? null : text(Destination.of(checked, destination.port()));
-                  server
-                      .audit()
-                      .record(
-                          new AuditEvent.StreamRefused(
-                              server.clock().instant(), link.id, link.name, id, text(t.requested), resolved,
-                              decision == null ? null : decision.reason(), endOf(code), reset.name(), reason));
+                  auditRefused(id, t, reset.name(), endOf(code), reason, resolved, decision == null ? null : decision.reason());
                 }
                 callback.reset(reset); // the mux ignores it if the stream ended meanwhile
               }
@@ -158,13 +159,18 @@ final class LinkExit implements Exit, StreamObserver {
 
   private void refuse(
       int id, Tracked t, Callback callback, RefuseCode code, String end, String reason, String resolved, String rule) {
+    auditRefused(id, t, code.name(), end, reason, resolved, rule);
+    callback.refused(code, reason); // the mux ends the stream, and onStreamEnd releases its slot
+  }
+
+  /** {@code stream_refused}; {@code code} is the REFUSED code's name, or the RESET's after OPENED. */
+  private void auditRefused(int id, Tracked t, String code, String end, String reason, String resolved, String rule) {
     t.refused = true;
     server
         .audit()
         .record(
             new AuditEvent.StreamRefused(
-                server.clock().instant(), link.id, link.name, id, text(t.requested), resolved, rule, end, code.name(), reason));
-    callback.refused(code, reason); // the mux ends the stream, and onStreamEnd releases its slot
+                server.clock().instant(), link.id, link.name, id, text(t.requested), resolved, rule, end, code, reason));
   }
 
   /**

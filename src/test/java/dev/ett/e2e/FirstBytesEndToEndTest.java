@@ -153,6 +153,26 @@ class FirstBytesEndToEndTest {
   }
 
   @Test
+  void anAcceptedHelloWhoseDestinationRefusesTheConnectionIsAReset06(@TempDir Path dir) throws Exception {
+    int closedPort;
+    try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      closedPort = probe.getLocalPort(); // nothing listens there once the probe is closed
+    }
+    try (PolicyTunnel t = new PolicyTunnel(dir)) {
+      start(t, "accept 127.0.0.1:" + closedPort + " tls");
+      AnyForward front = t.front("alice", Destination.ofName("127.0.0.1", closedPort));
+      try (Socket s = Io.connect(front.address)) {
+        s.getOutputStream().write(HELLO);
+        assertEnds(s);
+      }
+      Map<String, Object> refused = t.nthEvent("stream_refused", 0);
+      assertThat(refused).containsEntry("code", "UNREACHABLE").containsEntry("end", "refused")
+          .containsEntry("resolved", "127.0.0.1:" + closedPort);
+      assertThat((String) refused.get("rule")).startsWith("accepted by global rule 1").contains("(tls, SNI www.example.com)");
+    }
+  }
+
+  @Test
   void aPartialHelloIsResetOnceTheTimeBoundHasPassed(@TempDir Path dir) throws Exception {
     try (Recorder dest = new Recorder();
         PolicyTunnel t = new PolicyTunnel(dir)) {

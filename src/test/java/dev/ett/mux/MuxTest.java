@@ -825,12 +825,27 @@ class MuxTest {
     assertThat(next()).isEqualTo(new Frame.Opened(1, BOUND));
     assertThat(held.size()).isZero();
 
-    link.writeInbound(data(1, "\u0016\u0003\u0001"), data(1, 10_000));
+    link.writeInbound(data(1, "\u0016\u0003\u0001"));
+    link.writeInbound(data(1, 10_000));
     assertThat(judge.seen).hasSize(2);
     assertThat(judge.seen.get(0)).isEqualTo("\u0016\u0003\u0001");
     assertThat(held.size()).isEqualTo(10_003);
     assertNoFrame(); // no WINDOW for held bytes, and nothing else either
     assertThat(mux.streamCount()).isEqualTo(1);
+  }
+
+  @Test
+  void theJudgeLooksOncePerReadOfTheLinkHoweverManyFramesItHeld() {
+    link.writeInbound(new Frame.Open(1, TARGET));
+    RecordingJudge judge = new RecordingJudge();
+    await(judge, WINDOW);
+    next();
+    Frame[] oneByteEach = new Frame[100];
+    for (int i = 0; i < oneByteEach.length; i++) {
+      oneByteEach[i] = data(1, "x");
+    }
+    link.writeInbound((Object[]) oneByteEach);
+    assertThat(judge.seen).containsExactly("x".repeat(100));
   }
 
   @Test
@@ -862,7 +877,8 @@ class MuxTest {
     RecordingJudge judge = new RecordingJudge();
     await(judge, WINDOW);
     next();
-    link.writeInbound(data(1, "GET / HTTP/1.0\r\n\r\n"), new Frame.Fin(1));
+    link.writeInbound(data(1, "GET / HTTP/1.0\r\n\r\n"));
+    link.writeInbound(new Frame.Fin(1));
     assertThat(judge.seen).containsExactly("GET / HTTP/1.0\r\n\r\n", "GET / HTTP/1.0\r\n\r\n|fin");
 
     DestinationSocket socket = socket();
@@ -877,7 +893,8 @@ class MuxTest {
     RecordingJudge judge = new RecordingJudge();
     Exit.HeldBytes held = await(judge, 8);
     next();
-    link.writeInbound(data(1, "12345"), data(1, "6789abc"));
+    link.writeInbound(data(1, "12345"));
+    link.writeInbound(data(1, "6789abc"));
     assertThat(judge.seen).containsExactly("12345", "12345678|full");
     assertThat(held.size()).isEqualTo(12);
   }
@@ -889,7 +906,8 @@ class MuxTest {
     await(judge, WINDOW);
     next();
     // A large payload is kept as it came; a small one after it starts a collecting buffer.
-    link.writeInbound(new Frame.Data(1, Unpooled.copiedBuffer("a".repeat(1500), StandardCharsets.US_ASCII)), data(1, "tail"));
+    link.writeInbound(new Frame.Data(1, Unpooled.copiedBuffer("a".repeat(1500), StandardCharsets.US_ASCII)));
+    link.writeInbound(data(1, "tail"));
     assertThat(judge.seen.get(1)).isEqualTo("a".repeat(1500) + "tail");
   }
 
