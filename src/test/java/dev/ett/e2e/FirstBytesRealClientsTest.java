@@ -100,6 +100,7 @@ class FirstBytesRealClientsTest {
   }
 
   @BeforeAll
+  @Timeout(value = 150, unit = TimeUnit.SECONDS) // five JVMs on a loaded machine: seconds usually, once half a minute
   static void start(@TempDir Path tmp) throws Exception {
     dir = tmp;
     Netns.Attempt attempt = Netns.attempt("FirstBytesRealClientsTest");
@@ -202,7 +203,7 @@ class FirstBytesRealClientsTest {
     Pattern listening = Pattern.compile("ett server listening on /?127\\.0\\.0\\.1:(\\d+)");
     for (int i = 0; i < policies.length; i++) {
       Netns.Child s = ettServers.get(i);
-      s.awaitLine(Long.MIN_VALUE, Duration.ofSeconds(30), "ett server listening on");
+      s.awaitLine(Long.MIN_VALUE, Duration.ofSeconds(90), "ett server listening on");
       Matcher m = listening.matcher(s.output());
       assertThat(m.find()).as(s.output()).isTrue();
       Client client =
