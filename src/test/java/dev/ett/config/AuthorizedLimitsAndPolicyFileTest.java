@@ -35,7 +35,7 @@ class AuthorizedLimitsAndPolicyFileTest {
   @Test
   void globalRulesComeFromArgumentsThenTheFileAndPresetsExpand() throws Exception {
     Policy p = PolicyFile.global(List.of("reject *:25", "web"), "rules", "# comment\n\naccept 127.0.0.1:8080 # local app\n");
-    assertThat(p.toString()).isEqualTo("reject *:25, accept *:80, accept *:443, accept 127.0.0.1:8080");
+    assertThat(p.toString()).isEqualTo("reject *:25, accept *:80 http, accept *:443 tls, accept 127.0.0.1:8080");
     assertThat(p.name()).isEqualTo("global");
     assertThat(PolicyFile.global(List.of(), null, null).isEmpty()).isTrue();
   }
