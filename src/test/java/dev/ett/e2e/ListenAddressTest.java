@@ -182,8 +182,12 @@ class ListenAddressTest {
     } catch (ConnectException e) {
       return false;
     } catch (java.net.SocketException e) {
+      // A port nobody listens on answers the SYN with RST: ConnectException above. A reset here
+      // means the listener accepted and then aborted the connection: the front has no link to the
+      // server (there is none in these tests) and refuses the stream at once. On a loaded machine
+      // that abort can overtake connect()'s own completion. Either way, the address was listening.
       if (String.valueOf(e.getMessage()).contains("reset")) {
-        return false;
+        return true;
       }
       throw e;
     }
