@@ -87,7 +87,7 @@ final class ServerConfigReload {
     if (!changed.isEmpty()) {
       Log.warn(
           String.join(", ", changed) + " changed in " + loaded.file().source() + ": restart to apply (until then the"
-              + " running value" + (changed.size() == 1 ? "" : "s") + " stay)");
+              + (changed.size() == 1 ? " running value stays)" : " running values stay)"));
     }
   }
 

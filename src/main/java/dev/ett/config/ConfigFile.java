@@ -7,7 +7,6 @@ import com.fasterxml.jackson.dataformat.toml.TomlMapper;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -121,8 +120,7 @@ public record ConfigFile(String source, List<Setting> settings) {
     if (root == null) {
       return new ConfigFile(source, settings); // empty file
     }
-    for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> f = it.next();
+    for (Map.Entry<String, JsonNode> f : root.properties()) {
       TomlLines.Key k = lines.get(f.getKey());
       int line = k == null ? 0 : k.line();
       List<Integer> elementLines = k == null ? List.of() : k.elements();
