@@ -29,7 +29,27 @@ import picocli.CommandLine.Option;
 @Command(
     name = "client",
     description = "Keep a link to an ett server; forward local ports (-L) and serve SOCKS/HTTP proxy ports (-D) through it.")
-final class ClientCommand implements Callable<Integer> {
+final class ClientCommand implements Callable<Integer>, ConfigArgs.Configurable {
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description =
+          "A TOML file of these options: each key an option's long name without the dashes (server = \"HOST:PORT\","
+              + " forward = [\"8080:127.0.0.1:80\"] for -L, proxy = [\"1080\"] for -D), with role = \"client\"."
+              + " Flags override it.")
+  Path configFile;
+
+  /** Set by {@code ett config check}: check every option and read every file, then return. */
+  boolean checkOnly;
+
+  /** Ends a running client as SIGTERM would; for tests that run it in-process. */
+  volatile Signals.Stop stop;
+
+  @Override
+  public void configLoaded(ConfigArgs.Loaded l) {
+    // Nothing to keep: the client does not reload. Errors are placed in the file by Main.
+  }
+
   @Option(names = "--server", required = true, paramLabel = "HOST:PORT")
   String server;
 
@@ -53,13 +73,13 @@ final class ClientCommand implements Callable<Integer> {
   List<String> via = new ArrayList<>();
 
   @Option(
-      names = "-L",
+      names = {"-L", "--forward"},
       paramLabel = "[BIND:]PORT:HOST:HOSTPORT",
       description = "Forward a local port to HOST:HOSTPORT as seen from the server (ssh syntax); repeatable.")
   List<String> forwards = new ArrayList<>();
 
   @Option(
-      names = "-D",
+      names = {"-D", "--proxy"},
       paramLabel = "[BIND:]PORT",
       description =
           "A SOCKS4/4a/5 and HTTP proxy port (protocol detected per connection); names are resolved by the server; repeatable.")
@@ -110,6 +130,17 @@ final class ClientCommand implements Callable<Integer> {
             Units.count("--proxy-max-connections", proxyMaxConnections, 1, Integer.MAX_VALUE),
             Units.duration("--proxy-request-timeout", proxyRequestTimeout, Duration.ofMillis(1)));
     Units.count("--max-queued-opens", maxQueuedOpens, 0, Integer.MAX_VALUE);
+    if (checkOnly) {
+      // What Link.open would read, without its event loop: every key and address of the route.
+      if (users != null) {
+        Users.read(users);
+      }
+      route(via, server, serverKey);
+      java.util.Arrays.fill(KeyFile.readPrivate(key), (byte) 0);
+      Suite.parse(suite);
+      linkOptions.toConfig();
+      return 0;
+    }
     Authenticator authenticator = users == null ? null : new Authenticator(Users.read(users));
     Link link = Link.open(via, server, serverKey, key, suite, linkOptions, maxQueuedOpens);
     Client client = link.client();
@@ -151,13 +182,14 @@ final class ClientCommand implements Callable<Integer> {
               }
             });
     notifier.watch(link.eventLoops());
-    Signals.onStop(
+    stop =
+        Signals.onStop(
             () -> {
               notifier.stopping("stopping");
               closeAll(fronts, authenticator, link);
               notifier.close();
-            })
-        .await();
+            });
+    stop.await();
     return 0;
   }
 

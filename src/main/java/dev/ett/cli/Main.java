@@ -22,10 +22,12 @@ public final class Main implements Runnable {
    * the other nine.
    */
   private static final List<String> COMMANDS =
-      List.of("keygen", "pubkey", "server", "policy", "client", "connect", "passwd", "selftest", "target", "bench", "help");
+      List.of(
+          "keygen", "pubkey", "server", "policy", "client", "connect", "config", "passwd", "selftest", "target", "bench",
+          "help");
 
   /** A new instance of subcommand {@code name}, one of {@link #COMMANDS}. */
-  private static Object command(String name) {
+  static Object command(String name) {
     return switch (name) {
       case "keygen" -> new KeygenCommand();
       case "pubkey" -> new PubkeyCommand();
@@ -33,6 +35,7 @@ public final class Main implements Runnable {
       case "policy" -> new PolicyCommand();
       case "client" -> new ClientCommand();
       case "connect" -> new ConnectCommand();
+      case "config" -> new ConfigCommand();
       case "passwd" -> new PasswdCommand();
       case "selftest" -> new SelftestCommand();
       case "target" -> new TargetCommand();
@@ -86,25 +89,53 @@ public final class Main implements Runnable {
       // while picocli reads the options and Netty starts its event loop on this one.
       Thread.ofPlatform().daemon().name("ett-warm-up").start(Main::warmUpCrypto);
     }
+    boolean one = args.length > 0 && COMMANDS.contains(args[0]) && !args[0].equals("help");
+    return execute(one ? command(args[0]) : null, args);
+  }
+
+  /**
+   * Runs a command line whose command ({@code args[0]}) is {@code sub}, an instance of it made by
+   * the caller (a test, or {@code ett config check}, keeps it to look inside or to stop it); null:
+   * every command is added and picocli finds the one named. A {@code --config} file is read here,
+   * before picocli sees the arguments ({@link ConfigArgs}).
+   */
+  static int execute(Object sub, String... args) {
     CommandLine cl = new CommandLine(new Main());
-    if (args.length > 0 && COMMANDS.contains(args[0]) && !args[0].equals("help")) {
-      cl.addSubcommand(args[0], command(args[0]));
+    if (sub != null) {
+      cl.addSubcommand(args[0], sub);
     } else {
       for (String name : COMMANDS) {
         cl.addSubcommand(name, command(name));
       }
     }
+    cl.setErr(new PrintWriter(System.err, true));
+    ConfigArgs.Loaded loaded = null;
+    if (sub instanceof ConfigArgs.Configurable c) {
+      try {
+        loaded = ConfigArgs.load(args[0], List.of(args).subList(1, args.length));
+      } catch (java.io.IOException e) {
+        cl.getErr().println("ett: " + e.getMessage());
+        return 1;
+      }
+      if (loaded != null) {
+        c.configLoaded(loaded);
+        List<String> merged = new java.util.ArrayList<>(List.of(args[0]));
+        merged.addAll(loaded.args());
+        args = merged.toArray(String[]::new);
+      }
+    }
+    ConfigArgs.Loaded config = loaded;
     cl.setExecutionExceptionHandler(
         (ex, commandLine, parseResult) -> {
-          // Expected failures (bad key file, port in use...) are one line, not a stack trace.
+          // Expected failures (bad key file, port in use...) are one line, not a stack trace; about
+          // a value from the config file, the line names the file, line and key.
           String msg = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
-          commandLine.getErr().println("ett: " + msg);
+          commandLine.getErr().println("ett: " + (config == null ? msg : config.explain(msg)));
           if (Log.debugEnabled()) {
             ex.printStackTrace(commandLine.getErr());
           }
           return 1;
         });
-    cl.setErr(new PrintWriter(System.err, true));
     return cl.execute(args);
   }
 }

@@ -26,7 +26,15 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "server", description = "Accept links from authorized clients and connect their streams.")
-final class ServerCommand implements Callable<Integer> {
+final class ServerCommand implements Callable<Integer>, ConfigArgs.Configurable {
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description =
+          "A TOML file of these options: each key an option's long name without the dashes (listen = \"HOST:PORT\","
+              + " policy = [\"web\"]), with role = \"server\". Flags override it. Reloaded on SIGHUP and when it changes.")
+  Path configFile;
+
   @Option(names = "--listen", required = true, paramLabel = "HOST:PORT", description = "Address to listen on.")
   String listen;
 
@@ -123,6 +131,20 @@ final class ServerCommand implements Callable<Integer> {
   @Option(names = "--max-handshakes", paramLabel = "N", description = "Unfinished handshakes at once, >= 1 (default 256).")
   int maxHandshakes = 256;
 
+  /** The --config file as read at start (null without one). */
+  ConfigArgs.Loaded loaded;
+
+  /** Set by {@code ett config check}: check every option and read every file, then return. */
+  boolean checkOnly;
+
+  /** Ends a running server as SIGTERM would; for tests that run it in-process. */
+  volatile Signals.Stop stop;
+
+  @Override
+  public void configLoaded(ConfigArgs.Loaded l) {
+    loaded = l;
+  }
+
   /** More event loops than this is a typo: each is a thread, and links spread over them. */
   static final int MAX_THREADS = 1024;
 
@@ -142,21 +164,19 @@ final class ServerCommand implements Callable<Integer> {
     Duration drain = Units.duration("--drain-timeout", drainTimeout, Duration.ZERO);
     Units.count("--threads", threads, 1, MAX_THREADS);
     Units.count("--max-handshakes", maxHandshakes, 1, Integer.MAX_VALUE);
-    Units.count("--client-max-streams", clientMaxStreams, 0, Integer.MAX_VALUE);
-    Units.count("--client-rate", clientRate, 0, Integer.MAX_VALUE);
-    Units.count("--client-burst", clientBurst, 0, Integer.MAX_VALUE);
     Resolver.Options resolving = resolverOptions(dns, resolveTimeout, clientMaxLookups);
     LinkConfig link = linkOptions.toConfig();
     FirstBytesBounds firstBytes = firstBytesBounds(firstBytesMax, firstBytesTimeout, link.initialWindow());
     KeyPair kp = KeyPair.fromPrivateKey(KeyFile.readPrivate(key));
-    Reloader.Sources sources = new Reloader.Sources(authorized, policy, policyFile, hosts);
+    Reloader.Sources sources = sources();
     Server.Config config = Reloader.load(sources);
-    Limits defaults =
-        new Limits(
-            clientMaxStreams, clientRate, clientBurst, Limits.parseBandwidth("--client-bandwidth", clientBandwidth));
+    Limits defaults = defaultLimits();
     if (config.globalPolicy().isEmpty()) {
       Log.warn(
           "no --policy rule: every stream will be refused (try --policy 'accept 127.0.0.1:8080' or --policy web)");
+    }
+    if (checkOnly) {
+      return 0;
     }
     AuditLog auditLog =
         audit == null ? AuditLog.NONE : audit.equals("-") ? AuditWriter.toStdout() : AuditWriter.toFile(Path.of(audit));
@@ -196,19 +216,38 @@ final class ServerCommand implements Callable<Integer> {
     notifier.ready(listening + ", " + config.authorized().size() + " authorized client(s)");
     notifier.watch(server.eventLoops());
     Reloader reloader = new Reloader(server, sources);
-    Reload reload = new Reload(reloader, notifier, listening);
-    ConfigWatcher watcher = new ConfigWatcher(sources.files(), Duration.ofMillis(250), reload::run);
+    ServerConfigReload fromFile = loaded == null ? null : new ServerConfigReload(loaded, this);
+    Reload reload = new Reload(reloader, fromFile, notifier, listening);
+    List<Path> watched = new ArrayList<>(sources.files());
+    if (configFile != null) {
+      watched.add(configFile);
+    }
+    ConfigWatcher watcher = new ConfigWatcher(watched, Duration.ofMillis(250), reload::run);
     Signals.onSighup(() -> reload.run("SIGHUP", auditLog::reopen));
-    Signals.onStop(
+    stop = Signals.onStop(
             () -> {
               notifier.stopping("stopping: draining links for up to " + drain.toSeconds() + " s");
               watcher.close();
               server.shutdown(drain);
               auditLog.close();
               notifier.close();
-            })
-        .await();
+            });
+    stop.await();
     return 0;
+  }
+
+  /** Where the reloadable configuration comes from: --authorized, --policy, --policy-file, --hosts. */
+  Reloader.Sources sources() {
+    return new Reloader.Sources(authorized, policy, policyFile, hosts);
+  }
+
+  /** The --client-* limits, checked. */
+  Limits defaultLimits() {
+    return new Limits(
+        Units.count("--client-max-streams", clientMaxStreams, 0, Integer.MAX_VALUE),
+        Units.count("--client-rate", clientRate, 0, Integer.MAX_VALUE),
+        Units.count("--client-burst", clientBurst, 0, Integer.MAX_VALUE),
+        Limits.parseBandwidth("--client-bandwidth", clientBandwidth));
   }
 
   /**
@@ -230,11 +269,14 @@ final class ServerCommand implements Callable<Integer> {
    */
   private static final class Reload {
     private final Reloader reloader;
+    private final ServerConfigReload fromFile;
     private final Notifier notifier;
     private final String listening;
 
-    Reload(Reloader reloader, Notifier notifier, String listening) {
+    /** @param fromFile the --config file to read again first, or null */
+    Reload(Reloader reloader, ServerConfigReload fromFile, Notifier notifier, String listening) {
       this.reloader = reloader;
+      this.fromFile = fromFile;
       this.notifier = notifier;
       this.listening = listening;
     }
@@ -246,7 +288,7 @@ final class ServerCommand implements Callable<Integer> {
     /** Reloads, then runs {@code after} (the audit log's reopening on SIGHUP) before READY=1. */
     synchronized boolean run(String why, Runnable after) {
       notifier.reloading("reloading (" + why + ")");
-      boolean ok = reloader.reload(why);
+      boolean ok = fromFile != null ? fromFile.reload(why, reloader) : reloader.reload(why);
       after.run();
       notifier.ready(
           listening + (ok ? ", reloaded (" + why + ")" : ", reload (" + why + ") failed, previous configuration kept"));

@@ -34,7 +34,7 @@ final class Signals {
     Stop s = new Stop(stop);
     Runtime.getRuntime().addShutdownHook(new Thread(s::run, "ett-stop"));
     try {
-      sun.misc.Signal.handle(new sun.misc.Signal("TERM"), sig -> Thread.ofPlatform().name("ett-sigterm").start(s::run));
+      sun.misc.Signal.handle(new sun.misc.Signal("TERM"), sig -> s.request());
     } catch (IllegalArgumentException | LinkageError e) {
       Log.debug("cannot handle SIGTERM (" + e.getMessage() + "); the JVM's default applies");
     }
@@ -61,6 +61,11 @@ final class Signals {
       } else {
         awaitQuietly(); // a shutdown hook must not return before the stop it came second to is done
       }
+    }
+
+    /** Runs the stop on a thread of its own, as a SIGTERM does (a test stops an in-process command so). */
+    void request() {
+      Thread.ofPlatform().name("ett-sigterm").start(this::run);
     }
 
     /** Waits until the stop has run. */

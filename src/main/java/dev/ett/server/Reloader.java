@@ -47,7 +47,7 @@ public final class Reloader {
   }
 
   private final Server server;
-  private final Sources sources;
+  private Sources sources;
 
   public Reloader(Server server, Sources sources) {
     this.server = server;
@@ -69,14 +69,23 @@ public final class Reloader {
    * @return true if the new configuration was applied
    */
   public synchronized boolean reload(String why) {
-    Server.Config next;
+    return reload(why, sources, null);
+  }
+
+  /**
+   * Like {@link #reload(String)}, from new sources (a config file that now names other files or
+   * rules) and with new default limits (null: unchanged); they are kept only if they load.
+   */
+  public synchronized boolean reload(String why, Sources next, dev.ett.policy.Limits defaults) {
+    Server.Config config;
     try {
-      next = load(sources);
+      config = load(next);
     } catch (IOException | RuntimeException e) {
       Log.error("reload (" + why + ") failed, keeping the previous configuration: " + e.getMessage());
       return false;
     }
-    server.reload(next, why);
+    sources = next;
+    server.reload(config, defaults, why);
     return true;
   }
 }

@@ -93,6 +93,11 @@ public final class Server implements AutoCloseable {
       if (audit == null) {
         throw new IllegalArgumentException("audit: null (expected: an audit log, or AuditLog.NONE)");
       }
+      check(defaultLimits);
+    }
+
+    /** Default limits must set every field: there is nothing below them to inherit from. */
+    static void check(Limits defaultLimits) {
       if (defaultLimits == null || defaultLimits.maxStreams() < 0 || defaultLimits.opensPerSecond() < 0 || defaultLimits.burst() < 0
           || defaultLimits.bytesPerSecond() < 0) {
         throw new IllegalArgumentException("defaultLimits: " + defaultLimits + " (expected: no field inherited)");
@@ -201,6 +206,8 @@ public final class Server implements AutoCloseable {
   private final BufferBudget bufferBudget =
       BufferBudget.forDirectMemory(io.netty.util.internal.PlatformDependent.maxDirectMemory());
   private volatile Config config;
+  /** --client-* limits for clients that set none: Options' at start, a config file's after a reload. */
+  private volatile Limits defaultLimits;
   /** Set by {@link #shutdown}: links that come up from now on get GOAWAY at once. */
   private volatile boolean draining;
   private Channel listener;
@@ -363,6 +370,18 @@ public final class Server implements AutoCloseable {
    * @return the names of the clients whose links were closed
    */
   public List<String> reload(Config next, String source) {
+    return reload(next, null, source);
+  }
+
+  /**
+   * {@link #reload(Config, String)} that also replaces the limits of clients that set none
+   * ({@code defaults}: null keeps them), applied to the clients' current limits at once.
+   */
+  public List<String> reload(Config next, Limits defaults, String source) {
+    if (defaults != null) {
+      Options.check(defaults);
+      this.defaultLimits = defaults;
+    }
     this.config = next;
     ownAddresses.refresh();
     for (Client c : next.authorized().clients()) {
@@ -478,7 +497,8 @@ public final class Server implements AutoCloseable {
   }
 
   private Limits effectiveLimits(Client c) {
-    return c.limits().over(options.defaultLimits());
+    Limits d = defaultLimits;
+    return c.limits().over(d != null ? d : options.defaultLimits());
   }
 
   Connector connector() {
