@@ -73,6 +73,18 @@ public final class Main implements Runnable {
     }
   }
 
+  /**
+   * The whole command tree, every subcommand added: what {@code ett help} lists, and what the
+   * package's man pages and shell completion are generated from (packaging/GenerateDocs.java).
+   */
+  public static CommandLine commandLine() {
+    CommandLine cl = new CommandLine(new Main());
+    for (String name : COMMANDS) {
+      cl.addSubcommand(name, command(name));
+    }
+    return cl;
+  }
+
   /** Runs a command line and returns its exit status (used by tests too). */
   public static int run(String... args) {
     if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"))) {
@@ -86,13 +98,12 @@ public final class Main implements Runnable {
       // while picocli reads the options and Netty starts its event loop on this one.
       Thread.ofPlatform().daemon().name("ett-warm-up").start(Main::warmUpCrypto);
     }
-    CommandLine cl = new CommandLine(new Main());
+    CommandLine cl;
     if (args.length > 0 && COMMANDS.contains(args[0]) && !args[0].equals("help")) {
+      cl = new CommandLine(new Main());
       cl.addSubcommand(args[0], command(args[0]));
     } else {
-      for (String name : COMMANDS) {
-        cl.addSubcommand(name, command(name));
-      }
+      cl = commandLine();
     }
     cl.setExecutionExceptionHandler(
         (ex, commandLine, parseResult) -> {
