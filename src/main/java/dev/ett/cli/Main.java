@@ -76,6 +76,18 @@ public final class Main implements Runnable {
     }
   }
 
+  /**
+   * The whole command tree, every subcommand added: what {@code ett help} lists, and what the
+   * package's man pages and shell completion are generated from (packaging/GenerateDocs.java).
+   */
+  public static CommandLine commandLine() {
+    CommandLine cl = new CommandLine(new Main());
+    for (String name : COMMANDS) {
+      cl.addSubcommand(name, command(name));
+    }
+    return cl;
+  }
+
   /** Runs a command line and returns its exit status (used by tests too). */
   public static int run(String... args) {
     if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"))) {
@@ -104,9 +116,7 @@ public final class Main implements Runnable {
     if (sub != null) {
       cl.addSubcommand(args[0], sub);
     } else {
-      for (String name : COMMANDS) {
-        cl.addSubcommand(name, command(name));
-      }
+      cl = commandLine();
     }
     cl.setErr(new PrintWriter(System.err, true));
     ConfigArgs.Loaded loaded = null;
