@@ -94,6 +94,8 @@ final class ClientCommand implements Callable<Integer> {
 
   @Mixin LinkOptions linkOptions = new LinkOptions();
 
+  @Mixin MetricsOptions metricsOptions = new MetricsOptions();
+
   @Override
   public Integer call() throws Exception {
     if (verbose) {
@@ -110,6 +112,7 @@ final class ClientCommand implements Callable<Integer> {
             Units.count("--proxy-max-connections", proxyMaxConnections, 1, Integer.MAX_VALUE),
             Units.duration("--proxy-request-timeout", proxyRequestTimeout, Duration.ofMillis(1)));
     Units.count("--max-queued-opens", maxQueuedOpens, 0, Integer.MAX_VALUE);
+    java.net.InetSocketAddress metricsAddr = metricsOptions.address();
     Authenticator authenticator = users == null ? null : new Authenticator(Users.read(users));
     Link link = Link.open(via, server, serverKey, key, suite, linkOptions, maxQueuedOpens);
     Client client = link.client();
@@ -124,6 +127,14 @@ final class ClientCommand implements Callable<Integer> {
         ProxyFront f = new ProxyFront(s, client, authenticator, limits);
         fronts.add(f);
         f.start();
+      }
+      if (metricsAddr != null) {
+        try {
+          fronts.add(Metrics.serve(metricsAddr, Metrics.client(client), client::health)); // closed with the fronts
+        } catch (java.io.IOException e) {
+          throw new java.net.BindException(
+              dev.ett.util.Transports.listenFailure(metricsAddr, "--metrics " + metricsOptions.metrics, e));
+        }
       }
     } catch (java.net.BindException e) {
       // One port taken: release the others before the error goes out (a caller that runs us

@@ -22,7 +22,7 @@ public final class Main implements Runnable {
    * the other nine.
    */
   private static final List<String> COMMANDS =
-      List.of("keygen", "pubkey", "server", "policy", "client", "connect", "passwd", "selftest", "target", "bench", "help");
+      List.of("keygen", "pubkey", "server", "policy", "client", "status", "connect", "passwd", "selftest", "target", "bench", "help");
 
   /** A new instance of subcommand {@code name}, one of {@link #COMMANDS}. */
   private static Object command(String name) {
@@ -32,6 +32,7 @@ public final class Main implements Runnable {
       case "server" -> new ServerCommand();
       case "policy" -> new PolicyCommand();
       case "client" -> new ClientCommand();
+      case "status" -> new StatusCommand();
       case "connect" -> new ConnectCommand();
       case "passwd" -> new PasswdCommand();
       case "selftest" -> new SelftestCommand();
