@@ -26,8 +26,8 @@ final class MetricsOptions {
     InetSocketAddress a = Addrs.listenAddress(metrics, "--metrics");
     if (!metricsPublic && (a.isUnresolved() || !a.getAddress().isLoopbackAddress())) {
       throw new IllegalArgumentException(
-          "--metrics " + metrics + ": not a loopback address; the endpoint has no authentication and names"
-              + " clients, so it listens on 127.0.0.1 or ::1 unless --metrics-public is given");
+          "--metrics: " + metrics + " (expected: a loopback address such as 127.0.0.1:9469 or [::1]:9469; the"
+              + " endpoint has no authentication and names the clients: --metrics-public allows any address)");
     }
     return a;
   }

@@ -60,6 +60,7 @@ public final class PromText {
       throw new IllegalArgumentException("no metric name");
     }
     Map<String, String> labels = new LinkedHashMap<>();
+    i = skipSpaces(l, i);
     if (i < l.length() && l.charAt(i) == '{') {
       i++;
       while (true) {
@@ -73,7 +74,7 @@ public final class PromText {
           throw new IllegalArgumentException("label without '='");
         }
         String key = l.substring(i, eq).strip();
-        i = eq + 1;
+        i = skipSpaces(l, eq + 1);
         if (i >= l.length() || l.charAt(i) != '"') {
           throw new IllegalArgumentException("label value not quoted");
         }

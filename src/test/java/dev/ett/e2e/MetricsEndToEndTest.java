@@ -134,7 +134,7 @@ class MetricsEndToEndTest {
   }
 
   @Test
-  void healthzFollowsTheClientsLinkAndTheServersListener() throws Exception {
+  void healthzFollowsTheClientsLinkAndTheServersListenerAndReconnectsAreCounted() throws Exception {
     try (Endpoints e = new Endpoints(Tunnel.start(TestTarget.Mode.ECHO))) {
       e.t.awaitLink(Duration.ofSeconds(10));
       assertThat(healthz(e.client)).isEqualTo("200 link up to 127.0.0.1:" + e.t.serverAddress.getPort());
@@ -144,7 +144,15 @@ class MetricsEndToEndTest {
       assertThat(healthz(e.server)).isEqualTo("503 not listening");
       String down = awaitHealthz(e.client, h -> h.startsWith("503 "));
       assertThat(down).startsWith("503 link down");
+      assertThat(value(scrape(e.client), "ett_links")).isZero();
       assertThat(get(e.client, "/nothing").statusCode()).isEqualTo(404);
+      // The server comes back on its address: the client reconnects (its backoff is short so far).
+      e.t.startServer(e.t.serverAddress);
+      assertThat(awaitHealthz(e.client, h -> h.startsWith("200 "))).startsWith("200 link up");
+      List<PromText.Sample> m = scrape(e.client);
+      assertThat(value(m, "ett_reconnects_total")).isEqualTo(1);
+      assertThat(value(m, "ett_handshakes_total", "outcome", "ok")).isEqualTo(2);
+      assertThat(value(m, "ett_links")).isEqualTo(1);
     }
   }
 
