@@ -3,6 +3,10 @@ package dev.ett.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ett.cli.Main;
+import dev.ett.client.Client;
+import dev.ett.link.LinkConfig;
+import dev.ett.link.Suite;
+import dev.ett.noise.X25519;
 import dev.ett.cli.Metrics;
 import dev.ett.cli.PromText;
 import dev.ett.front.ForwardFront;
@@ -130,6 +134,20 @@ class MetricsEndToEndTest {
           .contains("transfer: 97.7 KiB from client(s), 97.7 KiB to client(s)")
           .containsPattern("\n  client0 +1 +0 +1 +97.7 KiB +97.7 KiB\n");
       assertThat(status(e.client)).startsWith("client at http://127.0.0.1:").contains("link:     up, 1 handshake(s) ok, 0 failed, 0 reconnect(s)");
+
+      // The link ends: its counts stay in the totals (counters never go back), its gauges go.
+      e.t.front.close();
+      e.t.front = null;
+      e.t.client.close();
+      List<PromText.Sample> after = scrapeUntil(e.server, x -> value(x, "ett_links") == 0);
+      assertThat(value(after, "ett_links")).isZero();
+      assertThat(value(after, "ett_client_links", "client", "client0")).isZero();
+      assertThat(value(after, "ett_stream_bytes_total", "direction", "from_client")).isEqualTo(BYTES);
+      assertThat(value(after, "ett_client_stream_bytes_total", "client", "client0", "direction", "to_client")).isEqualTo(BYTES);
+      assertThat(value(after, "ett_streams_opened_total")).isEqualTo(1);
+      assertThat(value(after, "ett_streams_refused_total", "reason", "POLICY")).isEqualTo(1);
+      assertThat(healthz(e.client)).isEqualTo("503 link down");
+      e.t.client = null; // closed: not for Tunnel.close again
     }
   }
 
@@ -153,6 +171,40 @@ class MetricsEndToEndTest {
       assertThat(value(m, "ett_reconnects_total")).isEqualTo(1);
       assertThat(value(m, "ett_handshakes_total", "outcome", "ok")).isEqualTo(2);
       assertThat(value(m, "ett_links")).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aStreamRefusedOnItsFirstBytesIsAResetAndAnUnknownKeyARejectedHandshake() throws Exception {
+    try (Endpoints e = new Endpoints(Tunnel.start(TestTarget.Mode.ECHO, "accept 127.0.0.1 http", LinkConfig.defaults()))) {
+      e.t.awaitLink(Duration.ofSeconds(10));
+      try (Socket s = Io.connect(e.t.forward)) {
+        s.getOutputStream().write("SSH-2.0-OpenSSH_9.2\r\n".getBytes(StandardCharsets.US_ASCII));
+        try {
+          assertThat(s.getInputStream().read()).isEqualTo(-1);
+        } catch (java.net.SocketException reset) {
+          // the stream's RESET reaches the application as a reset
+        }
+      }
+      List<PromText.Sample> m = scrapeUntil(e.server, x -> value(x, "ett_streams_refused_total", "answer", "reset", "reason", "POLICY") == 1);
+      assertThat(value(m, "ett_streams_refused_total", "answer", "reset", "reason", "POLICY")).isEqualTo(1);
+      assertThat(value(m, "ett_streams_refused_total", "answer", "refused")).isZero();
+      assertThat(value(m, "ett_policy_decisions_total", "outcome", "refused")).isEqualTo(1);
+      assertThat(value(m, "ett_policy_decisions_total", "outcome", "accepted")).isZero();
+
+      // A client whose key the server does not know: closed silently, counted by cause.
+      Client stranger =
+          new Client(new Client.Options(e.t.serverAddress, e.t.serverKey.publicKey(), X25519.generate(), Suite.AESGCM,
+              LinkConfig.defaults(), 16));
+      try {
+        stranger.start();
+        assertThat(stranger.firstAttempt().get(10, java.util.concurrent.TimeUnit.SECONDS)).isFalse();
+      } finally {
+        stranger.close();
+      }
+      m = scrapeUntil(e.server, x -> value(x, "ett_handshakes_total", "outcome", "unknown_key") == 1);
+      assertThat(value(m, "ett_handshakes_total", "outcome", "unknown_key")).isEqualTo(1);
+      assertThat(value(m, "ett_handshakes_total", "outcome", "ok")).isEqualTo(1);
     }
   }
 
