@@ -114,6 +114,8 @@ final class ClientCommand implements Callable<Integer>, ConfigArgs.Configurable 
 
   @Mixin LinkOptions linkOptions = new LinkOptions();
 
+  @Mixin MetricsOptions metricsOptions = new MetricsOptions();
+
   @Override
   public Integer call() throws Exception {
     if (verbose) {
@@ -130,6 +132,7 @@ final class ClientCommand implements Callable<Integer>, ConfigArgs.Configurable 
             Units.count("--proxy-max-connections", proxyMaxConnections, 1, Integer.MAX_VALUE),
             Units.duration("--proxy-request-timeout", proxyRequestTimeout, Duration.ofMillis(1)));
     Units.count("--max-queued-opens", maxQueuedOpens, 0, Integer.MAX_VALUE);
+    java.net.InetSocketAddress metricsAddr = metricsOptions.address();
     if (checkOnly) {
       // What Link.open would read, without its event loop: every key and address of the route.
       if (users != null) {
@@ -155,6 +158,14 @@ final class ClientCommand implements Callable<Integer>, ConfigArgs.Configurable 
         ProxyFront f = new ProxyFront(s, client, authenticator, limits);
         fronts.add(f);
         f.start();
+      }
+      if (metricsAddr != null) {
+        try {
+          fronts.add(Metrics.serve(metricsAddr, Metrics.client(client), client::health)); // closed with the fronts
+        } catch (java.io.IOException e) {
+          throw new java.net.BindException(
+              dev.ett.util.Transports.listenFailure(metricsAddr, "--metrics " + metricsOptions.metrics, e));
+        }
       }
     } catch (java.net.BindException e) {
       // One port taken: release the others before the error goes out (a caller that runs us

@@ -23,8 +23,8 @@ public final class Main implements Runnable {
    */
   private static final List<String> COMMANDS =
       List.of(
-          "keygen", "pubkey", "server", "policy", "client", "connect", "config", "passwd", "selftest", "target", "bench",
-          "help");
+          "keygen", "pubkey", "server", "policy", "client", "status", "connect", "config", "passwd", "selftest", "target",
+          "bench", "help");
 
   /** A new instance of subcommand {@code name}, one of {@link #COMMANDS}. */
   static Object command(String name) {
@@ -34,6 +34,7 @@ public final class Main implements Runnable {
       case "server" -> new ServerCommand();
       case "policy" -> new PolicyCommand();
       case "client" -> new ClientCommand();
+      case "status" -> new StatusCommand();
       case "connect" -> new ConnectCommand();
       case "config" -> new ConfigCommand();
       case "passwd" -> new PasswdCommand();

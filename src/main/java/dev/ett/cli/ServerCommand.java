@@ -153,6 +153,8 @@ final class ServerCommand implements Callable<Integer>, ConfigArgs.Configurable 
 
   @Mixin LinkOptions linkOptions = new LinkOptions();
 
+  @Mixin MetricsOptions metricsOptions = new MetricsOptions();
+
   @Override
   public Integer call() throws Exception {
     if (verbose) {
@@ -161,6 +163,7 @@ final class ServerCommand implements Callable<Integer>, ConfigArgs.Configurable 
     // Every option is checked before anything is bound, read or started (the drain timeout too,
     // though it is needed only at SIGTERM).
     InetSocketAddress listenAddr = Addrs.listenAddress(listen, "--listen");
+    InetSocketAddress metricsAddr = metricsOptions.address();
     Duration drain = Units.duration("--drain-timeout", drainTimeout, Duration.ZERO);
     Units.count("--threads", threads, 1, MAX_THREADS);
     Units.count("--max-handshakes", maxHandshakes, 1, Integer.MAX_VALUE);
@@ -204,6 +207,13 @@ final class ServerCommand implements Callable<Integer>, ConfigArgs.Configurable 
       server.close();
       throw new BindException(Transports.listenFailure(listenAddr, "--listen " + listen, e));
     }
+    io.prometheus.metrics.exporter.httpserver.HTTPServer metrics;
+    try {
+      metrics = metricsAddr == null ? null : Metrics.serve(metricsAddr, Metrics.server(server, auditLog), server::health);
+    } catch (java.io.IOException e) {
+      server.close();
+      throw new BindException(Transports.listenFailure(metricsAddr, "--metrics " + metricsOptions.metrics, e));
+    }
     Log.info(
         "ett server listening on " + bound + ", key " + KeyFile.encode(kp.publicKey()) + ", "
             + config.authorized().size() + " authorized client(s), " + config.globalPolicy().rules().size()
@@ -229,6 +239,7 @@ final class ServerCommand implements Callable<Integer>, ConfigArgs.Configurable 
               notifier.stopping("stopping: draining links for up to " + drain.toSeconds() + " s");
               watcher.close();
               server.shutdown(drain);
+              Metrics.stop(metrics);
               auditLog.close();
               notifier.close();
             });

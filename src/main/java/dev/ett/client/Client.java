@@ -96,6 +96,13 @@ public final class Client implements AutoCloseable {
   private String peerName;
   private Channel linkChannel; // the link being set up or up, for linkLocalAddress()
   private ScheduledFuture<?> retry;
+  /** Links up now: the current one, and one draining after a GOAWAY. For {@link #activity}. */
+  private final java.util.List<Mux> upMuxes = new java.util.ArrayList<>();
+  /** What the links that ended carried (Mux.ended of each). */
+  private Mux.Counts endedCounts = Mux.NO_COUNTS;
+  private long failedAttempts;
+  /** Set on the event loop; read by /healthz's thread. */
+  private volatile boolean linkUp;
   private long lastAttemptNanos = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(DEMAND_GAP_MS);
 
   public Client(Options options) {
@@ -188,6 +195,54 @@ public final class Client implements AutoCloseable {
     return linksEstablished;
   }
 
+  /**
+   * What the client's links carried (live and ended) and how its attempts went, for the metrics.
+   *
+   * @param up whether a link is up for new streams now
+   * @param links links up now (a draining one after a GOAWAY included)
+   * @param linksEstablished links that came up since start (the handshakes that succeeded)
+   * @param failedAttempts attempts to set up a link that failed (connect or handshake)
+   */
+  public record Activity(boolean up, int links, Mux.Counts counts, long linksEstablished, long failedAttempts) {}
+
+  /**
+   * Reads the counts on the client's event loop (where they are kept); if the loop does not answer
+   * within {@code wait}, the previous answer (counters never go back).
+   */
+  public Activity activity(java.time.Duration wait) {
+    CompletableFuture<Activity> f = new CompletableFuture<>();
+    try {
+      loop.execute(
+          () -> {
+            Mux.Counts c = endedCounts;
+            for (Mux m : upMuxes) {
+              c = Mux.sum(c, m.counts());
+            }
+            f.complete(new Activity(linkUp, upMuxes.size(), c, linksEstablished, failedAttempts));
+          });
+      Activity a = f.get(wait.toNanos(), TimeUnit.NANOSECONDS);
+      lastActivity = a;
+      return a;
+    } catch (java.util.concurrent.RejectedExecutionException | java.util.concurrent.TimeoutException
+        | java.util.concurrent.ExecutionException e) {
+      return lastActivity;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return lastActivity;
+    }
+  }
+
+  private volatile Activity lastActivity = new Activity(false, 0, Mux.NO_COUNTS, 0, 0);
+
+  /** Whether a link is up for new streams; with the reason it is not. For /healthz. */
+  public dev.ett.util.Health health() {
+    if (linkUp) {
+      return new dev.ett.util.Health(true, "link up to " + peer());
+    }
+    String why = lastFailure;
+    return new dev.ett.util.Health(false, "link down" + (why.isEmpty() ? "" : ": " + why));
+  }
+
   /** Why the last attempt failed, for messages. */
   public String lastFailure() {
     return lastFailure;
@@ -245,6 +300,8 @@ public final class Client implements AutoCloseable {
     }
     mux = m;
     state = State.UP;
+    linkUp = true;
+    upMuxes.add(m);
     backoffMs = MIN_BACKOFF_MS;
     linksEstablished++;
     lastFailure = "";
@@ -256,6 +313,7 @@ public final class Client implements AutoCloseable {
             // New streams go to a fresh link; this one drains.
             mux = null;
             state = State.IDLE;
+            linkUp = false;
             connect();
           }
         });
@@ -273,9 +331,13 @@ public final class Client implements AutoCloseable {
     if (state == State.CLOSED) {
       return;
     }
+    if (upMuxes.remove(m)) {
+      endedCounts = Mux.sum(endedCounts, Mux.ended(m.counts()));
+    }
     if (mux == m) {
       mux = null;
       state = State.IDLE;
+      linkUp = false;
       Log.info("link to " + peer() + " lost; reconnecting in " + seconds(scheduleReconnect()));
     } else if (state == State.CONNECTING && m.link() == null) {
       String why = handshakeFailure.isEmpty() ? "handshake with " + peer() + " failed" : handshakeFailure;
@@ -290,6 +352,7 @@ public final class Client implements AutoCloseable {
     }
     why = linkListener.onLinkFailed(why);
     lastFailure = why;
+    failedAttempts++;
     state = State.IDLE;
     for (PendingOpen p; (p = queued.poll()) != null; ) {
       p.listener().onRefused(RefuseCode.GENERAL, "no link to the server: " + why);
@@ -374,6 +437,7 @@ public final class Client implements AutoCloseable {
     loop.execute(
         () -> {
           state = State.CLOSED;
+          linkUp = false;
           firstLink.completeExceptionally(new IllegalStateException("client closed"));
           firstAttempt.completeExceptionally(new IllegalStateException("client closed"));
           Mux m = mux;

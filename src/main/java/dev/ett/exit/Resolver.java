@@ -117,6 +117,24 @@ public final class Resolver implements AutoCloseable {
   private final DefaultAuthoritativeDnsServerCache authoritative = new DefaultAuthoritativeDnsServerCache();
   /** One DNS resolver per event loop: a Netty resolver belongs to one loop and answers on it. */
   private final Map<EventLoop, DnsNameResolver> byLoop = new ConcurrentHashMap<>();
+  /** Told how long each DNS lookup took and how it ended (the metrics endpoint's histogram). */
+  public interface LookupTimer {
+    /**
+     * @param outcome "ok", "timeout" or "not_found"
+     * @param nanos from {@link #lookUp} to its answer or deadline
+     */
+    void lookedUp(String outcome, long nanos);
+
+    LookupTimer NONE = (outcome, nanos) -> {};
+  }
+
+  private volatile LookupTimer timer = LookupTimer.NONE;
+
+  /** Replaces the lookup timer (default: none). */
+  public void setLookupTimer(LookupTimer t) {
+    this.timer = t;
+  }
+
   /** For {@link #resolve}, made on first use. */
   private EventLoopGroup ownLoop;
   private volatile boolean closed;
@@ -200,6 +218,17 @@ public final class Resolver implements AutoCloseable {
       return out.setFailure(new Unresolved(RefuseCode.SHUTTING_DOWN, "server shutting down"));
     }
     Promise<List<InetAddress>> dns = loop.newPromise();
+    LookupTimer t = timer;
+    if (t != LookupTimer.NONE) {
+      long start = System.nanoTime();
+      out.addListener(
+          (Future<List<InetAddress>> f) ->
+              t.lookedUp(
+                  f.isSuccess()
+                      ? "ok"
+                      : f.cause() instanceof Unresolved u && u.code == RefuseCode.TIMED_OUT ? "timeout" : "not_found",
+                  System.nanoTime() - start));
+    }
     ScheduledFuture<?> deadline =
         loop.schedule(
             () -> {

@@ -76,6 +76,15 @@ public final class Mux extends ChannelInboundHandlerAdapter {
   private int queuedControlFrames;
   private int maxQueuedControlFrames;
   private StreamObserver observer = StreamObserver.NONE;
+  /**
+   * What this link carried, for the metrics endpoint: plain fields, written on the event loop
+   * beside the stream's own counts and read there too ({@link #counts}), so a frame costs nothing
+   * more than two additions.
+   */
+  private long streamsOpened, bytesFromClient, bytesToClient;
+  /** REFUSED sent (server) or received (client), by code; RESET after OPENED by the exit, by code. */
+  private final long[] refused = new long[RefuseCode.values().length];
+  private final long[] resetAfterOpened = new long[ResetCode.values().length];
   private Throttle throttle = bytes -> 0;
   /** Server: the budget shared by all links, and this link's account in it (opened at link up). */
   private BufferBudget budget;
@@ -146,6 +155,67 @@ public final class Mux extends ChannelInboundHandlerAdapter {
 
   public int streamCount() {
     return streams.size();
+  }
+
+  /**
+   * What this link has carried so far and holds now (the metrics endpoint sums these over links).
+   * Bytes are stream payload, named from the client's side whichever end this is.
+   *
+   * @param refused REFUSED answers by {@link RefuseCode} ordinal: sent (server) or received (client)
+   * @param resetAfterOpened RESETs the server's exit sent after OPENED (a stream judged on its first
+   *     bytes, PROTOCOL.md §6.1), by {@link ResetCode} ordinal
+   */
+  public record Counts(
+      int streamsOpen,
+      long streamsOpened,
+      long bytesFromClient,
+      long bytesToClient,
+      int queuedControlFrames,
+      long buffered,
+      long[] refused,
+      long[] resetAfterOpened) {}
+
+  /** A copy of this link's counts. Call on the event loop. */
+  public Counts counts() {
+    return new Counts(
+        streams.size(),
+        streamsOpened,
+        bytesFromClient,
+        bytesToClient,
+        queuedControlFrames,
+        account == null ? 0 : account.used(),
+        refused.clone(),
+        resetAfterOpened.clone());
+  }
+
+  /** Nothing carried, nothing held. */
+  public static final Counts NO_COUNTS =
+      new Counts(0, 0, 0, 0, 0, 0, new long[RefuseCode.values().length], new long[ResetCode.values().length]);
+
+  /** The sum of two links' counts (or of a link's and those of links gone before). */
+  public static Counts sum(Counts a, Counts b) {
+    long[] refused = a.refused().clone();
+    long[] reset = a.resetAfterOpened().clone();
+    for (int i = 0; i < refused.length; i++) {
+      refused[i] += b.refused()[i];
+    }
+    for (int i = 0; i < reset.length; i++) {
+      reset[i] += b.resetAfterOpened()[i];
+    }
+    return new Counts(
+        a.streamsOpen() + b.streamsOpen(),
+        a.streamsOpened() + b.streamsOpened(),
+        a.bytesFromClient() + b.bytesFromClient(),
+        a.bytesToClient() + b.bytesToClient(),
+        a.queuedControlFrames() + b.queuedControlFrames(),
+        a.buffered() + b.buffered(),
+        refused,
+        reset);
+  }
+
+  /** What a link that ended leaves to the totals: its counters, none of what it held. */
+  public static Counts ended(Counts c) {
+    return new Counts(0, c.streamsOpened(), c.bytesFromClient(), c.bytesToClient(), 0, 0, c.refused(), c.resetAfterOpened());
   }
 
   /**
@@ -279,6 +349,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
    */
   private void onOpenBadName(Frame.OpenBadName o) {
     if (acceptPeerStreamId(o.stream())) {
+      refused[RefuseCode.HOST_UNREACHABLE.ordinal()]++;
       writeControl(new Frame.Refused(o.stream(), RefuseCode.HOST_UNREACHABLE, "bad host name"));
     }
   }
@@ -289,6 +360,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
       return;
     }
     if (goawaySent) {
+      refused[RefuseCode.SHUTTING_DOWN.ordinal()]++;
       writeControl(new Frame.Refused(id, RefuseCode.SHUTTING_DOWN, ""));
       return;
     }
@@ -296,6 +368,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
       streamLimitHits++;
       logLimit("refusing streams past the limit of " + config.maxStreams() + " streams / "
           + config.maxPendingOpens() + " opening (--max-streams, --max-pending-opens): " + streamLimitHits + " so far");
+      refused[RefuseCode.TOO_MANY_STREAMS.ordinal()]++;
       writeControl(
           new Frame.Refused(id, RefuseCode.TOO_MANY_STREAMS, streams.size() + " streams, " + pendingOpens + " opening"));
       return;
@@ -323,6 +396,9 @@ public final class Mux extends ChannelInboundHandlerAdapter {
               return;
             }
             s.judge = null;
+            if (s.state != Stream.State.OPEN) {
+              streamsOpened++; // else counted when OPENED went out before the first bytes
+            }
             s.state = Stream.State.OPEN;
             s.connected = bound;
             if (!waited) {
@@ -349,6 +425,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
               return;
             }
             close(s, "refused: " + code.text);
+            refused[code.ordinal()]++;
             ctx.writeAndFlush(new Frame.Refused(s.id, code, reason), ctx.voidPromise());
           }
 
@@ -367,6 +444,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
               return null;
             }
             s.state = Stream.State.OPEN;
+            streamsOpened++;
             s.connected = opened;
             s.judge = judge;
             s.firstBytesMax = maxBytes;
@@ -380,6 +458,9 @@ public final class Mux extends ChannelInboundHandlerAdapter {
               throw new IllegalStateException("reset before OPENED for stream " + s.id + " (expected: refused)");
             }
             s.judge = null; // it answered: not told of the stream's end
+            if (s.state != Stream.State.CLOSED) {
+              resetAfterOpened[code.ordinal()]++;
+            }
             Mux.this.reset(s, code); // frees the held bytes
           }
         });
@@ -481,6 +562,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
       return;
     }
     s.state = Stream.State.OPEN;
+    streamsOpened++;
     s.connected = o.bound();
     answered();
     s.listener.onOpened(o.bound());
@@ -508,6 +590,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
       return;
     }
     Channel socket = s.socket;
+    refused[r.code().ordinal()]++;
     close(s, "refused: " + r.code().text);
     s.listener.onRefused(r.code(), r.reason());
     if (socket != null && socket.isOpen()) {
@@ -528,6 +611,11 @@ public final class Mux extends ChannelInboundHandlerAdapter {
       return;
     }
     s.bytesIn += n;
+    if (link.role() == LinkEstablished.Role.SERVER) {
+      bytesFromClient += n;
+    } else {
+      bytesToClient += n;
+    }
     ByteBuf payload = d.payload();
     if (s.socket != null && s.inbound.isEmpty() && s.socket.isWritable()) {
       if (!charge(s, n + BufferBudget.PER_BUFFER)) {
@@ -823,6 +911,11 @@ public final class Mux extends ChannelInboundHandlerAdapter {
       int n = Math.min(whole, credit);
       s.sendWindow.consume(n);
       s.bytesOut += n;
+      if (link.role() == LinkEstablished.Role.SERVER) {
+        bytesToClient += n;
+      } else {
+        bytesFromClient += n;
+      }
       ctx.write(new Frame.Data(s.id, buf.readRetainedSlice(n)), ctx.voidPromise());
       if (!buf.isReadable()) {
         s.unsent.poll().release();

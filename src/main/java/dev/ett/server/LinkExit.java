@@ -94,6 +94,7 @@ final class LinkExit implements Exit, StreamObserver {
             new Connector.Result() {
               @Override
               public void connected(Channel socket, Destination bound, Decision decision) {
+                server.countDecision(decision);
                 t.resolved = text(bound);
                 t.rule = decision.reason();
                 t.seen =
@@ -113,6 +114,9 @@ final class LinkExit implements Exit, StreamObserver {
 
               @Override
               public void refused(RefuseCode code, String reason, InetAddress checked, Decision decision) {
+                if (decision != null) {
+                  server.countDecision(decision);
+                }
                 if (t.waited) {
                   reset(code, reason, checked, decision);
                   return;

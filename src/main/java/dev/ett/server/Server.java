@@ -22,6 +22,7 @@ import dev.ett.mux.BufferBudget;
 import dev.ett.mux.Mux;
 import dev.ett.noise.KeyPair;
 import dev.ett.policy.ClientLimits;
+import dev.ett.policy.Decision;
 import dev.ett.policy.ExitPolicy;
 import dev.ett.policy.Host;
 import dev.ett.policy.Limits;
@@ -46,6 +47,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -53,6 +55,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * An ett server: accepts links from authorized clients and connects their streams to where its
@@ -188,6 +191,18 @@ public final class Server implements AutoCloseable {
   /** Connections closed on accept: their source's share of --max-handshakes already under way. */
   private final AtomicLong handshakesRefused = new AtomicLong();
   private final RejectionLog rejections = new RejectionLog();
+  /** Every rejection since start, by cause (the log's counts are cleared once written). */
+  private final AtomicLongArray rejectionTotals = new AtomicLongArray(HandshakeRejection.values().length);
+  /**
+   * Per worker event loop, what the links that ended there carried: touched only on that loop (a
+   * link folds its counts in as it goes down; {@link #activity} reads them there), so a scrape
+   * sees each link exactly once, live or ended, without a lock or an atomic on the data path.
+   */
+  private final Map<EventExecutor, Ended> ended = new java.util.IdentityHashMap<>();
+  /** Per worker event loop, the last answer it gave {@link #activity}: used if it does not answer in time. */
+  private final Map<EventExecutor, Activity> lastActivity = new ConcurrentHashMap<>();
+  /** Policy decisions by (policy, rule, outcome); at most {@link #MAX_DECISION_SERIES} keys. */
+  private final Map<DecisionKey, java.util.concurrent.atomic.LongAdder> decisions = new ConcurrentHashMap<>();
   private final AtomicLong linkIds = new AtomicLong();
   private final ChannelGroup links = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final Map<Channel, LiveLink> live = new ConcurrentHashMap<>();
@@ -217,6 +232,9 @@ public final class Server implements AutoCloseable {
     this.config = new Config(options.authorized(), options.globalPolicy(), options.hosts());
     this.handshaking = new HandshakeSlots(options.maxHandshakes());
     this.workers = Transports.group(options.threads(), "ett-server");
+    for (EventExecutor e : workers) {
+      ended.put(e, new Ended());
+    }
     // Names from --hosts resolve on the event loop; DNS lookups are asynchronous (no thread each),
     // capped per client and bounded in time: one client's silent name server stalls no one else.
     this.resolver = new Resolver(() -> config.hosts(), options.resolver());
@@ -334,6 +352,8 @@ public final class Server implements AutoCloseable {
   }
 
   private void onLinkDown(LiveLink l) {
+    // On the link's loop, as activity() reads it: counted as ended and no longer live at once.
+    ended.get(l.channel.eventLoop()).add(l.name, Mux.ended(l.mux.counts()));
     live.remove(l.channel);
     String reason = l.revoked ? "key revoked" : "closed";
     Log.info("link down: " + l.name + " from " + l.remote + (l.revoked ? " (key revoked)" : ""));
@@ -468,6 +488,7 @@ public final class Server implements AutoCloseable {
 
   /** A connection closed before its link came up: counted for the log, which says so once a minute at most. */
   private void rejected(HandshakeRejection why, Channel ch) {
+    rejectionTotals.incrementAndGet(why.ordinal());
     logRejections(rejections.record(why, addressText(ch.remoteAddress()), System.nanoTime()));
   }
 
@@ -480,6 +501,150 @@ public final class Server implements AutoCloseable {
     } else {
       Log.info(line.text());
     }
+  }
+
+  // ---- for the metrics endpoint (ServerMetrics) -------------------------------------------------
+
+  /**
+   * What the server's links carry, live and ended, in total and per client name.
+   *
+   * @param links links up now
+   * @param all every link's counts; gauges (streams open, queued frames, buffered) are the live links'
+   * @param byClient the same per client name (the authorized file's names), with its links up now
+   */
+  public record Activity(int links, Mux.Counts all, Map<String, ClientActivity> byClient) {
+    static final Activity NONE = new Activity(0, Mux.NO_COUNTS, Map.of());
+
+    static Activity sum(Activity a, Activity b) {
+      Map<String, ClientActivity> m = new java.util.TreeMap<>(a.byClient());
+      b.byClient().forEach((name, c) -> m.merge(name, c, ClientActivity::sum));
+      return new Activity(a.links() + b.links(), Mux.sum(a.all(), b.all()), m);
+    }
+  }
+
+  /** One client's links up now and what all its links carried. */
+  public record ClientActivity(int links, Mux.Counts counts) {
+    static ClientActivity sum(ClientActivity a, ClientActivity b) {
+      return new ClientActivity(a.links() + b.links(), Mux.sum(a.counts(), b.counts()));
+    }
+  }
+
+  /** Per event loop: what its ended links carried. Touched only on that loop. */
+  private static final class Ended {
+    Mux.Counts all = Mux.NO_COUNTS;
+    final Map<String, Mux.Counts> byClient = new HashMap<>();
+
+    void add(String client, Mux.Counts c) {
+      all = Mux.sum(all, c);
+      byClient.merge(client, c, Mux::sum);
+    }
+  }
+
+  /**
+   * Asks every worker loop for its links' counts (each answers on its own thread, so nothing on the
+   * data path is shared) and sums them. A loop that does not answer within {@code wait} (wedged,
+   * or the server stopping) is counted with its previous answer: a counter never goes back.
+   */
+  public Activity activity(Duration wait) {
+    Map<EventExecutor, io.netty.util.concurrent.Future<Activity>> asked = new java.util.LinkedHashMap<>();
+    for (EventExecutor loop : workers) {
+      if (!loop.isShuttingDown()) {
+        asked.put(loop, loop.submit(() -> loopActivity(loop)));
+      }
+    }
+    long deadline = System.nanoTime() + wait.toNanos();
+    Activity total = Activity.NONE;
+    for (EventExecutor loop : workers) {
+      Activity a = lastActivity.getOrDefault(loop, Activity.NONE);
+      io.netty.util.concurrent.Future<Activity> f = asked.get(loop);
+      if (f != null && f.awaitUninterruptibly(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)
+          && f.isSuccess()) {
+        a = f.getNow();
+        lastActivity.put(loop, a);
+      }
+      total = Activity.sum(total, a);
+    }
+    return total;
+  }
+
+  private Activity loopActivity(EventExecutor loop) {
+    Ended e = ended.get(loop);
+    Mux.Counts all = e.all;
+    Map<String, ClientActivity> byClient = new java.util.TreeMap<>();
+    e.byClient.forEach((name, c) -> byClient.put(name, new ClientActivity(0, c)));
+    int n = 0;
+    for (LiveLink l : live.values()) {
+      if (l.channel.eventLoop() == loop) {
+        Mux.Counts c = l.mux.counts();
+        n++;
+        all = Mux.sum(all, c);
+        byClient.merge(l.name, new ClientActivity(1, c), ClientActivity::sum);
+      }
+    }
+    return new Activity(n, all, byClient);
+  }
+
+  /** Handshakes rejected since start, by cause. */
+  public long handshakesRejected(HandshakeRejection why) {
+    return rejectionTotals.get(why.ordinal());
+  }
+
+  /** Handshakes that brought a link up since start. */
+  public long handshakesConfirmed() {
+    return linkIds.get();
+  }
+
+  /** A policy decision's key for the metrics: the policy's name, the rule's index ("none"), the outcome. */
+  public record DecisionKey(String policy, String rule, String outcome) {}
+
+  /**
+   * Distinct (policy, rule, outcome) keys kept: the authorized file bounds them already (its
+   * clients' rules and the global ones); this bounds them even against a huge file. Past it, a
+   * decision is counted under ("other", "other", outcome).
+   */
+  static final int MAX_DECISION_SERIES = 2048;
+
+  /** Counts the decision of an exit policy (LinkExit calls it once per decided stream). */
+  void countDecision(Decision d) {
+    String outcome = d.accepted() ? "accepted" : d.awaiting() ? "awaiting" : "refused";
+    DecisionKey k = new DecisionKey(d.policy(), d.rule().map(r -> Integer.toString(r.index())).orElse("none"), outcome);
+    java.util.concurrent.atomic.LongAdder n = decisions.get(k);
+    if (n == null) {
+      if (decisions.size() >= MAX_DECISION_SERIES) {
+        k = new DecisionKey("other", "other", outcome);
+      }
+      n = decisions.computeIfAbsent(k, x -> new java.util.concurrent.atomic.LongAdder());
+    }
+    n.increment();
+  }
+
+  /** Policy decisions since start. */
+  public Map<DecisionKey, Long> decisions() {
+    Map<DecisionKey, Long> m = new HashMap<>();
+    decisions.forEach((k, v) -> m.put(k, v.sum()));
+    return m;
+  }
+
+  /** Buffered stream data of all links now, in bytes (see BufferBudget). */
+  public long bufferedBytes() {
+    return bufferBudget.used();
+  }
+
+  /** Whether the listener is bound and the server is not draining, and why not. */
+  public dev.ett.util.Health health() {
+    Channel l = listener;
+    if (l == null || !l.isActive()) {
+      return new dev.ett.util.Health(false, "not listening");
+    }
+    if (draining) {
+      return new dev.ett.util.Health(false, "draining: shutting down");
+    }
+    return new dev.ett.util.Health(true, "listening on " + addressText(l.localAddress()) + ", " + live.size() + " link(s) up");
+  }
+
+  /** Told of every DNS lookup's time and outcome (see Resolver#setLookupTimer). */
+  public void setLookupTimer(Resolver.LookupTimer t) {
+    resolver.setLookupTimer(t);
   }
 
   // ---- for LinkExit ----------------------------------------------------------------------------

@@ -63,6 +63,21 @@ class LayeringTest {
   }
 
   @Test
+  void metricsAreRegisteredInTheShellOnly() {
+    // The Prometheus client is the CLI's business (cli/Metrics): the server, client, mux and cores
+    // keep plain counts that it reads when scraped, and know nothing of how they are exposed.
+    noClasses()
+        .that()
+        .resideOutsideOfPackage("dev.ett.cli..")
+        .and()
+        .resideInAPackage("dev.ett..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("io.prometheus..")
+        .check(classes);
+  }
+
+  @Test
   void lowerLayersDoNotReachUp() {
     noClasses()
         .that()

@@ -209,6 +209,30 @@ class CliOptionsTest {
     }
   }
 
+  @ParameterizedTest(name = "{0} --metrics {1}")
+  @CsvSource({"server, 0.0.0.0:9469", "server, *:9469", "client, '[::]:9469'", "client, 192.0.2.1:9469"})
+  void metricsRefuseAnAddressBeyondLoopbackUnlessMadePublic(String command, String address) throws Exception {
+    String[] args = command.equals("server") ? server("--metrics", address) : client("--metrics", address);
+    CliTest.Run r = runBounded(args);
+    assertRefused(r, "--metrics", address);
+    assertThat(r.err()).contains("--metrics-public");
+  }
+
+  @Test
+  void aTakenMetricsPortIsNamedWithItsOption() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+      int p = taken.getLocalPort();
+      CliTest.Run s = runBounded(server("--metrics", "127.0.0.1:" + p));
+      assertThat(s.status()).isNotZero();
+      assertThat(lastLine(s))
+          .isEqualTo("ett: cannot listen on 127.0.0.1:" + p + " (--metrics 127.0.0.1:" + p + "): address already in use");
+      CliTest.Run c = runBounded(client("--metrics", "127.0.0.1:" + p));
+      assertThat(c.status()).isNotZero();
+      assertThat(lastLine(c))
+          .isEqualTo("ett: cannot listen on 127.0.0.1:" + p + " (--metrics 127.0.0.1:" + p + "): address already in use");
+    }
+  }
+
   @Test
   void aTakenListenPortIsNamedWithItsOption() throws Exception {
     try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {

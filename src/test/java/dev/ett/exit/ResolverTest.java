@@ -69,6 +69,24 @@ class ResolverTest {
   }
 
   @Test
+  void theLookupTimerHearsEachDnsLookupsOutcomeAndNotTheHostsTable() throws Exception {
+    try (FakeNameServer dns = FakeNameServer.start(Map.of("ok.test", List.of(ip("192.0.2.1"))), n -> n.startsWith("hangs"), 300);
+        Resolver r = resolver(List.of(dns.address()), Duration.ofMillis(800))) {
+      List<String> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+      r.setLookupTimer((outcome, nanos) -> heard.add(outcome + (nanos > 0 ? "" : " (no time)")));
+      r.resolve("db.test"); // --hosts: no lookup
+      r.resolve("ok.test");
+      catchThrowableOfType(Resolver.Unresolved.class, () -> r.resolve("nosuch.invalid"));
+      catchThrowableOfType(Resolver.Unresolved.class, () -> r.resolve("hangs.invalid"));
+      long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+      while (heard.size() < 3 && System.nanoTime() < deadline) {
+        Thread.sleep(10); // told on the lookup's event loop, maybe just after resolve() returned
+      }
+      assertThat(heard).containsExactly("ok", "not_found", "timeout");
+    }
+  }
+
+  @Test
   void aNameThatDoesNotExistIsHostUnreachable() throws Exception {
     try (FakeNameServer dns = FakeNameServer.start(Map.of(), n -> false, 300);
         Resolver r = resolver(List.of(dns.address()), Duration.ofSeconds(5))) {
