@@ -27,8 +27,9 @@ import java.time.format.DateTimeFormatter;
  * <p>Every text that may come from outside (message, exception messages, logger and thread names)
  * goes through {@link Log#escape}, in every format: a name holding a line break cannot forge a
  * second event. JSON then escapes what JSON needs; the message decoded from JSON is the text line's.
- * Logback 1.6.7's own JsonEncoder was not used: it writes epoch numbers and the context's
- * properties on every line, and it leaves logger names and some strings unescaped (fixed in 1.6.8).
+ * Logback 1.6.7's own JsonEncoder was not used: it writes epoch numbers, a sequence number and the
+ * context's properties on every line, and writes the logger name unescaped (tried: a logger named
+ * {@code a"b} plus a line break gave invalid JSON on two lines; 1.6.8's notes say it is fixed).
  */
 final class LogEncoder extends EncoderBase<ILoggingEvent> {
   private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
