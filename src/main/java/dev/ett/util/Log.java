@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * caller can forget it, and Netty's messages are escaped too.
  *
  * <p>The integer levels of {@link #level()} and {@link #setLevel} are the old API, kept for tests
- * and {@code -Dett.log=N}: -1 silent, 0 errors and warnings, 1 info (default), 2 debug.
+ * and {@code -Dett.log=N}: -1 silent, 0 errors and warnings, 1 info (default), 2 ett's debug.
  */
 public final class Log {
   private Log() {}
@@ -43,11 +43,11 @@ public final class Log {
   }
 
   /**
-   * Puts the whole log at integer level {@code l} (see the class comment), dropping per-package
-   * levels and keeping the format.
+   * Puts the log at integer level {@code l} (see the class comment; 2 is ett's debug lines, Netty's
+   * stay at info), dropping other per-package levels and keeping the format.
    */
   public static void setLevel(int l) {
-    LogSetup.setLevel(LogSetup.levelOf(l));
+    LogSetup.setLevel(l);
   }
 
   /**

@@ -61,7 +61,7 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
   public ExecutionStatus configure(LoggerContext ctx) {
     synchronized (LogSetup.class) {
       context = ctx;
-      apply(defaultFormat(), levelOf(Integer.getInteger("ett.log", 1)), Map.of());
+      applyInt(defaultFormat(), Integer.getInteger("ett.log", 1));
     }
     return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
   }
@@ -73,7 +73,7 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
       if (context == null && f instanceof LoggerContext ctx) {
         // Configured by someone else (a logback.xml named by a system property): take it over.
         context = ctx;
-        apply(defaultFormat(), levelOf(Integer.getInteger("ett.log", 1)), Map.of());
+        applyInt(defaultFormat(), Integer.getInteger("ett.log", 1));
       }
     }
   }
@@ -113,12 +113,22 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
     }
   }
 
-  /** Everything at {@code root}, no per-package levels, the format kept. */
-  static void setLevel(Level root) {
+  /** The old integer level {@code l} (see {@link Log}) and no other per-package level; the format kept. */
+  static void setLevel(int l) {
     ensureConfigured();
     synchronized (LogSetup.class) {
-      apply(format == null ? defaultFormat() : format, root, Map.of());
+      applyInt(format == null ? defaultFormat() : format, l);
     }
+  }
+
+  /**
+   * The old integer levels were about ett's own lines: 2 is ett's debug ({@code -v}), with Netty and
+   * other libraries kept at info.
+   */
+  // guarded by LogSetup.class
+  private static void applyInt(Format f, int l) {
+    Level root = l < 0 ? Level.OFF : l == 0 ? Level.WARN : Level.INFO;
+    apply(f, root, l >= 2 ? Map.of("dev.ett", Level.DEBUG) : Map.of());
   }
 
   /** The format now (for tests). */
@@ -201,11 +211,6 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
       default ->
           throw new IllegalArgumentException(what + ": '" + Log.escape(s) + "' (expected: off, error, warn, info, debug or trace)");
     };
-  }
-
-  /** The old integer levels of {@link Log#setLevel}. */
-  static Level levelOf(int l) {
-    return l < 0 ? Level.OFF : l == 0 ? Level.WARN : l == 1 ? Level.INFO : Level.DEBUG;
   }
 
   static int intLevelOf(int logbackLevel) {

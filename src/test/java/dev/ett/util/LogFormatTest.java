@@ -110,6 +110,9 @@ class LogFormatTest {
       assertThat(ours(log)).isEmpty();
     }
     assertThat(Log.level()).isEqualTo(Log.SILENT);
+    Log.setLevel(2); // -Dett.log=2, the old -v: ett's debug lines, not Netty's
+    assertThat(Log.debugEnabled()).isTrue();
+    assertThat(InternalLoggerFactory.getInstance("io.netty.ett.LogFormatTest").isDebugEnabled()).isFalse();
   }
 
   @Test
