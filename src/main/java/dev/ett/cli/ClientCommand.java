@@ -109,18 +109,17 @@ final class ClientCommand implements Callable<Integer>, ConfigArgs.Configurable 
   @Option(names = "--max-queued-opens", paramLabel = "N", description = "Streams waiting for the link (default 1024).")
   int maxQueuedOpens = 1024;
 
-  @Option(names = {"-v", "--verbose"})
+  @Option(names = {"-v", "--verbose"}, description = "Log every stream (as --log-level dev.ett=debug).")
   boolean verbose;
 
   @Mixin LinkOptions linkOptions = new LinkOptions();
 
   @Mixin MetricsOptions metricsOptions = new MetricsOptions();
+  @Mixin LogOptions logOptions = new LogOptions();
 
   @Override
   public Integer call() throws Exception {
-    if (verbose) {
-      Log.setLevel(2);
-    }
+    logOptions.apply("info", verbose ? "dev.ett=debug" : null);
     if (forwards.isEmpty() && proxies.isEmpty()) {
       throw new IllegalArgumentException(
           "nothing to forward: give at least one -L [BIND:]PORT:HOST:HOSTPORT or -D [BIND:]PORT");

@@ -54,9 +54,12 @@ final class ConnectCommand implements Callable<Integer> {
 
   @Mixin LinkOptions linkOptions = new LinkOptions();
 
+  @Mixin LogOptions logOptions = new LogOptions();
+
   @Override
   public Integer call() throws Exception {
-    Log.setLevel(verbose ? 1 : Log.SILENT);
+    // Silent unless asked: the one line that says what failed is this command's own.
+    logOptions.apply("off", verbose ? "info" : null);
     if (port < 1 || port > 65535) {
       throw new IllegalArgumentException("port: " + port + " (expected: 1~65535)");
     }

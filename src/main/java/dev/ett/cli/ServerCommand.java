@@ -148,18 +148,17 @@ final class ServerCommand implements Callable<Integer>, ConfigArgs.Configurable 
   /** More event loops than this is a typo: each is a thread, and links spread over them. */
   static final int MAX_THREADS = 1024;
 
-  @Option(names = {"-v", "--verbose"}, description = "Log every stream.")
+  @Option(names = {"-v", "--verbose"}, description = "Log every stream (as --log-level dev.ett=debug).")
   boolean verbose;
 
   @Mixin LinkOptions linkOptions = new LinkOptions();
 
   @Mixin MetricsOptions metricsOptions = new MetricsOptions();
+  @Mixin LogOptions logOptions = new LogOptions();
 
   @Override
   public Integer call() throws Exception {
-    if (verbose) {
-      Log.setLevel(2);
-    }
+    logOptions.apply("info", verbose ? "dev.ett=debug" : null);
     // Every option is checked before anything is bound, read or started (the drain timeout too,
     // though it is needed only at SIGTERM).
     InetSocketAddress listenAddr = Addrs.listenAddress(listen, "--listen");

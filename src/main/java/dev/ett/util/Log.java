@@ -1,51 +1,92 @@
 package dev.ett.util;
 
-import java.time.LocalTime;
-import java.time.format.DateTimeFormatter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * A tiny logger: one line per event on standard error. Never given keys or payload. Levels: -1
- * silent (ett connect, which says what failed in its own one line), 0 errors and warnings, 1 info
- * (default), 2 debug.
+ * ett's log calls: one line per event, never given keys or payload. A thin facade over SLF4J
+ * (Logback behind it, configured by {@link LogSetup}), kept so that call sites stay one short
+ * static call. Each event is logged under the calling class's name ({@code dev.ett.mux.Mux}), so
+ * {@code --log-level dev.ett.mux=debug} selects one package.
+ *
+ * <p>Cost. A call below every configured level returns after one volatile read and a comparison
+ * ({@link LogSetup#floor()}): the default configuration makes every {@link #debug} nearly free,
+ * as before. Only a call that may be logged finds its caller, with {@link
+ * StackWalker#getCallerClass()} (about a microsecond, less than writing the line) and the
+ * logger's own level check.
+ *
+ * <p>Text from outside (a destination name, a reason the peer sent) is escaped by the encoder
+ * ({@link LogEncoder}), the one place every event goes through, whichever logger wrote it: no
+ * caller can forget it, and Netty's messages are escaped too.
+ *
+ * <p>The integer levels of {@link #level()} and {@link #setLevel} are the old API, kept for tests
+ * and {@code -Dett.log=N}: -1 silent, 0 errors and warnings, 1 info (default), 2 ett's debug.
  */
 public final class Log {
-  private static volatile int level = Integer.getInteger("ett.log", 1);
-  private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss.SSS");
-
   private Log() {}
 
   public static final int SILENT = -1;
 
+  private static final StackWalker WALKER = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE);
+
+  /** One SLF4J logger per calling class, found once. */
+  private static final ClassValue<Logger> LOGGERS =
+      new ClassValue<>() {
+        @Override
+        protected Logger computeValue(Class<?> type) {
+          return LoggerFactory.getLogger(type);
+        }
+      };
+
+  static {
+    LogSetup.ensureConfigured();
+  }
+
+  /**
+   * Puts the log at integer level {@code l} (see the class comment; 2 is ett's debug lines, Netty's
+   * stay at info), dropping other per-package levels and keeping the format.
+   */
   public static void setLevel(int l) {
-    level = l;
+    LogSetup.setLevel(l);
   }
 
-  /** The level now; tests that run a command in-process put it back afterwards. */
+  /**
+   * The most verbose level anything logs at, as an integer (2 when some package logs debug); tests
+   * that run a command in-process put it back afterwards with {@link #setLevel}.
+   */
   public static int level() {
-    return level;
+    return LogSetup.intLevelOf(LogSetup.floor());
   }
 
+  /** Whether the caller's debug lines are logged: for a message that costs something to build. */
   public static boolean debugEnabled() {
-    return level >= 2;
+    if (LogSetup.DEBUG > LogSetup.floor()) {
+      return false;
+    }
+    return LOGGERS.get(WALKER.getCallerClass()).isDebugEnabled();
   }
 
   public static void error(String msg) {
-    print("ERROR", msg);
+    if (LogSetup.ERROR >= LogSetup.floor()) {
+      LOGGERS.get(WALKER.getCallerClass()).error(msg);
+    }
   }
 
   public static void warn(String msg) {
-    print("WARN", msg);
+    if (LogSetup.WARN >= LogSetup.floor()) {
+      LOGGERS.get(WALKER.getCallerClass()).warn(msg);
+    }
   }
 
   public static void info(String msg) {
-    if (level >= 1) {
-      print("INFO", msg);
+    if (LogSetup.INFO >= LogSetup.floor()) {
+      LOGGERS.get(WALKER.getCallerClass()).info(msg);
     }
   }
 
   public static void debug(String msg) {
-    if (level >= 2) {
-      print("DEBUG", msg);
+    if (LogSetup.DEBUG >= LogSetup.floor()) {
+      LOGGERS.get(WALKER.getCallerClass()).debug(msg);
     }
   }
 
@@ -86,13 +127,5 @@ public final class Log {
 
   private static boolean needsEscape(char c) {
     return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == '\\' || c == '\u2028' || c == '\u2029';
-  }
-
-  private static void print(String lvl, String msg) {
-    if (level < 0) {
-      return;
-    }
-    // The one place every line goes through: escaped here, no caller can forget it.
-    System.err.println(LocalTime.now().format(TIME) + " " + lvl + " " + escape(msg));
   }
 }

@@ -9,8 +9,10 @@ import java.util.List;
 import java.util.function.Predicate;
 
 /**
- * Captures what {@code dev.ett.util.Log} writes (it prints to {@code System.err} at each call) while
- * still passing it on, for tests that check the operator-facing log. Close it to stop capturing.
+ * Captures what the log writes while still passing it on, for tests that check the operator-facing
+ * log. Close it to stop capturing. It swaps {@code System.err}: Logback's console appender
+ * (util/LogSetup) writes each event to whatever {@code System.err} is at that moment, so every line
+ * of every logger, in the configured format, comes through here.
  */
 public final class LogCapture implements AutoCloseable {
   private final PrintStream previous = System.err;
