@@ -57,9 +57,11 @@ step "Java runtime (jlink)"
 #   jdk.unsupported   sun.misc.Unsafe and sun.misc.Signal (Netty, SIGHUP/SIGTERM handling)
 #   java.naming       Netty's DNS resolver (exit/Resolver) asks JNDI for the system's name
 #   jdk.naming.dns    servers when it starts (DirContextUtils, the "dns:" provider)
+#   jdk.management    com.sun.management's process CPU and memory, which the Prometheus client's JVM
+#                     metrics (--metrics) read by reflection
 # X25519, AES-GCM, ChaCha20-Poly1305 and the SunEC provider are all in java.base since JDK 22.
 modules=$( { "$JAVA_HOME/bin/jdeps" --print-module-deps --ignore-missing-deps --multi-release "$jv" "$jar" | tr ',' '\n'
-  printf '%s\n' jdk.unsupported java.naming jdk.naming.dns; } | sort -u | paste -sd, -)
+  printf '%s\n' jdk.unsupported java.naming jdk.naming.dns jdk.management; } | sort -u | paste -sd, -)
 name=ett-$version
 tree=$work/$name
 mkdir -p "$tree/bin" "$tree/lib"
