@@ -84,8 +84,8 @@ cp "$gen/ett.bash" "$tree/share/bash-completion/completions/ett"
   echo '_bash_complete -F _complete_ett -o default'; } >"$tree/share/zsh/site-functions/_ett"
 mkdir -p "$tree/systemd" "$tree/examples"
 cp packaging/systemd/*.service "$tree/systemd/"
-# Examples: the env files of the units, and the config files of packaging/examples when present.
-cp packaging/systemd/*.example "$tree/examples/"
+# Examples: the config files of packaging/examples (the units read /etc/ett/server.toml and
+# /etc/ett/client-NAME.toml, made from them).
 if [ -d packaging/examples ]; then cp -r packaging/examples/. "$tree/examples/"; fi
 cp README.md "$tree/"
 

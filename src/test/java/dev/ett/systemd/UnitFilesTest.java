@@ -64,7 +64,8 @@ class UnitFilesTest {
       Map<String, List<String>> s = service(name);
       assertThat(s.get("Type")).as(name).containsExactly("notify");
       assertThat(s.get("ExecStart").get(0)).as(name).startsWith("/usr/bin/ett ");
-      assertThat(s).as(name).containsKeys("WatchdogSec", "LoadCredential", "EnvironmentFile");
+      assertThat(s).as(name).containsKeys("WatchdogSec", "LoadCredential");
+      assertThat(s.get("ExecStart").get(0)).as(name).contains(" --config /etc/ett/").contains(" --key %d/");
       assertThat(s.get("Restart")).as(name).containsExactly("on-failure");
       Map<String, String> hardening = new LinkedHashMap<>();
       hardening.put("DynamicUser", "yes");
