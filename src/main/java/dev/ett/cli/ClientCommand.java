@@ -301,10 +301,28 @@ final class ClientCommand implements Callable<Integer>, ConfigArgs.Configurable 
         Addrs.hostPort(server, "--server"), pinned, kp, Suite.parse(suite), link.toConfig(), maxQueuedOpens);
   }
 
+  /**
+   * A key written out, or a file holding one. What reads as a key is a key: a file path is taken
+   * only for text that is not one (a path of exactly 44 characters used to be read as a bad key),
+   * and a file planted under a key's name in the working directory cannot stand in for it.
+   */
   static byte[] readServerKey(String s) throws java.io.IOException {
-    if (s.length() != KeyFile.ENCODED_CHARS && Files.isRegularFile(Path.of(s))) {
+    if (isKey(s)) {
+      return KeyFile.parsePublic(s);
+    }
+    if (Files.isRegularFile(Path.of(s))) {
       return KeyFile.readPublic(Path.of(s));
     }
-    return KeyFile.parsePublic(s);
+    return KeyFile.parsePublic(s); // neither: the key's error says what a key looks like
+  }
+
+  /** Whether {@code s} is a public key written out (44 characters of base64 for 32 bytes). */
+  static boolean isKey(String s) {
+    try {
+      KeyFile.parsePublic(s);
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
   }
 }

@@ -240,7 +240,7 @@ final class ConfigArgs {
         values = values.stream().map(v -> relativeToFile(file, v)).toList();
       } else if (o.paramLabel().equals("KEY")) {
         // A key (44 characters of base64) or a file holding one (server-key).
-        values = values.stream().map(v -> v.length() == 44 ? v : relativeToFile(file, v)).toList();
+        values = values.stream().map(v -> ClientCommand.isKey(v) ? v : relativeToFile(file, v)).toList();
       }
       if (overridden.contains(s.key())) {
         continue; // checked above all the same: a broken file is broken whatever the flags say
