@@ -45,11 +45,26 @@ tunnel() { # tunnel NAME ETT...: keys, echo target, server, client -L; 64 KiB th
   "$@" keygen "$dir/alice.key" >/dev/null
   echo "$("$@" pubkey "$dir/alice.key") alice" >"$dir/authorized"
   "$@" target --listen "127.0.0.1:$t" --mode echo 2>"$work/$name-target.log" & pids+=($!)
-  "$@" server --listen "127.0.0.1:$s" --key "$dir/server.key" --authorized "$dir/authorized" \
-    --policy "accept 127.0.0.1:$t" 2>"$work/$name-server.log" & pids+=($!)
+  # Both from configuration files, as a service runs them (paths relative to the file).
+  cat >"$dir/server.toml" <<EOF2
+role = "server"
+listen = "127.0.0.1:$s"
+key = "server.key"
+authorized = "authorized"
+policy = ["accept 127.0.0.1:$t"]
+EOF2
+  cat >"$dir/client.toml" <<EOF2
+role = "client"
+server = "127.0.0.1:$s"
+server-key = "server.key.pub"
+key = "alice.key"
+forward = ["127.0.0.1:$f:127.0.0.1:$t"]
+EOF2
+  "$@" config check "$dir/server.toml" >/dev/null || fail "$name: ett config check server.toml failed"
+  "$@" config check "$dir/client.toml" >/dev/null || fail "$name: ett config check client.toml failed"
+  "$@" server --config "$dir/server.toml" 2>"$work/$name-server.log" & pids+=($!)
   wait_port "$s"
-  "$@" client --server "127.0.0.1:$s" --server-key "$(cat "$dir/server.key.pub")" --key "$dir/alice.key" \
-    -L "127.0.0.1:$f:127.0.0.1:$t" 2>"$work/$name-client.log" & pids+=($!)
+  "$@" client --config "$dir/client.toml" 2>"$work/$name-client.log" & pids+=($!)
   wait_port "$f"
   head -c 65536 /dev/urandom >"$dir/in"
   # The forward accepts at once; the stream waits for the link, then the echo comes back whole.
@@ -64,7 +79,7 @@ tunnel() { # tunnel NAME ETT...: keys, echo target, server, client -L; 64 KiB th
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   pids=()
   rm -f "$work/$name"-*.log
-  say "$name: 64 KiB through ett target <- ett server <- ett client -L: ok"
+  say "$name: 64 KiB through ett target <- ett server <- ett client -L, both from config files: ok"
 }
 
 say "installing $(basename "$deb")"
