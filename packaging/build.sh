@@ -88,6 +88,7 @@ cp packaging/systemd/*.service "$tree/systemd/"
 # /etc/ett/client-NAME.toml, made from them).
 if [ -d packaging/examples ]; then cp -r packaging/examples/. "$tree/examples/"; fi
 cp README.md "$tree/"
+cp -r docs "$tree/docs"
 
 step "AOT cache (a training run of ett selftest with the packaged runtime)"
 # The JVM writes the cache in a child process after the run; a failure there (JDK 25.0.3 crashed
@@ -129,6 +130,7 @@ cp "$tree/share/zsh/site-functions/_ett" "$deb/usr/share/zsh/vendor-completions/
 cp "$tree"/systemd/*.service "$deb/lib/systemd/system/"
 cp -r "$tree/examples/." "$deb/etc/ett/"
 gzip -9nc README.md > "$deb/usr/share/doc/ett/README.md.gz"
+for d in docs/*.md; do gzip -9nc "$d" > "$deb/usr/share/doc/ett/$(basename "$d").gz"; done
 cat > "$deb/usr/share/doc/ett/copyright" <<'TXT'
 ett, the Encrypted TCP Tunneler. The package carries a Java runtime made by jlink from an OpenJDK
 build (GPLv2 with the Classpath Exception; its legal notices are in /usr/lib/ett/lib/runtime/legal)

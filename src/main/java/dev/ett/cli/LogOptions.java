@@ -5,7 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Option;
 
-/** The log's options, shared by server, client and connect (README, "Logs"). */
+/** The log's options, shared by server, client and connect (docs/operations.md, "Logs"). */
 final class LogOptions {
   @Option(
       names = "--log-level",

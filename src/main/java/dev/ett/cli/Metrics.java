@@ -35,7 +35,7 @@ import java.util.function.Supplier;
 /**
  * The metrics endpoint ({@code --metrics}): the series of a server or a client, registered with
  * the official Prometheus Java client and served by its HTTP server, with {@code /healthz} beside
- * {@code /metrics}. README "Metrics" lists every series.
+ * {@code /metrics}. docs/operations.md, "Metrics", lists every series.
  *
  * <p>Nothing here runs on the data path. Every ett series is read when scraped, from counts the
  * code keeps anyway (the mux's per-link counts, read on each link's own event loop; the server's

@@ -77,7 +77,7 @@ class ConfigArgsTest {
   void reverseIsReservedForRAndSaysSo() throws Exception {
     Path f = write("client.toml", "role = \"client\"\nreverse = [\"8080:127.0.0.1:80\"]\n");
     assertThat(check(f).err()).isEqualTo(
-        "ett: " + f + ":2: reverse: reverse forwards (-R) are not supported yet; remove the key (see README, \"Configuration file\")\n");
+        "ett: " + f + ":2: reverse: reverse forwards (-R) are not supported yet; remove the key (see docs/configuration.md, \"Configuration file\")\n");
   }
 
   @Test
