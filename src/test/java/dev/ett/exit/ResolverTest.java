@@ -76,8 +76,8 @@ class ResolverTest {
       r.setLookupTimer((outcome, nanos) -> heard.add(outcome + (nanos > 0 ? "" : " (no time)")));
       r.resolve("db.test"); // --hosts: no lookup
       r.resolve("ok.test");
-      catchThrowableOfType(Resolver.Unresolved.class, () -> r.resolve("nosuch.invalid"));
-      catchThrowableOfType(Resolver.Unresolved.class, () -> r.resolve("hangs.invalid"));
+      assertThat(catchThrowableOfType(Resolver.Unresolved.class, () -> r.resolve("nosuch.invalid"))).isNotNull();
+      assertThat(catchThrowableOfType(Resolver.Unresolved.class, () -> r.resolve("hangs.invalid"))).isNotNull();
       long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
       while (heard.size() < 3 && System.nanoTime() < deadline) {
         Thread.sleep(10); // told on the lookup's event loop, maybe just after resolve() returned

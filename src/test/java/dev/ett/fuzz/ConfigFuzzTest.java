@@ -30,7 +30,11 @@ class ConfigFuzzTest {
   @FuzzTest
   void policyRules(@NotNull @WithLength(max = 4096) byte[] input) {
     try {
-      Policy.parse("fuzz", text(input)).rules().forEach(r -> r.toString());
+      for (var r : Policy.parse("fuzz", text(input)).rules()) {
+        if (r.toString().isEmpty()) {
+          throw new AssertionError("a rule with no text: " + r.text());
+        }
+      }
     } catch (PolicyParseException expected) {
       // documented
     }
