@@ -1,8 +1,8 @@
 package dev.ett.cli;
 
 import dev.ett.config.Authorized;
-import dev.ett.config.AuthorizedFile;
 import dev.ett.config.AuthorizedClient;
+import dev.ett.config.AuthorizedFile;
 import dev.ett.config.Hosts;
 import dev.ett.config.HostsFile;
 import dev.ett.config.KeyFile;
@@ -15,12 +15,12 @@ import dev.ett.inspect.FirstBytes;
 import dev.ett.inspect.Inspection;
 import dev.ett.inspect.Protocol;
 import dev.ett.policy.Decision;
-import dev.ett.policy.Request;
 import dev.ett.policy.ExitPolicy;
 import dev.ett.policy.Host;
 import dev.ett.policy.HostParser;
 import dev.ett.policy.OwnAddresses;
 import dev.ett.policy.Policy;
+import dev.ett.policy.Request;
 import dev.ett.policy.StreamStart;
 import java.io.IOException;
 import java.io.InputStream;

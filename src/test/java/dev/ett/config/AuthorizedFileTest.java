@@ -3,8 +3,8 @@ package dev.ett.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.ett.policy.Request;
 import dev.ett.policy.Policy;
+import dev.ett.policy.Request;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.ett.inspect.Starts;
-import dev.ett.policy.Request;
 import dev.ett.policy.Host;
 import dev.ett.policy.Policy;
+import dev.ett.policy.Request;
 import dev.ett.policy.StreamStart;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.epoll.Epoll;
