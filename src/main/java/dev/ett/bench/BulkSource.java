@@ -1,6 +1,6 @@
 package dev.ett.bench;
 
-import dev.ett.util.TestTarget;
+import dev.ett.bench.TestTarget;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;

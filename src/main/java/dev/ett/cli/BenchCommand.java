@@ -173,7 +173,7 @@ final class BenchCommand implements Callable<Integer> {
     try (java.util.zip.ZipFile z = new java.util.zip.ZipFile(jar.toFile())) {
       z.stream()
           .map(java.util.zip.ZipEntry::getName)
-          .filter(n -> (n.startsWith("dev/ett/bench/") || n.equals("dev/ett/util/TestTarget.class")) && n.endsWith(".class"))
+          .filter(n -> n.startsWith("dev/ett/bench/") && n.endsWith(".class"))
           .forEach(n -> names.add(n.substring(0, n.length() - 6).replace('/', '.')));
     }
     for (String n : names) {

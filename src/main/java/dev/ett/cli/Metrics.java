@@ -5,6 +5,7 @@ import com.sun.net.httpserver.HttpHandler;
 import dev.ett.audit.AuditLog;
 import dev.ett.audit.AuditWriter;
 import dev.ett.client.Client;
+import dev.ett.config.AuthorizedClient;
 import dev.ett.link.HandshakeRejection;
 import dev.ett.mux.Mux;
 import dev.ett.server.Server;
@@ -163,7 +164,7 @@ public final class Metrics {
    */
   static List<Map.Entry<String, Server.ClientActivity>> namedClients(Server server, Server.Activity a) {
     List<Map.Entry<String, Server.ClientActivity>> all = new ArrayList<>();
-    for (dev.ett.config.Client c : server.config().authorized().clients()) {
+    for (AuthorizedClient c : server.config().authorized().clients()) {
       all.add(Map.entry(c.name(), a.byClient().getOrDefault(c.name(), new Server.ClientActivity(0, Mux.NO_COUNTS))));
     }
     if (all.size() <= MAX_CLIENT_SERIES) {

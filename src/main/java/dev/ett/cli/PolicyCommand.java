@@ -1,8 +1,8 @@
 package dev.ett.cli;
 
 import dev.ett.config.Authorized;
+import dev.ett.config.AuthorizedClient;
 import dev.ett.config.AuthorizedFile;
-import dev.ett.config.Client;
 import dev.ett.config.Hosts;
 import dev.ett.config.HostsFile;
 import dev.ett.config.KeyFile;
@@ -15,12 +15,12 @@ import dev.ett.inspect.FirstBytes;
 import dev.ett.inspect.Inspection;
 import dev.ett.inspect.Protocol;
 import dev.ett.policy.Decision;
-import dev.ett.policy.Destination;
 import dev.ett.policy.ExitPolicy;
 import dev.ett.policy.Host;
 import dev.ett.policy.HostParser;
 import dev.ett.policy.OwnAddresses;
 import dev.ett.policy.Policy;
+import dev.ett.policy.Request;
 import dev.ett.policy.StreamStart;
 import java.io.IOException;
 import java.io.InputStream;
@@ -122,7 +122,7 @@ final class PolicyCommand implements Runnable {
       Authorized auth = AuthorizedFile.read(authorized);
       Policy global = PolicyFile.global(policy, policyFile);
       Hosts hostsTable = hosts == null ? null : HostsFile.read(hosts);
-      Client c = findClient(auth, client);
+      AuthorizedClient c = findClient(auth, client);
       OwnAddresses own = InterfaceAddresses.read();
       ExitPolicy exitPolicy = c.exitPolicy(global).atServer(() -> own);
       Capture capture = firstBytes == null ? null : readFirstBytes();
@@ -143,7 +143,7 @@ final class PolicyCommand implements Runnable {
         out.println(destination + ": refused (host unreachable): " + e.getMessage());
         return 1;
       }
-      Destination requested = new Destination(host, port);
+      Request requested = new Request(host, port);
       List<InetAddress> addresses;
       if (host instanceof Host.Address a) {
         if (!hostText.equals(host.toString())) {
@@ -295,8 +295,8 @@ final class PolicyCommand implements Runnable {
       return port;
     }
 
-    private Client findClient(Authorized auth, String who) {
-      for (Client c : auth.clients()) {
+    private AuthorizedClient findClient(Authorized auth, String who) {
+      for (AuthorizedClient c : auth.clients()) {
         if (c.name().equalsIgnoreCase(who)) {
           return c;
         }
@@ -308,7 +308,7 @@ final class PolicyCommand implements Runnable {
           // not a key either; fall through to the message below
         }
       }
-      List<String> names = auth.clients().stream().map(Client::name).toList();
+      List<String> names = auth.clients().stream().map(AuthorizedClient::name).toList();
       throw new IllegalArgumentException(
           "client: '" + who + "' is not in " + authorized + " (expected: one of " + names + " or a public key)");
     }

@@ -1,5 +1,6 @@
 package dev.ett.cli;
 
+import dev.ett.bench.TestTarget;
 import dev.ett.client.Client;
 import dev.ett.config.AuthorizedFile;
 import dev.ett.config.KeyFile;
@@ -13,7 +14,6 @@ import dev.ett.noise.KeyPair;
 import dev.ett.noise.X25519;
 import dev.ett.policy.Policy;
 import dev.ett.server.Server;
-import dev.ett.util.TestTarget;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,6 +1,6 @@
 package dev.ett.cli;
 
-import dev.ett.util.TestTarget;
+import dev.ett.bench.TestTarget;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -9,11 +9,11 @@ import java.util.Optional;
 
 /** The clients allowed to connect, by public key. Immutable; build with {@link AuthorizedFile}. */
 public final class Authorized {
-  private final Map<String, Client> byKey;
+  private final Map<String, AuthorizedClient> byKey;
 
-  Authorized(List<Client> clients) {
-    Map<String, Client> m = new LinkedHashMap<>();
-    for (Client c : clients) {
+  Authorized(List<AuthorizedClient> clients) {
+    Map<String, AuthorizedClient> m = new LinkedHashMap<>();
+    for (AuthorizedClient c : clients) {
       if (m.putIfAbsent(hex(c.publicKey()), c) != null) {
         throw new IllegalArgumentException("clients: duplicate key for " + c.name());
       }
@@ -22,7 +22,7 @@ public final class Authorized {
   }
 
   /** The client holding {@code publicKey}, if authorized. */
-  public Optional<Client> lookup(byte[] publicKey) {
+  public Optional<AuthorizedClient> lookup(byte[] publicKey) {
     if (publicKey == null || publicKey.length != KeyFile.KEY_BYTES) {
       return Optional.empty();
     }
@@ -30,7 +30,7 @@ public final class Authorized {
   }
 
   /** All clients in file order. */
-  public List<Client> clients() {
+  public List<AuthorizedClient> clients() {
     return List.copyOf(byKey.values());
   }
 

@@ -54,7 +54,7 @@ public final class AuthorizedFile {
    * @param source the file name used in error messages
    */
   public static Authorized parse(String source, String content) throws ConfigException {
-    List<Client> clients = new ArrayList<>();
+    List<AuthorizedClient> clients = new ArrayList<>();
     Map<String, Integer> keyLines = new HashMap<>();
     Map<String, Integer> nameLines = new HashMap<>();
     String[] lines = content.split("\r?\n", -1);
@@ -119,7 +119,7 @@ public final class AuthorizedFile {
         throw new ConfigException(
             where + "duplicate name '" + name + "' (already on line " + seenName + ")");
       }
-      clients.add(new Client(name, key, rules, limits));
+      clients.add(new AuthorizedClient(name, key, rules, limits));
     }
     return new Authorized(clients);
   }

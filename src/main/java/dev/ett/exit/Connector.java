@@ -10,6 +10,7 @@ import dev.ett.policy.ExitPolicy;
 import dev.ett.policy.Host;
 import dev.ett.policy.HostParser;
 import dev.ett.policy.OwnAddresses;
+import dev.ett.policy.Request;
 import dev.ett.policy.StreamStart;
 import dev.ett.util.Log;
 import dev.ett.util.Transports;
@@ -139,7 +140,7 @@ public final class Connector {
       result.refused(RefuseCode.HOST_UNREACHABLE, "port 0", null, null);
       return;
     }
-    dev.ett.policy.Destination requested = new dev.ett.policy.Destination(host, destination.port());
+    Request requested = new Request(host, destination.port());
     if (host instanceof Host.Address a) {
       connectChecked(client, requested, List.of(a.address()), policy, loop, result, openedAt);
       return;
@@ -204,7 +205,7 @@ public final class Connector {
    * Checks every address as at OPEN time ({@link StreamStart#NOT_SEEN}: a rule with a protocol
    * waits); pure, shared with {@code ett policy check}.
    */
-  public static List<Checked> check(ExitPolicy policy, dev.ett.policy.Destination requested, List<InetAddress> addresses) {
+  public static List<Checked> check(ExitPolicy policy, Request requested, List<InetAddress> addresses) {
     return check(policy, requested, addresses, StreamStart.NOT_SEEN);
   }
 
@@ -214,7 +215,7 @@ public final class Connector {
    * Decision#awaiting awaiting} until {@code start} is complete.
    */
   public static List<Checked> check(
-      ExitPolicy policy, dev.ett.policy.Destination requested, List<InetAddress> addresses, StreamStart start) {
+      ExitPolicy policy, Request requested, List<InetAddress> addresses, StreamStart start) {
     List<Checked> out = new ArrayList<>(addresses.size());
     for (InetAddress a : addresses) {
       out.add(new Checked(a, policy.decide(requested, a, OwnAddresses.NONE, start)));
@@ -224,7 +225,7 @@ public final class Connector {
 
   private void connectChecked(
       String client,
-      dev.ett.policy.Destination requested,
+      Request requested,
       List<InetAddress> addresses,
       ExitPolicy policy,
       EventLoop loop,
@@ -247,7 +248,7 @@ public final class Connector {
    * @param onFirstBytes whether the decisions were taken on the stream's first bytes (for the log)
    */
   private void connectDecided(
-      String client, dev.ett.policy.Destination requested, List<Checked> checked, EventLoop loop, Result result, boolean onFirstBytes) {
+      String client, Request requested, List<Checked> checked, EventLoop loop, Result result, boolean onFirstBytes) {
     List<Checked> allowed = new ArrayList<>();
     Checked firstRefusal = null;
     for (Checked c : checked) {
@@ -281,7 +282,7 @@ public final class Connector {
    */
   private final class FirstBytesWait implements Exit.Judge {
     private final String client;
-    private final dev.ett.policy.Destination requested;
+    private final Request requested;
     private final List<InetAddress> addresses;
     private final ExitPolicy policy;
     private final EventLoop loop;
@@ -293,7 +294,7 @@ public final class Connector {
 
     FirstBytesWait(
         String client,
-        dev.ett.policy.Destination requested,
+        Request requested,
         List<InetAddress> addresses,
         ExitPolicy policy,
         EventLoop loop,
@@ -402,7 +403,7 @@ public final class Connector {
 
   private void tryConnect(
       String client,
-      dev.ett.policy.Destination requested,
+      Request requested,
       List<Checked> candidates,
       int index,
       boolean retried,

@@ -1,5 +1,10 @@
 package dev.ett.noise;
 
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -9,7 +14,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Runs Noise test vectors in the JSON formats of cacophony, snow and noise-c (top level {@code
@@ -24,6 +28,14 @@ import java.util.Map;
  */
 public final class TestVectors {
   private static final HexFormat HEX = HexFormat.of();
+  // Strict RFC 8259: Jackson's defaults already refuse comments, single quotes, trailing commas,
+  // leading zeros and raw control characters, and cap nesting depth; we add duplicate keys and
+  // anything after the top-level value.
+  private static final JsonMapper JSON =
+      JsonMapper.builder()
+          .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .build();
 
   private TestVectors() {}
 
@@ -70,18 +82,19 @@ public final class TestVectors {
       } catch (IOException e) {
         throw new UncheckedIOException("cannot read test vectors " + file, e);
       }
-      Object root;
+      JsonNode root;
       try {
-        root = Json.parse(text);
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+        root = JSON.readTree(text);
+      } catch (JacksonException e) {
+        throw new IllegalArgumentException(file + ": JSON: " + e.getOriginalMessage(), e);
       }
-      if (!(root instanceof Map<?, ?> map) || !(map.get("vectors") instanceof List<?> vectors)) {
+      JsonNode vectors = root == null ? null : root.get("vectors");
+      if (vectors == null || !root.isObject() || !vectors.isArray()) {
         throw new IllegalArgumentException(file + ": expected {\"vectors\": [...]}");
       }
       String fileName = String.valueOf(file.getFileName());
-      for (Object v : vectors) {
-        if (!(v instanceof Map<?, ?> vector)) {
+      for (JsonNode vector : vectors) {
+        if (!vector.isObject()) {
           throw new IllegalArgumentException(file + ": a vector is not a JSON object");
         }
         String name = name(vector);
@@ -101,22 +114,22 @@ public final class TestVectors {
     return new Result(passed, failed, skipped);
   }
 
-  private static String name(Map<?, ?> vector) {
-    Object name = vector.containsKey("protocol_name") ? vector.get("protocol_name") : vector.get("name");
-    return name instanceof String s ? s : "<unnamed>";
+  private static String name(JsonNode vector) {
+    JsonNode name = vector.has("protocol_name") ? vector.get("protocol_name") : vector.get("name");
+    return name != null && name.isTextual() ? name.textValue() : "<unnamed>";
   }
 
   /** The protocol if we can run this vector, else null. */
-  private static NoiseProtocol supported(String name, Map<?, ?> vector) {
+  private static NoiseProtocol supported(String name, JsonNode vector) {
     // NoisePSK_ names (and the singular init_psk/resp_psk) are the pre-revision-31 PSK scheme;
     // fallback/hybrid vectors need features we do not have.
     if (!name.startsWith("Noise_")
-        || vector.containsKey("init_psk")
-        || vector.containsKey("resp_psk")
-        || Boolean.TRUE.equals(vector.get("fallback"))
-        || vector.containsKey("fallback_pattern")
-        || vector.containsKey("hybrid")
-        || Boolean.TRUE.equals(vector.get("fail"))) {
+        || vector.has("init_psk")
+        || vector.has("resp_psk")
+        || vector.path("fallback").asBoolean(false)
+        || vector.has("fallback_pattern")
+        || vector.has("hybrid")
+        || vector.path("fail").asBoolean(false)) {
       return null;
     }
     try {
@@ -126,7 +139,7 @@ public final class TestVectors {
     }
   }
 
-  private static void runOne(NoiseProtocol protocol, Map<?, ?> vector) throws NoiseException {
+  private static void runOne(NoiseProtocol protocol, JsonNode vector) throws NoiseException {
     HandshakePattern pattern = protocol.pattern();
     HandshakeState initiator =
         HandshakeState.initiator(
@@ -149,13 +162,15 @@ public final class TestVectors {
             keyPair(vector, "resp_ephemeral"),
             psks(vector, "resp_psks"));
 
-    if (!(vector.get("messages") instanceof List<?> messages)) {
+    JsonNode messages = vector.get("messages");
+    if (messages == null || !messages.isArray()) {
       throw new IllegalArgumentException("no \"messages\" array");
     }
     Transport initiatorTransport = null;
     Transport responderTransport = null;
     for (int i = 0; i < messages.size(); i++) {
-      if (!(messages.get(i) instanceof Map<?, ?> message)) {
+      JsonNode message = messages.get(i);
+      if (!message.isObject()) {
         throw new IllegalArgumentException("message " + i + " is not an object");
       }
       byte[] payload = bytes(message, "payload");
@@ -174,7 +189,7 @@ public final class TestVectors {
         }
         if (initiator.isComplete()) {
           check(initiator.handshakeHash(), responder.handshakeHash(), "handshake hash (sides)");
-          if (vector.get("handshake_hash") instanceof String) {
+          if (vector.path("handshake_hash").isTextual()) {
             check(initiator.handshakeHash(), bytes(vector, "handshake_hash"), "handshake_hash");
           }
           initiatorTransport = initiator.split();
@@ -204,32 +219,33 @@ public final class TestVectors {
     }
   }
 
-  private static byte[] bytes(Map<?, ?> map, String key) {
-    Object value = map.get(key);
-    if (value == null) {
+  private static byte[] bytes(JsonNode map, String key) {
+    JsonNode value = map.get(key);
+    if (value == null || value.isNull()) {
       return null;
     }
-    if (!(value instanceof String hex)) {
+    if (!value.isTextual()) {
       throw new IllegalArgumentException("\"" + key + "\" is not a hex string");
     }
-    return HEX.parseHex(hex);
+    return HEX.parseHex(value.textValue());
   }
 
-  private static KeyPair keyPair(Map<?, ?> map, String key) {
+  private static KeyPair keyPair(JsonNode map, String key) {
     byte[] privateKey = bytes(map, key);
     return privateKey == null ? null : KeyPair.fromPrivateKey(privateKey);
   }
 
-  private static List<byte[]> psks(Map<?, ?> map, String key) {
-    if (!(map.get(key) instanceof List<?> list)) {
+  private static List<byte[]> psks(JsonNode map, String key) {
+    JsonNode list = map.get(key);
+    if (list == null || !list.isArray()) {
       return List.of();
     }
     List<byte[]> psks = new ArrayList<>();
-    for (Object o : list) {
-      if (!(o instanceof String hex)) {
+    for (JsonNode o : list) {
+      if (!o.isTextual()) {
         throw new IllegalArgumentException("\"" + key + "\" holds a non-string");
       }
-      psks.add(HEX.parseHex(hex));
+      psks.add(HEX.parseHex(o.textValue()));
     }
     return psks;
   }

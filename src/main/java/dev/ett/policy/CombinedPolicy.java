@@ -19,7 +19,7 @@ public record CombinedPolicy(Policy client, Policy global) implements ExitPolicy
   }
 
   @Override
-  public Decision decide(Destination requested, InetAddress resolved, OwnAddresses own, StreamStart start) {
+  public Decision decide(Request requested, InetAddress resolved, OwnAddresses own, StreamStart start) {
     Decision c = client.decide(requested, resolved, own, start);
     if (c.refused()) {
       return c;

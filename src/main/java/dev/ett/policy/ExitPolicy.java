@@ -14,13 +14,13 @@ public sealed interface ExitPolicy permits Policy, CombinedPolicy, ExitPolicy.At
    * @param start the stream's first client bytes as far as seen, for rules with a protocol
    * @throws IllegalArgumentException if {@code requested} is an address other than {@code resolved}
    */
-  Decision decide(Destination requested, InetAddress resolved, OwnAddresses own, StreamStart start);
+  Decision decide(Request requested, InetAddress resolved, OwnAddresses own, StreamStart start);
 
   /**
    * {@code decide(requested, resolved, own, StreamStart.NOT_SEEN)}: the decision at OPEN time,
    * which may be {@linkplain Decision#awaiting awaiting} the first bytes.
    */
-  default Decision decide(Destination requested, InetAddress resolved, OwnAddresses own) {
+  default Decision decide(Request requested, InetAddress resolved, OwnAddresses own) {
     return decide(requested, resolved, own, StreamStart.NOT_SEEN);
   }
 
@@ -28,12 +28,12 @@ public sealed interface ExitPolicy permits Policy, CombinedPolicy, ExitPolicy.At
    * {@code decide(requested, resolved, OwnAddresses.NONE)}: as if the server had no address of its
    * own. A server decides through {@link #atServer}, which supplies its addresses.
    */
-  default Decision decide(Destination requested, InetAddress resolved) {
+  default Decision decide(Request requested, InetAddress resolved) {
     return decide(requested, resolved, OwnAddresses.NONE);
   }
 
   /** For a request by address: {@code decide(requested, its address)}. */
-  default Decision decide(Destination requested) {
+  default Decision decide(Request requested) {
     if (!(requested.host() instanceof Host.Address a)) {
       throw new IllegalArgumentException(
           "requested: " + requested + " (expected: an address; resolve the name and pass it)");
@@ -58,7 +58,7 @@ public sealed interface ExitPolicy permits Policy, CombinedPolicy, ExitPolicy.At
     }
 
     @Override
-    public Decision decide(Destination requested, InetAddress resolved, OwnAddresses more, StreamStart start) {
+    public Decision decide(Request requested, InetAddress resolved, OwnAddresses more, StreamStart start) {
       return policy.decide(requested, resolved, own.get().with(more), start);
     }
 

@@ -140,7 +140,7 @@ public record Policy(String name, List<Rule> rules) implements ExitPolicy {
   }
 
   @Override
-  public Decision decide(Destination requested, InetAddress resolved, OwnAddresses own, StreamStart start) {
+  public Decision decide(Request requested, InetAddress resolved, OwnAddresses own, StreamStart start) {
     InetAddress address = Addresses.normalize(resolved);
     if (requested.host() instanceof Host.Address a && !a.address().equals(address)) {
       throw new IllegalArgumentException(

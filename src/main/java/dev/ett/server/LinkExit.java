@@ -1,7 +1,7 @@
 package dev.ett.server;
 
 import dev.ett.audit.AuditEvent;
-import dev.ett.config.Client;
+import dev.ett.config.AuthorizedClient;
 import dev.ett.exit.Connector;
 import dev.ett.mux.Exit;
 import dev.ett.mux.StreamObserver;
@@ -70,12 +70,12 @@ final class LinkExit implements Exit, StreamObserver {
     int id = link.mux.lastPeerStreamId();
     Tracked t = new Tracked(destination);
     streams.put(id, t);
-    Optional<Client> current = server.currentClient(link.key);
+    Optional<AuthorizedClient> current = server.currentClient(link.key);
     if (current.isEmpty() || link.revoked) {
       refuse(id, t, callback, RefuseCode.POLICY, "policy", "key revoked", null, null);
       return;
     }
-    Client client = current.get();
+    AuthorizedClient client = current.get();
     ClientLimits limits = server.limitsFor(client);
     ClientLimits.Admission a = limits.tryOpen();
     if (a != ClientLimits.Admission.ADMITTED) {

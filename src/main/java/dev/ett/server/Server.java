@@ -3,7 +3,7 @@ package dev.ett.server;
 import dev.ett.audit.AuditEvent;
 import dev.ett.audit.AuditLog;
 import dev.ett.config.Authorized;
-import dev.ett.config.Client;
+import dev.ett.config.AuthorizedClient;
 import dev.ett.config.Hosts;
 import dev.ett.config.KeyFile;
 import dev.ett.exit.Connector;
@@ -44,8 +44,8 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
-import java.time.Duration;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -276,7 +276,7 @@ public final class Server implements AutoCloseable {
                     ServerHandshake hs =
                         new ServerHandshake(
                             options.key(),
-                            key -> config.authorized().lookup(key).map(Client::name),
+                            key -> config.authorized().lookup(key).map(AuthorizedClient::name),
                             replay,
                             cfg,
                             new ServerHandshake.Outcome() {
@@ -404,7 +404,7 @@ public final class Server implements AutoCloseable {
     }
     this.config = next;
     ownAddresses.refresh();
-    for (Client c : next.authorized().clients()) {
+    for (AuthorizedClient c : next.authorized().clients()) {
       ClientLimits cl = limits.get(hex(c.publicKey()));
       if (cl != null) {
         cl.setLimits(effectiveLimits(c));
@@ -649,19 +649,19 @@ public final class Server implements AutoCloseable {
 
   // ---- for LinkExit ----------------------------------------------------------------------------
 
-  Optional<Client> currentClient(byte[] key) {
+  Optional<AuthorizedClient> currentClient(byte[] key) {
     return config.authorized().lookup(key);
   }
 
-  ExitPolicy policyFor(Client c) {
+  ExitPolicy policyFor(AuthorizedClient c) {
     return c.exitPolicy(config.globalPolicy()).atServer(ownAddresses);
   }
 
-  ClientLimits limitsFor(Client c) {
+  ClientLimits limitsFor(AuthorizedClient c) {
     return limits.computeIfAbsent(hex(c.publicKey()), k -> new ClientLimits(effectiveLimits(c), System::nanoTime));
   }
 
-  private Limits effectiveLimits(Client c) {
+  private Limits effectiveLimits(AuthorizedClient c) {
     Limits d = defaultLimits;
     return c.limits().over(d != null ? d : options.defaultLimits());
   }

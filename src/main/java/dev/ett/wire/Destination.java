@@ -81,7 +81,7 @@ public record Destination(InetAddress address, String name, int port) {
     if (h.startsWith("[") && h.endsWith("]")) {
       h = h.substring(1, h.length() - 1);
     }
-    InetAddress literal = Addresses.parseLiteral(h);
+    InetAddress literal = AddressLiterals.parseLiteral(h);
     return literal != null ? of(literal, port) : ofName(h, port);
   }
 

@@ -60,4 +60,25 @@ class AuditJsonTest {
     String line = AuditJson.encode(new AuditEvent.StreamOpened(T, 1, "a", 0xFFFFFFFF, "h:1", "1.1.1.1:1", "r"));
     assertThat(JsonLines.parse(line)).containsEntry("stream", 4294967295L);
   }
+
+  @Test
+  void controlCharactersAndLineSeparatorsAreEscapedExactlySoAndOtherTextIsKept() {
+    // The written form is part of the audit file's format: short escapes only for \" \\ \n \r \t,
+    // every other control character, DEL, U+2028/U+2029 and a lone surrogate as lower-case \\u
+    // escapes; other text (é, a surrogate pair) as it is.
+    String line = AuditJson.encode(new AuditEvent.Reloaded(T, "\b\f\u0001\u001f\u007f\u2028\u2029\"\\/\n\r\té\ud83d\ude00", 0, List.of("x\udc00y")));
+    assertThat(line)
+        .isEqualTo(
+            "{\"time\":\"2025-06-01T12:00:00.123Z\",\"event\":\"reload\","
+                + "\"source\":\"\\u0008\\u000c\\u0001\\u001f\\u007f\\u2028\\u2029\\\"\\\\/\\n\\r\\té\ud83d\ude00\","
+                + "\"clients\":0,\"revoked\":[\"x\\udc00y\"]}");
+  }
+
+  @Test
+  void aStringWithALoneSurrogateHasAllItsSurrogatesEscapedAndReadsBackTheSame() {
+    String mixed = "\ud800\ud83d\ude00";
+    String line = AuditJson.encode(new AuditEvent.Reloaded(T, mixed, 0, List.of()));
+    assertThat(line).contains("\"source\":\"\\ud800\\ud83d\\ude00\"");
+    assertThat(JsonLines.parse(line)).containsEntry("source", mixed);
+  }
 }

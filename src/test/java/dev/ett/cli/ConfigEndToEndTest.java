@@ -2,8 +2,8 @@ package dev.ett.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ett.bench.TestTarget;
 import dev.ett.testing.LogCapture;
-import dev.ett.util.TestTarget;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;

@@ -3,8 +3,8 @@ package dev.ett.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.ett.policy.Destination;
 import dev.ett.policy.Policy;
+import dev.ett.policy.Request;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -31,10 +31,10 @@ class AuthorizedFileTest {
                 .formatted(ALICE, BOB));
 
     assertThat(auth.size()).isEqualTo(2);
-    Client alice = auth.lookup(KeyFile.parsePublic(ALICE)).orElseThrow();
+    AuthorizedClient alice = auth.lookup(KeyFile.parsePublic(ALICE)).orElseThrow();
     assertThat(alice.name()).isEqualTo("alice");
     assertThat(alice.rules()).isEmpty();
-    Client bob = auth.lookup(KeyFile.parsePublic(BOB)).orElseThrow();
+    AuthorizedClient bob = auth.lookup(KeyFile.parsePublic(BOB)).orElseThrow();
     assertThat(bob.rules().orElseThrow().toString())
         .isEqualTo("accept *.example.com:443, accept 10.1.0.0/16:22,80");
     assertThat(bob.rules().orElseThrow().name()).isEqualTo("client bob");
@@ -47,13 +47,13 @@ class AuthorizedFileTest {
     Authorized auth =
         AuthorizedFile.parse("authorized", ALICE + " alice\n" + BOB + " bob accept *:443\n");
     Policy global = Policy.parse("global", "accept *:80, accept *:443");
-    Client alice = auth.lookup(KeyFile.parsePublic(ALICE)).orElseThrow();
-    Client bob = auth.lookup(KeyFile.parsePublic(BOB)).orElseThrow();
+    AuthorizedClient alice = auth.lookup(KeyFile.parsePublic(ALICE)).orElseThrow();
+    AuthorizedClient bob = auth.lookup(KeyFile.parsePublic(BOB)).orElseThrow();
 
-    assertThat(alice.exitPolicy(global).decide(Destination.of("8.8.8.8", 80)).accepted()).isTrue();
-    assertThat(bob.exitPolicy(global).decide(Destination.of("8.8.8.8", 80)).reason())
+    assertThat(alice.exitPolicy(global).decide(Request.of("8.8.8.8", 80)).accepted()).isTrue();
+    assertThat(bob.exitPolicy(global).decide(Request.of("8.8.8.8", 80)).reason())
         .isEqualTo("refused by client bob: no rule matched 8.8.8.8:80");
-    assertThat(bob.exitPolicy(global).decide(Destination.of("8.8.8.8", 443)).accepted()).isTrue();
+    assertThat(bob.exitPolicy(global).decide(Request.of("8.8.8.8", 443)).accepted()).isTrue();
   }
 
   @ParameterizedTest(name = "{1}")
@@ -93,12 +93,12 @@ class AuthorizedFileTest {
   @Test
   void clientHidesItsKeyArrayAndPrintsItsFingerprint() throws Exception {
     byte[] key = KeyFile.parsePublic(ALICE);
-    Client c = new Client("alice", key, java.util.Optional.empty());
+    AuthorizedClient c = new AuthorizedClient("alice", key, java.util.Optional.empty());
     key[0] = 42;
     assertThat(c.publicKey()[0]).isEqualTo((byte) 0);
     c.publicKey()[1] = 42;
     assertThat(c.publicKey()[1]).isEqualTo((byte) 1);
     assertThat(c).hasToString("alice (" + KeyFile.fingerprint(c.publicKey()) + ")");
-    assertThat(c).isEqualTo(new Client("alice", KeyFile.parsePublic(ALICE), java.util.Optional.empty()));
+    assertThat(c).isEqualTo(new AuthorizedClient("alice", KeyFile.parsePublic(ALICE), java.util.Optional.empty()));
   }
 }

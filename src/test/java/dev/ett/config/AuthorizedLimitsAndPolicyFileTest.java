@@ -16,10 +16,10 @@ class AuthorizedLimitsAndPolicyFileTest {
   void limitWordsComeBetweenTheNameAndTheRules() throws Exception {
     Authorized auth =
         AuthorizedFile.parse("authorized", ALICE + " alice streams=10 rate=5 accept *:443\n" + BOB + " bob burst=3\n");
-    Client alice = auth.lookup(KeyFile.parsePublic(ALICE)).orElseThrow();
+    AuthorizedClient alice = auth.lookup(KeyFile.parsePublic(ALICE)).orElseThrow();
     assertThat(alice.limits()).isEqualTo(new Limits(10, 5, Limits.INHERIT, Limits.INHERIT));
     assertThat(alice.rules().orElseThrow().toString()).isEqualTo("accept *:443");
-    Client bob = auth.lookup(KeyFile.parsePublic(BOB)).orElseThrow();
+    AuthorizedClient bob = auth.lookup(KeyFile.parsePublic(BOB)).orElseThrow();
     assertThat(bob.limits()).isEqualTo(new Limits(Limits.INHERIT, Limits.INHERIT, 3, Limits.INHERIT));
     assertThat(bob.rules()).isEmpty();
     assertThat(bob.toString()).contains("burst=3");

@@ -2,11 +2,11 @@ package dev.ett.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ett.bench.TestTarget;
 import dev.ett.client.Client;
 import dev.ett.link.LinkConfig;
 import dev.ett.link.Suite;
 import dev.ett.mux.Mux;
-import dev.ett.util.TestTarget;
 import dev.ett.wire.Destination;
 import dev.ett.wire.Frame;
 import dev.ett.wire.ResetCode;
@@ -20,8 +20,8 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.IntFunction;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntFunction;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

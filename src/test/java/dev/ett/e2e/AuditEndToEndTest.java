@@ -2,9 +2,9 @@ package dev.ett.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ett.bench.TestTarget;
 import dev.ett.config.KeyFile;
 import dev.ett.policy.Limits;
-import dev.ett.util.TestTarget;
 import dev.ett.wire.Destination;
 import dev.ett.wire.RefuseCode;
 import java.io.InputStream;

@@ -2,12 +2,12 @@ package dev.ett.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ett.bench.TestTarget;
 import dev.ett.client.Client;
 import dev.ett.front.ProxyFront;
 import dev.ett.front.ProxySpec;
 import dev.ett.mux.Mux;
 import dev.ett.policy.Limits;
-import dev.ett.util.TestTarget;
 import dev.ett.wire.Frame;
 import dev.ett.wire.RefuseCode;
 import io.netty.channel.Channel;

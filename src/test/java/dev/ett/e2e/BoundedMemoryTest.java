@@ -2,7 +2,7 @@ package dev.ett.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.ett.util.TestTarget;
+import dev.ett.bench.TestTarget;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import java.net.Socket;

@@ -3,7 +3,7 @@ package dev.ett.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.ett.util.TestTarget;
+import dev.ett.bench.TestTarget;
 import dev.ett.wire.Destination;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -2,7 +2,7 @@ package dev.ett.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.ett.util.TestTarget;
+import dev.ett.bench.TestTarget;
 import dev.ett.wire.Destination;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,6 +1,6 @@
 package dev.ett.e2e;
 
-import dev.ett.util.TestTarget;
+import dev.ett.bench.TestTarget;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

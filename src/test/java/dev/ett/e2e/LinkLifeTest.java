@@ -2,9 +2,9 @@ package dev.ett.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ett.bench.TestTarget;
 import dev.ett.link.LinkConfig;
 import dev.ett.link.RecordLayer;
-import dev.ett.util.TestTarget;
 import dev.ett.wire.Frame;
 import java.net.Socket;
 import java.time.Duration;

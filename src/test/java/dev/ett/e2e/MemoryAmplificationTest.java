@@ -2,6 +2,7 @@ package dev.ett.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ett.bench.TestTarget;
 import dev.ett.client.Client;
 import dev.ett.config.KeyFile;
 import dev.ett.front.ForwardFront;
@@ -10,7 +11,6 @@ import dev.ett.link.LinkConfig;
 import dev.ett.link.Suite;
 import dev.ett.noise.KeyPair;
 import dev.ett.noise.X25519;
-import dev.ett.util.TestTarget;
 import dev.ett.wire.Destination;
 import dev.ett.wire.Frame;
 import io.netty.buffer.Unpooled;

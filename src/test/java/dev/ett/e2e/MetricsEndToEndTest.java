@@ -2,16 +2,16 @@ package dev.ett.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ett.bench.TestTarget;
 import dev.ett.cli.Main;
+import dev.ett.cli.Metrics;
+import dev.ett.cli.PromText;
 import dev.ett.client.Client;
+import dev.ett.front.ForwardFront;
+import dev.ett.front.ForwardSpec;
 import dev.ett.link.LinkConfig;
 import dev.ett.link.Suite;
 import dev.ett.noise.X25519;
-import dev.ett.cli.Metrics;
-import dev.ett.cli.PromText;
-import dev.ett.front.ForwardFront;
-import dev.ett.front.ForwardSpec;
-import dev.ett.util.TestTarget;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;

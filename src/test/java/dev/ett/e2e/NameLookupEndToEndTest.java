@@ -2,10 +2,10 @@ package dev.ett.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ett.bench.TestTarget;
 import dev.ett.exit.Resolver;
 import dev.ett.policy.Limits;
 import dev.ett.testing.FakeNameServer;
-import dev.ett.util.TestTarget;
 import dev.ett.wire.Destination;
 import dev.ett.wire.RefuseCode;
 import java.net.InetAddress;

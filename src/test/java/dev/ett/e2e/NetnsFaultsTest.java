@@ -3,10 +3,10 @@ package dev.ett.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.ett.bench.TestTarget;
 import dev.ett.config.KeyFile;
 import dev.ett.noise.KeyPair;
 import dev.ett.noise.X25519;
-import dev.ett.util.TestTarget;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

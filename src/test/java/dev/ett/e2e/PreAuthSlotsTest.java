@@ -2,12 +2,12 @@ package dev.ett.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ett.bench.TestTarget;
 import dev.ett.client.Client;
 import dev.ett.front.ProxyFront;
 import dev.ett.front.ProxySpec;
 import dev.ett.link.LinkConfig;
 import dev.ett.link.Suite;
-import dev.ett.util.TestTarget;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.net.InetAddress;

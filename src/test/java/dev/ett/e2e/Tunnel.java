@@ -1,5 +1,6 @@
 package dev.ett.e2e;
 
+import dev.ett.bench.TestTarget;
 import dev.ett.client.Client;
 import dev.ett.config.Authorized;
 import dev.ett.config.AuthorizedFile;
@@ -12,7 +13,6 @@ import dev.ett.noise.KeyPair;
 import dev.ett.noise.X25519;
 import dev.ett.policy.Policy;
 import dev.ett.server.Server;
-import dev.ett.util.TestTarget;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;

@@ -2,10 +2,10 @@ package dev.ett.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ett.bench.TestTarget;
 import dev.ett.link.LinkConfig;
 import dev.ett.noise.KeyPair;
 import dev.ett.noise.X25519;
-import dev.ett.util.TestTarget;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.ett.inspect.Starts;
-import dev.ett.policy.Destination;
 import dev.ett.policy.Host;
 import dev.ett.policy.Policy;
+import dev.ett.policy.Request;
 import dev.ett.policy.StreamStart;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.epoll.Epoll;
@@ -38,8 +38,8 @@ class ConnectorTest {
   // ---- the per-address decision on a stream's first bytes, shared with ett policy check ----------
 
   private static final Policy TLS_ONLY = Policy.parse("global", "accept 192.0.2.0/24:443 tls");
-  private static final Destination REQUESTED =
-      new Destination(new Host.Name("www.example.com"), 443);
+  private static final Request REQUESTED =
+      new Request(new Host.Name("www.example.com"), 443);
   private static final List<InetAddress> ADDRESSES = List.of(address("192.0.2.1"), address("198.51.100.1"));
 
   @Test

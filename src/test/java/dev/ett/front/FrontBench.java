@@ -1,5 +1,6 @@
 package dev.ett.front;
 
+import dev.ett.bench.TestTarget;
 import dev.ett.client.Client;
 import dev.ett.config.AuthorizedFile;
 import dev.ett.config.KeyFile;
@@ -9,7 +10,6 @@ import dev.ett.noise.KeyPair;
 import dev.ett.noise.X25519;
 import dev.ett.policy.Policy;
 import dev.ett.server.Server;
-import dev.ett.util.TestTarget;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

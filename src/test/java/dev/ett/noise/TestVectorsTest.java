@@ -1,12 +1,16 @@
 package dev.ett.noise;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
 import java.net.URISyntaxException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Goal of this test: our Noise engine reproduces, byte for byte, the handshake and transport
@@ -94,5 +98,48 @@ class TestVectorsTest {
         .anyMatch(n -> n.endsWith("_BLAKE2s"))
         .anyMatch(n -> n.contains("_448_"));
     assertThat(result.passed()).noneMatch(n -> n.endsWith("_BLAKE2s") || n.endsWith("_BLAKE2b"));
+  }
+
+  @Test
+  void aVectorFileThatIsNotStrictJsonIsRefusedNamingTheFile(@TempDir Path dir) throws IOException {
+    // What RFC 8259 forbids: trailing commas, comments, single quotes, leading zeros, raw control
+    // characters, duplicate keys, trailing garbage.
+    List<String> bads =
+        List.of(
+            "",
+            "{\"vectors\": [],}",
+            "{\"vectors\": [1,]}",
+            "{'vectors': []}",
+            "// c\n{\"vectors\": []}",
+            "{\"vectors\": [01]}",
+            "{\"vectors\": [\"\u0001\"]}",
+            "{\"vectors\": [], \"vectors\": []}",
+            "{\"vectors\": []} x",
+            "{\"vectors\" []}");
+    for (int i = 0; i < bads.size(); i++) {
+      Path file = Files.writeString(dir.resolve("bad" + i + ".txt"), bads.get(i));
+      assertThatThrownBy(() -> TestVectors.run(List.of(file)))
+          .as(bads.get(i))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith(file + ": ");
+    }
+  }
+
+  @Test
+  void aFileWithoutAVectorsArrayIsRefused(@TempDir Path dir) throws IOException {
+    Path file = Files.writeString(dir.resolve("other.txt"), "{\"tests\": []}");
+
+    assertThatThrownBy(() -> TestVectors.run(List.of(file)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(file + ": expected {\"vectors\": [...]}");
+  }
+
+  @Test
+  void deepNestingIsRefusedWithoutStackOverflow(@TempDir Path dir) throws IOException {
+    Path file = Files.writeString(dir.resolve("deep.txt"), "[".repeat(100_000));
+
+    assertThatThrownBy(() -> TestVectors.run(List.of(file)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith(file + ": ");
   }
 }

@@ -27,7 +27,7 @@ class OwnAddressesTest {
   }
 
   private static Decision byAddress(String policy, String host, int port) {
-    Destination d = Destination.of(host, port);
+    Request d = Request.of(host, port);
     return Policy.parse(policy).decide(d, ((Host.Address) d.host()).address(), OWN);
   }
 
@@ -44,7 +44,7 @@ class OwnAddressesTest {
 
   @Test
   void withoutTheServersAddressesTheSameAddressIsAnOrdinaryPublicOne() {
-    Destination d = Destination.of("93.184.215.14", 22);
+    Request d = Request.of("93.184.215.14", 22);
     assertThat(Policy.parse("accept *:*").decide(d).accepted()).isTrue();
     assertThat(Policy.parse("accept *:*").decide(d, OWN4, OwnAddresses.NONE).accepted()).isTrue();
   }
@@ -105,7 +105,7 @@ class OwnAddressesTest {
 
   @Test
   void aNameThatResolvesToTheServerIsRefusedAndANameRuleDoesNotOpenIt() {
-    Decision d = Policy.parse("accept *:*, accept evil.example").decide(Destination.of("evil.example", 80), OWN4, OWN);
+    Decision d = Policy.parse("accept *:*, accept evil.example").decide(Request.of("evil.example", 80), OWN4, OWN);
     assertThat(d.accepted()).isFalse();
     assertThat(d.reason()).contains("93.184.215.14 is an address of this server");
   }
@@ -114,7 +114,7 @@ class OwnAddressesTest {
   void loopbackGivenAsOwnIsLeftToTheSpecialPurposeRule() {
     OwnAddresses withLoopback = OwnAddresses.of(ip("127.0.0.1"), ip("[::1]"), OWN4);
     assertThat(withLoopback).isEqualTo(OwnAddresses.of(OWN4));
-    Destination d = Destination.of("127.0.0.1", 80);
+    Request d = Request.of("127.0.0.1", 80);
     assertThat(Policy.parse("accept 127.0.0.0/8").decide(d, ip("127.0.0.1"), withLoopback).accepted()).isTrue();
     assertThat(Policy.parse("accept private").decide(d, ip("127.0.0.1"), withLoopback).accepted()).isTrue();
   }
@@ -123,7 +123,7 @@ class OwnAddressesTest {
   void bothTheClientsAndTheGlobalRulesMustNameIt() {
     Policy named = Policy.parse("global", "accept 93.184.215.14:443");
     Policy wildcard = Policy.parse("client alice", "accept *:*");
-    Destination d = Destination.of("93.184.215.14", 443);
+    Request d = Request.of("93.184.215.14", 443);
     Decision clientWildcard = Policy.combine(wildcard, named).decide(d, OWN4, OWN);
     assertThat(clientWildcard.accepted()).isFalse();
     assertThat(clientWildcard.policy()).isEqualTo("client alice");
@@ -135,7 +135,7 @@ class OwnAddressesTest {
   void atServerReadsTheAddressesAtEachDecision() {
     AtomicReference<OwnAddresses> current = new AtomicReference<>(OwnAddresses.NONE);
     ExitPolicy policy = Policy.parse("accept *:*").atServer(current::get);
-    Destination d = Destination.of("93.184.215.14", 80);
+    Request d = Request.of("93.184.215.14", 80);
     assertThat(policy.decide(d).accepted()).isTrue();
     current.set(OwnAddresses.of(OWN4)); // the address was just added to an interface
     assertThat(policy.decide(d).accepted()).isFalse();

@@ -19,12 +19,12 @@ class PolicyTest {
 
   /** A request by address: host string as the client sent it, resolved without DNS. */
   private static Decision byAddress(String policy, String host, int port) {
-    return Policy.parse(policy).decide(Destination.of(host, port));
+    return Policy.parse(policy).decide(Request.of(host, port));
   }
 
   /** A request by name that "DNS" resolved to {@code resolved}. */
   private static Decision byName(String policy, String name, int port, InetAddress resolved) {
-    return Policy.parse(policy).decide(Destination.of(name, port), resolved);
+    return Policy.parse(policy).decide(Request.of(name, port), resolved);
   }
 
   // Goal of this test: no spelling of a loopback/unspecified address gets past a wildcard accept,
@@ -190,11 +190,11 @@ class PolicyTest {
   void webPresetAcceptsOnlyHttpAndHttpsToPublicAddresses() {
     Policy web = Policy.preset("web");
     // Ports 80 and 443 on a public address wait for the first bytes (see ProtocolRuleTest) ...
-    assertThat(web.decide(Destination.of("8.8.8.8", 443)).awaiting()).isTrue();
-    assertThat(web.decide(Destination.of("8.8.8.8", 80)).awaiting()).isTrue();
+    assertThat(web.decide(Request.of("8.8.8.8", 443)).awaiting()).isTrue();
+    assertThat(web.decide(Request.of("8.8.8.8", 80)).awaiting()).isTrue();
     // ... anything else is refused at once.
-    assertThat(web.decide(Destination.of("8.8.8.8", 22)).refused()).isTrue();
-    assertThat(web.decide(Destination.of("127.0.0.1", 443)).refused()).isTrue();
+    assertThat(web.decide(Request.of("8.8.8.8", 22)).refused()).isTrue();
+    assertThat(web.decide(Request.of("127.0.0.1", 443)).refused()).isTrue();
   }
 
   @Test
@@ -203,16 +203,16 @@ class PolicyTest {
     Policy global = Policy.parse("global", "reject *:25, accept *:*");
     ExitPolicy both = Policy.combine(client, global);
 
-    Decision ok = both.decide(Destination.of("8.8.8.8", 443));
+    Decision ok = both.decide(Request.of("8.8.8.8", 443));
     assertThat(ok.accepted()).isTrue();
     assertThat(ok.reason()).isEqualTo("accepted by client rule 1 'accept *:443' and global rule 2 'accept *:*'");
     assertThat(ok.rule().orElseThrow().text()).isEqualTo("accept *:*");
 
-    Decision clientSaysNo = both.decide(Destination.of("8.8.8.8", 80));
+    Decision clientSaysNo = both.decide(Request.of("8.8.8.8", 80));
     assertThat(clientSaysNo.accepted()).isFalse();
     assertThat(clientSaysNo.policy()).isEqualTo("client");
 
-    Decision globalSaysNo = both.decide(Destination.of("8.8.8.8", 25));
+    Decision globalSaysNo = both.decide(Request.of("8.8.8.8", 25));
     assertThat(globalSaysNo.accepted()).isFalse();
     assertThat(globalSaysNo.reason()).isEqualTo("refused by global rule 1 'reject *:25'");
   }
@@ -221,22 +221,22 @@ class PolicyTest {
   void aClientCannotOpenWhatTheGlobalPolicyDoesNot() {
     ExitPolicy both =
         Policy.combine(Policy.parse("client", "accept private:*"), Policy.parse("global", "accept *:*"));
-    assertThat(both.decide(Destination.of("127.0.0.1", 22)).accepted()).isFalse();
+    assertThat(both.decide(Request.of("127.0.0.1", 22)).accepted()).isFalse();
   }
 
   @Test
   void resolvedAddressMustBeTheRequestedOneForARequestByAddress() {
     assertThatThrownBy(
-            () -> Policy.parse("accept *:*").decide(Destination.of("8.8.8.8", 53), ip("1.1.1.1")))
+            () -> Policy.parse("accept *:*").decide(Request.of("8.8.8.8", 53), ip("1.1.1.1")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("resolved: 1.1.1.1 (expected: 8.8.8.8, the address that was requested)");
-    assertThatThrownBy(() -> Policy.parse("accept *:*").decide(Destination.of("example.com", 53)))
+    assertThatThrownBy(() -> Policy.parse("accept *:*").decide(Request.of("example.com", 53)))
         .hasMessageContaining("expected: an address; resolve the name and pass it");
   }
 
   @Test
   void destinationValidatesItsPort() {
-    assertThatThrownBy(() -> Destination.of("example.com", 70000))
+    assertThatThrownBy(() -> Request.of("example.com", 70000))
         .hasMessage("port: 70000 (expected: 1~65535)");
   }
 }

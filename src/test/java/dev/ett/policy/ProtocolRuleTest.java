@@ -20,7 +20,7 @@ class ProtocolRuleTest {
 
   private static Decision decide(String policy, String host, int port, byte[] first, boolean complete) {
     StreamStart start = first == null ? StreamStart.NOT_SEEN : StreamStart.of(ByteBuffer.wrap(first), complete);
-    return Policy.parse("global", policy).decide(Destination.of(host, port), PUBLIC, OwnAddresses.NONE, start);
+    return Policy.parse("global", policy).decide(Request.of(host, port), PUBLIC, OwnAddresses.NONE, start);
   }
 
   private static Decision decide(String policy, String host, int port, byte[] first) {
@@ -171,7 +171,7 @@ class ProtocolRuleTest {
     InetAddress loopback = ((Host.Address) HostParser.parse("127.0.0.1")).address();
     Decision d =
         Policy.parse("accept *:443 tls")
-            .decide(Destination.of("127.0.0.1", 443), loopback, OwnAddresses.NONE, StreamStart.of(ByteBuffer.wrap(Starts.clientHello(null)), true));
+            .decide(Request.of("127.0.0.1", 443), loopback, OwnAddresses.NONE, StreamStart.of(ByteBuffer.wrap(Starts.clientHello(null)), true));
     assertThat(d.refused()).isTrue();
     assertThat(d.reason()).contains("special-purpose");
   }
@@ -180,17 +180,17 @@ class ProtocolRuleTest {
   void bothAClientsRulesAndTheGlobalRulesMaySeeTheBytes() {
     ExitPolicy p = Policy.combine(Policy.parse("client alice", "accept *.example.com:443 tls"), Policy.parse("global", "accept *:443"));
     StreamStart hello = StreamStart.of(ByteBuffer.wrap(Starts.clientHello("www.example.com")), true);
-    Decision d = p.decide(Destination.of("www.example.com", 443), PUBLIC, OwnAddresses.NONE, hello);
+    Decision d = p.decide(Request.of("www.example.com", 443), PUBLIC, OwnAddresses.NONE, hello);
     assertThat(d.accepted()).isTrue();
     assertThat(d.seen()).isPresent();
     assertThat(d.reason()).endsWith("and global rule 1 'accept *:443' (tls, SNI www.example.com)");
-    assertThat(p.decide(Destination.of("www.example.com", 443), PUBLIC, OwnAddresses.NONE).awaiting()).isTrue();
+    assertThat(p.decide(Request.of("www.example.com", 443), PUBLIC, OwnAddresses.NONE).awaiting()).isTrue();
   }
 
   @Test
   void aStreamTheGlobalRulesRefuseWhateverItsBytesIsRefusedAtOnceNotKeptWaiting() {
     ExitPolicy p = Policy.combine(Policy.parse("client alice", "accept *:443 tls"), Policy.parse("global", "accept *:80"));
-    Decision d = p.decide(Destination.of("93.184.215.14", 443), PUBLIC, OwnAddresses.NONE);
+    Decision d = p.decide(Request.of("93.184.215.14", 443), PUBLIC, OwnAddresses.NONE);
     assertThat(d.refused()).as(d.reason()).isTrue();
     assertThat(d.policy()).isEqualTo("global");
   }
@@ -200,7 +200,7 @@ class ProtocolRuleTest {
     ByteBuffer b = ByteBuffer.wrap(Starts.clientHello("www.example.com"));
     int limit = b.limit();
     decide("accept *:443 tls", "93.184.215.14", 443, null);
-    Policy.parse("accept *:443 tls").decide(Destination.of("93.184.215.14", 443), PUBLIC, OwnAddresses.NONE, StreamStart.of(b, false));
+    Policy.parse("accept *:443 tls").decide(Request.of("93.184.215.14", 443), PUBLIC, OwnAddresses.NONE, StreamStart.of(b, false));
     assertThat(b.position()).isZero();
     assertThat(b.limit()).isEqualTo(limit);
   }

@@ -1,9 +1,9 @@
 package dev.ett.route;
 
+import dev.ett.bench.TestTarget;
 import dev.ett.config.KeyFile;
 import dev.ett.noise.KeyPair;
 import dev.ett.noise.X25519;
-import dev.ett.util.TestTarget;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetSocketAddress;

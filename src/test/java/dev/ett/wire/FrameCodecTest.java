@@ -534,7 +534,7 @@ class FrameCodecTest {
   }
 
   private static InetAddress ip(String literal) {
-    InetAddress a = Addresses.parseLiteral(literal);
+    InetAddress a = AddressLiterals.parseLiteral(literal);
     if (a == null) {
       throw new IllegalArgumentException(literal);
     }

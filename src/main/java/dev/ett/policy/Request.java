@@ -1,8 +1,11 @@
 package dev.ett.policy;
 
-/** A requested stream target: host as the client wrote it (parsed) and a TCP port. */
-public record Destination(Host host, int port) {
-  public Destination {
+/**
+ * What a client asked to reach, as the policy judges it: the host as the client wrote it (the
+ * wire's {@link dev.ett.wire.Destination}, parsed) and a TCP port.
+ */
+public record Request(Host host, int port) {
+  public Request {
     if (host == null) {
       throw new IllegalArgumentException("host: null (expected: a name or an address)");
     }
@@ -12,8 +15,8 @@ public record Destination(Host host, int port) {
   }
 
   /** Parses {@code host} with {@link HostParser#parse}; no DNS. */
-  public static Destination of(String host, int port) {
-    return new Destination(HostParser.parse(host), port);
+  public static Request of(String host, int port) {
+    return new Request(HostParser.parse(host), port);
   }
 
   @Override

@@ -15,13 +15,13 @@ import java.util.Optional;
  *     policy applies), which is not the same as an empty {@link Policy}, which refuses everything
  * @param limits its own admission limits; {@link Limits#INHERIT} fields take the server's defaults
  */
-public record Client(String name, byte[] publicKey, Optional<Policy> rules, Limits limits) {
+public record AuthorizedClient(String name, byte[] publicKey, Optional<Policy> rules, Limits limits) {
   /** A client with no limits of its own. */
-  public Client(String name, byte[] publicKey, Optional<Policy> rules) {
+  public AuthorizedClient(String name, byte[] publicKey, Optional<Policy> rules) {
     this(name, publicKey, rules, Limits.INHERIT_ALL);
   }
 
-  public Client {
+  public AuthorizedClient {
     AuthorizedFile.checkName(name);
     if (publicKey == null || publicKey.length != KeyFile.KEY_BYTES) {
       throw new IllegalArgumentException(
@@ -54,7 +54,7 @@ public record Client(String name, byte[] publicKey, Optional<Policy> rules, Limi
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof Client c
+    return o instanceof AuthorizedClient c
         && c.name.equals(name)
         && Arrays.equals(c.publicKey, publicKey)
         && c.rules.equals(rules)

@@ -4,8 +4,8 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 
 /** Literal address parsing that never falls back to DNS. */
-public final class Addresses {
-  private Addresses() {}
+public final class AddressLiterals {
+  private AddressLiterals() {}
 
   /**
    * Returns the address for a strict dotted-quad IPv4 or an IPv6 literal (no brackets), or null if

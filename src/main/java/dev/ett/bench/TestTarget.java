@@ -1,5 +1,6 @@
-package dev.ett.util;
+package dev.ett.bench;
 
+import dev.ett.util.Transports;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
