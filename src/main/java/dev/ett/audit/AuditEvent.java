@@ -8,10 +8,10 @@ import java.util.List;
  * let it". Events never hold keys (only fingerprints) and never payload (only byte counts).
  *
  * <p>Field meanings shared by several events: {@code link} is a number the server gives each link
- * (unique for the life of the process); {@code stream} is the wire stream id on that link;
- * {@code requested} is {@code host:port} as the client asked; {@code resolved} is the
- * {@code address:port} the server connected to (or checked, for a refusal); {@code rule} is the
- * policy decision in words, naming the rule(s) that decided.
+ * (unique for the life of the process); {@code stream} is the wire stream id on that link; {@code
+ * requested} is {@code host:port} as the client asked; {@code resolved} is the {@code address:port}
+ * the server connected to (or checked, for a refusal); {@code rule} is the policy decision in
+ * words, naming the rule(s) that decided.
  */
 public sealed interface AuditEvent {
   Instant time();
@@ -20,7 +20,8 @@ public sealed interface AuditEvent {
   String type();
 
   /** A client completed its handshake. {@code suite} is the Noise protocol name. */
-  record LinkUp(Instant time, long link, String client, String fingerprint, String remote, String suite)
+  record LinkUp(
+      Instant time, long link, String client, String fingerprint, String remote, String suite)
       implements AuditEvent {
     @Override
     public String type() {
@@ -30,7 +31,13 @@ public sealed interface AuditEvent {
 
   /** A link closed; {@code reason} is "closed" or "key revoked". */
   record LinkDown(
-      Instant time, long link, String client, String fingerprint, String remote, String reason, long durationMillis)
+      Instant time,
+      long link,
+      String client,
+      String fingerprint,
+      String remote,
+      String reason,
+      long durationMillis)
       implements AuditEvent {
     @Override
     public String type() {
@@ -41,9 +48,9 @@ public sealed interface AuditEvent {
   /**
    * What the first bytes of a stream accepted by a rule with a protocol ({@code accept *:443 tls})
    * were: the fields {@code protocol} ({@code tls}, {@code http}, {@code http2}, {@code ssh}),
-   * {@code server_name} (the TLS SNI or the HTTP Host, when one was sent) and {@code ech} (TLS only:
-   * true when the ClientHello carried encrypted_client_hello, and {@code server_name} is then only
-   * the public name). Never payload beyond these.
+   * {@code server_name} (the TLS SNI or the HTTP Host, when one was sent) and {@code ech} (TLS
+   * only: true when the ClientHello carried encrypted_client_hello, and {@code server_name} is then
+   * only the public name). Never payload beyond these.
    */
   record Seen(String protocol, String serverName, boolean ech) {
     public Seen {
@@ -58,9 +65,23 @@ public sealed interface AuditEvent {
    * accepted the stream on its first bytes.
    */
   record StreamOpened(
-      Instant time, long link, String client, int stream, String requested, String resolved, String rule, Seen seen)
+      Instant time,
+      long link,
+      String client,
+      int stream,
+      String requested,
+      String resolved,
+      String rule,
+      Seen seen)
       implements AuditEvent {
-    public StreamOpened(Instant time, long link, String client, int stream, String requested, String resolved, String rule) {
+    public StreamOpened(
+        Instant time,
+        long link,
+        String client,
+        int stream,
+        String requested,
+        String resolved,
+        String rule) {
       this(time, link, client, stream, requested, resolved, rule, null);
     }
 
@@ -72,9 +93,9 @@ public sealed interface AuditEvent {
 
   /**
    * The server refused a stream. {@code end} is {@code policy}, {@code limit}, {@code timeout}
-   * (connecting timed out), {@code unreachable}, {@code refused} (by the destination) or
-   * {@code error}; {@code code} is the REFUSED code's name (PROTOCOL.md §5.1). {@code resolved}
-   * and {@code rule} are null when no address was checked (limits, names that do not resolve).
+   * (connecting timed out), {@code unreachable}, {@code refused} (by the destination) or {@code
+   * error}; {@code code} is the REFUSED code's name (PROTOCOL.md §5.1). {@code resolved} and {@code
+   * rule} are null when no address was checked (limits, names that do not resolve).
    *
    * <p>A stream the policy decided on its first bytes (PROTOCOL.md §6.1) had its OPENED and is
    * refused with a RESET: {@code code} is then the RESET code's name, {@code POLICY} (refused on
@@ -135,7 +156,21 @@ public sealed interface AuditEvent {
         String end,
         String by,
         String detail) {
-      this(time, link, client, stream, requested, resolved, rule, bytesFromClient, bytesToClient, durationMillis, end, by, detail, null);
+      this(
+          time,
+          link,
+          client,
+          stream,
+          requested,
+          resolved,
+          rule,
+          bytesFromClient,
+          bytesToClient,
+          durationMillis,
+          end,
+          by,
+          detail,
+          null);
     }
 
     @Override
@@ -145,7 +180,8 @@ public sealed interface AuditEvent {
   }
 
   /** The authorized clients and rules were reloaded; {@code revoked} names clients cut off. */
-  record Reloaded(Instant time, String source, int clients, List<String> revoked) implements AuditEvent {
+  record Reloaded(Instant time, String source, int clients, List<String> revoked)
+      implements AuditEvent {
     public Reloaded {
       revoked = List.copyOf(revoked);
     }
@@ -157,8 +193,8 @@ public sealed interface AuditEvent {
   }
 
   /**
-   * Written first after the sink recovers from a failure or an overflow: how many events were
-   * lost since the previous gap record, so the trail says where it has holes.
+   * Written first after the sink recovers from a failure or an overflow: how many events were lost
+   * since the previous gap record, so the trail says where it has holes.
    */
   record Gap(Instant time, long dropped, long failed) implements AuditEvent {
     @Override

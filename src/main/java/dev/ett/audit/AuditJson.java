@@ -19,7 +19,8 @@ import java.util.List;
  */
 public final class AuditJson {
   // Lower-case hex, as the audit files have always been written.
-  private static final JsonFactory JSON = JsonFactory.builder().disable(JsonWriteFeature.WRITE_HEX_UPPER_CASE).build();
+  private static final JsonFactory JSON =
+      JsonFactory.builder().disable(JsonWriteFeature.WRITE_HEX_UPPER_CASE).build();
 
   private AuditJson() {}
 
@@ -89,9 +90,9 @@ public final class AuditJson {
   }
 
   /**
-   * Jackson's escapes, plus: the control characters it would write as {@code \b} and {@code \f}
-   * and DEL as {@code \}{@code u00XX}, U+2028/U+2029 always, and surrogates when {@link #SURROGATES}
-   * is in force (a lone surrogate is not valid UTF-8: escaped, it survives as text instead of a '?').
+   * Jackson's escapes, plus: the control characters it would write as {@code \b} and {@code \f} and
+   * DEL as {@code \}{@code u00XX}, U+2028/U+2029 always, and surrogates when {@link #SURROGATES} is
+   * in force (a lone surrogate is not valid UTF-8: escaped, it survives as text instead of a '?').
    */
   private static final class Escapes extends CharacterEscapes {
     static final Escapes LINE_SAFE = new Escapes(false);
@@ -126,7 +127,9 @@ public final class AuditJson {
   private static boolean hasLoneSurrogate(String s) {
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
-      if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+      if (Character.isHighSurrogate(c)
+          && i + 1 < s.length()
+          && Character.isLowSurrogate(s.charAt(i + 1))) {
         i++;
       } else if (Character.isSurrogate(c)) {
         return true;

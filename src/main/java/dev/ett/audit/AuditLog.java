@@ -1,8 +1,8 @@
 package dev.ett.audit;
 
 /**
- * Where audit events go. {@link #record} is called on event loops: it must neither block nor
- * throw, whatever happens to the sink (see {@link AuditWriter}).
+ * Where audit events go. {@link #record} is called on event loops: it must neither block nor throw,
+ * whatever happens to the sink (see {@link AuditWriter}).
  */
 public interface AuditLog extends AutoCloseable {
   void record(AuditEvent event);

@@ -29,8 +29,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <ul>
  *   <li>queue full (the sink is slower than the events): the event is <em>dropped</em>;
- *   <li>the sink throws (disk full, file deleted, stdout closed): the batch is <em>failed</em>,
- *       the sink is closed and opened again for the next batch.
+ *   <li>the sink throws (disk full, file deleted, stdout closed): the batch is <em>failed</em>, the
+ *       sink is closed and opened again for the next batch.
  * </ul>
  *
  * Each is logged when it starts and then at most every 10 s, with the running count; when writing
@@ -93,15 +93,19 @@ public final class AuditWriter implements AuditLog {
             Channels.newOutputStream(
                 Files.newByteChannel(
                     path,
-                    java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE),
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))));
+                    java.util.Set.of(
+                        StandardOpenOption.CREATE,
+                        StandardOpenOption.APPEND,
+                        StandardOpenOption.WRITE),
+                    PosixFilePermissions.asFileAttribute(
+                        PosixFilePermissions.fromString("rw-------"))));
     opener.open().close();
     return new AuditWriter(path.toString(), opener, DEFAULT_CAPACITY, Clock.systemUTC());
   }
 
   /**
-   * Writes to file descriptor 1 directly: {@code System.out} is a PrintStream, which swallows
-   * write errors, and errors must be counted. Closing it (on reopen) leaves the descriptor open.
+   * Writes to file descriptor 1 directly: {@code System.out} is a PrintStream, which swallows write
+   * errors, and errors must be counted. Closing it (on reopen) leaves the descriptor open.
    */
   public static AuditWriter toStdout() {
     Opener opener =
@@ -126,10 +130,15 @@ public final class AuditWriter implements AuditLog {
       long n = dropped.incrementAndGet();
       long now = System.nanoTime();
       long last = lastDropReport.get();
-      if ((last == Long.MIN_VALUE || now - last > REPORT_EVERY_NANOS) && lastDropReport.compareAndSet(last, now)) {
+      if ((last == Long.MIN_VALUE || now - last > REPORT_EVERY_NANOS)
+          && lastDropReport.compareAndSet(last, now)) {
         Log.error(
-            "audit: " + (closing ? "writer closed" : "queue to " + name + " full (" + queue.size() + " events)")
-                + "; events dropped so far: " + n);
+            "audit: "
+                + (closing
+                    ? "writer closed"
+                    : "queue to " + name + " full (" + queue.size() + " events)")
+                + "; events dropped so far: "
+                + n);
       }
       return;
     }
@@ -218,7 +227,8 @@ public final class AuditWriter implements AuditLog {
     long lostFailed = failed.get() - failedReported;
     StringBuilder sb = new StringBuilder(batch.size() * 256);
     if (lostDropped > 0 || lostFailed > 0) {
-      sb.append(AuditJson.encode(new AuditEvent.Gap(clock.instant(), lostDropped, lostFailed))).append('\n');
+      sb.append(AuditJson.encode(new AuditEvent.Gap(clock.instant(), lostDropped, lostFailed)))
+          .append('\n');
     }
     for (AuditEvent e : batch) {
       sb.append(AuditJson.encode(e)).append('\n');
@@ -237,8 +247,12 @@ public final class AuditWriter implements AuditLog {
       if (!failing || now - lastFailReport > REPORT_EVERY_NANOS) {
         lastFailReport = now;
         Log.error(
-            "audit: cannot write to " + name + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
-                + "; the tunnel keeps running; events lost so far: " + total);
+            "audit: cannot write to "
+                + name
+                + ": "
+                + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
+                + "; the tunnel keeps running; events lost so far: "
+                + total);
       }
       failing = true;
       return;
@@ -248,7 +262,8 @@ public final class AuditWriter implements AuditLog {
     written.addAndGet(batch.size());
     if (failing) {
       failing = false;
-      Log.info("audit: writing to " + name + " works again (" + failed.get() + " events lost in all)");
+      Log.info(
+          "audit: writing to " + name + " works again (" + failed.get() + " events lost in all)");
     }
   }
 

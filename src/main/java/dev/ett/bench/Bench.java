@@ -1,22 +1,18 @@
 package dev.ett.bench;
 
+import dev.ett.inspect.FirstBytes;
+import dev.ett.inspect.Inspection;
+import dev.ett.inspect.Protocol;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.ByteBuffer;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLEngineResult;
-import dev.ett.inspect.FirstBytes;
-import dev.ett.inspect.Inspection;
-import dev.ett.inspect.Protocol;
-import java.util.zip.ZipFile;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -24,6 +20,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.zip.ZipFile;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
 
 /**
  * Runs the benchmark: spawns the targets, an ett server and an ett client as separate {@code
@@ -56,7 +56,8 @@ public final class Bench {
       boolean withRelay) {}
 
   /** ETT_JAVA_OPTS given to the spawned server and client unless --jvm-opts says otherwise. */
-  public static final String DEFAULT_JVM_OPTS = ""; // the launcher's own defaults (bin/ett), as users run it
+  public static final String DEFAULT_JVM_OPTS =
+      ""; // the launcher's own defaults (bin/ett), as users run it
 
   private final Options o;
   private final PrintStream out;
@@ -64,8 +65,12 @@ public final class Bench {
   private Path dir;
   private String launcher;
   private int serverPort;
-  /** How to reach the bench's sshd with ssh (--with-ssh), for ssh -W beside ett connect; or null. */
+
+  /**
+   * How to reach the bench's sshd with ssh (--with-ssh), for ssh -W beside ett connect; or null.
+   */
   private List<String> sshBase;
+
   private Map<String, String> etcEnv;
   private Map<String, String> ettEnv;
   private Child server;
@@ -76,17 +81,23 @@ public final class Bench {
   private InetSocketAddress echoTunnel;
   private InetSocketAddress sourceDirect;
   private InetSocketAddress sourceTunnel;
+
   /** The server's --policy-file: the echo target's rule, rewritten by the conn-tls figure. */
   private Path policyFile;
+
   private String echoRule;
   private boolean failed;
   private final List<String> noisy = new ArrayList<>();
   private final List<Long> ourPids = new ArrayList<>(List.of(ProcessHandle.current().pid()));
   private Mem idleServer;
   private Mem idleClient;
-  /** Another way over the same path, measured beside ett: forwards to the echo target and source. */
+
+  /**
+   * Another way over the same path, measured beside ett: forwards to the echo target and source.
+   */
   /** Another tool measured beside ett; {@code pids} are its processes (their forks count too). */
-  private record Other(String name, InetSocketAddress echo, InetSocketAddress source, List<Long> pids) {}
+  private record Other(
+      String name, InetSocketAddress echo, InetSocketAddress source, List<Long> pids) {}
 
   /** ssh -L (--with-ssh), a crypto-free two-process relay (--with-relay). */
   private final List<Other> others = new ArrayList<>();
@@ -148,8 +159,10 @@ public final class Bench {
     try {
       f.run();
       double wall = (System.nanoTime() - t0) / 1e9;
-      double others = ((Cpu.machineBusy() - busy0) / Cpu.HZ - Cpu.sum(ourPids).minus(ours0).seconds()) / wall;
-      progress("(%s: %.0f s; CPU used meanwhile by processes outside this benchmark: %.2f of %d CPUs)",
+      double others =
+          ((Cpu.machineBusy() - busy0) / Cpu.HZ - Cpu.sum(ourPids).minus(ours0).seconds()) / wall;
+      progress(
+          "(%s: %.0f s; CPU used meanwhile by processes outside this benchmark: %.2f of %d CPUs)",
           name, wall, Math.max(0, others), Runtime.getRuntime().availableProcessors());
       if (others > 0.25) {
         noisy.add(name + String.format(Locale.ROOT, " (%.2f CPUs)", others));
@@ -172,11 +185,26 @@ public final class Bench {
     String lo = "127.0.0.1";
     int[] ports = freePorts(6);
     launcher = o.snapshot() ? snapshot(o.launcher(), dir).toString() : o.launcher().toString();
-    out.println("launcher: " + launcher + (o.snapshot() ? " (a copy of " + o.launcher() + " and its jar)" : ""));
+    out.println(
+        "launcher: "
+            + launcher
+            + (o.snapshot() ? " (a copy of " + o.launcher() + " and its jar)" : ""));
 
     // Keys, exactly as a user makes them.
-    Child k1 = Child.start("keygen-server", List.of(launcher, "keygen", dir.resolve("server.key").toString()), etcEnv, dir, null);
-    Child k2 = Child.start("keygen-alice", List.of(launcher, "keygen", dir.resolve("alice.key").toString()), etcEnv, dir, null);
+    Child k1 =
+        Child.start(
+            "keygen-server",
+            List.of(launcher, "keygen", dir.resolve("server.key").toString()),
+            etcEnv,
+            dir,
+            null);
+    Child k2 =
+        Child.start(
+            "keygen-alice",
+            List.of(launcher, "keygen", dir.resolve("alice.key").toString()),
+            etcEnv,
+            dir,
+            null);
     for (Child k : List.of(k1, k2)) {
       if (k.await(60_000) != 0) {
         throw new IllegalStateException(k.name + " failed:\n" + k.tail());
@@ -194,9 +222,19 @@ public final class Bench {
     socksFront = new InetSocketAddress(lo, ports[5]);
 
     echo =
-        Child.start("target-echo", List.of(launcher, "target", "--listen", lo + ":" + ports[0], "--mode", "echo"), etcEnv, dir, "listening on");
+        Child.start(
+            "target-echo",
+            List.of(launcher, "target", "--listen", lo + ":" + ports[0], "--mode", "echo"),
+            etcEnv,
+            dir,
+            "listening on");
     Child source =
-        Child.start("bench-source", List.of(launcher, "bench", "serve-source", "--listen", lo + ":" + ports[1]), etcEnv, dir, "listening on");
+        Child.start(
+            "bench-source",
+            List.of(launcher, "bench", "serve-source", "--listen", lo + ":" + ports[1]),
+            etcEnv,
+            dir,
+            "listening on");
     // The echo target's rule is in a policy file, which the conn-tls figure rewrites (the server
     // reloads it) to measure the same server with and without a protocol qualifier.
     policyFile = dir.resolve("policy");
@@ -205,12 +243,18 @@ public final class Bench {
     List<String> serverCmd = new ArrayList<>();
     serverCmd.addAll(
         List.of(
-            launcher, "server",
-            "--listen", lo + ":" + serverPort,
-            "--key", dir.resolve("server.key").toString(),
-            "--authorized", dir.resolve("authorized").toString(),
-            "--policy", "accept " + lo + ":" + ports[1],
-            "--policy-file", policyFile.toString()));
+            launcher,
+            "server",
+            "--listen",
+            lo + ":" + serverPort,
+            "--key",
+            dir.resolve("server.key").toString(),
+            "--authorized",
+            dir.resolve("authorized").toString(),
+            "--policy",
+            "accept " + lo + ":" + ports[1],
+            "--policy-file",
+            policyFile.toString()));
     serverCmd.addAll(o.serverArgs());
     server = Child.start("ett-server", serverCmd, ettEnv, dir, "ett server listening on");
     server.countLines(RELOADED);
@@ -221,14 +265,22 @@ public final class Bench {
     List<String> clientCmd = new ArrayList<>();
     clientCmd.addAll(
         List.of(
-            launcher, "client",
-            "--server", lo + ":" + serverPort,
-            "--server-key", dir.resolve("server.key.pub").toString(),
-            "--key", dir.resolve("alice.key").toString(),
-            "--suite", o.suite(),
-            "-L", lo + ":" + ports[3] + ":" + lo + ":" + ports[0],
-            "-L", lo + ":" + ports[4] + ":" + lo + ":" + ports[1],
-            "-D", lo + ":" + ports[5]));
+            launcher,
+            "client",
+            "--server",
+            lo + ":" + serverPort,
+            "--server-key",
+            dir.resolve("server.key.pub").toString(),
+            "--key",
+            dir.resolve("alice.key").toString(),
+            "--suite",
+            o.suite(),
+            "-L",
+            lo + ":" + ports[3] + ":" + lo + ":" + ports[0],
+            "-L",
+            lo + ":" + ports[4] + ":" + lo + ":" + ports[1],
+            "-D",
+            lo + ":" + ports[5]));
     clientCmd.addAll(o.clientArgs());
     client = Child.start("ett-client", clientCmd, ettEnv, dir, "link up to");
     client.awaitReady(60_000);
@@ -237,8 +289,10 @@ public final class Bench {
     }
     out.println("server: " + String.join(" ", serverCmd));
     out.println("client: " + String.join(" ", clientCmd));
-    out.println("ETT_JAVA_OPTS for server and client: " + (o.jvmOpts().isBlank() ? "(none)" : o.jvmOpts()));
-    out.println("pids: server " + server.javaPid() + ", client " + client.javaPid() + "; logs in " + dir);
+    out.println(
+        "ETT_JAVA_OPTS for server and client: " + (o.jvmOpts().isBlank() ? "(none)" : o.jvmOpts()));
+    out.println(
+        "pids: server " + server.javaPid() + ", client " + client.javaPid() + "; logs in " + dir);
 
     // Sanity and a first warm-up of both paths: a few round trips and a small pull each way.
     for (InetSocketAddress a : List.of(echoDirect, echoTunnel)) {
@@ -267,25 +321,35 @@ public final class Bench {
 
   /**
    * OpenSSH as users run it for the same job: a private sshd on loopback (host and user keys made
-   * here) and {@code ssh -N -L} with aes128-gcm, forwarding to the same echo target and bulk source.
-   * Skipped with a line saying why when a piece is missing.
+   * here) and {@code ssh -N -L} with aes128-gcm, forwarding to the same echo target and bulk
+   * source. Skipped with a line saying why when a piece is missing.
    */
   private void setUpSsh(String lo, int echoPort, int sourcePort) throws Exception {
     String sshd = "/usr/sbin/sshd";
     if (!Files.isExecutable(Path.of(sshd)) || !onPath("ssh") || !onPath("ssh-keygen")) {
-      out.println("--with-ssh: skipped (needs ssh, ssh-keygen and " + sshd + ": apt-get install openssh-client openssh-server)");
+      out.println(
+          "--with-ssh: skipped (needs ssh, ssh-keygen and "
+              + sshd
+              + ": apt-get install openssh-client openssh-server)");
       return;
     }
     try {
       Files.createDirectories(Path.of("/run/sshd")); // sshd's privilege-separation directory
     } catch (IOException e) {
-      out.println("--with-ssh: skipped (cannot create /run/sshd: " + e.getMessage() + "; run as root)");
+      out.println(
+          "--with-ssh: skipped (cannot create /run/sshd: " + e.getMessage() + "; run as root)");
       return;
     }
     Path hostKey = dir.resolve("ssh_host_ed25519_key");
     Path userKey = dir.resolve("id_ed25519");
     for (Path k : List.of(hostKey, userKey)) {
-      Child g = Child.start("ssh-keygen-" + k.getFileName(), List.of("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", k.toString()), etcEnv, dir, null);
+      Child g =
+          Child.start(
+              "ssh-keygen-" + k.getFileName(),
+              List.of("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", k.toString()),
+              etcEnv,
+              dir,
+              null);
       if (g.await(30_000) != 0) {
         throw new IllegalStateException("ssh-keygen failed:\n" + g.tail());
       }
@@ -295,34 +359,70 @@ public final class Bench {
     Files.copy(Path.of(userKey + ".pub"), authorizedKeys);
     int[] p = freePorts(3);
     Path config = dir.resolve("sshd_config");
-    Files.writeString(config, sshdConfig(lo, p[0], hostKey, authorizedKeys) + "Ciphers aes128-gcm@openssh.com\n");
-    Child d = Child.start("sshd", List.of(sshd, "-D", "-e", "-f", config.toString()), etcEnv, dir, "Server listening");
+    Files.writeString(
+        config, sshdConfig(lo, p[0], hostKey, authorizedKeys) + "Ciphers aes128-gcm@openssh.com\n");
+    Child d =
+        Child.start(
+            "sshd",
+            List.of(sshd, "-D", "-e", "-f", config.toString()),
+            etcEnv,
+            dir,
+            "Server listening");
     d.awaitReady(30_000);
     List<String> cmd =
         List.of(
-            "ssh", "-N", "-F", "/dev/null",
-            "-i", userKey.toString(),
-            "-o", "BatchMode=yes",
-            "-o", "StrictHostKeyChecking=no",
-            "-o", "UserKnownHostsFile=/dev/null",
-            "-o", "ExitOnForwardFailure=yes",
-            "-o", "LogLevel=ERROR",
-            "-c", "aes128-gcm@openssh.com",
-            "-p", "" + p[0],
-            "-L", lo + ":" + p[1] + ":" + lo + ":" + echoPort,
-            "-L", lo + ":" + p[2] + ":" + lo + ":" + sourcePort,
+            "ssh",
+            "-N",
+            "-F",
+            "/dev/null",
+            "-i",
+            userKey.toString(),
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "ExitOnForwardFailure=yes",
+            "-o",
+            "LogLevel=ERROR",
+            "-c",
+            "aes128-gcm@openssh.com",
+            "-p",
+            "" + p[0],
+            "-L",
+            lo + ":" + p[1] + ":" + lo + ":" + echoPort,
+            "-L",
+            lo + ":" + p[2] + ":" + lo + ":" + sourcePort,
             System.getProperty("user.name") + "@" + lo);
     Child c = Child.start("ssh-L", cmd, etcEnv, dir, null);
     InetSocketAddress echo = new InetSocketAddress(lo, p[1]);
     if (!awaitAccepting(echo, 30_000, c)) {
-      throw new IllegalStateException("ssh -L did not come up:\n" + c.tail() + "\nsshd:\n" + d.tail());
+      throw new IllegalStateException(
+          "ssh -L did not come up:\n" + c.tail() + "\nsshd:\n" + d.tail());
     }
     List<Long> pids = List.of(d.process.pid(), c.process.pid());
     ourPids.addAll(pids);
     sshBase =
         List.of(
-            "ssh", "-F", "/dev/null", "-i", userKey.toString(), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
-            "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-c", "aes128-gcm@openssh.com", "-p", "" + p[0],
+            "ssh",
+            "-F",
+            "/dev/null",
+            "-i",
+            userKey.toString(),
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "LogLevel=ERROR",
+            "-c",
+            "aes128-gcm@openssh.com",
+            "-p",
+            "" + p[0],
             System.getProperty("user.name") + "@" + lo);
     out.println("ssh: " + String.join(" ", cmd));
     addOther("ssh -L", echo, new InetSocketAddress(lo, p[2]), pids);
@@ -345,7 +445,12 @@ public final class Bench {
       Child r =
           Child.start(
               "socat-" + h[0],
-              List.of("socat", "-b", "65536", "TCP-LISTEN:" + h[0] + ",bind=" + lo + ",reuseaddr,fork,backlog=1024,nodelay", "TCP:" + lo + ":" + h[1] + ",nodelay"),
+              List.of(
+                  "socat",
+                  "-b",
+                  "65536",
+                  "TCP-LISTEN:" + h[0] + ",bind=" + lo + ",reuseaddr,fork,backlog=1024,nodelay",
+                  "TCP:" + lo + ":" + h[1] + ",nodelay"),
               etcEnv,
               dir,
               null);
@@ -356,11 +461,13 @@ public final class Bench {
     if (!awaitAccepting(echo, 10_000, null)) {
       throw new IllegalStateException("socat relay did not come up");
     }
-    out.println("relay: socat -b 65536 TCP-LISTEN:PORT,fork TCP:NEXT, twice per path (no crypto, no mux)");
+    out.println(
+        "relay: socat -b 65536 TCP-LISTEN:PORT,fork TCP:NEXT, twice per path (no crypto, no mux)");
     addOther("socat relay x2, no crypto", echo, new InetSocketAddress(lo, p[2]), pids);
   }
 
-  private void addOther(String name, InetSocketAddress echo, InetSocketAddress source, List<Long> pids)
+  private void addOther(
+      String name, InetSocketAddress echo, InetSocketAddress source, List<Long> pids)
       throws Exception {
     Load.pingPong(echo, 0, 200, 30_000);
     Load.pull(source, 8 << 20, 30_000);
@@ -388,7 +495,8 @@ public final class Bench {
   }
 
   /** Waits until {@code a} accepts a connection; false on timeout or when {@code owner} exits. */
-  private static boolean awaitAccepting(InetSocketAddress a, long timeoutMs, Child owner) throws InterruptedException {
+  private static boolean awaitAccepting(InetSocketAddress a, long timeoutMs, Child owner)
+      throws InterruptedException {
     long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
     while (true) {
       try (java.net.Socket s = new java.net.Socket(a.getAddress(), a.getPort())) {
@@ -431,7 +539,9 @@ public final class Bench {
       boolean ok = before == after;
       if (ok) {
         try (ZipFile z = new ZipFile(snapJar.toFile())) {
-          ok = z.getEntry("dev/ett/cli/Main.class") != null && z.getEntry("dev/ett/bench/BulkSource.class") != null;
+          ok =
+              z.getEntry("dev/ett/cli/Main.class") != null
+                  && z.getEntry("dev/ett/bench/BulkSource.class") != null;
         } catch (IOException e) {
           ok = false;
         }
@@ -440,7 +550,8 @@ public final class Bench {
         break;
       }
       if (attempt == 20) {
-        throw new IOException("could not take a consistent copy of " + jar + " (is a build running?)");
+        throw new IOException(
+            "could not take a consistent copy of " + jar + " (is a build running?)");
       }
       Thread.sleep(500);
     }
@@ -527,10 +638,16 @@ public final class Bench {
         progress("bulk x1 #%d: %s %.0f MB/s", r + 1, x.name(), s1[r] / 1e6);
       }
       Cpu.Times xc = Cpu.sum(x.pids()).minus(x0);
-      progress("%s CPU per GB (1 stream, both ends together): %s", x.name(), xc.per(gb, 1, "%.2f s"));
+      progress(
+          "%s CPU per GB (1 stream, both ends together): %s", x.name(), xc.per(gb, 1, "%.2f s"));
       otherRow("  " + x.name() + ", 1 stream", median(d1) / 1e6, median(s1) / 1e6);
     }
-    rateRow("bulk, " + n + " streams (MB/s, aggregate)", median(d8) / 1e6, median(e8) / 1e6, ">= 0.30x", 0.30);
+    rateRow(
+        "bulk, " + n + " streams (MB/s, aggregate)",
+        median(d8) / 1e6,
+        median(e8) / 1e6,
+        ">= 0.30x",
+        0.30);
     for (Other x : others) {
       double[] s8 = new double[o.repeat()];
       for (int r = 0; r < o.repeat(); r++) {
@@ -542,7 +659,11 @@ public final class Bench {
     out.printf(
         Locale.ROOT,
         "  (bulk: %s direct / %s through ett per run, median of %d; all runs direct %s, ett %s MB/s)%n",
-        size(o.bulkBytes()), size(o.bulkBytesEtt()), o.repeat(), list(d1, d8), list(e1, e8));
+        size(o.bulkBytes()),
+        size(o.bulkBytesEtt()),
+        o.repeat(),
+        list(d1, d8),
+        list(e1, e8));
   }
 
   private void conn() throws Exception {
@@ -558,15 +679,23 @@ public final class Bench {
     progress(
         "ett CPU per connection (-L): server %s, client %s",
         sCpu.per(made(e), 1e6, "%.0f us"), cCpu.per(made(e), 1e6, "%.0f us"));
-    rateRow("new connections/s (" + o.connWorkers() + " workers, 100 B req/resp)", d.perSecond(), e.perSecond(), ">= 0.45x", 0.45);
-    Load.ConnResult sx = Load.connections(socksFront, echoDirect, o.connWorkers(), o.connWarmupMs(), o.connMs());
+    rateRow(
+        "new connections/s (" + o.connWorkers() + " workers, 100 B req/resp)",
+        d.perSecond(),
+        e.perSecond(),
+        ">= 0.45x",
+        0.45);
+    Load.ConnResult sx =
+        Load.connections(socksFront, echoDirect, o.connWorkers(), o.connWarmupMs(), o.connMs());
     progress("conn ett -D socks5: %.0f/s", sx.perSecond());
     rateRow("  same through -D (SOCKS5 CONNECT)", d.perSecond(), sx.perSecond(), "", -1);
     for (Other x : others) {
       Cpu.Times x0 = Cpu.sum(x.pids());
-      Load.ConnResult ss = Load.connections(x.echo(), o.connWorkers(), o.connWarmupMs(), o.connMs());
+      Load.ConnResult ss =
+          Load.connections(x.echo(), o.connWorkers(), o.connWarmupMs(), o.connMs());
       Cpu.Times xc = Cpu.sum(x.pids()).minus(x0);
-      progress("conn %s: %.0f/s; CPU per connection, both ends together: %s",
+      progress(
+          "conn %s: %.0f/s; CPU per connection, both ends together: %s",
           x.name(), ss.perSecond(), xc.per(made(ss), 1e6, "%.0f us"));
       otherRow("  " + x.name(), d.perSecond(), ss.perSecond());
     }
@@ -582,7 +711,13 @@ public final class Bench {
         "open fds before/after the connection figure: server %d/%d, client %d/%d, echo target %d/%d",
         fds0[0], fds1[0], fds0[1], fds1[1], fds0[2], fds1[2]);
     if (fds1[0] - fds0[0] > 100 || fds1[1] - fds0[1] > 100) {
-        rows.add(new Row("  !! fd leak: server/client fds grew by", "-", (fds1[0] - fds0[0]) + " / " + (fds1[1] - fds0[1]), "", "LEAK"));
+      rows.add(
+          new Row(
+              "  !! fd leak: server/client fds grew by",
+              "-",
+              (fds1[0] - fds0[0]) + " / " + (fds1[1] - fds0[1]),
+              "",
+              "LEAK"));
     }
   }
 
@@ -599,7 +734,9 @@ public final class Bench {
 
   private static final String RELOAD_FAILED = "failed, keeping the previous configuration";
 
-  /** Issue 16: a check of the first bytes costs streams that pass it at most this much of the rate. */
+  /**
+   * Issue 16: a check of the first bytes costs streams that pass it at most this much of the rate.
+   */
   private static final double TLS_RULE_MIN_RATIO = 0.95;
 
   /**
@@ -622,13 +759,15 @@ public final class Bench {
     // the qualifier is gone.
     setEchoRule(tls);
     if (!refused(new byte[100])) {
-      throw new IllegalStateException("under '" + tls + "' a stream of 100 zero bytes was echoed, not refused");
+      throw new IllegalStateException(
+          "under '" + tls + "' a stream of 100 zero bytes was echoed, not refused");
     }
     // The inspection code runs only now: let the JIT compile it as it did the connection code.
     Load.connections(socksFront, echoDirect, hello, o.connWorkers(), 0, o.jitWarmupMs() / 2);
     setEchoRule(plain);
     if (refused(new byte[100])) {
-      throw new IllegalStateException("under '" + plain + "' a stream of 100 zero bytes was refused");
+      throw new IllegalStateException(
+          "under '" + plain + "' a stream of 100 zero bytes was refused");
     }
     int rounds = o.repeat();
     String[] rule = {plain, tls};
@@ -645,7 +784,9 @@ public final class Bench {
         setEchoRule(rule[m]);
         Cpu.Times s0 = Cpu.of(sp);
         Cpu.Times c0 = Cpu.of(cp);
-        Load.ConnResult x = Load.connections(socksFront, echoDirect, hello, o.connWorkers(), o.connWarmupMs(), o.connMs());
+        Load.ConnResult x =
+            Load.connections(
+                socksFront, echoDirect, hello, o.connWorkers(), o.connWarmupMs(), o.connMs());
         sCpu[m] = add(sCpu[m], Cpu.of(sp).minus(s0));
         cCpu[m] = add(cCpu[m], Cpu.of(cp).minus(c0));
         made[m] += made(x);
@@ -674,14 +815,23 @@ public final class Bench {
     }
     progress(
         "connection latency p50 / p99 through -D, without tls: %.0f / %.0f us, with tls: %.0f / %.0f us",
-        pct(latencies.get(0), 50), pct(latencies.get(0), 99), pct(latencies.get(1), 50), pct(latencies.get(1), 99));
+        pct(latencies.get(0), 50),
+        pct(latencies.get(0), 99),
+        pct(latencies.get(1), 50),
+        pct(latencies.get(1), 99));
     progress(
         "ett CPU per connection (-D, ClientHello first), without tls: server %s, client %s",
         sCpu[0].per(made[0], 1e6, "%.0f us"), cCpu[0].per(made[0], 1e6, "%.0f us"));
     progress(
         "ett CPU per connection (-D, ClientHello first), with tls:    server %s, client %s",
         sCpu[1].per(made[1], 1e6, "%.0f us"), cCpu[1].per(made[1], 1e6, "%.0f us"));
-    rows.add(new Row("new connections/s through -D, a TLS ClientHello first, rule without tls", "-", fmt(without), "", ""));
+    rows.add(
+        new Row(
+            "new connections/s through -D, a TLS ClientHello first, rule without tls",
+            "-",
+            fmt(without),
+            "",
+            ""));
     rows.add(
         new Row(
             "  same, rule with tls (the exit checks the ClientHello)",
@@ -698,13 +848,20 @@ public final class Bench {
             "  ett server CPU per connection (us), without / with tls",
             "-",
             String.format(
-                Locale.ROOT, "%.0f / %.0f", sCpu[0].seconds() / made[0] * 1e6, sCpu[1].seconds() / made[1] * 1e6),
+                Locale.ROOT,
+                "%.0f / %.0f",
+                sCpu[0].seconds() / made[0] * 1e6,
+                sCpu[1].seconds() / made[1] * 1e6),
             "",
             ""));
     out.printf(
         Locale.ROOT,
         "  (conn-tls: %d rounds of %d ms each way; without tls %s, with tls %s /s; ratio of the medians %.2fx)%n",
-        rounds, o.connMs(), Arrays.toString(round(rate[0])), Arrays.toString(round(rate[1])), with / without);
+        rounds,
+        o.connMs(),
+        Arrays.toString(round(rate[0])),
+        Arrays.toString(round(rate[1])),
+        with / without);
   }
 
   private static long[] round(double[] a) {
@@ -729,15 +886,17 @@ public final class Bench {
     byte[] hello = new byte[net.remaining()];
     net.get(hello);
     Inspection seen = FirstBytes.inspect(Protocol.TLS, ByteBuffer.wrap(hello), false);
-    if (!(seen instanceof Inspection.Matched m) || !m.serverName().equals(java.util.Optional.of("bench.example"))) {
-      throw new IllegalStateException("the JDK's ClientHello does not parse as one with SNI bench.example: " + seen);
+    if (!(seen instanceof Inspection.Matched m)
+        || !m.serverName().equals(java.util.Optional.of("bench.example"))) {
+      throw new IllegalStateException(
+          "the JDK's ClientHello does not parse as one with SNI bench.example: " + seen);
     }
     return hello;
   }
 
   /**
-   * Puts {@code rule} in the policy file as the echo target's rule and waits until the server
-   * says it reloaded it (the file is replaced by a rename: the server never reads half of it).
+   * Puts {@code rule} in the policy file as the echo target's rule and waits until the server says
+   * it reloaded it (the file is replaced by a rename: the server never reads half of it).
    */
   private void setEchoRule(String rule) throws Exception {
     if (rule.equals(echoRule)) {
@@ -747,11 +906,15 @@ public final class Bench {
     int failedBefore = server.linesCounted(RELOAD_FAILED);
     Path next = dir.resolve("policy.next");
     Files.writeString(next, rule + "\n");
-    Files.move(next, policyFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    Files.move(
+        next, policyFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     long deadline = System.nanoTime() + 10_000_000_000L;
     while (server.linesCounted(RELOADED) == before) {
-      if (server.linesCounted(RELOAD_FAILED) != failedBefore || !server.alive() || System.nanoTime() > deadline) {
-        throw new IllegalStateException("the server did not reload '" + rule + "':\n" + server.tail());
+      if (server.linesCounted(RELOAD_FAILED) != failedBefore
+          || !server.alive()
+          || System.nanoTime() > deadline) {
+        throw new IllegalStateException(
+            "the server did not reload '" + rule + "':\n" + server.tail());
       }
       Thread.sleep(20);
     }
@@ -790,7 +953,12 @@ public final class Bench {
           }
           if (n < 0) {
             if (in.position() > 0) {
-              throw new IOException("a stream was cut after echoing " + in.position() + " of " + first.length + " bytes");
+              throw new IOException(
+                  "a stream was cut after echoing "
+                      + in.position()
+                      + " of "
+                      + first.length
+                      + " bytes");
             }
             return true;
           }
@@ -823,11 +991,23 @@ public final class Bench {
 
   /** A row for another tool measured in the same run; its value sits in the ett column, marked. */
   private void otherRow(String name, double direct, double other) {
-    rows.add(new Row(name, fmt(direct), fmt(other), String.format(Locale.ROOT, "%.2fx", other / direct), "(comparison, not ett)"));
+    rows.add(
+        new Row(
+            name,
+            fmt(direct),
+            fmt(other),
+            String.format(Locale.ROOT, "%.2fx", other / direct),
+            "(comparison, not ett)"));
   }
 
   private void otherTimeRow(String name, double directUs, double otherUs) {
-    rows.add(new Row(name, fmt(directUs), fmt(otherUs), String.format(Locale.ROOT, "%.2fx", otherUs / directUs), "(comparison, not ett)"));
+    rows.add(
+        new Row(
+            name,
+            fmt(directUs),
+            fmt(otherUs),
+            String.format(Locale.ROOT, "%.2fx", otherUs / directUs),
+            "(comparison, not ett)"));
   }
 
   private void rss() throws Exception {
@@ -910,23 +1090,35 @@ public final class Bench {
     }
     List<String> connect =
         List.of(
-            launcher, "connect",
-            "--server", "127.0.0.1:" + serverPort,
-            "--server-key", dir.resolve("server.key.pub").toString(),
-            "--key", dir.resolve("alice.key").toString(),
-            echoDirect.getHostString(), "" + echoDirect.getPort());
+            launcher,
+            "connect",
+            "--server",
+            "127.0.0.1:" + serverPort,
+            "--server-key",
+            dir.resolve("server.key.pub").toString(),
+            "--key",
+            dir.resolve("alice.key").toString(),
+            echoDirect.getHostString(),
+            "" + echoDirect.getPort());
     List<Double> ett = new ArrayList<>();
     for (int i = 0; i < START_ROUNDS; i++) {
       ett.add(firstByteSeconds(connect, ettEnv, true));
     }
     double v = median(version);
     double c = median(ett);
-    rows.add(new Row("ett --version, s (median of " + START_ROUNDS + ")", "-", fmt3(v), "", v <= 0.3 ? "<= 0.3 s: ok" : "<= 0.3 s: MISSED"));
+    rows.add(
+        new Row(
+            "ett --version, s (median of " + START_ROUNDS + ")",
+            "-",
+            fmt3(v),
+            "",
+            v <= 0.3 ? "<= 0.3 s: ok" : "<= 0.3 s: MISSED"));
     String ssh = "-";
     String ratio = "";
     if (sshBase != null) {
       List<String> w = new ArrayList<>(sshBase);
-      w.addAll(w.size() - 1, List.of("-W", echoDirect.getHostString() + ":" + echoDirect.getPort()));
+      w.addAll(
+          w.size() - 1, List.of("-W", echoDirect.getHostString() + ":" + echoDirect.getPort()));
       List<Double> s = new ArrayList<>();
       for (int i = 0; i < START_ROUNDS; i++) {
         s.add(firstByteSeconds(w, etcEnv, true));
@@ -936,15 +1128,23 @@ public final class Bench {
     }
     rows.add(
         new Row(
-            "first byte of a new ett connect, s (direct: ssh -W)", ssh, fmt3(c), ratio, c <= 0.5 ? "<= 0.5 s: ok" : "<= 0.5 s: MISSED"));
+            "first byte of a new ett connect, s (direct: ssh -W)",
+            ssh,
+            fmt3(c),
+            ratio,
+            c <= 0.5 ? "<= 0.5 s: ok" : "<= 0.5 s: MISSED"));
   }
 
   /**
    * Starts {@code cmd}; with {@code echo}, writes one byte to its standard input and times until a
    * byte comes back on its standard output, else until it exits. Then closes its input and waits.
    */
-  private double firstByteSeconds(List<String> cmd, Map<String, String> env, boolean echo) throws Exception {
-    ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD);
+  private double firstByteSeconds(List<String> cmd, Map<String, String> env, boolean echo)
+      throws Exception {
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd)
+            .directory(dir.toFile())
+            .redirectError(ProcessBuilder.Redirect.DISCARD);
     pb.environment().putAll(env);
     long t0 = System.nanoTime();
     Process p = pb.start();
@@ -1001,13 +1201,19 @@ public final class Bench {
   private void rateRow(String name, double direct, double ett, String target, double min) {
     double ratio = ett / direct;
     String check = min < 0 ? "" : target + (ratio >= min ? ": ok" : ": MISSED");
-    rows.add(new Row(name, fmt(direct), fmt(ett), String.format(Locale.ROOT, "%.2fx", ratio), check));
+    rows.add(
+        new Row(name, fmt(direct), fmt(ett), String.format(Locale.ROOT, "%.2fx", ratio), check));
   }
 
   private void timeRow(String name, double directUs, double ettUs, String target, double maxUs) {
     String check = maxUs < 0 ? "" : target + (ettUs <= maxUs ? ": ok" : ": MISSED");
     rows.add(
-        new Row(name, fmt(directUs), fmt(ettUs), String.format(Locale.ROOT, "%.2fx", ettUs / directUs), check));
+        new Row(
+            name,
+            fmt(directUs),
+            fmt(ettUs),
+            String.format(Locale.ROOT, "%.2fx", ettUs / directUs),
+            check));
   }
 
   private void rssRows(String name, Mem s, Mem c) {
@@ -1044,7 +1250,10 @@ public final class Bench {
       out.printf(f, r.figure, r.direct, r.ett, r.ratio, r.check == null ? "" : r.check);
     }
     if (!noisy.isEmpty()) {
-      out.println("\nNOTE: other processes used CPU during: " + String.join(", ", noisy) + " -- figures are noisy");
+      out.println(
+          "\nNOTE: other processes used CPU during: "
+              + String.join(", ", noisy)
+              + " -- figures are noisy");
     }
     out.println(failed ? "\nRESULT: some figures FAILED (see above)" : "");
   }

@@ -1,6 +1,5 @@
 package dev.ett.bench;
 
-import dev.ett.bench.TestTarget;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;

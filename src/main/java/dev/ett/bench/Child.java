@@ -27,6 +27,7 @@ final class Child implements AutoCloseable {
   private final CountDownLatch ready = new CountDownLatch(1);
   private final Deque<String> tail = new ArrayDeque<>();
   private final StringBuilder stdout = new StringBuilder();
+
   /** Lines containing each marker given to {@link #countLines}, since that call. */
   private final Map<String, AtomicInteger> counted = new ConcurrentHashMap<>();
 
@@ -37,7 +38,8 @@ final class Child implements AutoCloseable {
   }
 
   /** Starts {@code command}; {@code readyMarker} (may be null) is a substring of the ready line. */
-  static Child start(String name, List<String> command, Map<String, String> env, Path logDir, String readyMarker)
+  static Child start(
+      String name, List<String> command, Map<String, String> env, Path logDir, String readyMarker)
       throws IOException {
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
     pb.environment().putAll(env);
@@ -50,7 +52,8 @@ final class Child implements AutoCloseable {
         new Thread(
             () -> {
               try (BufferedReader r =
-                      new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+                      new BufferedReader(
+                          new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
                   PrintWriter w = new PrintWriter(Files.newBufferedWriter(log), true)) {
                 String line;
                 while ((line = r.readLine()) != null) {
@@ -89,7 +92,8 @@ final class Child implements AutoCloseable {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
     while (!ready.await(50, TimeUnit.MILLISECONDS)) {
       if (!process.isAlive()) {
-        throw new IllegalStateException(name + " exited with status " + process.exitValue() + ":\n" + tail());
+        throw new IllegalStateException(
+            name + " exited with status " + process.exitValue() + ":\n" + tail());
       }
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException(name + " not ready after " + timeoutMs + " ms:\n" + tail());
@@ -117,7 +121,8 @@ final class Child implements AutoCloseable {
   /** Waits for exit; returns the status. */
   int await(long timeoutMs) throws InterruptedException {
     if (!process.waitFor(timeoutMs, TimeUnit.MILLISECONDS)) {
-      throw new IllegalStateException(name + " did not exit after " + timeoutMs + " ms:\n" + tail());
+      throw new IllegalStateException(
+          name + " did not exit after " + timeoutMs + " ms:\n" + tail());
     }
     // let the reader thread drain
     Thread.sleep(20);
@@ -136,13 +141,20 @@ final class Child implements AutoCloseable {
     }
   }
 
-  /** The JVM's pid: the launcher execs java, so it is the process itself (checked via /proc comm). */
+  /**
+   * The JVM's pid: the launcher execs java, so it is the process itself (checked via /proc comm).
+   */
   long javaPid() {
     long pid = process.pid();
     if (isJava(pid)) {
       return pid;
     }
-    return process.descendants().filter(h -> isJava(h.pid())).mapToLong(ProcessHandle::pid).findFirst().orElse(pid);
+    return process
+        .descendants()
+        .filter(h -> isJava(h.pid()))
+        .mapToLong(ProcessHandle::pid)
+        .findFirst()
+        .orElse(pid);
   }
 
   private static boolean isJava(long pid) {

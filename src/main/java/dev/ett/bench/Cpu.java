@@ -30,8 +30,11 @@ final class Cpu {
     String per(double units, double scale, String number) {
       double k = scale / HZ / units;
       return String.format(
-          java.util.Locale.ROOT, number + " (user " + number + ", sys " + number + ")",
-          (user + sys) * k, user * k, sys * k);
+          java.util.Locale.ROOT,
+          number + " (user " + number + ", sys " + number + ")",
+          (user + sys) * k,
+          user * k,
+          sys * k);
     }
   }
 
@@ -40,8 +43,8 @@ final class Cpu {
   }
 
   /**
-   * From /proc/PID/stat: utime and stime (fields 14 and 15), plus cutime and cstime (16 and 17,
-   * the children it reaped) if asked; zero for a process that is gone.
+   * From /proc/PID/stat: utime and stime (fields 14 and 15), plus cutime and cstime (16 and 17, the
+   * children it reaped) if asked; zero for a process that is gone.
    */
   private static Times stat(long pid, boolean reapedChildren) {
     try {

@@ -86,12 +86,18 @@ final class Load {
     byte want = BulkSource.expected(offset + k);
     if (buf.get(k) != want) {
       throw new IOException(
-          "bulk: CORRUPT byte at offset " + (offset + k) + ": got " + buf.get(k) + ", expected " + want);
+          "bulk: CORRUPT byte at offset "
+              + (offset + k)
+              + ": got "
+              + buf.get(k)
+              + ", expected "
+              + want);
     }
   }
 
   /** {@code streams} concurrent pulls of {@code each} bytes; returns aggregate bytes per second. */
-  static double pullParallel(InetSocketAddress addr, int streams, long each, long timeoutMs) throws Exception {
+  static double pullParallel(InetSocketAddress addr, int streams, long each, long timeoutMs)
+      throws Exception {
     CyclicBarrier start = new CyclicBarrier(streams);
     long[] begin = new long[streams];
     long[] end = new long[streams];
@@ -160,7 +166,12 @@ final class Load {
    * ahead of its 100 bytes, in the same write, and reading all of it back from the echo.
    */
   static ConnResult connections(
-      InetSocketAddress addr, InetSocketAddress socksTo, byte[] first, int workers, long warmupMs, long measureMs)
+      InetSocketAddress addr,
+      InetSocketAddress socksTo,
+      byte[] first,
+      int workers,
+      long warmupMs,
+      long measureMs)
       throws Exception {
     int size = first.length + 100;
     int at = first.length; // where the 100 bytes start, in what is sent and what comes back
@@ -204,7 +215,12 @@ final class Load {
                         }
                         while (in.hasRemaining()) {
                           if (ch.read(in) < 0) {
-                            throw new EOFException("conn: echo ended after " + in.position() + " of " + size + " bytes");
+                            throw new EOFException(
+                                "conn: echo ended after "
+                                    + in.position()
+                                    + " of "
+                                    + size
+                                    + " bytes");
                           }
                         }
                       } finally {
@@ -212,7 +228,9 @@ final class Load {
                       }
                     }
                     long t1 = System.nanoTime();
-                    if (in.getLong(at) != out.getLong(at) || in.getLong(at + 92) != seq || in.get(0) != out.get(0)) {
+                    if (in.getLong(at) != out.getLong(at)
+                        || in.getLong(at + 92) != seq
+                        || in.get(0) != out.get(0)) {
                       throw new IOException("conn: echoed bytes differ from the ones sent");
                     }
                     if (t0 - startAt >= 0) {
@@ -278,12 +296,14 @@ final class Load {
   // ---------------------------------------------------------------- ping-pong
 
   /** 64-byte round trips on one connection; returns the measured round trips in nanoseconds. */
-  static long[] pingPong(InetSocketAddress addr, int warmup, int rounds, long timeoutMs) throws IOException {
+  static long[] pingPong(InetSocketAddress addr, int warmup, int rounds, long timeoutMs)
+      throws IOException {
     return pingPong(addr, null, warmup, rounds, timeoutMs);
   }
 
   /** Ping-pong through a SOCKS5 proxy at {@code addr} to {@code socksTo} (null: direct). */
-  static long[] pingPong(InetSocketAddress addr, InetSocketAddress socksTo, int warmup, int rounds, long timeoutMs)
+  static long[] pingPong(
+      InetSocketAddress addr, InetSocketAddress socksTo, int warmup, int rounds, long timeoutMs)
       throws IOException {
     long[] rtt = new long[rounds];
     try (SocketChannel ch = SocketChannel.open()) {
@@ -328,10 +348,11 @@ final class Load {
   // ---------------------------------------------------------------- many open connections
 
   /**
-   * Opens {@code n} connections to an echo address, in batches of 100: each sends one byte and reads
-   * it back, so every stream is established end to end. The caller closes them.
+   * Opens {@code n} connections to an echo address, in batches of 100: each sends one byte and
+   * reads it back, so every stream is established end to end. The caller closes them.
    */
-  static List<SocketChannel> openMany(InetSocketAddress addr, int n, long timeoutMs) throws IOException {
+  static List<SocketChannel> openMany(InetSocketAddress addr, int n, long timeoutMs)
+      throws IOException {
     List<SocketChannel> open = new ArrayList<>(n);
     try {
       ByteBuffer one = ByteBuffer.allocateDirect(1);

@@ -5,8 +5,14 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code ett bench serve-source --listen HOST:PORT}: the benchmark's bulk target (a separate process). */
-@Command(name = "serve-source", hidden = true, description = "The benchmark's bulk source target (see BulkSource).")
+/**
+ * {@code ett bench serve-source --listen HOST:PORT}: the benchmark's bulk target (a separate
+ * process).
+ */
+@Command(
+    name = "serve-source",
+    hidden = true,
+    description = "The benchmark's bulk source target (see BulkSource).")
 public final class ServeSourceCommand implements Callable<Integer> {
   @Option(names = "--listen", required = true, paramLabel = "HOST:PORT")
   String listen;

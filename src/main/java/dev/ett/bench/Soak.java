@@ -33,7 +33,12 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class Soak {
   public record Options(
-      Path launcher, Duration duration, int streams, Duration restartEvery, Duration reportEvery, PrintStream out) {}
+      Path launcher,
+      Duration duration,
+      int streams,
+      Duration restartEvery,
+      Duration reportEvery,
+      PrintStream out) {}
 
   private final Options o;
   private final LongAdder bytes = new LongAdder();
@@ -41,7 +46,8 @@ public final class Soak {
   private final LongAdder deliberateResets = new LongAdder();
   private final LongAdder corrupted = new LongAdder();
   private final Map<String, LongAdder> failures = new ConcurrentHashMap<>();
-  private final AtomicLong restarting = new AtomicLong(); // nanoTime until which failures are "restart"
+  private final AtomicLong restarting =
+      new AtomicLong(); // nanoTime until which failures are "restart"
 
   public Soak(Options o) {
     this.o = o;
@@ -56,34 +62,76 @@ public final class Soak {
     int[] ports = Bench.freePorts(3);
     String lo = "127.0.0.1";
     for (String k : List.of("server", "alice")) {
-      Child c = Child.start("keygen-" + k, List.of(launcher, "keygen", dir.resolve(k + ".key").toString()), env, dir, null);
+      Child c =
+          Child.start(
+              "keygen-" + k,
+              List.of(launcher, "keygen", dir.resolve(k + ".key").toString()),
+              env,
+              dir,
+              null);
       if (c.await(60_000) != 0) {
         throw new IllegalStateException("keygen failed:\n" + c.tail());
       }
       c.close();
     }
-    Files.writeString(dir.resolve("authorized"), Files.readString(dir.resolve("alice.key.pub")).strip() + " alice\n");
+    Files.writeString(
+        dir.resolve("authorized"),
+        Files.readString(dir.resolve("alice.key.pub")).strip() + " alice\n");
     List<String> serverCmd =
-        List.of(launcher, "server", "--listen", lo + ":" + ports[1], "--key", dir.resolve("server.key").toString(),
-            "--authorized", dir.resolve("authorized").toString(), "--policy", "accept " + lo + ":" + ports[0],
-            "--max-streams", String.valueOf(Math.max(1024, o.streams() * 2)), "--drain-timeout", "2s");
+        List.of(
+            launcher,
+            "server",
+            "--listen",
+            lo + ":" + ports[1],
+            "--key",
+            dir.resolve("server.key").toString(),
+            "--authorized",
+            dir.resolve("authorized").toString(),
+            "--policy",
+            "accept " + lo + ":" + ports[0],
+            "--max-streams",
+            String.valueOf(Math.max(1024, o.streams() * 2)),
+            "--drain-timeout",
+            "2s");
     List<Child> all = new ArrayList<>();
-    Child echo = Child.start("target-echo", List.of(launcher, "target", "--listen", lo + ":" + ports[0], "--mode", "echo"), env, dir, "listening on");
+    Child echo =
+        Child.start(
+            "target-echo",
+            List.of(launcher, "target", "--listen", lo + ":" + ports[0], "--mode", "echo"),
+            env,
+            dir,
+            "listening on");
     all.add(echo);
     Child[] server = {Child.start("ett-server-0", serverCmd, env, dir, "listening")};
     all.add(server[0]);
     echo.awaitReady(60_000);
     server[0].awaitReady(60_000);
     Child client =
-        Child.start("ett-client",
-            List.of(launcher, "client", "--server", lo + ":" + ports[1], "--server-key", dir.resolve("server.key.pub").toString(),
-                "--key", dir.resolve("alice.key").toString(), "--max-queued-opens", String.valueOf(o.streams() * 2),
-                "-L", lo + ":" + ports[2] + ":" + lo + ":" + ports[0]),
-            env, dir, "link up to");
+        Child.start(
+            "ett-client",
+            List.of(
+                launcher,
+                "client",
+                "--server",
+                lo + ":" + ports[1],
+                "--server-key",
+                dir.resolve("server.key.pub").toString(),
+                "--key",
+                dir.resolve("alice.key").toString(),
+                "--max-queued-opens",
+                String.valueOf(o.streams() * 2),
+                "-L",
+                lo + ":" + ports[2] + ":" + lo + ":" + ports[0]),
+            env,
+            dir,
+            "link up to");
     all.add(client);
     client.awaitReady(60_000);
     InetSocketAddress fwd = new InetSocketAddress(lo, ports[2]);
-    o.out().printf("soak: %d streams for %s, server restart every %s; logs in %s%n", o.streams(), o.duration(), o.restartEvery(), dir);
+    o.out()
+        .printf(
+            "soak: %d streams for %s, server restart every %s; logs in %s%n",
+            o.streams(), o.duration(), o.restartEvery(), dir);
 
     long end = System.nanoTime() + o.duration().toNanos();
     List<Thread> workers = new ArrayList<>();
@@ -98,7 +146,9 @@ public final class Soak {
     while (System.nanoTime() < end) {
       Thread.sleep(200);
       long now = System.nanoTime();
-      if (!o.restartEvery().isZero() && now > nextRestart && now < end - Duration.ofSeconds(20).toNanos()) {
+      if (!o.restartEvery().isZero()
+          && now > nextRestart
+          && now < end - Duration.ofSeconds(20).toNanos()) {
         restarting.set(now + Duration.ofSeconds(10).toNanos());
         server[0].close(); // SIGTERM: drains 2 s, then resets the rest
         restarts++;
@@ -108,10 +158,16 @@ public final class Soak {
         nextRestart = now + o.restartEvery().toNanos();
       }
       if (now > nextReport) {
-        String line = String.format(
-            "  t=%4ds  bytes %,d  streams ok %,d  deliberate resets %,d  other failures %s  RSS server %d MiB client %d MiB",
-            (now - start) / 1_000_000_000L, bytes.sum(), completed.sum(), deliberateResets.sum(), failures,
-            Bench.Mem.of(server[0].javaPid()).rssKb() / 1024, Bench.Mem.of(client.javaPid()).rssKb() / 1024);
+        String line =
+            String.format(
+                "  t=%4ds  bytes %,d  streams ok %,d  deliberate resets %,d  other failures %s  RSS server %d MiB client %d MiB",
+                (now - start) / 1_000_000_000L,
+                bytes.sum(),
+                completed.sum(),
+                deliberateResets.sum(),
+                failures,
+                Bench.Mem.of(server[0].javaPid()).rssKb() / 1024,
+                Bench.Mem.of(client.javaPid()).rssKb() / 1024);
         o.out().println(line);
         rss.add(line);
         nextReport = now + o.reportEvery().toNanos();
@@ -128,11 +184,24 @@ public final class Soak {
     for (Child c : all) {
       c.close();
     }
-    long unexpected = failures.entrySet().stream().filter(e -> !e.getKey().startsWith("restart")).mapToLong(e -> e.getValue().sum()).sum();
-    o.out().printf(
-        "soak result: %s, %,d bytes checked, %,d streams completed, %,d deliberate resets, failures %s,"
-            + " %d server restarts, corrupted streams %d (must be 0), leak reports %d (must be 0), client RSS at end %d MiB%n",
-        o.duration(), bytes.sum(), completed.sum(), deliberateResets.sum(), failures, restarts, corrupted.sum(), leaks, clientRss);
+    long unexpected =
+        failures.entrySet().stream()
+            .filter(e -> !e.getKey().startsWith("restart"))
+            .mapToLong(e -> e.getValue().sum())
+            .sum();
+    o.out()
+        .printf(
+            "soak result: %s, %,d bytes checked, %,d streams completed, %,d deliberate resets, failures %s,"
+                + " %d server restarts, corrupted streams %d (must be 0), leak reports %d (must be 0), client RSS at end %d MiB%n",
+            o.duration(),
+            bytes.sum(),
+            completed.sum(),
+            deliberateResets.sum(),
+            failures,
+            restarts,
+            corrupted.sum(),
+            leaks,
+            clientRss);
     return corrupted.sum() == 0 && leaks == 0 && unexpected == 0 && completed.sum() > 0 ? 0 : 1;
   }
 
@@ -204,7 +273,8 @@ public final class Soak {
             // the socket comes next, and the reader then sees a plain end. Still a reset.
             throw new SocketException(writeError[0].getMessage() + " (seen by the writer)");
           }
-          throw new EOFException("stream ended after " + got + " of " + size + " bytes without a reset");
+          throw new EOFException(
+              "stream ended after " + got + " of " + size + " bytes without a reset");
         }
         completed.increment();
       } catch (SocketException e) {

@@ -118,7 +118,10 @@ public final class TestTarget implements AutoCloseable {
         ctx.writeAndFlush(Unpooled.EMPTY_BUFFER)
             .addListener(
                 (ChannelFutureListener)
-                    f -> ((DuplexChannel) ctx.channel()).shutdownOutput().addListener(ChannelFutureListener.CLOSE));
+                    f ->
+                        ((DuplexChannel) ctx.channel())
+                            .shutdownOutput()
+                            .addListener(ChannelFutureListener.CLOSE));
       }
     }
 

@@ -5,7 +5,10 @@ import java.nio.channels.Channel;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
-/** Closes channels that outlive their deadline, so a stuck tunnel fails a figure instead of hanging it. */
+/**
+ * Closes channels that outlive their deadline, so a stuck tunnel fails a figure instead of hanging
+ * it.
+ */
 final class Watchdog {
   private static final Map<Channel, Long> DEADLINES = new ConcurrentHashMap<>();
 

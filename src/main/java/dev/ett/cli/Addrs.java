@@ -1,7 +1,7 @@
 package dev.ett.cli;
 
-import io.netty.util.NetUtil;
 import dev.ett.util.Transports;
+import io.netty.util.NetUtil;
 import java.net.InetSocketAddress;
 
 /** HOST:PORT arguments, IPv6 in brackets. */
@@ -38,7 +38,8 @@ final class Addrs {
       port = -1;
     }
     if (port < minPort || port > 65535) {
-      throw new IllegalArgumentException(what + ": " + s + " (port expected: " + minPort + "~65535)");
+      throw new IllegalArgumentException(
+          what + ": " + s + " (port expected: " + minPort + "~65535)");
     }
     if (listen && (host.isEmpty() || host.equals("*"))) {
       return Transports.everyAddress(port);
@@ -48,8 +49,8 @@ final class Addrs {
 
   /**
    * A name server for {@code --dns}: {@code IPv4[:PORT]}, {@code [IPv6][:PORT]} or a bare IPv6
-   * address; port 53 unless given. An address, not a name: a name server named by a name would
-   * need a name server first.
+   * address; port 53 unless given. An address, not a name: a name server named by a name would need
+   * a name server first.
    */
   static InetSocketAddress nameServer(String s, String what) {
     String host = s;
@@ -57,7 +58,8 @@ final class Addrs {
     if (s.startsWith("[")) {
       int close = s.indexOf(']');
       if (close < 0 || (close != s.length() - 1 && s.charAt(close + 1) != ':')) {
-        throw new IllegalArgumentException(what + ": " + s + " (expected: IPv4[:PORT] or [IPv6][:PORT])");
+        throw new IllegalArgumentException(
+            what + ": " + s + " (expected: IPv4[:PORT] or [IPv6][:PORT])");
       }
       host = s.substring(1, close);
       if (close != s.length() - 1) {
@@ -68,7 +70,8 @@ final class Addrs {
       port = s.substring(s.indexOf(':') + 1);
     }
     if (!NetUtil.isValidIpV4Address(host) && !NetUtil.isValidIpV6Address(host)) {
-      throw new IllegalArgumentException(what + ": " + s + " (expected: an IP address, IPv4[:PORT] or [IPv6][:PORT], not a name)");
+      throw new IllegalArgumentException(
+          what + ": " + s + " (expected: an IP address, IPv4[:PORT] or [IPv6][:PORT], not a name)");
     }
     int p = -1;
     if (port.length() <= 5 && !port.isEmpty() && port.chars().allMatch(c -> c >= '0' && c <= '9')) {

@@ -10,9 +10,9 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(
     name = "bench",
@@ -27,22 +27,42 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--quick", description = "Small sizes and short times (CI smoke test, < 60 s).")
   boolean quick;
 
-  @Option(names = "--only", split = ",", paramLabel = "FIGURE", description = "Figures to run: bulk,conn,conn-tls,ping,rss,start (default all).")
+  @Option(
+      names = "--only",
+      split = ",",
+      paramLabel = "FIGURE",
+      description = "Figures to run: bulk,conn,conn-tls,ping,rss,start (default all).")
   List<String> only = List.of("bulk", "conn", "conn-tls", "ping", "rss", "start");
 
-  @Option(names = "--bulk-size", paramLabel = "SIZE", description = "Bytes per bulk run on the direct path (default 2g; --quick 128m).")
+  @Option(
+      names = "--bulk-size",
+      paramLabel = "SIZE",
+      description = "Bytes per bulk run on the direct path (default 2g; --quick 128m).")
   String bulkSize;
 
-  @Option(names = "--bulk-size-ett", paramLabel = "SIZE", description = "Bytes per bulk run through ett (default 1g; --quick 64m).")
+  @Option(
+      names = "--bulk-size-ett",
+      paramLabel = "SIZE",
+      description = "Bytes per bulk run through ett (default 1g; --quick 64m).")
   String bulkSizeEtt;
 
-  @Option(names = "--repeat", paramLabel = "R", description = "Bulk runs per path, and rounds of conn-tls; the median is reported (default 5; --quick 1).")
+  @Option(
+      names = "--repeat",
+      paramLabel = "R",
+      description =
+          "Bulk runs per path, and rounds of conn-tls; the median is reported (default 5; --quick 1).")
   Integer repeat;
 
-  @Option(names = "--streams", paramLabel = "N", description = "Concurrent streams of the parallel bulk figure (default 8).")
+  @Option(
+      names = "--streams",
+      paramLabel = "N",
+      description = "Concurrent streams of the parallel bulk figure (default 8).")
   int streams = 8;
 
-  @Option(names = "--conn-time", paramLabel = "DURATION", description = "Measured time of the connection figure per path (default 5s; --quick 1s).")
+  @Option(
+      names = "--conn-time",
+      paramLabel = "DURATION",
+      description = "Measured time of the connection figure per path (default 5s; --quick 1s).")
   String connTime;
 
   @Option(
@@ -53,39 +73,68 @@ final class BenchCommand implements Callable<Integer> {
               + " connection code as in a tunnel that has run a while (default 10s; --quick 1s).")
   String jitWarmup;
 
-  @Option(names = "--conn-workers", paramLabel = "N", description = "Threads opening connections (default 4).")
+  @Option(
+      names = "--conn-workers",
+      paramLabel = "N",
+      description = "Threads opening connections (default 4).")
   int connWorkers = 4;
 
-  @Option(names = "--ping-rounds", paramLabel = "N", description = "Measured 64-byte round trips (default 20000; --quick 5000).")
+  @Option(
+      names = "--ping-rounds",
+      paramLabel = "N",
+      description = "Measured 64-byte round trips (default 20000; --quick 5000).")
   Integer pingRounds;
 
-  @Option(names = "--ping-warmup", paramLabel = "N", description = "Round trips before measuring (default 5000; --quick 1000).")
+  @Option(
+      names = "--ping-warmup",
+      paramLabel = "N",
+      description = "Round trips before measuring (default 5000; --quick 1000).")
   Integer pingWarmup;
 
-  @Option(names = "--rss-conns", paramLabel = "N", description = "Connections held open for the RSS figure (default 1000).")
+  @Option(
+      names = "--rss-conns",
+      paramLabel = "N",
+      description = "Connections held open for the RSS figure (default 1000).")
   int rssConns = 1000;
 
-  @Option(names = "--suite", paramLabel = "SUITE", description = "Passed to the client: aesgcm (default) or chachapoly.")
+  @Option(
+      names = "--suite",
+      paramLabel = "SUITE",
+      description = "Passed to the client: aesgcm (default) or chachapoly.")
   String suite = "aesgcm";
 
   @Option(
       names = "--jvm-opts",
       paramLabel = "OPTS",
-      description = "ETT_JAVA_OPTS for the spawned server and client (default: " + Bench.DEFAULT_JVM_OPTS + ").")
+      description =
+          "ETT_JAVA_OPTS for the spawned server and client (default: "
+              + Bench.DEFAULT_JVM_OPTS
+              + ").")
   String jvmOpts = Bench.DEFAULT_JVM_OPTS;
 
-  @Option(names = "--server-arg", paramLabel = "ARG", description = "Extra argument for the ett server (repeatable), e.g. --server-arg=--window=1m.")
+  @Option(
+      names = "--server-arg",
+      paramLabel = "ARG",
+      description =
+          "Extra argument for the ett server (repeatable), e.g. --server-arg=--window=1m.")
   List<String> serverArgs = new java.util.ArrayList<>();
 
-  @Option(names = "--client-arg", paramLabel = "ARG", description = "Extra argument for the ett client (repeatable).")
+  @Option(
+      names = "--client-arg",
+      paramLabel = "ARG",
+      description = "Extra argument for the ett client (repeatable).")
   List<String> clientArgs = new java.util.ArrayList<>();
 
-  @Option(names = "--ett", paramLabel = "LAUNCHER", description = "The bin/ett to spawn (default: the one next to this jar).")
+  @Option(
+      names = "--ett",
+      paramLabel = "LAUNCHER",
+      description = "The bin/ett to spawn (default: the one next to this jar).")
   Path launcher;
 
   @Option(
       names = "--no-snapshot",
-      description = "Spawn the launcher in place instead of a copy of it and its jar taken at start (default: copy).")
+      description =
+          "Spawn the launcher in place instead of a copy of it and its jar taken at start (default: copy).")
   boolean noSnapshot;
 
   @Option(names = "--keep-logs", description = "Keep the temp dir with keys and process logs.")
@@ -112,13 +161,15 @@ final class BenchCommand implements Callable<Integer> {
     for (String f : only) {
       String x = f.strip().toLowerCase(java.util.Locale.ROOT);
       if (!Set.of("bulk", "conn", "conn-tls", "ping", "rss", "start").contains(x)) {
-        throw new IllegalArgumentException("--only: unknown figure '" + f + "' (bulk, conn, conn-tls, ping, rss, start)");
+        throw new IllegalArgumentException(
+            "--only: unknown figure '" + f + "' (bulk, conn, conn-tls, ping, rss, start)");
       }
       figures.add(x);
     }
     Path ett = launcher != null ? launcher : findLauncher();
     if (!Files.isExecutable(ett)) {
-      throw new IllegalArgumentException("launcher not found or not executable: " + ett + " (use --ett PATH)");
+      throw new IllegalArgumentException(
+          "launcher not found or not executable: " + ett + " (use --ett PATH)");
     }
     Bench.Options o =
         new Bench.Options(
@@ -143,7 +194,11 @@ final class BenchCommand implements Callable<Integer> {
             keepLogs,
             withSsh,
             withRelay);
-    System.out.println("command: " + ett + " " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
+    System.out.println(
+        "command: "
+            + ett
+            + " "
+            + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
     System.out.println(
         "java: "
             + System.getProperty("java.vm.name")
@@ -161,11 +216,12 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   /**
-   * Loads every bench class now: target/ett.jar may be rebuilt (rewritten) while the benchmark runs,
-   * and a class loaded late from a rewritten jar fails.
+   * Loads every bench class now: target/ett.jar may be rebuilt (rewritten) while the benchmark
+   * runs, and a class loaded late from a rewritten jar fails.
    */
   private static void preloadBenchClasses() throws Exception {
-    Path jar = Path.of(BenchCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    Path jar =
+        Path.of(BenchCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
     if (!Files.isRegularFile(jar)) {
       return;
     }
@@ -188,7 +244,8 @@ final class BenchCommand implements Callable<Integer> {
     if (prop != null) {
       return Path.of(prop);
     }
-    Path jar = Path.of(BenchCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    Path jar =
+        Path.of(BenchCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
     Path root = Files.isDirectory(jar) ? jar.getParent().getParent() : jar.getParent().getParent();
     return root.resolve("bin").resolve("ett");
   }

@@ -2,8 +2,8 @@ package dev.ett.cli;
 
 import dev.ett.client.Client;
 import dev.ett.config.KeyFile;
-import dev.ett.front.ForwardFront;
 import dev.ett.front.Authenticator;
+import dev.ett.front.ForwardFront;
 import dev.ett.front.ForwardSpec;
 import dev.ett.front.ProxyFront;
 import dev.ett.front.ProxySpec;
@@ -28,7 +28,8 @@ import picocli.CommandLine.Option;
 
 @Command(
     name = "client",
-    description = "Keep a link to an ett server; forward local ports (-L) and serve SOCKS/HTTP proxy ports (-D) through it.")
+    description =
+        "Keep a link to an ett server; forward local ports (-L) and serve SOCKS/HTTP proxy ports (-D) through it.")
 final class ClientCommand implements Callable<Integer>, ConfigArgs.Configurable {
   @Option(
       names = "--config",
@@ -57,10 +58,15 @@ final class ClientCommand implements Callable<Integer>, ConfigArgs.Configurable 
       names = "--server-key",
       required = true,
       paramLabel = "KEY",
-      description = "The server's public key (base64, 44 chars), or a file holding it. Pinned: no other key is accepted.")
+      description =
+          "The server's public key (base64, 44 chars), or a file holding it. Pinned: no other key is accepted.")
   String serverKey;
 
-  @Option(names = "--key", required = true, paramLabel = "FILE", description = "This client's private key (mode 0600).")
+  @Option(
+      names = "--key",
+      required = true,
+      paramLabel = "FILE",
+      description = "This client's private key (mode 0600).")
   Path key;
 
   @Option(
@@ -75,7 +81,8 @@ final class ClientCommand implements Callable<Integer>, ConfigArgs.Configurable 
   @Option(
       names = {"-L", "--forward"},
       paramLabel = "[BIND:]PORT:HOST:HOSTPORT",
-      description = "Forward a local port to HOST:HOSTPORT as seen from the server (ssh syntax); repeatable.")
+      description =
+          "Forward a local port to HOST:HOSTPORT as seen from the server (ssh syntax); repeatable.")
   List<String> forwards = new ArrayList<>();
 
   @Option(
@@ -88,13 +95,15 @@ final class ClientCommand implements Callable<Integer>, ConfigArgs.Configurable 
   @Option(
       names = "--users",
       paramLabel = "FILE",
-      description = "Users allowed through -D ports (USER:$pbkdf2-sha256$... lines, see ett passwd): SOCKS5 username/password and HTTP Basic.")
+      description =
+          "Users allowed through -D ports (USER:$pbkdf2-sha256$... lines, see ett passwd): SOCKS5 username/password and HTTP Basic.")
   Path users;
 
   @Option(
       names = "--proxy-max-connections",
       paramLabel = "N",
-      description = "Connections open at once per -D port; more are closed on accept (default 4096).")
+      description =
+          "Connections open at once per -D port; more are closed on accept (default 4096).")
   int proxyMaxConnections = ProxyFront.Limits.DEFAULT_MAX_CONNECTIONS;
 
   @Option(
@@ -106,10 +115,15 @@ final class ClientCommand implements Callable<Integer>, ConfigArgs.Configurable 
   @Option(names = "--suite", paramLabel = "SUITE", description = "aesgcm (default) or chachapoly.")
   String suite = "aesgcm";
 
-  @Option(names = "--max-queued-opens", paramLabel = "N", description = "Streams waiting for the link (default 1024).")
+  @Option(
+      names = "--max-queued-opens",
+      paramLabel = "N",
+      description = "Streams waiting for the link (default 1024).")
   int maxQueuedOpens = 1024;
 
-  @Option(names = {"-v", "--verbose"}, description = "Log every stream (as --log-level dev.ett=debug).")
+  @Option(
+      names = {"-v", "--verbose"},
+      description = "Log every stream (as --log-level dev.ett=debug).")
   boolean verbose;
 
   @Mixin LinkOptions linkOptions = new LinkOptions();
@@ -160,10 +174,13 @@ final class ClientCommand implements Callable<Integer>, ConfigArgs.Configurable 
       }
       if (metricsAddr != null) {
         try {
-          fronts.add(Metrics.serve(metricsAddr, Metrics.client(client), client::health)); // closed with the fronts
+          fronts.add(
+              Metrics.serve(
+                  metricsAddr, Metrics.client(client), client::health)); // closed with the fronts
         } catch (java.io.IOException e) {
           throw new java.net.BindException(
-              dev.ett.util.Transports.listenFailure(metricsAddr, "--metrics " + metricsOptions.metrics, e));
+              dev.ett.util.Transports.listenFailure(
+                  metricsAddr, "--metrics " + metricsOptions.metrics, e));
         }
       }
     } catch (java.net.BindException e) {
@@ -186,9 +203,15 @@ final class ClientCommand implements Callable<Integer>, ConfigArgs.Configurable 
               notifier.ready(
                   up
                       ? "link up to " + server + ", " + ports
-                      : "link down (" + link.lastFailure() + "), retrying; " + ports + " accepting");
+                      : "link down ("
+                          + link.lastFailure()
+                          + "), retrying; "
+                          + ports
+                          + " accepting");
               if (!up) {
-                link.client().start().thenRun(() -> notifier.status("link up to " + server + ", " + ports));
+                link.client()
+                    .start()
+                    .thenRun(() -> notifier.status("link up to " + server + ", " + ports));
               }
             });
     notifier.watch(link.eventLoops());
@@ -223,10 +246,17 @@ final class ClientCommand implements Callable<Integer>, ConfigArgs.Configurable 
    */
   record Link(Client client, ChainedClient chain) implements AutoCloseable {
     static Link open(
-        List<String> via, String server, String serverKey, Path key, String suite, LinkOptions link, int maxQueuedOpens)
+        List<String> via,
+        String server,
+        String serverKey,
+        Path key,
+        String suite,
+        LinkOptions link,
+        int maxQueuedOpens)
         throws java.io.IOException, InterruptedException {
       if (via.isEmpty()) {
-        return new Link(new Client(clientOptions(server, serverKey, key, suite, link, maxQueuedOpens)), null);
+        return new Link(
+            new Client(clientOptions(server, serverKey, key, suite, link, maxQueuedOpens)), null);
       }
       ChainedClient chain =
           new ChainedClient(
@@ -285,7 +315,8 @@ final class ClientCommand implements Callable<Integer>, ConfigArgs.Configurable 
       try {
         hops.add(Hop.parse(v.substring(0, eq), readServerKey(v.substring(eq + 1))));
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("--via " + Log.escape(v.substring(0, eq)) + ": " + e.getMessage(), e);
+        throw new IllegalArgumentException(
+            "--via " + Log.escape(v.substring(0, eq)) + ": " + e.getMessage(), e);
       }
     }
     hops.add(Hop.parse(server, readServerKey(serverKey)));
@@ -298,7 +329,12 @@ final class ClientCommand implements Callable<Integer>, ConfigArgs.Configurable 
     byte[] pinned = readServerKey(serverKey);
     KeyPair kp = KeyPair.fromPrivateKey(KeyFile.readPrivate(key));
     return new Client.Options(
-        Addrs.hostPort(server, "--server"), pinned, kp, Suite.parse(suite), link.toConfig(), maxQueuedOpens);
+        Addrs.hostPort(server, "--server"),
+        pinned,
+        kp,
+        Suite.parse(suite),
+        link.toConfig(),
+        maxQueuedOpens);
   }
 
   /**

@@ -30,16 +30,16 @@ import picocli.CommandLine.Model.OptionSpec;
  * the day it is added, and the file and the flags cannot drift apart:
  *
  * <ul>
- *   <li>each option's key is its longest name without the dashes ({@code --first-bytes-timeout}
- *       is {@code first-bytes-timeout}, {@code -L}/{@code --forward} is {@code forward});
+ *   <li>each option's key is its longest name without the dashes ({@code --first-bytes-timeout} is
+ *       {@code first-bytes-timeout}, {@code -L}/{@code --forward} is {@code forward});
  *   <li>an option that takes one value takes a string (an integer too, for numbers, sizes, ports
  *       and durations: {@code threads = 4}); a repeatable option takes an array; a flag ({@code
  *       verbose}) takes a boolean;
  *   <li>a relative path in a file option ({@code key}, {@code authorized}, {@code audit}...) is
  *       relative to the file's directory;
  *   <li>{@code role = "server"|"client"} says which command the file is for (required: {@code ett
- *       config check} reads nothing else to know, and a client file given to the server is named
- *       as such instead of failing key by key).
+ *       config check} reads nothing else to know, and a client file given to the server is named as
+ *       such instead of failing key by key).
  * </ul>
  *
  * <p>The command line wins: an option given as a flag replaces the file's value; for a repeatable
@@ -58,9 +58,13 @@ final class ConfigArgs {
 
   /** Keys that name something not built yet, and what to say instead of "unknown key". */
   private static final Map<String, String> RESERVED =
-      Map.of("reverse", "reverse forwards (-R) are not supported yet; remove the key (see docs/configuration.md, \"Configuration file\")");
+      Map.of(
+          "reverse",
+          "reverse forwards (-R) are not supported yet; remove the key (see docs/configuration.md, \"Configuration file\")");
 
-  /** A command that takes {@code --config}: Main hands it what was loaded, for reloads and messages. */
+  /**
+   * A command that takes {@code --config}: Main hands it what was loaded, for reloads and messages.
+   */
   interface Configurable {
     void configLoaded(Loaded loaded);
   }
@@ -76,7 +80,11 @@ final class ConfigArgs {
    * @param names every key's option names ({@code forward} → {@code -L}, {@code --forward})
    */
   record Loaded(
-      ConfigFile file, String role, List<String> commandLine, Set<String> overridden, List<String> args,
+      ConfigFile file,
+      String role,
+      List<String> commandLine,
+      Set<String> overridden,
+      List<String> args,
       Map<String, List<String>> names) {
     Loaded {
       commandLine = List.copyOf(commandLine);
@@ -116,7 +124,9 @@ final class ConfigArgs {
           int line = s.line();
           if (s.value() instanceof Array a) {
             for (Value e : a.elements()) {
-              if (e instanceof Scalar sc && (rest.startsWith(" " + sc.text()) || rest.startsWith(" '" + sc.text() + "'"))) {
+              if (e instanceof Scalar sc
+                  && (rest.startsWith(" " + sc.text())
+                      || rest.startsWith(" '" + sc.text() + "'"))) {
                 line = sc.line();
                 break;
               }
@@ -157,7 +167,8 @@ final class ConfigArgs {
     Set<String> overridden = new LinkedHashSet<>();
     Path path;
     try {
-      CommandLine.ParseResult flags = new CommandLine(relaxed).parseArgs(commandLine.toArray(String[]::new));
+      CommandLine.ParseResult flags =
+          new CommandLine(relaxed).parseArgs(commandLine.toArray(String[]::new));
       for (OptionSpec o : flags.matchedOptions()) {
         overridden.add(key(o));
       }
@@ -189,9 +200,16 @@ final class ConfigArgs {
 
   /** The role the file says it is for; an error if it says none or another one. */
   static String role(ConfigFile file) throws ConfigException {
-    Setting s = file.get("role").orElseThrow(
-        () -> new ConfigException(file.source() + ": no role (expected a line role = \"server\" or role = \"client\")"));
-    if (!(s.value() instanceof Scalar sc) || sc.kind() != Kind.STRING || !ROLES.contains(sc.text())) {
+    Setting s =
+        file.get("role")
+            .orElseThrow(
+                () ->
+                    new ConfigException(
+                        file.source()
+                            + ": no role (expected a line role = \"server\" or role = \"client\")"));
+    if (!(s.value() instanceof Scalar sc)
+        || sc.kind() != Kind.STRING
+        || !ROLES.contains(sc.text())) {
       throw new ConfigException(
           file.at(s.line()) + "role: " + show(s.value()) + " (expected: \"server\" or \"client\")");
     }
@@ -199,17 +217,28 @@ final class ConfigArgs {
   }
 
   /** Maps a file onto {@code spec}'s options; exposed for tests. */
-  static Loaded map(ConfigFile file, String role, CommandSpec spec, List<String> commandLine, Set<String> overridden)
+  static Loaded map(
+      ConfigFile file,
+      String role,
+      CommandSpec spec,
+      List<String> commandLine,
+      Set<String> overridden)
       throws ConfigException {
     String fileRole = role(file);
     if (!fileRole.equals(role)) {
       throw new ConfigException(
-          file.at(file.get("role").orElseThrow().line()) + "role = \"" + fileRole + "\": this file is for ett " + fileRole
-              + ", not ett " + role);
+          file.at(file.get("role").orElseThrow().line())
+              + "role = \""
+              + fileRole
+              + "\": this file is for ett "
+              + fileRole
+              + ", not ett "
+              + role);
     }
     Map<String, OptionSpec> keys = keys(spec);
     Map<String, List<String>> names = new TreeMap<>();
-    Map<String, String> spellings = new TreeMap<>(); // every name without dashes -> key (L -> forward)
+    Map<String, String> spellings =
+        new TreeMap<>(); // every name without dashes -> key (L -> forward)
     for (Map.Entry<String, OptionSpec> e : keys.entrySet()) {
       names.put(e.getKey(), List.of(e.getValue().names()));
       for (String n : e.getValue().names()) {
@@ -233,14 +262,20 @@ final class ConfigArgs {
         throw new ConfigException(at + unknown(s.key(), role, spellings));
       }
       if (s.value() instanceof Table) {
-        throw new ConfigException(at + s.key() + ": a table (expected " + expected(o) + "; every key is at the top level)");
+        throw new ConfigException(
+            at
+                + s.key()
+                + ": a table (expected "
+                + expected(o)
+                + "; every key is at the top level)");
       }
       List<String> values = values(file, s, o);
       if (isFile(o)) {
         values = values.stream().map(v -> relativeToFile(file, v)).toList();
       } else if (o.paramLabel().equals("KEY")) {
         // A key (44 characters of base64) or a file holding one (server-key).
-        values = values.stream().map(v -> ClientCommand.isKey(v) ? v : relativeToFile(file, v)).toList();
+        values =
+            values.stream().map(v -> ClientCommand.isKey(v) ? v : relativeToFile(file, v)).toList();
       }
       if (overridden.contains(s.key())) {
         continue; // checked above all the same: a broken file is broken whatever the flags say
@@ -253,8 +288,16 @@ final class ConfigArgs {
       OptionSpec o = e.getValue();
       if (o.required() && file.get(e.getKey()).isEmpty() && !overridden.contains(e.getKey())) {
         throw new ConfigException(
-            file.source() + ": no " + e.getKey() + " (required: " + e.getKey() + " = " + example(o) + ", or "
-                + o.longestName() + " on the command line)");
+            file.source()
+                + ": no "
+                + e.getKey()
+                + " (required: "
+                + e.getKey()
+                + " = "
+                + example(o)
+                + ", or "
+                + o.longestName()
+                + " on the command line)");
       }
     }
     args.addAll(commandLine);
@@ -266,8 +309,15 @@ final class ConfigArgs {
     if (spellings.containsKey(key.replaceFirst("^-+", ""))) {
       hint = " (did you mean '" + spellings.get(key.replaceFirst("^-+", "")) + "'?)";
     } else {
-      hint = Spelling.closest(key, spellings.values()).map(k -> " (did you mean '" + k + "'?)").orElse(
-          " (keys are the long options of ett " + role + " without the dashes: see ett " + role + " --help)");
+      hint =
+          Spelling.closest(key, spellings.values())
+              .map(k -> " (did you mean '" + k + "'?)")
+              .orElse(
+                  " (keys are the long options of ett "
+                      + role
+                      + " without the dashes: see ett "
+                      + role
+                      + " --help)");
     }
     return "unknown key '" + key + "'" + hint;
   }
@@ -276,7 +326,8 @@ final class ConfigArgs {
    * The command-line values of one setting, checked against the option's kind: a flag (true adds
    * it, false leaves it out), a repeatable option (an array of strings or integers), or one value.
    */
-  private static List<String> values(ConfigFile file, Setting s, OptionSpec o) throws ConfigException {
+  private static List<String> values(ConfigFile file, Setting s, OptionSpec o)
+      throws ConfigException {
     String at = file.at(s.line()) + s.key() + ": ";
     if (isFlag(o)) {
       if (s.value() instanceof Scalar sc && sc.kind() == Kind.BOOLEAN) {
@@ -287,26 +338,38 @@ final class ConfigArgs {
     if (o.isMultiValue()) {
       if (!(s.value() instanceof Array a)) {
         throw new ConfigException(
-            at + show(s.value()) + " (expected: an array, " + s.key() + " = [" + example(o) + "]; the option is repeatable)");
+            at
+                + show(s.value())
+                + " (expected: an array, "
+                + s.key()
+                + " = ["
+                + example(o)
+                + "]; the option is repeatable)");
       }
       List<String> out = new ArrayList<>();
       for (Value e : a.elements()) {
         if (!(e instanceof Scalar sc) || (sc.kind() != Kind.STRING && sc.kind() != Kind.INTEGER)) {
-          throw new ConfigException(file.at(e.line()) + s.key() + ": an element is " + show(e) + " (expected: strings)");
+          throw new ConfigException(
+              file.at(e.line()) + s.key() + ": an element is " + show(e) + " (expected: strings)");
         }
         out.add(sc.text());
       }
       return out;
     }
     if (!(s.value() instanceof Scalar sc)) {
-      throw new ConfigException(at + show(s.value()) + " (expected: one value, " + s.key() + " = " + example(o) + ")");
+      throw new ConfigException(
+          at + show(s.value()) + " (expected: one value, " + s.key() + " = " + example(o) + ")");
     }
     boolean numeric = isInteger(o.type());
-    if (numeric && !(sc.kind() == Kind.INTEGER || (sc.kind() == Kind.STRING && sc.text().strip().matches("-?\\d+")))) {
-      throw new ConfigException(at + show(sc) + " (expected: an integer, " + s.key() + " = " + example(o) + ")");
+    if (numeric
+        && !(sc.kind() == Kind.INTEGER
+            || (sc.kind() == Kind.STRING && sc.text().strip().matches("-?\\d+")))) {
+      throw new ConfigException(
+          at + show(sc) + " (expected: an integer, " + s.key() + " = " + example(o) + ")");
     }
     if (!numeric && sc.kind() != Kind.STRING && sc.kind() != Kind.INTEGER) {
-      throw new ConfigException(at + show(sc) + " (expected: a string, " + s.key() + " = " + example(o) + ")");
+      throw new ConfigException(
+          at + show(sc) + " (expected: a string, " + s.key() + " = " + example(o) + ")");
     }
     return List.of(sc.text());
   }
@@ -354,7 +417,9 @@ final class ConfigArgs {
   /** A value as the message shows it: its kind, and a scalar's text. */
   private static String show(Value v) {
     return switch (v) {
-      case Scalar s -> s.kind().article() + (s.kind() == Kind.STRING ? " \"" + Log.escape(s.text()) + "\"" : " " + s.text());
+      case Scalar s ->
+          s.kind().article()
+              + (s.kind() == Kind.STRING ? " \"" + Log.escape(s.text()) + "\"" : " " + s.text());
       case Array a -> "an array";
       case Table t -> "a table";
     };

@@ -26,7 +26,8 @@ final class ConfigCommand implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required (config check, config print)");
+    throw new CommandLine.ParameterException(
+        spec.commandLine(), "a subcommand is required (config check, config print)");
   }
 
   /**
@@ -37,11 +38,17 @@ final class ConfigCommand implements Runnable {
    */
   @Command(
       name = "check",
-      description = "Check FILE as ett server or ett client (its role key) would at start, without starting.",
+      description =
+          "Check FILE as ett server or ett client (its role key) would at start, without starting.",
       exitCodeListHeading = "Exit status:%n",
-      exitCodeList = {"0:the configuration is valid", "1:it is not (the errors are on standard error)"})
+      exitCodeList = {
+        "0:the configuration is valid",
+        "1:it is not (the errors are on standard error)"
+      })
   static final class Check implements Callable<Integer> {
-    @Parameters(paramLabel = "FILE", description = "A configuration file with role = \"server\" or role = \"client\".")
+    @Parameters(
+        paramLabel = "FILE",
+        description = "A configuration file with role = \"server\" or role = \"client\".")
     Path file;
 
     @Override
@@ -65,9 +72,9 @@ final class ConfigCommand implements Runnable {
   /**
    * {@code ett config print [server|client] [--config FILE] [FLAGS...]}: the options a command line
    * would run with, file and flags merged and defaults filled in, as a TOML file that {@code
-   * --config} accepts again. Each line says where its value came from. Key material is never
-   * inline in ett's options (keys are files; {@code server-key} and {@code via} hold public keys);
-   * a value that would be a secret is printed as {@code "(redacted)"}: see {@link #secret}.
+   * --config} accepts again. Each line says where its value came from. Key material is never inline
+   * in ett's options (keys are files; {@code server-key} and {@code via} hold public keys); a value
+   * that would be a secret is printed as {@code "(redacted)"}: see {@link #secret}.
    */
   @Command(
       name = "print",
@@ -85,10 +92,12 @@ final class ConfigCommand implements Runnable {
       if (!rest.isEmpty() && ConfigArgs.ROLES.contains(rest.get(0))) {
         role = rest.remove(0);
       } else {
-        Path file = configPath(rest)
-            .orElseThrow(
-                () -> new IllegalArgumentException(
-                    "which command? ett config print server|client [FLAGS...], or --config FILE (its role says)"));
+        Path file =
+            configPath(rest)
+                .orElseThrow(
+                    () ->
+                        new IllegalArgumentException(
+                            "which command? ett config print server|client [FLAGS...], or --config FILE (its role says)"));
         role = ConfigArgs.role(ConfigFile.read(file));
       }
       ConfigArgs.Loaded loaded = ConfigArgs.load(role, rest);
@@ -97,7 +106,8 @@ final class ConfigCommand implements Runnable {
       try {
         cl.parseArgs(all.toArray(String[]::new));
       } catch (CommandLine.ParameterException e) {
-        throw new IllegalArgumentException(loaded == null ? e.getMessage() : loaded.explain(e.getMessage()), e);
+        throw new IllegalArgumentException(
+            loaded == null ? e.getMessage() : loaded.explain(e.getMessage()), e);
       }
       System.out.print(render(cl, role, loaded));
       return 0;
@@ -121,8 +131,11 @@ final class ConfigCommand implements Runnable {
   static String render(CommandLine parsed, String role, ConfigArgs.Loaded loaded) {
     CommandSpec spec = parsed.getCommandSpec();
     StringBuilder sb = new StringBuilder();
-    sb.append("# ett ").append(role).append(": the effective configuration (ett config print)")
-        .append(loaded == null ? "" : "; from " + loaded.file().source() + " and the command line").append('\n');
+    sb.append("# ett ")
+        .append(role)
+        .append(": the effective configuration (ett config print)")
+        .append(loaded == null ? "" : "; from " + loaded.file().source() + " and the command line")
+        .append('\n');
     sb.append("role = \"").append(role).append("\"\n");
     for (Map.Entry<String, OptionSpec> e : ConfigArgs.keys(spec).entrySet()) {
       String key = e.getKey();
@@ -138,11 +151,19 @@ final class ConfigCommand implements Runnable {
         origin = "default";
       }
       if (value == null) {
-        sb.append("# ").append(key).append(" = ").append(example(o)).append("  # not set: ett's default\n");
+        sb.append("# ")
+            .append(key)
+            .append(" = ")
+            .append(example(o))
+            .append("  # not set: ett's default\n");
         continue;
       }
-      sb.append(key).append(" = ").append(secret(key, o, value) ? "\"(redacted)\"" : toml(value))
-          .append("  # ").append(origin).append('\n');
+      sb.append(key)
+          .append(" = ")
+          .append(secret(key, o, value) ? "\"(redacted)\"" : toml(value))
+          .append("  # ")
+          .append(origin)
+          .append('\n');
     }
     return sb.toString();
   }

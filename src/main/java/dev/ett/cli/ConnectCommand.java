@@ -14,9 +14,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code ett connect HOST PORT}: standard input and output joined to one stream through the
- * server, for ssh's {@code ProxyCommand}. Standard output carries the stream's bytes and nothing
- * else; the log (silent unless -v) goes to standard error.
+ * {@code ett connect HOST PORT}: standard input and output joined to one stream through the server,
+ * for ssh's {@code ProxyCommand}. Standard output carries the stream's bytes and nothing else; the
+ * log (silent unless -v) goes to standard error.
  */
 @Command(
     name = "connect",
@@ -28,10 +28,18 @@ final class ConnectCommand implements Callable<Integer> {
   @Option(names = "--server", required = true, paramLabel = "HOST:PORT")
   String server;
 
-  @Option(names = "--server-key", required = true, paramLabel = "KEY", description = "The server's public key, or a file holding it.")
+  @Option(
+      names = "--server-key",
+      required = true,
+      paramLabel = "KEY",
+      description = "The server's public key, or a file holding it.")
   String serverKey;
 
-  @Option(names = "--key", required = true, paramLabel = "FILE", description = "This client's private key (mode 0600).")
+  @Option(
+      names = "--key",
+      required = true,
+      paramLabel = "FILE",
+      description = "This client's private key (mode 0600).")
   Path key;
 
   @Option(
@@ -43,7 +51,9 @@ final class ConnectCommand implements Callable<Integer> {
   @Option(names = "--suite", paramLabel = "SUITE", description = "aesgcm (default) or chachapoly.")
   String suite = "aesgcm";
 
-  @Option(names = {"-v", "--verbose"}, description = "Log the link's life on standard error.")
+  @Option(
+      names = {"-v", "--verbose"},
+      description = "Log the link's life on standard error.")
   boolean verbose;
 
   @Parameters(index = "0", paramLabel = "HOST", description = "Resolved by the server.")
@@ -70,13 +80,18 @@ final class ConnectCommand implements Callable<Integer> {
       throw new IllegalArgumentException("HOST " + Log.escape(host) + ": " + e.getMessage(), e);
     }
     StdioFront.Result r;
-    try (ClientCommand.Link link = ClientCommand.Link.open(via, server, serverKey, key, suite, linkOptions, 1)) {
+    try (ClientCommand.Link link =
+        ClientCommand.Link.open(via, server, serverKey, key, suite, linkOptions, 1)) {
       link.start();
       // Unbuffered standard streams: each read is written through at once (interactive ssh).
-      r = new StdioFront(link.client(), d).run(new FileInputStream(FileDescriptor.in), new FileOutputStream(FileDescriptor.out));
+      r =
+          new StdioFront(link.client(), d)
+              .run(
+                  new FileInputStream(FileDescriptor.in), new FileOutputStream(FileDescriptor.out));
     }
     if (r.status() != 0) {
-      System.err.println("ett: " + Log.escape(r.reason())); // the server's words: one line, whatever it sent
+      System.err.println(
+          "ett: " + Log.escape(r.reason())); // the server's words: one line, whatever it sent
     }
     return r.status();
   }

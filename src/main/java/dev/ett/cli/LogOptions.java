@@ -24,7 +24,9 @@ final class LogOptions {
               + " default when standard error is the journal).")
   String format;
 
-  @Option(names = {"-q", "--quiet"}, description = "Only errors and warnings (as --log-level warn).")
+  @Option(
+      names = {"-q", "--quiet"},
+      description = "Only errors and warnings (as --log-level warn).")
   boolean quiet;
 
   /**

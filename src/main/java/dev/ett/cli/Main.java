@@ -23,8 +23,19 @@ public final class Main implements Runnable {
    */
   private static final List<String> COMMANDS =
       List.of(
-          "keygen", "pubkey", "server", "policy", "client", "status", "connect", "config", "passwd", "selftest", "target",
-          "bench", "help");
+          "keygen",
+          "pubkey",
+          "server",
+          "policy",
+          "client",
+          "status",
+          "connect",
+          "config",
+          "passwd",
+          "selftest",
+          "target",
+          "bench",
+          "help");
 
   /** A new instance of subcommand {@code name}, one of {@link #COMMANDS}. */
   static Object command(String name) {
@@ -42,7 +53,9 @@ public final class Main implements Runnable {
       case "target" -> new TargetCommand();
       case "bench" -> new BenchCommand();
       case "help" -> new CommandLine.HelpCommand();
-      default -> throw new IllegalArgumentException("command: " + name + " (expected: one of " + COMMANDS + ")");
+      default ->
+          throw new IllegalArgumentException(
+              "command: " + name + " (expected: one of " + COMMANDS + ")");
     };
   }
 
@@ -50,14 +63,16 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (see ett --help)");
+    throw new CommandLine.ParameterException(
+        spec.commandLine(), "a command is required (see ett --help)");
   }
 
   public static void main(String[] args) {
     // bin/ett runs with -Xmx64m: streams live off-heap. Netty's adaptive allocator takes a heap
     // under 512 MiB for a machine short of memory and then pools no buffer above its size classes:
     // every link read that a 64 KiB record spills over (the record decoder's cumulation) became a
-    // fresh, zeroed, Cleaner-freed direct buffer, among the top frames of a bulk transfer's profile.
+    // fresh, zeroed, Cleaner-freed direct buffer, among the top frames of a bulk transfer's
+    // profile.
     // Pooling them: bulk medians +5-7 % here (bin/ett bench --only bulk, alternating A/B on a quiet
     // machine). The user's -D wins.
     if (System.getProperty("io.netty.allocator.lowMemory") == null) {

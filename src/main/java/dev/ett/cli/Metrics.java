@@ -34,8 +34,8 @@ import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 
 /**
- * The metrics endpoint ({@code --metrics}): the series of a server or a client, registered with
- * the official Prometheus Java client and served by its HTTP server, with {@code /healthz} beside
+ * The metrics endpoint ({@code --metrics}): the series of a server or a client, registered with the
+ * official Prometheus Java client and served by its HTTP server, with {@code /healthz} beside
  * {@code /metrics}. docs/operations.md, "Metrics", lists every series.
  *
  * <p>Nothing here runs on the data path. Every ett series is read when scraped, from counts the
@@ -54,8 +54,10 @@ public final class Metrics {
 
   /** Per-client series at most; past it the quieter clients are summed as "other". */
   static final int MAX_CLIENT_SERIES = 500;
+
   /** How long one reading of the links serves the series of a scrape. */
   static final Duration READING_AGE = Duration.ofMillis(100);
+
   /** How long a scrape waits for an event loop to answer (a wedged one keeps its last answer). */
   static final Duration LOOP_WAIT = Duration.ofSeconds(2);
 
@@ -91,7 +93,8 @@ public final class Metrics {
     gauge(r, "ett_links", "Links up (authenticated).", cb -> cb.call(now.get().links()));
     CounterWithCallback.builder()
         .name("ett_handshakes_total")
-        .help("Handshakes by outcome: ok (the link came up), or why the server closed the connection before.")
+        .help(
+            "Handshakes by outcome: ok (the link came up), or why the server closed the connection before.")
         .labelNames("outcome")
         .callback(
             cb -> {
@@ -104,43 +107,74 @@ public final class Metrics {
     links(r, () -> now.get().all());
     CounterWithCallback.builder()
         .name("ett_policy_decisions_total")
-        .help("Exit policy decisions, by policy (global, client NAME), deciding rule (its 1-based index, none) and outcome.")
+        .help(
+            "Exit policy decisions, by policy (global, client NAME), deciding rule (its 1-based index, none) and outcome.")
         .labelNames("policy", "rule", "outcome")
-        .callback(cb -> server.decisions().forEach((k, n) -> cb.call(n, k.policy(), k.rule(), k.outcome())))
+        .callback(
+            cb ->
+                server.decisions().forEach((k, n) -> cb.call(n, k.policy(), k.rule(), k.outcome())))
         .register(r);
     Histogram lookups =
         Histogram.builder()
             .name("ett_resolver_lookup_seconds")
-            .help("DNS lookups of the exit (names not in --hosts), by outcome: ok, not_found, timeout.")
+            .help(
+                "DNS lookups of the exit (names not in --hosts), by outcome: ok, not_found, timeout.")
             .labelNames("outcome")
             .classicOnly()
             .classicUpperBounds(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
             .withoutExemplars()
             .register(r);
     server.setLookupTimer((outcome, nanos) -> lookups.labelValues(outcome).observe(nanos / 1e9));
-    gauge(r, "ett_stream_buffered_bytes", "Stream data the server holds for slow readers, all links (see --window).",
+    gauge(
+        r,
+        "ett_stream_buffered_bytes",
+        "Stream data the server holds for slow readers, all links (see --window).",
         cb -> cb.call(server.bufferedBytes()));
     if (audit instanceof AuditWriter w) {
-      counter(r, "ett_audit_events_written_total", "Audit events written to the audit sink.", cb -> cb.call(w.written()));
-      counter(r, "ett_audit_events_dropped_total", "Audit events dropped: the sink was slower than the events.",
+      counter(
+          r,
+          "ett_audit_events_written_total",
+          "Audit events written to the audit sink.",
+          cb -> cb.call(w.written()));
+      counter(
+          r,
+          "ett_audit_events_dropped_total",
+          "Audit events dropped: the sink was slower than the events.",
           cb -> cb.call(w.dropped()));
-      counter(r, "ett_audit_events_failed_total", "Audit events lost to write errors of the sink.", cb -> cb.call(w.failed()));
+      counter(
+          r,
+          "ett_audit_events_failed_total",
+          "Audit events lost to write errors of the sink.",
+          cb -> cb.call(w.failed()));
     }
     Reading<List<Map.Entry<String, Server.ClientActivity>>> clients =
         new Reading<>(() -> namedClients(server, now.get()));
-    gauge(r, "ett_client_links", "Links up per client (authorized file names).", "client",
+    gauge(
+        r,
+        "ett_client_links",
+        "Links up per client (authorized file names).",
+        "client",
         cb -> clients.get().forEach(e -> cb.call(e.getValue().links(), e.getKey())));
-    gauge(r, "ett_client_streams", "Streams open per client.", "client",
+    gauge(
+        r,
+        "ett_client_streams",
+        "Streams open per client.",
+        "client",
         cb -> clients.get().forEach(e -> cb.call(e.getValue().counts().streamsOpen(), e.getKey())));
     CounterWithCallback.builder()
         .name("ett_client_streams_opened_total")
         .help("Streams opened per client.")
         .labelNames("client")
-        .callback(cb -> clients.get().forEach(e -> cb.call(e.getValue().counts().streamsOpened(), e.getKey())))
+        .callback(
+            cb ->
+                clients
+                    .get()
+                    .forEach(e -> cb.call(e.getValue().counts().streamsOpened(), e.getKey())))
         .register(r);
     CounterWithCallback.builder()
         .name("ett_client_stream_bytes_total")
-        .help("Stream payload per client and direction (from_client: toward destinations; to_client: back).")
+        .help(
+            "Stream payload per client and direction (from_client: toward destinations; to_client: back).")
         .labelNames("client", "direction")
         .callback(
             cb ->
@@ -159,23 +193,34 @@ public final class Metrics {
 
   /**
    * The current authorized clients' activity (a client without links shows zeros, so its series
-   * exists from start), the busiest {@link #MAX_CLIENT_SERIES} by name, the rest summed as
-   * "other". Names of clients no longer authorized are dropped: their series end with them.
+   * exists from start), the busiest {@link #MAX_CLIENT_SERIES} by name, the rest summed as "other".
+   * Names of clients no longer authorized are dropped: their series end with them.
    */
-  static List<Map.Entry<String, Server.ClientActivity>> namedClients(Server server, Server.Activity a) {
+  static List<Map.Entry<String, Server.ClientActivity>> namedClients(
+      Server server, Server.Activity a) {
     List<Map.Entry<String, Server.ClientActivity>> all = new ArrayList<>();
     for (AuthorizedClient c : server.config().authorized().clients()) {
-      all.add(Map.entry(c.name(), a.byClient().getOrDefault(c.name(), new Server.ClientActivity(0, Mux.NO_COUNTS))));
+      all.add(
+          Map.entry(
+              c.name(),
+              a.byClient().getOrDefault(c.name(), new Server.ClientActivity(0, Mux.NO_COUNTS))));
     }
     if (all.size() <= MAX_CLIENT_SERIES) {
       return all;
     }
-    all.sort(Comparator.comparingLong((Map.Entry<String, Server.ClientActivity> e) ->
-        e.getValue().counts().bytesFromClient() + e.getValue().counts().bytesToClient()).reversed());
-    List<Map.Entry<String, Server.ClientActivity>> kept = new ArrayList<>(all.subList(0, MAX_CLIENT_SERIES - 1));
+    all.sort(
+        Comparator.comparingLong(
+                (Map.Entry<String, Server.ClientActivity> e) ->
+                    e.getValue().counts().bytesFromClient() + e.getValue().counts().bytesToClient())
+            .reversed());
+    List<Map.Entry<String, Server.ClientActivity>> kept =
+        new ArrayList<>(all.subList(0, MAX_CLIENT_SERIES - 1));
     Server.ClientActivity other = new Server.ClientActivity(0, Mux.NO_COUNTS);
-    for (Map.Entry<String, Server.ClientActivity> e : all.subList(MAX_CLIENT_SERIES - 1, all.size())) {
-      other = new Server.ClientActivity(other.links() + e.getValue().links(), Mux.sum(other.counts(), e.getValue().counts()));
+    for (Map.Entry<String, Server.ClientActivity> e :
+        all.subList(MAX_CLIENT_SERIES - 1, all.size())) {
+      other =
+          new Server.ClientActivity(
+              other.links() + e.getValue().links(), Mux.sum(other.counts(), e.getValue().counts()));
     }
     kept.add(Map.entry("other", other));
     return kept;
@@ -187,7 +232,10 @@ public final class Metrics {
     PrometheusRegistry r = new PrometheusRegistry();
     Reading<Client.Activity> now = new Reading<>(() -> client.activity(LOOP_WAIT));
     info(r, "client");
-    gauge(r, "ett_links", "Links up to the server (1 while up; 2 while an old one drains after a GOAWAY).",
+    gauge(
+        r,
+        "ett_links",
+        "Links up to the server (1 while up; 2 while an old one drains after a GOAWAY).",
         cb -> cb.call(now.get().links()));
     CounterWithCallback.builder()
         .name("ett_handshakes_total")
@@ -199,7 +247,10 @@ public final class Metrics {
               cb.call(now.get().failedAttempts(), "failed");
             })
         .register(r);
-    counter(r, "ett_reconnects_total", "Links that came up after the first one (the link was lost and set up again).",
+    counter(
+        r,
+        "ett_reconnects_total",
+        "Links that came up after the first one (the link was lost and set up again).",
         cb -> cb.call(Math.max(0, now.get().linksEstablished() - 1)));
     links(r, () -> now.get().counts());
     directMemory(r);
@@ -210,7 +261,10 @@ public final class Metrics {
   /** Netty's direct memory (its buffers are not in jvm_buffer_pool_*: Netty frees them itself). */
   private static void directMemory(PrometheusRegistry r) {
     if (io.netty.util.internal.PlatformDependent.usedDirectMemory() >= 0) {
-      gauge(r, "ett_direct_memory_used_bytes", "Direct memory held by Netty's buffers (pooled ones included), of -XX:MaxDirectMemorySize.",
+      gauge(
+          r,
+          "ett_direct_memory_used_bytes",
+          "Direct memory held by Netty's buffers (pooled ones included), of -XX:MaxDirectMemorySize.",
           cb -> cb.call(io.netty.util.internal.PlatformDependent.usedDirectMemory()));
     }
   }
@@ -220,12 +274,16 @@ public final class Metrics {
   /** The series both ends have, from the links' counts. */
   private static void links(PrometheusRegistry r, Supplier<Mux.Counts> counts) {
     gauge(r, "ett_streams", "Streams open now.", cb -> cb.call(counts.get().streamsOpen()));
-    counter(r, "ett_streams_opened_total", "Streams opened (OPENED sent or received).",
+    counter(
+        r,
+        "ett_streams_opened_total",
+        "Streams opened (OPENED sent or received).",
         cb -> cb.call(counts.get().streamsOpened()));
     CounterWithCallback.builder()
         .name("ett_streams_refused_total")
-        .help("Streams not opened, by answer and reason: refused (REFUSED, its code; sent by a server, received by"
-            + " a client) or reset (a server's RESET after OPENED on a stream judged on its first bytes).")
+        .help(
+            "Streams not opened, by answer and reason: refused (REFUSED, its code; sent by a server, received by"
+                + " a client) or reset (a server's RESET after OPENED on a stream judged on its first bytes).")
         .labelNames("answer", "reason")
         .callback(
             cb -> {
@@ -243,7 +301,8 @@ public final class Metrics {
         .register(r);
     CounterWithCallback.builder()
         .name("ett_stream_bytes_total")
-        .help("Stream payload carried, by direction: from_client (toward destinations) or to_client (back).")
+        .help(
+            "Stream payload carried, by direction: from_client (toward destinations) or to_client (back).")
         .labelNames("direction")
         .callback(
             cb -> {
@@ -252,7 +311,9 @@ public final class Metrics {
               cb.call(c.bytesToClient(), TO_CLIENT);
             })
         .register(r);
-    gauge(r, "ett_control_frames_queued",
+    gauge(
+        r,
+        "ett_control_frames_queued",
         "Answers (PONG, REFUSED, RESET) queued while a link's socket is not writable (limit: --max-queued-answers).",
         cb -> cb.call(counts.get().queuedControlFrames()));
   }
@@ -267,29 +328,39 @@ public final class Metrics {
   }
 
   private static void gauge(
-      PrometheusRegistry r, String name, String help, java.util.function.Consumer<GaugeWithCallback.Callback> cb) {
+      PrometheusRegistry r,
+      String name,
+      String help,
+      java.util.function.Consumer<GaugeWithCallback.Callback> cb) {
     GaugeWithCallback.builder().name(name).help(help).callback(cb).register(r);
   }
 
   private static void gauge(
-      PrometheusRegistry r, String name, String help, String label,
+      PrometheusRegistry r,
+      String name,
+      String help,
+      String label,
       java.util.function.Consumer<GaugeWithCallback.Callback> cb) {
     GaugeWithCallback.builder().name(name).help(help).labelNames(label).callback(cb).register(r);
   }
 
   private static void counter(
-      PrometheusRegistry r, String name, String help, java.util.function.Consumer<CounterWithCallback.Callback> cb) {
+      PrometheusRegistry r,
+      String name,
+      String help,
+      java.util.function.Consumer<CounterWithCallback.Callback> cb) {
     CounterWithCallback.builder().name(name).help(help).callback(cb).register(r);
   }
 
   // ---- the endpoint ----------------------------------------------------------------------------
 
   /**
-   * Serves {@code /metrics} (the registry, Prometheus text format) and {@code /healthz} (200 or
-   * 503 with one line saying why) on {@code address}, from one daemon thread: a scrape is rare and
+   * Serves {@code /metrics} (the registry, Prometheus text format) and {@code /healthz} (200 or 503
+   * with one line saying why) on {@code address}, from one daemon thread: a scrape is rare and
    * small, and the service's event loops never serve it.
    */
-  public static HTTPServer serve(InetSocketAddress address, PrometheusRegistry registry, Supplier<Health> health)
+  public static HTTPServer serve(
+      InetSocketAddress address, PrometheusRegistry registry, Supplier<Health> health)
       throws IOException {
     ExecutorService thread =
         Executors.newSingleThreadExecutor(
@@ -308,7 +379,12 @@ public final class Metrics {
               .defaultHandler(new Other(health))
               .executorService(thread)
               .buildAndStart();
-      Log.info("metrics on http://" + hostText(address.getAddress()) + ":" + http.getPort() + "/metrics and /healthz");
+      Log.info(
+          "metrics on http://"
+              + hostText(address.getAddress())
+              + ":"
+              + http.getPort()
+              + "/metrics and /healthz");
       return http;
     } catch (IOException | RuntimeException e) {
       thread.shutdownNow();
@@ -362,5 +438,4 @@ public final class Metrics {
       http.close();
     }
   }
-
 }

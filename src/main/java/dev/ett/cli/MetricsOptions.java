@@ -15,10 +15,13 @@ final class MetricsOptions {
 
   @Option(
       names = "--metrics-public",
-      description = "Allow --metrics on an address other than loopback (anyone who reaches it reads the metrics).")
+      description =
+          "Allow --metrics on an address other than loopback (anyone who reaches it reads the metrics).")
   boolean metricsPublic;
 
-  /** The address to serve on, or null without --metrics; refuses a non-loopback one unless allowed. */
+  /**
+   * The address to serve on, or null without --metrics; refuses a non-loopback one unless allowed.
+   */
   InetSocketAddress address() {
     if (metrics == null) {
       return null;
@@ -26,7 +29,9 @@ final class MetricsOptions {
     InetSocketAddress a = Addrs.listenAddress(metrics, "--metrics");
     if (!metricsPublic && (a.isUnresolved() || !a.getAddress().isLoopbackAddress())) {
       throw new IllegalArgumentException(
-          "--metrics: " + metrics + " (expected: a loopback address such as 127.0.0.1:9469 or [::1]:9469; the"
+          "--metrics: "
+              + metrics
+              + " (expected: a loopback address such as 127.0.0.1:9469 or [::1]:9469; the"
               + " endpoint has no authentication and names the clients: --metrics-public allows any address)");
     }
     return a;

@@ -22,10 +22,15 @@ final class PasswdCommand implements Callable<Integer> {
   @Parameters(paramLabel = "USER")
   String user;
 
-  @Option(names = "--iterations", paramLabel = "N", description = "PBKDF2 iterations (default 600000).")
+  @Option(
+      names = "--iterations",
+      paramLabel = "N",
+      description = "PBKDF2 iterations (default 600000).")
   int iterations = Users.DEFAULT_ITERATIONS;
 
-  @Option(names = "--stdin", description = "Read the password from the first line of standard input.")
+  @Option(
+      names = "--stdin",
+      description = "Read the password from the first line of standard input.")
   boolean stdin;
 
   @Override
@@ -46,7 +51,8 @@ final class PasswdCommand implements Callable<Integer> {
       Arrays.fill(b, ' ');
     } else {
       // --stdin
-      password = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+      password =
+          new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
       if (password == null) {
         throw new IllegalArgumentException("no password on standard input");
       }

@@ -46,7 +46,8 @@ final class PolicyCommand implements Runnable {
 
   @Override
   public void run() {
-    throw new picocli.CommandLine.ParameterException(spec.commandLine(), "a subcommand is required (policy check)");
+    throw new picocli.CommandLine.ParameterException(
+        spec.commandLine(), "a subcommand is required (policy check)");
   }
 
   /**
@@ -58,8 +59,8 @@ final class PolicyCommand implements Runnable {
    *
    * <p>A rule with a protocol ({@code accept *:443 tls}) decides on the stream's first client
    * bytes, which a destination alone does not tell: then the answer is "depends" (status 3), and
-   * {@code --first-bytes FILE} gives a captured start of a stream to decide on, as the server
-   * would once it holds all the bytes it is going to get ({@link StreamStart#of complete}).
+   * {@code --first-bytes FILE} gives a captured start of a stream to decide on, as the server would
+   * once it holds all the bytes it is going to get ({@link StreamStart#of complete}).
    *
    * <p>Exit status: 0 the server would connect, 1 it would refuse (or an error), 2 a usage error
    * (picocli's), 3 the decision depends on the stream's first bytes.
@@ -79,22 +80,38 @@ final class PolicyCommand implements Runnable {
         "3:it depends on the stream's first bytes (a rule names a protocol); give --first-bytes FILE to decide"
       })
   static final class Check implements Callable<Integer> {
-    @Option(names = "--authorized", required = true, paramLabel = "FILE", description = "The server's authorized clients file.")
+    @Option(
+        names = "--authorized",
+        required = true,
+        paramLabel = "FILE",
+        description = "The server's authorized clients file.")
     Path authorized;
 
-    @Option(names = "--policy", paramLabel = "RULES", description = "The server's global rules (as for ett server); repeatable.")
+    @Option(
+        names = "--policy",
+        paramLabel = "RULES",
+        description = "The server's global rules (as for ett server); repeatable.")
     List<String> policy = new ArrayList<>();
 
-    @Option(names = "--policy-file", paramLabel = "FILE", description = "The server's global rules file.")
+    @Option(
+        names = "--policy-file",
+        paramLabel = "FILE",
+        description = "The server's global rules file.")
     Path policyFile;
 
     @Option(names = "--hosts", paramLabel = "FILE", description = "The server's hosts file.")
     Path hosts;
 
-    @Option(names = "--dns", paramLabel = "HOST[:PORT]", description = "The server's name servers (as for ett server); repeatable.")
+    @Option(
+        names = "--dns",
+        paramLabel = "HOST[:PORT]",
+        description = "The server's name servers (as for ett server); repeatable.")
     List<String> dns = new ArrayList<>();
 
-    @Option(names = "--resolve-timeout", paramLabel = "DURATION", description = "As for ett server (default 10s).")
+    @Option(
+        names = "--resolve-timeout",
+        paramLabel = "DURATION",
+        description = "As for ett server (default 10s).")
     String resolveTimeout = "10s";
 
     @Option(
@@ -113,7 +130,10 @@ final class PolicyCommand implements Runnable {
     @Parameters(index = "0", paramLabel = "CLIENT", description = "A client's name or public key.")
     String client;
 
-    @Parameters(index = "1", paramLabel = "HOST:PORT", description = "The destination as the client would ask for it.")
+    @Parameters(
+        index = "1",
+        paramLabel = "HOST:PORT",
+        description = "The destination as the client would ask for it.")
     String destination;
 
     @Override
@@ -129,13 +149,15 @@ final class PolicyCommand implements Runnable {
 
       int colon = destination.lastIndexOf(':');
       if (colon <= 0 || colon == destination.length() - 1) {
-        throw new IllegalArgumentException("destination: '" + destination + "' (expected: HOST:PORT, IPv6 in brackets)");
+        throw new IllegalArgumentException(
+            "destination: '" + destination + "' (expected: HOST:PORT, IPv6 in brackets)");
       }
       String hostText = destination.substring(0, colon);
       int port = parsePort(destination.substring(colon + 1));
 
       out.println("client:  " + c);
-      out.println("global:  " + (global.isEmpty() ? "(no rule: refuses everything)" : global.toString()));
+      out.println(
+          "global:  " + (global.isEmpty() ? "(no rule: refuses everything)" : global.toString()));
       Host host;
       try {
         host = HostParser.parse(hostText);
@@ -179,7 +201,12 @@ final class PolicyCommand implements Runnable {
             waiting = d;
           }
         }
-        out.println(addr + "  " + (d.accepted() ? "ACCEPT" : d.awaiting() ? "WAIT" : "REJECT") + "  " + d.reason());
+        out.println(
+            addr
+                + "  "
+                + (d.accepted() ? "ACCEPT" : d.awaiting() ? "WAIT" : "REJECT")
+                + "  "
+                + d.reason());
       }
       if (accepted > 0) {
         out.println(
@@ -190,7 +217,9 @@ final class PolicyCommand implements Runnable {
                 + " (to the first accepted address that answers"
                 + (awaiting == 0
                     ? ""
-                    : "; " + awaiting + " more address(es) depend on the stream's first bytes: give --first-bytes FILE")
+                    : "; "
+                        + awaiting
+                        + " more address(es) depend on the stream's first bytes: give --first-bytes FILE")
                 + ")");
         return 0;
       }
@@ -210,7 +239,9 @@ final class PolicyCommand implements Runnable {
         return DEPENDS;
       }
       boolean onFirstBytes =
-          capture != null && Connector.check(exitPolicy, requested, addresses).stream().anyMatch(x -> x.decision().awaiting());
+          capture != null
+              && Connector.check(exitPolicy, requested, addresses).stream()
+                  .anyMatch(x -> x.decision().awaiting());
       out.println(
           "verdict: "
               + c.name()
@@ -239,15 +270,22 @@ final class PolicyCommand implements Runnable {
           bytes = in.readNBytes(FirstBytes.MAX_BYTES + 1);
         }
       } catch (IOException e) {
-        throw new IllegalArgumentException("--first-bytes " + TrustedFile.describe(firstBytes, e).getMessage(), e);
+        throw new IllegalArgumentException(
+            "--first-bytes " + TrustedFile.describe(firstBytes, e).getMessage(), e);
       }
       String which = bytes.length + " bytes from " + firstBytes;
       if (bytes.length > FirstBytes.MAX_BYTES) {
         bytes = Arrays.copyOf(bytes, FirstBytes.MAX_BYTES);
-        which = "the first " + FirstBytes.MAX_BYTES + " bytes from " + firstBytes + " (it holds more; the server holds at most 16 KiB)";
+        which =
+            "the first "
+                + FirstBytes.MAX_BYTES
+                + " bytes from "
+                + firstBytes
+                + " (it holds more; the server holds at most 16 KiB)";
       }
       ByteBuffer buffer = ByteBuffer.wrap(bytes).asReadOnlyBuffer();
-      return new Capture(buffer, which + ": " + whatTheyAre(buffer) + (isPcap(bytes) ? PCAP_HINT : ""));
+      return new Capture(
+          buffer, which + ": " + whatTheyAre(buffer) + (isPcap(bytes) ? PCAP_HINT : ""));
     }
 
     private static final String PCAP_HINT =
@@ -258,8 +296,13 @@ final class PolicyCommand implements Runnable {
       if (b.length < 4) {
         return false;
       }
-      int magic = ((b[0] & 0xff) << 24) | ((b[1] & 0xff) << 16) | ((b[2] & 0xff) << 8) | (b[3] & 0xff);
-      return magic == 0xa1b2c3d4 || magic == 0xd4c3b2a1 || magic == 0xa1b23c4d || magic == 0x4d3cb2a1 || magic == 0x0a0d0d0a;
+      int magic =
+          ((b[0] & 0xff) << 24) | ((b[1] & 0xff) << 16) | ((b[2] & 0xff) << 8) | (b[3] & 0xff);
+      return magic == 0xa1b2c3d4
+          || magic == 0xd4c3b2a1
+          || magic == 0xa1b23c4d
+          || magic == 0x4d3cb2a1
+          || magic == 0x0a0d0d0a;
     }
 
     /**
@@ -278,7 +321,8 @@ final class PolicyCommand implements Runnable {
               seen = m.seen();
             }
           }
-          case Inspection.NeedMore x -> throw new IllegalStateException("NeedMore for complete bytes");
+          case Inspection.NeedMore x ->
+              throw new IllegalStateException("NeedMore for complete bytes");
         }
       }
       return seen;
@@ -310,7 +354,13 @@ final class PolicyCommand implements Runnable {
       }
       List<String> names = auth.clients().stream().map(AuthorizedClient::name).toList();
       throw new IllegalArgumentException(
-          "client: '" + who + "' is not in " + authorized + " (expected: one of " + names + " or a public key)");
+          "client: '"
+              + who
+              + "' is not in "
+              + authorized
+              + " (expected: one of "
+              + names
+              + " or a public key)");
     }
   }
 }

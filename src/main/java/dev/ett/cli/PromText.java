@@ -9,9 +9,9 @@ import java.util.Map;
 /**
  * Reads the samples of a Prometheus text-format page (exposition format 0.0.4), for {@code ett
  * status}. The Prometheus Java client writes this format but has no reader (its
- * exposition-textformats module holds writers only), and {@code ett status} needs a sample's
- * name, labels and value, nothing else: comments and {@code # HELP}/{@code # TYPE} lines are
- * skipped, timestamps ignored.
+ * exposition-textformats module holds writers only), and {@code ett status} needs a sample's name,
+ * labels and value, nothing else: comments and {@code # HELP}/{@code # TYPE} lines are skipped,
+ * timestamps ignored.
  *
  * <p>A line is {@code name{label="value",...} value [timestamp]}; a label value escapes {@code \\},
  * {@code \"} and {@code \n}. A line that does not parse is an error naming its number: the page
@@ -44,7 +44,8 @@ public final class PromText {
       try {
         out.add(sample(l));
       } catch (RuntimeException e) {
-        throw new IllegalArgumentException("metrics line " + lineNo + ": " + e.getMessage() + ": " + l, e);
+        throw new IllegalArgumentException(
+            "metrics line " + lineNo + ": " + e.getMessage() + ": " + l, e);
       }
     }
     return out;

@@ -47,7 +47,8 @@ final class Rehearsal {
   static Result run(int connections, long bulkBytes) throws Exception {
     KeyPair serverKey = X25519.generate();
     KeyPair clientKey = X25519.generate();
-    TestTarget target = TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO);
+    TestTarget target =
+        TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO);
     Server server = null;
     Client client = null;
     ForwardFront forward = null;
@@ -59,7 +60,8 @@ final class Rehearsal {
               new Server.Options(
                   new InetSocketAddress("127.0.0.1", 0),
                   serverKey,
-                  AuthorizedFile.parse("authorized", KeyFile.encode(clientKey.publicKey()) + " selftest\n"),
+                  AuthorizedFile.parse(
+                      "authorized", KeyFile.encode(clientKey.publicKey()) + " selftest\n"),
                   Policy.parse("accept 127.0.0.1:" + port),
                   null,
                   LinkConfig.defaults(),
@@ -67,10 +69,14 @@ final class Rehearsal {
                   1));
       InetSocketAddress s = server.start();
       long t0 = System.nanoTime();
-      client = new Client(new Client.Options(s, serverKey.publicKey(), clientKey, Suite.AESGCM, LinkConfig.defaults(), 1024));
+      client =
+          new Client(
+              new Client.Options(
+                  s, serverKey.publicKey(), clientKey, Suite.AESGCM, LinkConfig.defaults(), 1024));
       forward = new ForwardFront(ForwardSpec.parse("127.0.0.1:0:127.0.0.1:" + port), client);
       InetSocketAddress l = forward.start();
-      proxy = new ProxyFront(new ProxySpec("127.0.0.1", 0), client, null, ProxyFront.Limits.defaults());
+      proxy =
+          new ProxyFront(new ProxySpec("127.0.0.1", 0), client, null, ProxyFront.Limits.defaults());
       InetSocketAddress d = proxy.start();
       client.start().get(10, TimeUnit.SECONDS);
       long linkMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
@@ -169,7 +175,8 @@ final class Rehearsal {
       try {
         r = in.read(buf, 0, (int) Math.min(buf.length, n - got));
       } catch (IOException e) {
-        throw new IOException("bulk echo: " + e.getMessage() + " after " + got + " of " + n + " bytes", e);
+        throw new IOException(
+            "bulk echo: " + e.getMessage() + " after " + got + " of " + n + " bytes", e);
       }
       if (r < 0) {
         throw new IOException("bulk echo ended after " + got + " of " + n + " bytes");

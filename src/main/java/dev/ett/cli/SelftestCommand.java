@@ -15,22 +15,36 @@ import picocli.CommandLine.Option;
       "With --vectors: run Noise test vector files (cacophony, snow, noise-c formats); print 'N passed, N failed'."
     })
 final class SelftestCommand implements Callable<Integer> {
-  @Option(names = "--vectors", arity = "1..*", paramLabel = "FILE", description = "Noise test vector files to run instead.")
+  @Option(
+      names = "--vectors",
+      arity = "1..*",
+      paramLabel = "FILE",
+      description = "Noise test vector files to run instead.")
   List<Path> files;
 
-  @Option(names = "--connections", defaultValue = "200", paramLabel = "N", description = "Connections through each front (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--connections",
+      defaultValue = "200",
+      paramLabel = "N",
+      description = "Connections through each front (default: ${DEFAULT-VALUE}).")
   int connections;
 
-  @Option(names = "--bulk", defaultValue = "64MiB", paramLabel = "SIZE", description = "Bytes of the bulk transfer (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--bulk",
+      defaultValue = "64MiB",
+      paramLabel = "SIZE",
+      description = "Bytes of the bulk transfer (default: ${DEFAULT-VALUE}).")
   String bulk;
 
   @Override
   public Integer call() throws Exception {
     if (files == null) {
       if (connections < 0) {
-        throw new IllegalArgumentException("--connections " + connections + " (expected: 0 or more)");
+        throw new IllegalArgumentException(
+            "--connections " + connections + " (expected: 0 or more)");
       }
-      System.out.println(Rehearsal.run(connections, Units.size("--bulk", bulk, 0, 1L << 40)).summary());
+      System.out.println(
+          Rehearsal.run(connections, Units.size("--bulk", bulk, 0, 1L << 40)).summary());
       return 0;
     }
     TestVectors.Result r = TestVectors.run(files);

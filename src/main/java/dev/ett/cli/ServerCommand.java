@@ -25,7 +25,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "server", description = "Accept links from authorized clients and connect their streams.")
+@Command(
+    name = "server",
+    description = "Accept links from authorized clients and connect their streams.")
 final class ServerCommand implements Callable<Integer>, ConfigArgs.Configurable {
   @Option(
       names = "--config",
@@ -35,17 +37,26 @@ final class ServerCommand implements Callable<Integer>, ConfigArgs.Configurable 
               + " policy = [\"web\"]), with role = \"server\". Flags override it. Reloaded on SIGHUP and when it changes.")
   Path configFile;
 
-  @Option(names = "--listen", required = true, paramLabel = "HOST:PORT", description = "Address to listen on.")
+  @Option(
+      names = "--listen",
+      required = true,
+      paramLabel = "HOST:PORT",
+      description = "Address to listen on.")
   String listen;
 
-  @Option(names = "--key", required = true, paramLabel = "FILE", description = "The server's private key (mode 0600).")
+  @Option(
+      names = "--key",
+      required = true,
+      paramLabel = "FILE",
+      description = "The server's private key (mode 0600).")
   Path key;
 
   @Option(
       names = "--authorized",
       required = true,
       paramLabel = "FILE",
-      description = "Authorized clients: 'PUBKEY NAME [LIMIT...] [RULE, ...]' per line. Reloaded on SIGHUP and when it changes.")
+      description =
+          "Authorized clients: 'PUBKEY NAME [LIMIT...] [RULE, ...]' per line. Reloaded on SIGHUP and when it changes.")
   Path authorized;
 
   @Option(
@@ -60,55 +71,74 @@ final class ServerCommand implements Callable<Integer>, ConfigArgs.Configurable 
   @Option(
       names = "--policy-file",
       paramLabel = "FILE",
-      description = "More global rules, one list per line, after the --policy ones. Reloaded like --authorized.")
+      description =
+          "More global rules, one list per line, after the --policy ones. Reloaded like --authorized.")
   Path policyFile;
 
-  @Option(names = "--hosts", paramLabel = "FILE", description = "Names (/etc/hosts format) this server resolves before DNS.")
+  @Option(
+      names = "--hosts",
+      paramLabel = "FILE",
+      description = "Names (/etc/hosts format) this server resolves before DNS.")
   Path hosts;
 
   @Option(
       names = "--dns",
       paramLabel = "HOST[:PORT]",
-      description = "A name server to ask instead of those in /etc/resolv.conf (an IP address; port 53 by default); repeatable, asked in order.")
+      description =
+          "A name server to ask instead of those in /etc/resolv.conf (an IP address; port 53 by default); repeatable, asked in order.")
   List<String> dns = new ArrayList<>();
 
   @Option(
       names = "--resolve-timeout",
       paramLabel = "DURATION",
-      description = "Deadline for resolving a destination's name, all name servers included (default 10s).")
+      description =
+          "Deadline for resolving a destination's name, all name servers included (default 10s).")
   String resolveTimeout = "10s";
 
   @Option(
       names = "--client-max-lookups",
       paramLabel = "N",
-      description = "DNS lookups one client may have in flight, across its links (default 32); more are refused.")
+      description =
+          "DNS lookups one client may have in flight, across its links (default 32); more are refused.")
   int clientMaxLookups = Resolver.Options.DEFAULT_MAX_LOOKUPS_PER_CLIENT;
 
   @Option(
       names = "--audit",
       paramLabel = "FILE",
-      description = "Write the audit trail (JSON Lines) to FILE, or '-' for stdout. Reopened on SIGHUP.")
+      description =
+          "Write the audit trail (JSON Lines) to FILE, or '-' for stdout. Reopened on SIGHUP.")
   String audit;
 
-  @Option(names = "--client-max-streams", paramLabel = "N", description = "Default concurrent streams per client (0: no limit).")
+  @Option(
+      names = "--client-max-streams",
+      paramLabel = "N",
+      description = "Default concurrent streams per client (0: no limit).")
   int clientMaxStreams;
 
-  @Option(names = "--client-rate", paramLabel = "N", description = "Default new streams per second per client (0: no limit).")
+  @Option(
+      names = "--client-rate",
+      paramLabel = "N",
+      description = "Default new streams per second per client (0: no limit).")
   int clientRate;
 
-  @Option(names = "--client-burst", paramLabel = "N", description = "Default burst of new streams (default: the rate).")
+  @Option(
+      names = "--client-burst",
+      paramLabel = "N",
+      description = "Default burst of new streams (default: the rate).")
   int clientBurst;
 
   @Option(
       names = "--client-bandwidth",
       paramLabel = "SIZE",
-      description = "Default bandwidth cap per client, bytes/s both directions together, e.g. 10m (0: none).")
+      description =
+          "Default bandwidth cap per client, bytes/s both directions together, e.g. 10m (0: none).")
   String clientBandwidth = "0";
 
   @Option(
       names = "--drain-timeout",
       paramLabel = "DURATION",
-      description = "On SIGTERM: how long open streams may finish before they are reset (default 10s).")
+      description =
+          "On SIGTERM: how long open streams may finish before they are reset (default 10s).")
   String drainTimeout = "10s";
 
   @Option(
@@ -122,13 +152,20 @@ final class ServerCommand implements Callable<Integer>, ConfigArgs.Configurable 
   @Option(
       names = "--first-bytes-timeout",
       paramLabel = "DURATION",
-      description = "For rules with a protocol: how long after its OPEN a stream may take to send its first bytes (default 10s).")
+      description =
+          "For rules with a protocol: how long after its OPEN a stream may take to send its first bytes (default 10s).")
   String firstBytesTimeout = "10s";
 
-  @Option(names = "--threads", paramLabel = "N", description = "Event loop threads, 1~" + MAX_THREADS + " (default: number of CPUs).")
+  @Option(
+      names = "--threads",
+      paramLabel = "N",
+      description = "Event loop threads, 1~" + MAX_THREADS + " (default: number of CPUs).")
   int threads = Runtime.getRuntime().availableProcessors();
 
-  @Option(names = "--max-handshakes", paramLabel = "N", description = "Unfinished handshakes at once, >= 1 (default 256).")
+  @Option(
+      names = "--max-handshakes",
+      paramLabel = "N",
+      description = "Unfinished handshakes at once, >= 1 (default 256).")
   int maxHandshakes = 256;
 
   /** The --config file as read at start (null without one). */
@@ -148,7 +185,9 @@ final class ServerCommand implements Callable<Integer>, ConfigArgs.Configurable 
   /** More event loops than this is a typo: each is a thread, and links spread over them. */
   static final int MAX_THREADS = 1024;
 
-  @Option(names = {"-v", "--verbose"}, description = "Log every stream (as --log-level dev.ett=debug).")
+  @Option(
+      names = {"-v", "--verbose"},
+      description = "Log every stream (as --log-level dev.ett=debug).")
   boolean verbose;
 
   @Mixin LinkOptions linkOptions = new LinkOptions();
@@ -168,7 +207,8 @@ final class ServerCommand implements Callable<Integer>, ConfigArgs.Configurable 
     Units.count("--max-handshakes", maxHandshakes, 1, Integer.MAX_VALUE);
     Resolver.Options resolving = resolverOptions(dns, resolveTimeout, clientMaxLookups);
     LinkConfig link = linkOptions.toConfig();
-    FirstBytesBounds firstBytes = firstBytesBounds(firstBytesMax, firstBytesTimeout, link.initialWindow());
+    FirstBytesBounds firstBytes =
+        firstBytesBounds(firstBytesMax, firstBytesTimeout, link.initialWindow());
     KeyPair kp = KeyPair.fromPrivateKey(KeyFile.readPrivate(key));
     Reloader.Sources sources = sources();
     Server.Config config = Reloader.load(sources);
@@ -181,7 +221,9 @@ final class ServerCommand implements Callable<Integer>, ConfigArgs.Configurable 
       return 0;
     }
     AuditLog auditLog =
-        audit == null ? AuditLog.NONE : audit.equals("-") ? AuditWriter.toStdout() : AuditWriter.toFile(Path.of(audit));
+        audit == null
+            ? AuditLog.NONE
+            : audit.equals("-") ? AuditWriter.toStdout() : AuditWriter.toFile(Path.of(audit));
     Server server =
         new Server(
             new Server.Options(
@@ -208,15 +250,26 @@ final class ServerCommand implements Callable<Integer>, ConfigArgs.Configurable 
     }
     io.prometheus.metrics.exporter.httpserver.HTTPServer metrics;
     try {
-      metrics = metricsAddr == null ? null : Metrics.serve(metricsAddr, Metrics.server(server, auditLog), server::health);
+      metrics =
+          metricsAddr == null
+              ? null
+              : Metrics.serve(metricsAddr, Metrics.server(server, auditLog), server::health);
     } catch (java.io.IOException e) {
       server.close();
-      throw new BindException(Transports.listenFailure(metricsAddr, "--metrics " + metricsOptions.metrics, e));
+      throw new BindException(
+          Transports.listenFailure(metricsAddr, "--metrics " + metricsOptions.metrics, e));
     }
     Log.info(
-        "ett server listening on " + bound + ", key " + KeyFile.encode(kp.publicKey()) + ", "
-            + config.authorized().size() + " authorized client(s), " + config.globalPolicy().rules().size()
-            + " global rule(s)" + (audit == null ? "" : ", audit to " + (audit.equals("-") ? "stdout" : audit)));
+        "ett server listening on "
+            + bound
+            + ", key "
+            + KeyFile.encode(kp.publicKey())
+            + ", "
+            + config.authorized().size()
+            + " authorized client(s), "
+            + config.globalPolicy().rules().size()
+            + " global rule(s)"
+            + (audit == null ? "" : ", audit to " + (audit.equals("-") ? "stdout" : audit)));
     // systemd (when it started us with NOTIFY_SOCKET): ready once the port accepts; each reload
     // bracketed by RELOADING=1 and READY=1; STOPPING=1 as the drain starts; watchdog pings while
     // every event loop runs.
@@ -233,7 +286,8 @@ final class ServerCommand implements Callable<Integer>, ConfigArgs.Configurable 
     }
     ConfigWatcher watcher = new ConfigWatcher(watched, Duration.ofMillis(250), reload::run);
     Signals.onSighup(() -> reload.run("SIGHUP", auditLog::reopen));
-    stop = Signals.onStop(
+    stop =
+        Signals.onStop(
             () -> {
               notifier.stopping("stopping: draining links for up to " + drain.toSeconds() + " s");
               watcher.close();
@@ -246,7 +300,9 @@ final class ServerCommand implements Callable<Integer>, ConfigArgs.Configurable 
     return 0;
   }
 
-  /** Where the reloadable configuration comes from: --authorized, --policy, --policy-file, --hosts. */
+  /**
+   * Where the reloadable configuration comes from: --authorized, --policy, --policy-file, --hosts.
+   */
   Reloader.Sources sources() {
     return new Reloader.Sources(authorized, policy, policyFile, hosts);
   }
@@ -266,7 +322,8 @@ final class ServerCommand implements Callable<Integer>, ConfigArgs.Configurable 
    * --first-bytes-timeout}.
    */
   static FirstBytesBounds firstBytesBounds(String max, String timeout, int window) {
-    long bytes = Units.size("--first-bytes-max", max, 1, Math.min(FirstBytesBounds.MAX_BYTES, window));
+    long bytes =
+        Units.size("--first-bytes-max", max, 1, Math.min(FirstBytesBounds.MAX_BYTES, window));
     Duration t = Units.duration("--first-bytes-timeout", timeout, Duration.ofMillis(1));
     return new FirstBytesBounds((int) bytes, t);
   }
@@ -283,7 +340,9 @@ final class ServerCommand implements Callable<Integer>, ConfigArgs.Configurable 
     private final Notifier notifier;
     private final String listening;
 
-    /** @param fromFile the --config file to read again first, or null */
+    /**
+     * @param fromFile the --config file to read again first, or null
+     */
     Reload(Reloader reloader, ServerConfigReload fromFile, Notifier notifier, String listening) {
       this.reloader = reloader;
       this.fromFile = fromFile;
@@ -301,12 +360,18 @@ final class ServerCommand implements Callable<Integer>, ConfigArgs.Configurable 
       boolean ok = fromFile != null ? fromFile.reload(why, reloader) : reloader.reload(why);
       after.run();
       notifier.ready(
-          listening + (ok ? ", reloaded (" + why + ")" : ", reload (" + why + ") failed, previous configuration kept"));
+          listening
+              + (ok
+                  ? ", reloaded (" + why + ")"
+                  : ", reload (" + why + ") failed, previous configuration kept"));
       return ok;
     }
   }
 
-  /** The resolver's options from {@code --dns}, {@code --resolve-timeout}, {@code --client-max-lookups}. */
+  /**
+   * The resolver's options from {@code --dns}, {@code --resolve-timeout}, {@code
+   * --client-max-lookups}.
+   */
   static Resolver.Options resolverOptions(List<String> dns, String timeout, int maxLookups) {
     List<InetSocketAddress> servers = new ArrayList<>();
     for (String d : dns) {
@@ -316,13 +381,15 @@ final class ServerCommand implements Callable<Integer>, ConfigArgs.Configurable 
     try {
       t = Units.duration(timeout);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("--resolve-timeout: " + timeout + " (expected e.g. 500ms, 5s, 1m)");
+      throw new IllegalArgumentException(
+          "--resolve-timeout: " + timeout + " (expected e.g. 500ms, 5s, 1m)");
     }
     if (t.isZero() || t.isNegative()) {
       throw new IllegalArgumentException("--resolve-timeout: " + timeout + " (expected: > 0)");
     }
     if (maxLookups < 1) {
-      throw new IllegalArgumentException("--client-max-lookups: " + maxLookups + " (expected: >= 1)");
+      throw new IllegalArgumentException(
+          "--client-max-lookups: " + maxLookups + " (expected: >= 1)");
     }
     return new Resolver.Options(servers, t, maxLookups);
   }

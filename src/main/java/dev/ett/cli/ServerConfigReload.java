@@ -28,12 +28,20 @@ final class ServerConfigReload {
   /** Keys a reload applies. */
   static final Set<String> RELOADABLE =
       Set.of(
-          "authorized", "policy", "policy-file", "hosts", "client-max-streams", "client-rate", "client-burst",
+          "authorized",
+          "policy",
+          "policy-file",
+          "hosts",
+          "client-max-streams",
+          "client-rate",
+          "client-burst",
           "client-bandwidth");
 
   private final Map<String, Object> running;
+
   /** Restart-only keys already warned about, with the value warned about. */
   private final Map<String, Object> warned = new HashMap<>();
+
   private ConfigArgs.Loaded loaded;
 
   ServerConfigReload(ConfigArgs.Loaded loaded, ServerCommand started) {
@@ -58,7 +66,11 @@ final class ServerConfigReload {
       limits = next.defaultLimits();
     } catch (IOException | RuntimeException e) {
       String msg = e.getMessage() == null ? e.toString() : e.getMessage();
-      Log.error("reload (" + why + ") failed, keeping the previous configuration: " + loaded.explain(msg));
+      Log.error(
+          "reload ("
+              + why
+              + ") failed, keeping the previous configuration: "
+              + loaded.explain(msg));
       return false;
     }
     boolean ok = reloader.reload(why, sources, limits);
@@ -69,7 +81,9 @@ final class ServerConfigReload {
     return ok;
   }
 
-  /** Logs, once per new value, the restart-only options whose value differs from the running one. */
+  /**
+   * Logs, once per new value, the restart-only options whose value differs from the running one.
+   */
   private void warnAboutRestart(Map<String, Object> next) {
     List<String> changed = new ArrayList<>();
     for (Map.Entry<String, Object> e : next.entrySet()) {
@@ -86,7 +100,10 @@ final class ServerConfigReload {
     }
     if (!changed.isEmpty()) {
       Log.warn(
-          String.join(", ", changed) + " changed in " + loaded.file().source() + ": restart to apply (until then the"
+          String.join(", ", changed)
+              + " changed in "
+              + loaded.file().source()
+              + ": restart to apply (until then the"
               + (changed.size() == 1 ? " running value stays)" : " running values stay)"));
     }
   }

@@ -6,20 +6,23 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The signals a long-running command answers, through {@code sun.misc.Signal}: the JDK has no
- * supported API for signals, and this one (module jdk.unsupported) has worked unchanged since
- * Java 1.4. Where it is missing, the JVM's own handling stays (SIGTERM: shutdown hooks, status 143).
+ * supported API for signals, and this one (module jdk.unsupported) has worked unchanged since Java
+ * 1.4. Where it is missing, the JVM's own handling stays (SIGTERM: shutdown hooks, status 143).
  */
 final class Signals {
   private Signals() {}
 
-  /** Runs {@code r} on each SIGHUP, on the JVM's signal thread; false if SIGHUP cannot be handled. */
+  /**
+   * Runs {@code r} on each SIGHUP, on the JVM's signal thread; false if SIGHUP cannot be handled.
+   */
   @SuppressWarnings("sunapi")
   static boolean onSighup(Runnable r) {
     try {
       sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> r.run());
       return true;
     } catch (IllegalArgumentException | LinkageError e) {
-      Log.warn("cannot handle SIGHUP (" + e.getMessage() + "); reload by editing the files instead");
+      Log.warn(
+          "cannot handle SIGHUP (" + e.getMessage() + "); reload by editing the files instead");
       return false;
     }
   }
@@ -63,7 +66,10 @@ final class Signals {
       }
     }
 
-    /** Runs the stop on a thread of its own, as a SIGTERM does (a test stops an in-process command so). */
+    /**
+     * Runs the stop on a thread of its own, as a SIGTERM does (a test stops an in-process command
+     * so).
+     */
     void request() {
       Thread.ofPlatform().name("ett-sigterm").start(this::run);
     }

@@ -19,29 +19,37 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code ett status}: what a running server or client is doing, read from its metrics endpoint
- * ({@code --metrics}), as a short text table in the manner of {@code wg show}. The endpoint is
- * the one interface: no control socket, nothing to keep in step with it.
+ * ({@code --metrics}), as a short text table in the manner of {@code wg show}. The endpoint is the
+ * one interface: no control socket, nothing to keep in step with it.
  */
 @Command(
     name = "status",
-    description = "Show what a running ett server or client is doing (links, clients, streams, bytes), from its --metrics endpoint.")
+    description =
+        "Show what a running ett server or client is doing (links, clients, streams, bytes), from its --metrics endpoint.")
 final class StatusCommand implements Callable<Integer> {
   static final String DEFAULT_ADDRESS = "127.0.0.1:9469";
 
   @Option(
       names = "--metrics",
       paramLabel = "HOST:PORT",
-      description = "The --metrics address of the server or client to ask (default " + DEFAULT_ADDRESS + ").")
+      description =
+          "The --metrics address of the server or client to ask (default " + DEFAULT_ADDRESS + ").")
   String metrics = DEFAULT_ADDRESS;
 
-  @Option(names = "--top", paramLabel = "N", description = "Clients listed, busiest first (server; default 10).")
+  @Option(
+      names = "--top",
+      paramLabel = "N",
+      description = "Clients listed, busiest first (server; default 10).")
   int top = 10;
 
   @Override
   public Integer call() throws Exception {
     Units.count("--top", top, 0, Integer.MAX_VALUE);
     java.net.InetSocketAddress a = Addrs.hostPort(metrics, "--metrics");
-    String host = a.isUnresolved() ? a.getHostString() : new dev.ett.policy.Host.Address(a.getAddress()).toString();
+    String host =
+        a.isUnresolved()
+            ? a.getHostString()
+            : new dev.ett.policy.Host.Address(a.getAddress()).toString();
     host = host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]" : host;
     String base = "http://" + host + ":" + a.getPort();
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -58,16 +66,23 @@ final class StatusCommand implements Callable<Integer> {
       health = (h.statusCode() == 200 ? "ok: " : "not ok: ") + h.body().strip();
     } catch (IOException e) {
       System.err.println(
-          "ett status: nothing answers at " + base + " (" + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
-              + "); is the server or client running with --metrics " + metrics + "?");
+          "ett status: nothing answers at "
+              + base
+              + " ("
+              + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
+              + "); is the server or client running with --metrics "
+              + metrics
+              + "?");
       return 1;
     }
     System.out.print(render(base, PromText.parse(page), health, top));
     return 0;
   }
 
-  private static HttpResponse<String> get(HttpClient http, String url) throws IOException, InterruptedException {
-    HttpRequest req = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).GET().build();
+  private static HttpResponse<String> get(HttpClient http, String url)
+      throws IOException, InterruptedException {
+    HttpRequest req =
+        HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).GET().build();
     return http.send(req, HttpResponse.BodyHandlers.ofString());
   }
 
@@ -86,23 +101,65 @@ final class StatusCommand implements Callable<Integer> {
     long ok = s.sum("ett_handshakes_total", x -> x.label("outcome").equals("ok"));
     long notOk = s.sum("ett_handshakes_total", x -> !x.label("outcome").equals("ok"));
     if (role.equals("client")) {
-      row(b, "link", (s.sum("ett_links") > 0 ? "up" : "down") + ", " + ok + " handshake(s) ok, " + notOk + " failed, "
-          + s.sum("ett_reconnects_total") + " reconnect(s)");
+      row(
+          b,
+          "link",
+          (s.sum("ett_links") > 0 ? "up" : "down")
+              + ", "
+              + ok
+              + " handshake(s) ok, "
+              + notOk
+              + " failed, "
+              + s.sum("ett_reconnects_total")
+              + " reconnect(s)");
     } else {
-      row(b, "links", s.sum("ett_links") + " up; handshakes: " + ok + " ok, " + notOk + " rejected" + rejections(s));
+      row(
+          b,
+          "links",
+          s.sum("ett_links")
+              + " up; handshakes: "
+              + ok
+              + " ok, "
+              + notOk
+              + " rejected"
+              + rejections(s));
     }
-    row(b, "streams", s.sum("ett_streams") + " open, " + s.sum("ett_streams_opened_total") + " opened, "
-        + s.sum("ett_streams_refused_total") + " refused" + refusals(s));
-    row(b, "transfer", bytes(s.sum("ett_stream_bytes_total", x -> x.label("direction").equals("from_client")))
-        + " from client(s), " + bytes(s.sum("ett_stream_bytes_total", x -> x.label("direction").equals("to_client")))
-        + " to client(s)");
+    row(
+        b,
+        "streams",
+        s.sum("ett_streams")
+            + " open, "
+            + s.sum("ett_streams_opened_total")
+            + " opened, "
+            + s.sum("ett_streams_refused_total")
+            + " refused"
+            + refusals(s));
+    row(
+        b,
+        "transfer",
+        bytes(s.sum("ett_stream_bytes_total", x -> x.label("direction").equals("from_client")))
+            + " from client(s), "
+            + bytes(s.sum("ett_stream_bytes_total", x -> x.label("direction").equals("to_client")))
+            + " to client(s)");
     if (s.has("ett_stream_buffered_bytes")) {
-      row(b, "buffered", bytes(s.sum("ett_stream_buffered_bytes")) + ", " + s.sum("ett_control_frames_queued")
-          + " control frame(s) queued");
+      row(
+          b,
+          "buffered",
+          bytes(s.sum("ett_stream_buffered_bytes"))
+              + ", "
+              + s.sum("ett_control_frames_queued")
+              + " control frame(s) queued");
     }
     if (s.has("ett_audit_events_written_total")) {
-      row(b, "audit", s.sum("ett_audit_events_written_total") + " written, " + s.sum("ett_audit_events_dropped_total")
-          + " dropped, " + s.sum("ett_audit_events_failed_total") + " failed");
+      row(
+          b,
+          "audit",
+          s.sum("ett_audit_events_written_total")
+              + " written, "
+              + s.sum("ett_audit_events_dropped_total")
+              + " dropped, "
+              + s.sum("ett_audit_events_failed_total")
+              + " failed");
     }
     if (role.equals("server")) {
       clients(b, s, top);
@@ -125,7 +182,11 @@ final class StatusCommand implements Callable<Integer> {
     List<String> each = new ArrayList<>();
     for (PromText.Sample x : s.named("ett_streams_refused_total")) {
       if (x.value() > 0) {
-        each.add((long) x.value() + " " + (x.label("answer").equals("reset") ? "reset " : "") + x.label("reason"));
+        each.add(
+            (long) x.value()
+                + " "
+                + (x.label("answer").equals("reset") ? "reset " : "")
+                + x.label("reason"));
       }
     }
     return each.isEmpty() ? "" : " (" + String.join(", ", each) + ")";
@@ -144,22 +205,46 @@ final class StatusCommand implements Callable<Integer> {
               (long) x.value(),
               s.sum("ett_client_streams", y -> y.label("client").equals(n)),
               s.sum("ett_client_streams_opened_total", y -> y.label("client").equals(n)),
-              s.sum("ett_client_stream_bytes_total", y -> y.label("client").equals(n) && y.label("direction").equals("from_client")),
-              s.sum("ett_client_stream_bytes_total", y -> y.label("client").equals(n) && y.label("direction").equals("to_client"))));
+              s.sum(
+                  "ett_client_stream_bytes_total",
+                  y -> y.label("client").equals(n) && y.label("direction").equals("from_client")),
+              s.sum(
+                  "ett_client_stream_bytes_total",
+                  y -> y.label("client").equals(n) && y.label("direction").equals("to_client"))));
     }
     if (rows.isEmpty() || top == 0) {
       return;
     }
     List<Row> sorted = new ArrayList<>(rows.values());
-    sorted.sort(Comparator.comparingLong((Row r) -> r.from() + r.to()).reversed().thenComparing(Row::name));
+    sorted.sort(
+        Comparator.comparingLong((Row r) -> r.from() + r.to()).reversed().thenComparing(Row::name));
     int nameWidth = "client".length();
     for (Row r : sorted.subList(0, Math.min(top, sorted.size()))) {
       nameWidth = Math.max(nameWidth, r.name().length());
     }
     String fmt = "  %-" + nameWidth + "s  %5s  %7s  %8s  %11s  %11s%n";
-    b.append('\n').append(String.format(Locale.ROOT, fmt, "client", "links", "streams", "opened", "from client", "to client"));
+    b.append('\n')
+        .append(
+            String.format(
+                Locale.ROOT,
+                fmt,
+                "client",
+                "links",
+                "streams",
+                "opened",
+                "from client",
+                "to client"));
     for (Row r : sorted.subList(0, Math.min(top, sorted.size()))) {
-      b.append(String.format(Locale.ROOT, fmt, r.name(), r.links(), r.streams(), r.opened(), bytes(r.from()), bytes(r.to())));
+      b.append(
+          String.format(
+              Locale.ROOT,
+              fmt,
+              r.name(),
+              r.links(),
+              r.streams(),
+              r.opened(),
+              bytes(r.from()),
+              bytes(r.to())));
     }
     if (sorted.size() > top) {
       b.append("  (").append(sorted.size() - top).append(" more; --top N lists more)\n");

@@ -8,17 +8,23 @@ import picocli.CommandLine.Option;
 @Command(
     name = "target",
     hidden = true,
-    description = "A TCP target for demos and benchmarks: echo, discard (counts), or a tiny HTTP server.")
+    description =
+        "A TCP target for demos and benchmarks: echo, discard (counts), or a tiny HTTP server.")
 final class TargetCommand implements Callable<Integer> {
   @Option(names = "--listen", required = true, paramLabel = "HOST:PORT")
   String listen;
 
-  @Option(names = "--mode", paramLabel = "MODE", description = "echo | sink | source | http (default echo).")
+  @Option(
+      names = "--mode",
+      paramLabel = "MODE",
+      description = "echo | sink | source | http (default echo).")
   String mode = "echo";
 
   @Override
   public Integer call() throws Exception {
-    TestTarget t = TestTarget.start(Addrs.listenAddress(listen, "--listen"), TestTarget.Mode.valueOf(mode.toUpperCase()));
+    TestTarget t =
+        TestTarget.start(
+            Addrs.listenAddress(listen, "--listen"), TestTarget.Mode.valueOf(mode.toUpperCase()));
     System.err.println("target (" + mode + ") listening on " + t.address());
     Thread.currentThread().join();
     return 0;

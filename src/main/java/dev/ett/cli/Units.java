@@ -37,8 +37,8 @@ final class Units {
   /**
    * {@code value} of {@code option} as a duration of at least {@code min} (and at most a year).
    *
-   * @throws IllegalArgumentException e.g. {@code "--drain-timeout: 10x (expected: a duration such as
-   *     500ms, 15s, 2m, 1h)"}
+   * @throws IllegalArgumentException e.g. {@code "--drain-timeout: 10x (expected: a duration such
+   *     as 500ms, 15s, 2m, 1h)"}
    */
   static Duration duration(String option, String value, Duration min) {
     Duration d;
@@ -91,7 +91,8 @@ final class Units {
     try {
       n = size(value);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(option + ": " + value + " (expected: a size such as 65536, 256k, 1m, 1g)");
+      throw new IllegalArgumentException(
+          option + ": " + value + " (expected: a size such as 65536, 256k, 1m, 1g)");
     }
     if (n < min || n > max) {
       throw new IllegalArgumentException(

@@ -32,12 +32,13 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * An ett client: keeps one link to the server up (reconnecting with backoff when it dies) and
- * opens streams on it for its fronts. Everything — link, fronts' sockets, this object's state —
- * runs on one event loop, so nothing here is shared between threads.
+ * An ett client: keeps one link to the server up (reconnecting with backoff when it dies) and opens
+ * streams on it for its fronts. Everything — link, fronts' sockets, this object's state — runs on
+ * one event loop, so nothing here is shared between threads.
  */
 public final class Client implements AutoCloseable {
   private static final long MIN_BACKOFF_MS = 250, MAX_BACKOFF_MS = 30_000;
+
   /**
    * A stream asked for while the client backs off pulls the next attempt forward, to at most this
    * long after the previous one began: an application does not wait out a 30 s backoff once the
@@ -47,7 +48,12 @@ public final class Client implements AutoCloseable {
 
   /** Everything a client needs to reach its server. */
   public record Options(
-      InetSocketAddress server, byte[] serverKey, KeyPair key, Suite suite, LinkConfig link, int maxQueuedOpens) {}
+      InetSocketAddress server,
+      byte[] serverKey,
+      KeyPair key,
+      Suite suite,
+      LinkConfig link,
+      int maxQueuedOpens) {}
 
   private enum State {
     IDLE,
@@ -75,7 +81,8 @@ public final class Client implements AutoCloseable {
     LinkListener NONE = new LinkListener() {};
   }
 
-  private record PendingOpen(Destination destination, Channel socket, StreamListener listener, boolean zeroRtt) {}
+  private record PendingOpen(
+      Destination destination, Channel socket, StreamListener listener, boolean zeroRtt) {}
 
   private final Options options;
   private final EventLoopGroup group;
@@ -84,25 +91,33 @@ public final class Client implements AutoCloseable {
   private final ArrayDeque<PendingOpen> queued = new ArrayDeque<>();
   private final CompletableFuture<Void> firstLink = new CompletableFuture<>();
   private final CompletableFuture<Boolean> firstAttempt = new CompletableFuture<>();
-  private final java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
+  private final java.util.concurrent.atomic.AtomicBoolean started =
+      new java.util.concurrent.atomic.AtomicBoolean();
   private State state = State.IDLE;
   private Mux mux;
   private long backoffMs = MIN_BACKOFF_MS;
   private int linksEstablished;
   private volatile String lastFailure = "";
+
   /** Why the link being set up failed, as its pipeline said; becomes lastFailure in linkFailed. */
   private String handshakeFailure = "";
+
   private LinkListener linkListener = LinkListener.NONE;
   private String peerName;
   private Channel linkChannel; // the link being set up or up, for linkLocalAddress()
   private ScheduledFuture<?> retry;
+
   /** Links up now: the current one, and one draining after a GOAWAY. For {@link #activity}. */
   private final java.util.List<Mux> upMuxes = new java.util.ArrayList<>();
+
   /** What the links that ended carried (Mux.ended of each). */
   private Mux.Counts endedCounts = Mux.NO_COUNTS;
+
   private long failedAttempts;
+
   /** Set on the event loop; read by /healthz's thread. */
   private volatile boolean linkUp;
+
   private long lastAttemptNanos = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(DEMAND_GAP_MS);
 
   public Client(Options options) {
@@ -133,8 +148,8 @@ public final class Client implements AutoCloseable {
   }
 
   /**
-   * Completes when the first attempt to set up a link ends: true if the link came up, false if
-   * the attempt failed (the client keeps retrying); failed on close. A service manager is told the
+   * Completes when the first attempt to set up a link ends: true if the link came up, false if the
+   * attempt failed (the client keeps retrying); failed on close. A service manager is told the
    * client is ready then (cli.ClientCommand), rather than only once a link is up.
    */
   public CompletableFuture<Boolean> firstAttempt() {
@@ -143,7 +158,8 @@ public final class Client implements AutoCloseable {
 
   /**
    * How log lines name the server (default: its socket address). A chained route's inner layers
-   * connect to a local forward, so they are named after the hop instead. Call before {@link #start}.
+   * connect to a local forward, so they are named after the hop instead. Call before {@link
+   * #start}.
    */
   public void setPeerName(String name) {
     this.peerName = name;
@@ -180,7 +196,10 @@ public final class Client implements AutoCloseable {
         });
   }
 
-  /** {@code example.net:7000}, {@code 192.0.2.1:7000}, {@code [2001:db8::1]:7000}: as the user wrote it. */
+  /**
+   * {@code example.net:7000}, {@code 192.0.2.1:7000}, {@code [2001:db8::1]:7000}: as the user wrote
+   * it.
+   */
   private String peer() {
     if (peerName != null) {
       return peerName;
@@ -203,7 +222,8 @@ public final class Client implements AutoCloseable {
    * @param linksEstablished links that came up since start (the handshakes that succeeded)
    * @param failedAttempts attempts to set up a link that failed (connect or handshake)
    */
-  public record Activity(boolean up, int links, Mux.Counts counts, long linksEstablished, long failedAttempts) {}
+  public record Activity(
+      boolean up, int links, Mux.Counts counts, long linksEstablished, long failedAttempts) {}
 
   /**
    * Reads the counts on the client's event loop (where they are kept); if the loop does not answer
@@ -223,7 +243,8 @@ public final class Client implements AutoCloseable {
       Activity a = f.get(wait.toNanos(), TimeUnit.NANOSECONDS);
       lastActivity = a;
       return a;
-    } catch (java.util.concurrent.RejectedExecutionException | java.util.concurrent.TimeoutException
+    } catch (java.util.concurrent.RejectedExecutionException
+        | java.util.concurrent.TimeoutException
         | java.util.concurrent.ExecutionException e) {
       return lastActivity;
     } catch (InterruptedException e) {
@@ -263,18 +284,24 @@ public final class Client implements AutoCloseable {
             .channel(Transports.socketChannel())
             .option(ChannelOption.TCP_NODELAY, true)
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) cfg.handshakeTimeout().toMillis())
-            .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(512 * 1024, 2 * 1024 * 1024))
+            .option(
+                ChannelOption.WRITE_BUFFER_WATER_MARK,
+                new WriteBufferWaterMark(512 * 1024, 2 * 1024 * 1024))
             .option(ChannelOption.RCVBUF_ALLOCATOR, Records.READS)
             .handler(
                 new ChannelInitializer<Channel>() {
                   @Override
                   protected void initChannel(Channel ch) {
                     ch.pipeline()
-                        .addLast("idle", new IdleStateHandler(cfg.keepalive().toMillis(), 0, 0, TimeUnit.MILLISECONDS))
+                        .addLast(
+                            "idle",
+                            new IdleStateHandler(
+                                cfg.keepalive().toMillis(), 0, 0, TimeUnit.MILLISECONDS))
                         .addLast("framing", Records.decoder())
                         .addLast(
                             "handshake",
-                            new ClientHandshake(options.suite(), options.key(), options.serverKey(), cfg))
+                            new ClientHandshake(
+                                options.suite(), options.key(), options.serverKey(), cfg))
                         .addLast("mux", newMux)
                         .addLast("errors", new LinkEnd(newMux));
                   }
@@ -308,7 +335,8 @@ public final class Client implements AutoCloseable {
     Log.info("link up to " + peer() + " (" + options.suite().noiseName + ")");
     m.setGoAwayListener(
         (code, reason) -> {
-          Log.info("server is going away (" + code.text + (reason.isEmpty() ? "" : ": " + reason) + ")");
+          Log.info(
+              "server is going away (" + code.text + (reason.isEmpty() ? "" : ": " + reason) + ")");
           if (mux == m) {
             // New streams go to a fresh link; this one drains.
             mux = null;
@@ -340,7 +368,8 @@ public final class Client implements AutoCloseable {
       linkUp = false;
       Log.info("link to " + peer() + " lost; reconnecting in " + seconds(scheduleReconnect()));
     } else if (state == State.CONNECTING && m.link() == null) {
-      String why = handshakeFailure.isEmpty() ? "handshake with " + peer() + " failed" : handshakeFailure;
+      String why =
+          handshakeFailure.isEmpty() ? "handshake with " + peer() + " failed" : handshakeFailure;
       handshakeFailure = "";
       linkFailed(why);
     }
@@ -376,14 +405,17 @@ public final class Client implements AutoCloseable {
 
   /** {@code 0.3 s}, {@code 12 s}: a delay as a person reads it. */
   private static String seconds(long ms) {
-    return ms < 10_000 ? String.format(java.util.Locale.ROOT, "%.1f s", ms / 1000.0) : (ms + 500) / 1000 + " s";
+    return ms < 10_000
+        ? String.format(java.util.Locale.ROOT, "%.1f s", ms / 1000.0)
+        : (ms + 500) / 1000 + " s";
   }
 
   /**
    * Opens a stream for {@code socket} (registered on {@link #eventLoop()}, AUTO_READ off). Waits
    * for the link if it is being (re)established; refuses through the listener when it cannot.
    */
-  public void open(Destination destination, Channel socket, StreamListener listener, boolean zeroRtt) {
+  public void open(
+      Destination destination, Channel socket, StreamListener listener, boolean zeroRtt) {
     if (!loop.inEventLoop()) {
       loop.execute(() -> open(destination, socket, listener, zeroRtt));
       return;
@@ -409,7 +441,8 @@ public final class Client implements AutoCloseable {
   /** Connects now, or as soon as {@link #DEMAND_GAP_MS} after the last attempt allows. */
   private void connectOnDemand() {
     long waitMs =
-        TimeUnit.NANOSECONDS.toMillis(lastAttemptNanos + TimeUnit.MILLISECONDS.toNanos(DEMAND_GAP_MS) - System.nanoTime());
+        TimeUnit.NANOSECONDS.toMillis(
+            lastAttemptNanos + TimeUnit.MILLISECONDS.toNanos(DEMAND_GAP_MS) - System.nanoTime());
     if (waitMs <= 0) {
       cancelRetry();
       connect(); // the backoff is not reset: if this fails, the next timed attempt waits longer
@@ -455,8 +488,8 @@ public final class Client implements AutoCloseable {
   }
 
   /**
-   * Last handler of a link: records why it failed and reports its end. Pipeline order matters:
-   * the handshake's failure reason arrives here before channelInactive does.
+   * Last handler of a link: records why it failed and reports its end. Pipeline order matters: the
+   * handshake's failure reason arrives here before channelInactive does.
    */
   private final class LinkEnd extends ChannelInboundHandlerAdapter {
     private final Mux linkMux;

@@ -11,11 +11,12 @@ import java.util.Optional;
  *
  * @param name unique label for logs and audit
  * @param publicKey its 32-byte X25519 static key (copied in and out)
- * @param rules its own exit rules; empty means "no per-client restriction" (only the global
- *     policy applies), which is not the same as an empty {@link Policy}, which refuses everything
+ * @param rules its own exit rules; empty means "no per-client restriction" (only the global policy
+ *     applies), which is not the same as an empty {@link Policy}, which refuses everything
  * @param limits its own admission limits; {@link Limits#INHERIT} fields take the server's defaults
  */
-public record AuthorizedClient(String name, byte[] publicKey, Optional<Policy> rules, Limits limits) {
+public record AuthorizedClient(
+    String name, byte[] publicKey, Optional<Policy> rules, Limits limits) {
   /** A client with no limits of its own. */
   public AuthorizedClient(String name, byte[] publicKey, Optional<Policy> rules) {
     this(name, publicKey, rules, Limits.INHERIT_ALL);
@@ -70,7 +71,11 @@ public record AuthorizedClient(String name, byte[] publicKey, Optional<Policy> r
   @Override
   public String toString() {
     String l = limits.toString();
-    return name + " (" + fingerprint() + ")" + (l.isEmpty() ? "" : " " + l)
+    return name
+        + " ("
+        + fingerprint()
+        + ")"
+        + (l.isEmpty() ? "" : " " + l)
         + rules.map(r -> " [" + r + "]").orElse("");
   }
 }

@@ -27,10 +27,10 @@ import java.util.regex.Pattern;
  * LIMITs are {@code key=value} words ({@code streams=N}, {@code rate=N}, {@code burst=N}; see
  * {@link Limits}) that override the server's defaults for this client.
  *
- * PUBKEY is a 44-character base64 X25519 public key. NAME is 1~64 of {@code A-Z a-z 0-9 . _ @ -},
- * starting with a letter or digit. The optional rest of the line is the client's own exit policy
- * in {@link Policy} syntax; without it the client has no restriction of its own. A key or a name
- * (compared case-insensitively) may appear only once. Errors read {@code file:line: reason}.
+ * <p>PUBKEY is a 44-character base64 X25519 public key. NAME is 1~64 of {@code A-Z a-z 0-9 . _ @
+ * -}, starting with a letter or digit. The optional rest of the line is the client's own exit
+ * policy in {@link Policy} syntax; without it the client has no restriction of its own. A key or a
+ * name (compared case-insensitively) may appear only once. Errors read {@code file:line: reason}.
  */
 public final class AuthorizedFile {
   private AuthorizedFile() {}

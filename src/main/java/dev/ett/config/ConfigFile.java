@@ -12,8 +12,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * An {@code ett server} or {@code ett client} configuration file: TOML whose top-level keys are
- * the command's long option names without the dashes, each a single value or an array of values.
+ * An {@code ett server} or {@code ett client} configuration file: TOML whose top-level keys are the
+ * command's long option names without the dashes, each a single value or an array of values.
  *
  * <pre>
  * role = "server"                     # which command the file is for: server or client
@@ -24,10 +24,10 @@ import java.util.Optional;
  * </pre>
  *
  * This class knows TOML and lines, not options: it turns the text into {@link Setting}s (key, line,
- * value) and the command line's model decides what each key means. Jackson's TOML module parses
- * and reports syntax errors with their line; {@link TomlLines} finds the line of each key and
- * array element, which Jackson's tree does not keep. Errors read {@code file:line: reason}, as
- * the authorized file's do.
+ * value) and the command line's model decides what each key means. Jackson's TOML module parses and
+ * reports syntax errors with their line; {@link TomlLines} finds the line of each key and array
+ * element, which Jackson's tree does not keep. Errors read {@code file:line: reason}, as the
+ * authorized file's do.
  */
 public record ConfigFile(String source, List<Setting> settings) {
   public ConfigFile {
@@ -63,8 +63,8 @@ public record ConfigFile(String source, List<Setting> settings) {
   }
 
   /**
-   * A single value; {@code text} as a command line would spell it (an integer in decimal, a
-   * boolean as true/false). TOML dates are read as strings.
+   * A single value; {@code text} as a command line would spell it (an integer in decimal, a boolean
+   * as true/false). TOML dates are read as strings.
    */
   public record Scalar(Kind kind, String text, int line) implements Value {}
 
@@ -82,11 +82,13 @@ public record ConfigFile(String source, List<Setting> settings) {
   public record Setting(String key, int line, Value value) {}
 
   /**
-   * Reads and parses the file. Refused if group or others could write it ({@link TrustedFile}):
-   * it names the keys and the exit policy ett uses.
+   * Reads and parses the file. Refused if group or others could write it ({@link TrustedFile}): it
+   * names the keys and the exit policy ett uses.
    */
   public static ConfigFile read(Path path) throws IOException {
-    String content = TrustedFile.readConfig(path, "change the keys, clients and policy ett uses", MAX_FILE_BYTES);
+    String content =
+        TrustedFile.readConfig(
+            path, "change the keys, clients and policy ett uses", MAX_FILE_BYTES);
     return parse(path.toString(), content);
   }
 
@@ -101,7 +103,14 @@ public record ConfigFile(String source, List<Setting> settings) {
       TomlLines.Key k = e.getValue();
       if (k.again() != 0) {
         throw new ConfigException(
-            source + ":" + k.again() + ": duplicate key '" + e.getKey() + "' (already on line " + k.line() + ")");
+            source
+                + ":"
+                + k.again()
+                + ": duplicate key '"
+                + e.getKey()
+                + "' (already on line "
+                + k.line()
+                + ")");
       }
     }
     JsonNode root;
@@ -136,7 +145,8 @@ public record ConfigFile(String source, List<Setting> settings) {
     if (n.isArray()) {
       List<Value> elements = new ArrayList<>();
       for (int j = 0; j < n.size(); j++) {
-        // The scanner's count matches Jackson's for any array it understood; if not, the key's line.
+        // The scanner's count matches Jackson's for any array it understood; if not, the key's
+        // line.
         int at = elementLines.size() == n.size() ? elementLines.get(j) : line;
         elements.add(value(n.get(j), at, List.of()));
       }

@@ -14,8 +14,8 @@ import java.util.Map;
  * A hosts(5) file: {@code ADDRESS NAME [ALIASES...]} per line, {@code #} comments, blank lines.
  * ADDRESS is a strict dotted quad or an IPv6 address (no zone id; no inet_aton shorthands, which
  * hosts(5) does not allow either). Names are validated like requested hosts. A name on several
- * lines gets all their addresses, in file order, without repeats. Errors read
- * {@code file:line: reason}.
+ * lines gets all their addresses, in file order, without repeats. Errors read {@code file:line:
+ * reason}.
  */
 public final class HostsFile {
   private HostsFile() {}
@@ -25,7 +25,9 @@ public final class HostsFile {
 
   /** Reads and parses the file; refused if group or others could write it ({@link TrustedFile}). */
   public static Hosts read(Path path) throws IOException {
-    return parse(path.toString(), TrustedFile.readConfig(path, "point names at other addresses", MAX_FILE_BYTES));
+    return parse(
+        path.toString(),
+        TrustedFile.readConfig(path, "point names at other addresses", MAX_FILE_BYTES));
   }
 
   /**
@@ -47,7 +49,8 @@ public final class HostsFile {
       String where = source + ":" + (i + 1) + ": ";
       String[] fields = line.split("\\s+");
       if (fields.length < 2) {
-        throw new ConfigException(where + "missing host name (expected: ADDRESS NAME [ALIASES...])");
+        throw new ConfigException(
+            where + "missing host name (expected: ADDRESS NAME [ALIASES...])");
       }
       InetAddress address;
       try {

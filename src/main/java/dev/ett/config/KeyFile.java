@@ -2,9 +2,9 @@ package dev.ett.config;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.file.DirectoryStream;
 import java.nio.channels.Channels;
 import java.nio.channels.SeekableByteChannel;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -22,9 +22,9 @@ import java.util.HexFormat;
 import java.util.Set;
 
 /**
- * X25519 key files in WireGuard's format: the 32-byte key in standard base64 (44 characters
- * ending in '='), one line. {@code server.key} holds the private key and must be mode 0600;
- * {@code server.key.pub} holds the public key.
+ * X25519 key files in WireGuard's format: the 32-byte key in standard base64 (44 characters ending
+ * in '='), one line. {@code server.key} holds the private key and must be mode 0600; {@code
+ * server.key.pub} holds the public key.
  *
  * <p>This class never generates keys (that lives with the X25519 code) and never puts private key
  * bytes in an exception message.
@@ -55,11 +55,11 @@ public final class KeyFile {
   /**
    * Writes {@code privatePath} (mode 0600) and {@code privatePath + ".pub"} (mode 0644).
    *
-   * <p>The private file is created with mode 0600 by the open call itself, so it is never
-   * readable by others, not even between creation and a chmod. Without {@code force}, nothing is
-   * written if either file exists, and the private file is created with O_EXCL. With {@code
-   * force}, each file is written to a fresh temporary file in the same directory and renamed over
-   * the old one, so a reader sees the old key or the new key, never half of one.
+   * <p>The private file is created with mode 0600 by the open call itself, so it is never readable
+   * by others, not even between creation and a chmod. Without {@code force}, nothing is written if
+   * either file exists, and the private file is created with O_EXCL. With {@code force}, each file
+   * is written to a fresh temporary file in the same directory and renamed over the old one, so a
+   * reader sees the old key or the new key, never half of one.
    */
   public static void write(Path privatePath, byte[] privateKey, byte[] publicKey, boolean force)
       throws IOException {
@@ -93,15 +93,16 @@ public final class KeyFile {
    * where others could replace it (see {@link TrustedFile}).
    *
    * <p>Before the mode is checked, the file is checked for being what a mistaken {@code --key}
-   * usually is — a directory, or a public key — because the mode error's advice ({@code chmod
-   * 600}) would "fix" a public key file into a server with some other identity.
+   * usually is — a directory, or a public key — because the mode error's advice ({@code chmod 600})
+   * would "fix" a public key file into a server with some other identity.
    *
    * @throws ConfigException naming the file: not found, permission denied, a directory, a public
    *     key, unsafe mode or directory (with the command to run), or bad content
    */
   public static byte[] readPrivate(Path path) throws IOException {
     refuseWhatIsNotAPrivateKeyFile(path);
-    byte[] raw = TrustedFile.readPrivate(path, MAX_FILE_BYTES, "one line with a 44-character base64 key");
+    byte[] raw =
+        TrustedFile.readPrivate(path, MAX_FILE_BYTES, "one line with a 44-character base64 key");
     char[] text = chars(raw);
     byte[] key;
     try {
@@ -119,7 +120,8 @@ public final class KeyFile {
 
   private static void refuseWhatIsNotAPrivateKeyFile(Path path) throws IOException {
     if (Files.isDirectory(path)) {
-      throw new ConfigException(path + ": is a directory (expected: the private key file written by `ett keygen`)");
+      throw new ConfigException(
+          path + ": is a directory (expected: the private key file written by `ett keygen`)");
     }
     String name = path.getFileName() == null ? "" : path.getFileName().toString();
     if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS) && looksLikeAKey(path.toString())) {
@@ -151,14 +153,21 @@ public final class KeyFile {
   }
 
   private static boolean readableByOthers(Set<PosixFilePermission> mode) {
-    return mode.contains(PosixFilePermission.GROUP_READ) || mode.contains(PosixFilePermission.OTHERS_READ);
+    return mode.contains(PosixFilePermission.GROUP_READ)
+        || mode.contains(PosixFilePermission.OTHERS_READ);
   }
 
   private static ConfigException holdsPublicKey(Path path, String what) {
     String name = path.getFileName().toString();
-    String hint = name.endsWith(".pub") ? ": " + name.substring(0, name.length() - 4) + ", not " + name : "";
+    String hint =
+        name.endsWith(".pub") ? ": " + name.substring(0, name.length() - 4) + ", not " + name : "";
     return new ConfigException(
-        path + ": holds " + what + " (expected: the private key file written by `ett keygen`" + hint + ")");
+        path
+            + ": holds "
+            + what
+            + " (expected: the private key file written by `ett keygen`"
+            + hint
+            + ")");
   }
 
   private static boolean looksLikeAKey(String text) {
@@ -269,8 +278,12 @@ public final class KeyFile {
       for (int i = 0; i < ENCODED_CHARS; i++) {
         char c = raw[start + i];
         boolean ok =
-            (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
-                || c == '+' || c == '/' || (c == '=' && i == ENCODED_CHARS - 1);
+            (c >= 'A' && c <= 'Z')
+                || (c >= 'a' && c <= 'z')
+                || (c >= '0' && c <= '9')
+                || c == '+'
+                || c == '/'
+                || (c == '=' && i == ENCODED_CHARS - 1);
         if (!ok) {
           throw new ConfigException(
               what
@@ -286,13 +299,19 @@ public final class KeyFile {
         // 44 characters without the final '=' decode to 33 bytes (found by ConfigFuzzTest).
         Arrays.fill(key, (byte) 0);
         throw new ConfigException(
-            what + shown + ": " + key.length + " bytes (expected: 44 base64 characters encoding 32 bytes, ending in '=')");
+            what
+                + shown
+                + ": "
+                + key.length
+                + " bytes (expected: 44 base64 characters encoding 32 bytes, ending in '=')");
       }
       // 43 characters carry 258 bits; the last 2 must be zero or the text is not canonical,
       // and two spellings of one key would make "same key" comparisons on text unreliable.
       if (!Arrays.equals(Base64.getEncoder().encode(key), ascii)) {
         throw new ConfigException(
-            what + shown + ": not canonical base64 (expected: the last character before '=' to"
+            what
+                + shown
+                + ": not canonical base64 (expected: the last character before '=' to"
                 + " encode zero low bits, as wg and ett write it)");
       }
       return key;

@@ -32,12 +32,16 @@ public final class PolicyFile {
    * @param file the rules file, or null
    */
   public static Policy global(List<String> cliRules, Path file) throws IOException {
-    String content = file == null ? null : TrustedFile.readConfig(file, "change the exit policy", MAX_FILE_BYTES);
+    String content =
+        file == null
+            ? null
+            : TrustedFile.readConfig(file, "change the exit policy", MAX_FILE_BYTES);
     return global(cliRules, file == null ? null : file.toString(), content);
   }
 
   /** {@link #global(List, Path)} on content already read; {@code source} names it in errors. */
-  public static Policy global(List<String> cliRules, String source, String content) throws ConfigException {
+  public static Policy global(List<String> cliRules, String source, String content)
+      throws ConfigException {
     List<String> pieces = new ArrayList<>();
     for (String r : cliRules) {
       pieces.add(expand("--policy '" + r + "'", r));

@@ -6,8 +6,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Where each top-level key of a TOML document is, by line: the one thing Jackson's TOML module
- * does not tell (it parses the whole document into a tree first, and the tree's tokens carry no
+ * Where each top-level key of a TOML document is, by line: the one thing Jackson's TOML module does
+ * not tell (it parses the whole document into a tree first, and the tree's tokens carry no
  * location). {@link ConfigFile} lets Jackson parse and check the syntax, and asks this scanner only
  * for lines, so that an error can say {@code server.toml:7: threads: ...}.
  *
@@ -155,7 +155,9 @@ final class TomlLines {
         i++;
       }
       // A date and time may be separated by a space: 1979-05-27 07:32:00Z.
-      if (i + 1 < s.length() && s.charAt(i) == ' ' && Character.isDigit(s.charAt(i + 1))
+      if (i + 1 < s.length()
+          && s.charAt(i) == ' '
+          && Character.isDigit(s.charAt(i + 1))
           && s.substring(start, i).matches("\\d{4}-\\d{2}-\\d{2}")) {
         i++;
         while (i < s.length() && " \t\r\n,]}#".indexOf(s.charAt(i)) < 0) {
@@ -176,7 +178,8 @@ final class TomlLines {
       return s.substring(start, i - 1);
     }
     int start = i;
-    while (i < s.length() && (Character.isLetterOrDigit(s.charAt(i)) || s.charAt(i) == '_' || s.charAt(i) == '-')) {
+    while (i < s.length()
+        && (Character.isLetterOrDigit(s.charAt(i)) || s.charAt(i) == '_' || s.charAt(i) == '-')) {
       i++;
     }
     if (i == start) {

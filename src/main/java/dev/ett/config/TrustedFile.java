@@ -23,24 +23,23 @@ import java.util.Set;
 
 /**
  * Reads the files ett trusts — private keys, the authorized clients, the policy file, the hosts
- * file, the proxy users — only if nobody but root and the user ett runs as could have written
- * them. Whoever can write one of them can let themselves in, open the exit policy, point a name at
+ * file, the proxy users — only if nobody but root and the user ett runs as could have written them.
+ * Whoever can write one of them can let themselves in, open the exit policy, point a name at
  * another address or add a proxy user; ssh's StrictModes is the model.
  *
  * <p>The checks, at start and on every reload:
  *
  * <ol>
- *   <li>The file is a regular file owned by root or by ett's user, not writable by group or
- *       others ({@link #readConfig}); a private key not accessible by them at all ({@link
- *       #readPrivate}).
+ *   <li>The file is a regular file owned by root or by ett's user, not writable by group or others
+ *       ({@link #readConfig}); a private key not accessible by them at all ({@link #readPrivate}).
  *   <li>Every directory on the way to it, both as named and after resolving symbolic links (so a
  *       link is checked where it lives and where it points), is owned by root or by ett's user and
- *       not writable by group or others: whoever can write a directory can rename another file
- *       over the one inside. One exception: a sticky directory (mode 1777, like /tmp) above the
- *       file's own directory, because in a sticky directory only an entry's owner may rename or
- *       remove it, and that owner is checked one level down. The file's own directory may not be
- *       sticky and world-writable: a key or a policy directly in /tmp is refused (others can
- *       create names next to it, and tmp cleaners delete it).
+ *       not writable by group or others: whoever can write a directory can rename another file over
+ *       the one inside. One exception: a sticky directory (mode 1777, like /tmp) above the file's
+ *       own directory, because in a sticky directory only an entry's owner may rename or remove it,
+ *       and that owner is checked one level down. The file's own directory may not be sticky and
+ *       world-writable: a key or a policy directly in /tmp is refused (others can create names next
+ *       to it, and tmp cleaners delete it).
  * </ol>
  *
  * <p>Check the file that was read, not a name: Java cannot fstat an open channel, so the file's
@@ -48,14 +47,14 @@ import java.util.Set;
  * after reading, and the read counts only if both show the same file unchanged (device, inode,
  * type, mode, owner, size, modification and change times); otherwise it is done again, up to
  * {@value #ATTEMPTS} times. Once every directory on the path is writable only by root and ett's
- * user, nobody else can swap the file between those steps, so this closes the window that a
- * check and a separate read leave; the comparison catches an honest rename over the file (an
- * editor saving) during the read. (Reading {@code /proc/self/fd} would need the descriptor's
- * number, which Java does not expose without opening {@code java.base} internals.)
+ * user, nobody else can swap the file between those steps, so this closes the window that a check
+ * and a separate read leave; the comparison catches an honest rename over the file (an editor
+ * saving) during the read. (Reading {@code /proc/self/fd} would need the descriptor's number, which
+ * Java does not expose without opening {@code java.base} internals.)
  *
- * <p>Not checked: ACLs and other users who are members of a directory's group on systems with
- * one group per user (sshd asks the group database; Java cannot). Such a directory must be made
- * {@code g-w}.
+ * <p>Not checked: ACLs and other users who are members of a directory's group on systems with one
+ * group per user (sshd asks the group database; Java cannot). Such a directory must be made {@code
+ * g-w}.
  */
 public final class TrustedFile {
   private TrustedFile() {}
@@ -95,7 +94,8 @@ public final class TrustedFile {
   }
 
   static String readConfig(Path path, String grants, long maxBytes, Hook hook) throws IOException {
-    byte[] bytes = read(path, GROUP_OR_OTHERS_WRITE, grants, maxBytes, "at most " + maxBytes + " bytes", hook);
+    byte[] bytes =
+        read(path, GROUP_OR_OTHERS_WRITE, grants, maxBytes, "at most " + maxBytes + " bytes", hook);
     try {
       return StandardCharsets.UTF_8
           .newDecoder()
@@ -109,8 +109,8 @@ public final class TrustedFile {
   }
 
   /**
-   * Reads a private key file after the checks above; group and others may not access it at all.
-   * The caller owns the returned bytes and should zero them.
+   * Reads a private key file after the checks above; group and others may not access it at all. The
+   * caller owns the returned bytes and should zero them.
    *
    * @param expected what the file should hold, for the message about an oversized file
    */
@@ -119,7 +119,8 @@ public final class TrustedFile {
   }
 
   private static byte[] read(
-      Path path, int forbidden, String grants, long maxBytes, String expected, Hook hook) throws IOException {
+      Path path, int forbidden, String grants, long maxBytes, String expected, Hook hook)
+      throws IOException {
     for (int attempt = 1; ; attempt++) {
       Path real;
       try {
@@ -144,12 +145,14 @@ public final class TrustedFile {
       }
       Arrays.fill(content, (byte) 0);
       if (attempt == ATTEMPTS) {
-        throw new ConfigException(path + ": replaced while being read, " + ATTEMPTS + " times in a row");
+        throw new ConfigException(
+            path + ": replaced while being read, " + ATTEMPTS + " times in a row");
       }
     }
   }
 
-  private static void checkFile(Path path, Stat s, int forbidden, String grants, long maxBytes, String expected)
+  private static void checkFile(
+      Path path, Stat s, int forbidden, String grants, long maxBytes, String expected)
       throws ConfigException {
     if (s.type() == S_IFDIR) {
       throw new ConfigException(path + ": is a directory (expected: a file)");
@@ -159,7 +162,8 @@ public final class TrustedFile {
     }
     checkOwner(path, s, "");
     if ((s.mode & forbidden) != 0) {
-      throw new ConfigException(path + ": mode " + octal(s.mode) + modeProblem(s.mode, forbidden, grants, path));
+      throw new ConfigException(
+          path + ": mode " + octal(s.mode) + modeProblem(s.mode, forbidden, grants, path));
     }
     if (s.size > maxBytes) {
       throw new ConfigException(path + ": " + s.size + " bytes (expected: " + expected + ")");
@@ -174,7 +178,12 @@ public final class TrustedFile {
     boolean byOthers = (mode & 0007) != 0;
     boolean readable = (mode & 0044) != 0;
     String who = byGroup && byOthers ? "group and others" : byGroup ? "group" : "others";
-    return " is " + (readable ? "readable" : "accessible") + " by " + who + "; run chmod 600 " + path;
+    return " is "
+        + (readable ? "readable" : "accessible")
+        + " by "
+        + who
+        + "; run chmod 600 "
+        + path;
   }
 
   /**
@@ -211,7 +220,13 @@ public final class TrustedFile {
   private static void checkOwner(Path p, Stat s, String consequence) throws ConfigException {
     if (s.uid != 0 && s.uid != OWN_UID) {
       throw new ConfigException(
-          p + ": owned by uid " + s.uid + consequence + " (expected: root or uid " + OWN_UID + ", the user ett runs as)");
+          p
+              + ": owned by uid "
+              + s.uid
+              + consequence
+              + " (expected: root or uid "
+              + OWN_UID
+              + ", the user ett runs as)");
     }
   }
 
@@ -265,7 +280,8 @@ public final class TrustedFile {
   }
 
   /** What the checks and the same-file comparison need of stat(2). */
-  private record Stat(int mode, int uid, long dev, long ino, long size, Object mtime, Object ctime) {
+  private record Stat(
+      int mode, int uid, long dev, long ino, long size, Object mtime, Object ctime) {
     int type() {
       return mode & S_IFMT;
     }

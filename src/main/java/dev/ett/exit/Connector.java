@@ -44,9 +44,9 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The server's way out: resolves the destination itself, checks the policy against every address
- * it might use, and connects to exactly an address that passed — never re-resolving, so a name
- * that changes its answer between check and connect (DNS rebinding) cannot slip through.
+ * The server's way out: resolves the destination itself, checks the policy against every address it
+ * might use, and connects to exactly an address that passed — never re-resolving, so a name that
+ * changes its answer between check and connect (DNS rebinding) cannot slip through.
  *
  * <p>Steps for one stream:
  *
@@ -54,8 +54,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>The requested host is parsed with {@link HostParser}: every numeric spelling ({@code
  *       127.1}, {@code 0x7f.1}, {@code 2130706433}, {@code [::ffff:127.0.0.1]}) becomes the address
  *       it denotes before any rule sees it. A host that is neither is refused (HOST_UNREACHABLE).
- *   <li>A name is resolved by the {@link Resolver}: a name in the {@code --hosts} table at once,
- *       on the event loop; any other name by an asynchronous DNS lookup that ends within the
+ *   <li>A name is resolved by the {@link Resolver}: a name in the {@code --hosts} table at once, on
+ *       the event loop; any other name by an asynchronous DNS lookup that ends within the
  *       resolution timeout (TIMED_OUT "name did not resolve within N s" if not). A client may have
  *       {@link Resolver.Options#maxLookupsPerClient} DNS lookups in flight across its links; one
  *       more is refused at once (GENERAL, "client limit: ..."), not queued: a queue would make the
@@ -102,12 +102,14 @@ public final class Connector {
      * @param waiting the decision at OPEN time for {@code opened}: the rule that waits
      * @return the mux's held bytes, or null if the stream is gone already
      */
-    Exit.HeldBytes awaitFirstBytes(Destination opened, Decision waiting, int maxBytes, Exit.Judge judge);
+    Exit.HeldBytes awaitFirstBytes(
+        Destination opened, Decision waiting, int maxBytes, Exit.Judge judge);
   }
 
   private final Resolver resolver;
   private final Duration connectTimeout;
   private final FirstBytesBounds firstBytes;
+
   /** DNS lookups in flight per client name; a name leaves the map when its count drops to 0. */
   private final Map<String, Integer> lookups = new ConcurrentHashMap<>();
 
@@ -122,16 +124,20 @@ public final class Connector {
   }
 
   /**
-   * Opens a TCP connection to {@code destination} if {@code policy} allows it, registered on
-   * {@code loop} with AUTO_READ off, and reports to {@code result} on {@code loop}.
+   * Opens a TCP connection to {@code destination} if {@code policy} allows it, registered on {@code
+   * loop} with AUTO_READ off, and reports to {@code result} on {@code loop}.
    *
    * @param client the client's name, for log lines
    */
-  public void open(String client, ExitPolicy policy, Destination destination, EventLoop loop, Result result) {
+  public void open(
+      String client, ExitPolicy policy, Destination destination, EventLoop loop, Result result) {
     long openedAt = System.nanoTime(); // the first-bytes time bound counts from the OPEN
     Host host;
     try {
-      host = destination.isName() ? HostParser.parse(destination.name()) : new Host.Address(destination.address());
+      host =
+          destination.isName()
+              ? HostParser.parse(destination.name())
+              : new Host.Address(destination.address());
     } catch (IllegalArgumentException e) {
       result.refused(RefuseCode.HOST_UNREACHABLE, "bad host name", null, null);
       return;
@@ -205,7 +211,8 @@ public final class Connector {
    * Checks every address as at OPEN time ({@link StreamStart#NOT_SEEN}: a rule with a protocol
    * waits); pure, shared with {@code ett policy check}.
    */
-  public static List<Checked> check(ExitPolicy policy, Request requested, List<InetAddress> addresses) {
+  public static List<Checked> check(
+      ExitPolicy policy, Request requested, List<InetAddress> addresses) {
     return check(policy, requested, addresses, StreamStart.NOT_SEEN);
   }
 
@@ -234,7 +241,8 @@ public final class Connector {
     List<Checked> checked = check(policy, requested, addresses);
     for (Checked c : checked) {
       if (c.decision().awaiting()) {
-        new FirstBytesWait(client, requested, addresses, policy, loop, result).start(checked, openedAt);
+        new FirstBytesWait(client, requested, addresses, policy, loop, result)
+            .start(checked, openedAt);
         return;
       }
     }
@@ -248,7 +256,12 @@ public final class Connector {
    * @param onFirstBytes whether the decisions were taken on the stream's first bytes (for the log)
    */
   private void connectDecided(
-      String client, Request requested, List<Checked> checked, EventLoop loop, Result result, boolean onFirstBytes) {
+      String client,
+      Request requested,
+      List<Checked> checked,
+      EventLoop loop,
+      Result result,
+      boolean onFirstBytes) {
     List<Checked> allowed = new ArrayList<>();
     Checked firstRefusal = null;
     for (Checked c : checked) {
@@ -264,8 +277,15 @@ public final class Connector {
         return;
       }
       Decision d = firstRefusal.decision();
-      Log.info("stream " + client + " -> " + requested + " refused " + (onFirstBytes ? "on its first bytes" : "by policy")
-          + ": " + d.reason());
+      Log.info(
+          "stream "
+              + client
+              + " -> "
+              + requested
+              + " refused "
+              + (onFirstBytes ? "on its first bytes" : "by policy")
+              + ": "
+              + d.reason());
       result.refused(RefuseCode.POLICY, d.reason(), firstRefusal.address(), d);
       return;
     }
@@ -275,8 +295,8 @@ public final class Connector {
   /**
    * One stream whose policy waits for its first bytes (PROTOCOL.md §6.1), from OPENED to the
    * decision. Lives on the stream's event loop. Each time the mux has more to show (DATA, the
-   * client's FIN, the byte bound) and once at the time bound, every address is decided again on
-   * all the bytes held; as long as one address still waits, so does the stream. Then the accepted
+   * client's FIN, the byte bound) and once at the time bound, every address is decided again on all
+   * the bytes held; as long as one address still waits, so does the stream. Then the accepted
    * addresses are connected in order, or the stream is refused (RESET, told by the caller). The
    * timer is cancelled when the decision is taken or the stream ends, whichever comes first.
    */
@@ -289,6 +309,7 @@ public final class Connector {
     private final Result result;
     private Exit.HeldBytes held;
     private ScheduledFuture<?> timer;
+
     /** Decided, or the stream ended: later calls change nothing. */
     private boolean done;
 
@@ -322,7 +343,12 @@ public final class Connector {
       if (Log.debugEnabled()) {
         Log.debug("stream " + client + " -> " + requested + ": " + waiting.decision().reason());
       }
-      held = result.awaitFirstBytes(Destination.of(first.address(), requested.port()), waiting.decision(), firstBytes.maxBytes(), this);
+      held =
+          result.awaitFirstBytes(
+              Destination.of(first.address(), requested.port()),
+              waiting.decision(),
+              firstBytes.maxBytes(),
+              this);
       if (held == null) {
         done = true; // the stream ended while its name resolved
         return;
@@ -392,7 +418,10 @@ public final class Connector {
                 return i;
               }
               int n = bytes.remaining();
-              return new Inspection.Mismatched(n == 0 ? "no data " + when : "only " + n + (n == 1 ? " byte" : " bytes") + " of one " + when);
+              return new Inspection.Mismatched(
+                  n == 0
+                      ? "no data " + when
+                      : "only " + n + (n == 1 ? " byte" : " bytes") + " of one " + when);
             });
   }
 
@@ -434,11 +463,26 @@ public final class Connector {
         (ChannelFuture cf) -> {
           if (cf.isSuccess()) {
             if (Log.debugEnabled()) {
-              Log.debug("stream " + client + " -> " + requested + " connected to " + address.getHostAddress());
+              Log.debug(
+                  "stream "
+                      + client
+                      + " -> "
+                      + requested
+                      + " connected to "
+                      + address.getHostAddress());
             }
-            result.connected(cf.channel(), Destination.of(address, requested.port()), candidate.decision());
+            result.connected(
+                cf.channel(), Destination.of(address, requested.port()), candidate.decision());
           } else if (!retried && isTransportGlitch(cf.cause())) {
-            Log.info("stream " + client + " -> " + requested + ": retrying " + address.getHostAddress() + " after " + describe(cf.cause()));
+            Log.info(
+                "stream "
+                    + client
+                    + " -> "
+                    + requested
+                    + ": retrying "
+                    + address.getHostAddress()
+                    + " after "
+                    + describe(cf.cause()));
             tryConnect(client, requested, candidates, index, true, loop, result, cf.cause());
           } else {
             tryConnect(client, requested, candidates, index + 1, false, loop, result, cf.cause());
@@ -464,16 +508,17 @@ public final class Connector {
    * can deliver to a socket still connecting an event meant for the closed socket that held the
    * same descriptor number a moment before. The socket then fails with {@code epoll_ctl(..) failed
    * with error(-2)} (its descriptor is not in the epoll set) or is closed under the connect (a
-   * ClosedChannelException). Neither says anything about the destination. The destination may
-   * have seen that first connection open and close with no data; a tunnel cannot unsend it, and
-   * refusing the stream instead would fail a working destination.
+   * ClosedChannelException). Neither says anything about the destination. The destination may have
+   * seen that first connection open and close with no data; a tunnel cannot unsend it, and refusing
+   * the stream instead would fail a working destination.
    */
   static boolean isTransportGlitch(Throwable t) {
     if (t instanceof ClosedChannelException) {
       return true;
     }
     for (Throwable c = t; c != null; c = c.getCause()) {
-      if (c instanceof Errors.NativeIoException && String.valueOf(c.getMessage()).startsWith("epoll_ctl")) {
+      if (c instanceof Errors.NativeIoException
+          && String.valueOf(c.getMessage()).startsWith("epoll_ctl")) {
         return true;
       }
     }
@@ -483,7 +528,9 @@ public final class Connector {
   /** The error and, for Netty's stackless exceptions, the one frame that says where it was made. */
   static String describe(Throwable t) {
     StackTraceElement[] st = t.getStackTrace();
-    return st.length == 1 ? t + " at " + st[0].getClassName() + "." + st[0].getMethodName() : t.toString();
+    return st.length == 1
+        ? t + " at " + st[0].getClassName() + "." + st[0].getMethodName()
+        : t.toString();
   }
 
   static RefuseCode refuseCodeFor(Throwable t) {

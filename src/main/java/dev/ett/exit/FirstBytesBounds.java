@@ -19,7 +19,8 @@ public record FirstBytesBounds(int maxBytes, Duration timeout) {
 
   public FirstBytesBounds {
     if (maxBytes < 1 || maxBytes > MAX_BYTES) {
-      throw new IllegalArgumentException("maxBytes: " + maxBytes + " (expected: 1~" + MAX_BYTES + ")");
+      throw new IllegalArgumentException(
+          "maxBytes: " + maxBytes + " (expected: 1~" + MAX_BYTES + ")");
     }
     if (timeout == null || timeout.isNegative() || timeout.isZero()) {
       throw new IllegalArgumentException("timeout: " + timeout + " (expected: > 0)");

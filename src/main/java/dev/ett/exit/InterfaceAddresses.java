@@ -40,6 +40,7 @@ public final class InterfaceAddresses implements Supplier<OwnAddresses>, AutoClo
   private final Source source;
   private final ScheduledExecutorService timer;
   private volatile OwnAddresses current;
+
   /** Set while reads fail, so that a lasting failure is logged once. Guarded by this. */
   private boolean failing;
 
@@ -62,7 +63,8 @@ public final class InterfaceAddresses implements Supplier<OwnAddresses>, AutoClo
     try {
       current = OwnAddresses.of(source.read());
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read this machine's interface addresses: " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "cannot read this machine's interface addresses: " + e.getMessage(), e);
     }
     Log.info("addresses of this server (closed unless a rule names them): " + describe(current));
     timer =
@@ -72,7 +74,8 @@ public final class InterfaceAddresses implements Supplier<OwnAddresses>, AutoClo
               t.setDaemon(true);
               return t;
             });
-    timer.scheduleWithFixedDelay(this::refresh, period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
+    timer.scheduleWithFixedDelay(
+        this::refresh, period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /** The addresses as last read. */
@@ -93,7 +96,11 @@ public final class InterfaceAddresses implements Supplier<OwnAddresses>, AutoClo
       // RuntimeException too: one escaping the timer's task would cancel every later read.
       if (!failing) {
         failing = true;
-        Log.warn("cannot read this machine's interface addresses (" + e + "); keeping the last ones: " + describe(current));
+        Log.warn(
+            "cannot read this machine's interface addresses ("
+                + e
+                + "); keeping the last ones: "
+                + describe(current));
       }
       return;
     }
@@ -125,7 +132,9 @@ public final class InterfaceAddresses implements Supplier<OwnAddresses>, AutoClo
         + (removed.isEmpty() ? "" : " removed " + OwnAddresses.of(removed));
   }
 
-  /** Every address of every interface, up or down (an address on a down interface costs nothing). */
+  /**
+   * Every address of every interface, up or down (an address on a down interface costs nothing).
+   */
   static List<InetAddress> readInterfaces() throws IOException {
     return NetworkInterface.networkInterfaces().flatMap(NetworkInterface::inetAddresses).toList();
   }

@@ -70,7 +70,8 @@ public final class Resolver implements AutoCloseable {
    * @param timeout how long one name may take to resolve, all servers and retries included
    * @param maxLookupsPerClient DNS lookups one client may have in flight, across its links
    */
-  public record Options(List<InetSocketAddress> dnsServers, Duration timeout, int maxLookupsPerClient) {
+  public record Options(
+      List<InetSocketAddress> dnsServers, Duration timeout, int maxLookupsPerClient) {
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
     public static final int DEFAULT_MAX_LOOKUPS_PER_CLIENT = 32;
 
@@ -78,14 +79,16 @@ public final class Resolver implements AutoCloseable {
       dnsServers = List.copyOf(dnsServers);
       for (InetSocketAddress a : dnsServers) {
         if (a.isUnresolved() || a.getPort() == 0) {
-          throw new IllegalArgumentException("dnsServers: " + a + " (expected: an IP address and a port 1~65535)");
+          throw new IllegalArgumentException(
+              "dnsServers: " + a + " (expected: an IP address and a port 1~65535)");
         }
       }
       if (timeout == null || timeout.isNegative() || timeout.isZero()) {
         throw new IllegalArgumentException("timeout: " + timeout + " (expected: > 0)");
       }
       if (maxLookupsPerClient < 1) {
-        throw new IllegalArgumentException("maxLookupsPerClient: " + maxLookupsPerClient + " (expected: >= 1)");
+        throw new IllegalArgumentException(
+            "maxLookupsPerClient: " + maxLookupsPerClient + " (expected: >= 1)");
       }
     }
 
@@ -114,9 +117,12 @@ public final class Resolver implements AutoCloseable {
   private final long queryTimeoutMillis;
   private final DefaultDnsCache cache = new DefaultDnsCache();
   private final DefaultDnsCnameCache cnames = new DefaultDnsCnameCache();
-  private final DefaultAuthoritativeDnsServerCache authoritative = new DefaultAuthoritativeDnsServerCache();
+  private final DefaultAuthoritativeDnsServerCache authoritative =
+      new DefaultAuthoritativeDnsServerCache();
+
   /** One DNS resolver per event loop: a Netty resolver belongs to one loop and answers on it. */
   private final Map<EventLoop, DnsNameResolver> byLoop = new ConcurrentHashMap<>();
+
   /** Told how long each DNS lookup took and how it ended (the metrics endpoint's histogram). */
   public interface LookupTimer {
     /**
@@ -137,6 +143,7 @@ public final class Resolver implements AutoCloseable {
 
   /** For {@link #resolve}, made on first use. */
   private EventLoopGroup ownLoop;
+
   private volatile boolean closed;
 
   /**
@@ -150,7 +157,8 @@ public final class Resolver implements AutoCloseable {
             ? new SequentialDnsServerAddressStreamProvider(options.dnsServers())
             : resolvConfNamesAServer(Path.of("/etc/resolv.conf"))
                 ? DnsServerAddressStreamProviders.platformDefault()
-                : new SequentialDnsServerAddressStreamProvider(new InetSocketAddress(GLIBC_DEFAULT_SERVER, 53));
+                : new SequentialDnsServerAddressStreamProvider(
+                    new InetSocketAddress(GLIBC_DEFAULT_SERVER, 53));
     // Each query may take three quarters of the budget, shared among the name servers: a silent
     // server leaves time for the next one, and a name whose A query is answered but whose AAAA
     // query is dropped still resolves (to its IPv4 addresses) before the deadline.
@@ -170,7 +178,8 @@ public final class Resolver implements AutoCloseable {
     try {
       for (String line : Files.readAllLines(resolvConf)) {
         String t = line.strip();
-        if (t.startsWith("nameserver") && t.length() > "nameserver".length()
+        if (t.startsWith("nameserver")
+            && t.length() > "nameserver".length()
             && Character.isWhitespace(t.charAt("nameserver".length()))) {
           return true;
         }
@@ -208,8 +217,8 @@ public final class Resolver implements AutoCloseable {
   /**
    * Looks {@code name} up in the machine's /etc/hosts and DNS ({@code --hosts} is the caller's
    * {@link #fromHosts}), within {@link Options#timeout}, on {@code loop}; the future completes
-   * there, with every address (IPv4 first), or fails with {@link Unresolved}: TIMED_OUT
-   * "name did not resolve within N s" if the deadline passed or every name server was silent,
+   * there, with every address (IPv4 first), or fails with {@link Unresolved}: TIMED_OUT "name did
+   * not resolve within N s" if the deadline passed or every name server was silent,
    * HOST_UNREACHABLE "name does not resolve" otherwise.
    */
   public Future<List<InetAddress>> lookUp(String name, EventLoop loop) {
@@ -226,7 +235,9 @@ public final class Resolver implements AutoCloseable {
               t.lookedUp(
                   f.isSuccess()
                       ? "ok"
-                      : f.cause() instanceof Unresolved u && u.code == RefuseCode.TIMED_OUT ? "timeout" : "not_found",
+                      : f.cause() instanceof Unresolved u && u.code == RefuseCode.TIMED_OUT
+                          ? "timeout"
+                          : "not_found",
                   System.nanoTime() - start));
     }
     ScheduledFuture<?> deadline =
@@ -282,13 +293,16 @@ public final class Resolver implements AutoCloseable {
   }
 
   private Unresolved timedOut() {
-    return new Unresolved(RefuseCode.TIMED_OUT, "name did not resolve within " + seconds(options.timeout()) + " s");
+    return new Unresolved(
+        RefuseCode.TIMED_OUT, "name did not resolve within " + seconds(options.timeout()) + " s");
   }
 
   /** {@code 10}, {@code 1.5}: seconds as an operator wrote them. */
   static String seconds(Duration d) {
     long ms = d.toMillis();
-    return ms % 1000 == 0 ? Long.toString(ms / 1000) : java.math.BigDecimal.valueOf(ms, 3).stripTrailingZeros().toPlainString();
+    return ms % 1000 == 0
+        ? Long.toString(ms / 1000)
+        : java.math.BigDecimal.valueOf(ms, 3).stripTrailingZeros().toPlainString();
   }
 
   private DnsNameResolver dnsFor(EventLoop loop) {

@@ -25,27 +25,27 @@ import java.util.function.Consumer;
 
 /**
  * Checks proxy credentials without blocking an event loop, without letting floods of bad logins
- * lock out real users, and without letting timing tell which names exist (issue 12, items 6 and
- * 7). A PBKDF2 run takes hundreds of milliseconds, so it happens on one worker thread and the
- * answer comes back on the connection's loop. What is guaranteed, and how:
+ * lock out real users, and without letting timing tell which names exist (issue 12, items 6 and 7).
+ * A PBKDF2 run takes hundreds of milliseconds, so it happens on one worker thread and the answer
+ * comes back on the connection's loop. What is guaranteed, and how:
  *
  * <ul>
  *   <li><b>Every failure takes the same time.</b> A failure is answered {@link #failureNanos()}
- *       after its attempt started: the costliest entry's verification time (measured at start,
- *       then kept current from real verifications: the median of the last few), times {@value #MARGIN}.
+ *       after its attempt started: the costliest entry's verification time (measured at start, then
+ *       kept current from real verifications: the median of the last few), times {@value #MARGIN}.
  *       The wait is a timer, not CPU. An unknown name runs no PBKDF2 at all; a cheap entry's wrong
  *       password waits out the difference; the costliest entry's ends within the margin. Successes
- *       are answered as soon as PBKDF2 says so. (Before: carol at 10k iterations failed in 6 ms,
- *       an unknown name in 228 ms, alice at 600k in 248 ms.)
+ *       are answered as soon as PBKDF2 says so. (Before: carol at 10k iterations failed in 6 ms, an
+ *       unknown name in 228 ms, alice at 600k in 248 ms.)
  *   <li><b>Lanes, not addresses.</b> Attempts queue per lane, (source, name), where the source is
  *       the remote address (an IPv6 address's /64). Not the address alone: on a {@code -D} port
- *       nearly every application comes from 127.0.0.1, and a hostile one, or a web page through
- *       the browser, would lock out everyone else there. A lane runs one attempt at a time; after
+ *       nearly every application comes from 127.0.0.1, and a hostile one, or a web page through the
+ *       browser, would lock out everyone else there. A lane runs one attempt at a time; after
  *       {@value #FREE_FAILURES} failures each next attempt waits a backoff (250 ms, doubling to 4
  *       s), forgotten {@link #FORGET_AFTER_NANOS} after the last failure or at a success. At most
  *       {@value #MAX_PENDING_PER_LANE} attempts wait in a lane; more are closed at once ({@link
- *       Outcome#OVER_LIMIT}). These rules use a name only as a key, never whether it exists, so they
- *       do not tell names apart either.
+ *       Outcome#OVER_LIMIT}). These rules use a name only as a key, never whether it exists, so
+ *       they do not tell names apart either.
  *   <li><b>The worker takes turns.</b> Only known names reach PBKDF2, one job per lane at a time,
  *       and the worker serves user names in turn: alice's verification waits for at most one run
  *       per other user with work pending, whatever floods of made-up names (no work at all) or of
@@ -53,9 +53,8 @@ import java.util.function.Consumer;
  *   <li><b>Remembered passwords go first.</b> A password that verified once is remembered as
  *       SHA-256(salt || password) and answered at once, before any lane: a browser's tenth
  *       connection does not pay PBKDF2 again, and a user who has logged in since start is not
- *       slowed by anything, not even by guesses at her own name from her own address (the one
- *       thing that can delay a first login: her lane's backoff). Wrong passwords are never
- *       remembered.
+ *       slowed by anything, not even by guesses at her own name from her own address (the one thing
+ *       that can delay a first login: her lane's backoff). Wrong passwords are never remembered.
  * </ul>
  *
  * What remains: while the worker runs other users' verifications, a known name's failure can come
@@ -81,32 +80,44 @@ public final class Authenticator implements AutoCloseable {
   static final int MAX_PENDING_PER_LANE = 16; // a browser opens about 6 connections at once
   static final int FREE_FAILURES = 2; // a typo or two costs no wait
   static final long FIRST_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
-  static final long MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(4); // below the 10 s request deadline
+  static final long MAX_BACKOFF_NANOS =
+      TimeUnit.SECONDS.toNanos(4); // below the 10 s request deadline
   static final long FORGET_AFTER_NANOS = TimeUnit.MINUTES.toNanos(10);
   static final int MAX_LANES = 4096;
+
   /**
    * Failures are answered this much later than the costliest entry's estimated verification time,
    * so that a wrong password for that entry, whose run varies with the machine's load, still ends
    * before the common timer rather than at its own time.
    */
   static final double MARGIN = 1.5;
+
   /** Verification times the estimate is the median of. */
   static final int SAMPLES = 5;
 
   private final Users users;
   private final Executor worker;
+
   /** Whether real verifications update {@link #costliestNanos} (false: a fixed cost, for tests). */
   private final boolean adaptive;
+
   private final int costliestIterations;
-  /** Estimated nanoseconds of one verification of the costliest entry; written by the worker only. */
+
+  /**
+   * Estimated nanoseconds of one verification of the costliest entry; written by the worker only.
+   */
   private volatile long costliestNanos;
+
   /** The last verification times behind {@link #costliestNanos}, a ring; the worker's only. */
   private final long[] samples = new long[SAMPLES];
+
   private int sampleCount;
 
   private final Map<String, byte[]> verified = new ConcurrentHashMap<>();
+
   /** In access order, for least-recently-used eviction. Guarded by {@code this}. */
   private final LinkedHashMap<LaneKey, Lane> lanes = new LinkedHashMap<>(16, 0.75f, true);
+
   /** PBKDF2 jobs by user name, served in turn. Guarded by itself. */
   private final LinkedHashMap<String, ArrayDeque<Runnable>> jobs = new LinkedHashMap<>();
 
@@ -147,11 +158,16 @@ public final class Authenticator implements AutoCloseable {
   /**
    * Calls {@code done} on {@code loop} with what became of the attempt: at once (synchronously) for
    * a remembered password or a full lane, later otherwise. {@code wanted} says whether the
-   * connection still waits (an attempt whose connection closed while it queued is dropped without
-   * a check and without counting as a failure).
+   * connection still waits (an attempt whose connection closed while it queued is dropped without a
+   * check and without counting as a failure).
    */
   public void check(
-      SocketAddress from, String user, String password, EventExecutor loop, BooleanSupplier wanted, Consumer<Outcome> done) {
+      SocketAddress from,
+      String user,
+      String password,
+      EventExecutor loop,
+      BooleanSupplier wanted,
+      Consumer<Outcome> done) {
     byte[] salt = users.salt(user);
     byte[] fingerprint = salt == null ? null : fingerprint(salt, password);
     if (remembered(user, fingerprint)) {
@@ -389,7 +405,12 @@ public final class Authenticator implements AutoCloseable {
 
   /** One attempt: who, and where its answer goes. */
   private record Attempt(
-      String user, String password, byte[] fingerprint, EventExecutor loop, BooleanSupplier wanted, Consumer<Outcome> done) {}
+      String user,
+      String password,
+      byte[] fingerprint,
+      EventExecutor loop,
+      BooleanSupplier wanted,
+      Consumer<Outcome> done) {}
 
   /** The attempts of one (source, name), run one at a time, and its failures. */
   private static final class Lane {

@@ -17,8 +17,10 @@ import java.util.Map;
  */
 final class FailedLogins {
   static final long WINDOW_SECONDS = 60;
+
   /** Addresses counted one by one; more are summed as "others", so a summary stays one line. */
   static final int MAX_SOURCES = 256;
+
   /** Addresses named in a summary, the busiest first. */
   static final int NAMED = 5;
 
@@ -39,7 +41,9 @@ final class FailedLogins {
   String onFailure(String source) {
     if (!windowOpen) {
       windowOpen = true;
-      return front + ": failed login from " + source
+      return front
+          + ": failed login from "
+          + source
           + " (more within a minute are counted, and logged as one line a minute)";
     }
     total++;
@@ -52,9 +56,9 @@ final class FailedLogins {
   }
 
   /**
-   * A minute after the last line: the summary of failures counted since (and the window stays
-   * open: call again in a minute), or null when there were none (the window closes, and the next
-   * failure is logged at once).
+   * A minute after the last line: the summary of failures counted since (and the window stays open:
+   * call again in a minute), or null when there were none (the window closes, and the next failure
+   * is logged at once).
    */
   String endOfWindow() {
     if (total == 0) {
@@ -63,15 +67,26 @@ final class FailedLogins {
     }
     List<Map.Entry<String, Long>> busiest =
         bySource.entrySet().stream()
-            .sorted(Map.Entry.<String, Long>comparingByValue(Comparator.reverseOrder()).thenComparing(Map.Entry.comparingByKey()))
+            .sorted(
+                Map.Entry.<String, Long>comparingByValue(Comparator.reverseOrder())
+                    .thenComparing(Map.Entry.comparingByKey()))
             .toList();
-    StringBuilder sb = new StringBuilder(front).append(": ").append(total).append(" more failed login")
-        .append(total == 1 ? "" : "s").append(" in the last minute, from ");
+    StringBuilder sb =
+        new StringBuilder(front)
+            .append(": ")
+            .append(total)
+            .append(" more failed login")
+            .append(total == 1 ? "" : "s")
+            .append(" in the last minute, from ");
     long rest = others;
     for (int i = 0; i < busiest.size(); i++) {
       Map.Entry<String, Long> e = busiest.get(i);
       if (i < NAMED) {
-        sb.append(i == 0 ? "" : ", ").append(e.getKey()).append(" (").append(e.getValue()).append(')');
+        sb.append(i == 0 ? "" : ", ")
+            .append(e.getKey())
+            .append(" (")
+            .append(e.getValue())
+            .append(')');
       } else {
         rest += e.getValue();
       }

@@ -13,8 +13,8 @@ import io.netty.channel.socket.SocketChannel;
 import java.net.InetSocketAddress;
 
 /**
- * A {@code -L} forward: every connection accepted on the bind address becomes a stream to the
- * fixed destination. Streams are 0-RTT: the application's first bytes travel with the OPEN.
+ * A {@code -L} forward: every connection accepted on the bind address becomes a stream to the fixed
+ * destination. Streams are 0-RTT: the application's first bytes travel with the OPEN.
  */
 public final class ForwardFront implements AutoCloseable {
   private final ForwardSpec spec;
@@ -51,7 +51,11 @@ public final class ForwardFront implements AutoCloseable {
           @Override
           public void onRefused(RefuseCode code, String reason) {
             Log.info(
-                "-L " + spec + ": stream refused: " + code.text + (reason.isEmpty() ? "" : " (" + reason + ")"));
+                "-L "
+                    + spec
+                    + ": stream refused: "
+                    + code.text
+                    + (reason.isEmpty() ? "" : " (" + reason + ")"));
             dev.ett.mux.Mux.abort(socket);
           }
         },

@@ -41,7 +41,8 @@ public record ForwardSpec(String bindHost, int bindPort, Destination destination
       to = Destination.parse(host, port);
     } catch (IllegalArgumentException e) {
       // Refused at start, like any other -L error, rather than at each connection.
-      throw new IllegalArgumentException("-L " + Log.escape(spec) + ": destination " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "-L " + Log.escape(spec) + ": destination " + e.getMessage(), e);
     }
     return new ForwardSpec(bind, bindPort, to);
   }
@@ -62,7 +63,8 @@ public record ForwardSpec(String bindHost, int bindPort, Destination destination
       }
       return p;
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("-L " + spec + ": port " + s + " (expected: " + (zeroOk ? 0 : 1) + "~65535)");
+      throw new IllegalArgumentException(
+          "-L " + spec + ": port " + s + " (expected: " + (zeroOk ? 0 : 1) + "~65535)");
     }
   }
 

@@ -23,14 +23,14 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Turns the requests of a plain-HTTP proxy connection ({@code GET http://host/path HTTP/1.1})
- * into what the origin expects ({@code GET /path HTTP/1.1}), between Netty's request decoder and
- * the stream handler: each request head is rewritten and re-encoded, bodies pass through
- * (Content-Length bodies as they are, chunked bodies re-chunked with their trailers), and the
- * bytes go to the stream. Responses are not touched: they stream back raw.
+ * Turns the requests of a plain-HTTP proxy connection ({@code GET http://host/path HTTP/1.1}) into
+ * what the origin expects ({@code GET /path HTTP/1.1}), between Netty's request decoder and the
+ * stream handler: each request head is rewritten and re-encoded, bodies pass through
+ * (Content-Length bodies as they are, chunked bodies re-chunked with their trailers), and the bytes
+ * go to the stream. Responses are not touched: they stream back raw.
  *
- * <p>Rewriting (RFC 9112 §3.2.2, RFC 9110 §7.6.1): the target becomes origin-form; {@code Host}
- * is set from the target; hop-by-hop headers are dropped — {@code Connection} and the headers it
+ * <p>Rewriting (RFC 9112 §3.2.2, RFC 9110 §7.6.1): the target becomes origin-form; {@code Host} is
+ * set from the target; hop-by-hop headers are dropped — {@code Connection} and the headers it
  * names, {@code Keep-Alive}, {@code Proxy-Connection}, {@code Proxy-Authorization}, {@code TE},
  * {@code Trailer}, {@code Upgrade} — and {@code Connection: close} is sent when the application
  * asked for it (or {@code keep-alive} for an HTTP/1.0 client that asked for that).
@@ -92,7 +92,9 @@ final class HttpForwarder extends ChannelInboundHandlerAdapter {
   }
 
   private void onHead(ChannelHandlerContext ctx, HttpRequest req) {
-    if (state != State.HEAD || req.decoderResult().isFailure() || req.method().equals(HttpMethod.CONNECT)) {
+    if (state != State.HEAD
+        || req.decoderResult().isFailure()
+        || req.method().equals(HttpMethod.CONNECT)) {
       end(ctx);
       return;
     }
@@ -123,7 +125,8 @@ final class HttpForwarder extends ChannelInboundHandlerAdapter {
     if (chunked) {
       if (data.isReadable()) {
         ByteBuf out = ctx.alloc().buffer(data.readableBytes() + 16);
-        out.writeCharSequence(Integer.toHexString(data.readableBytes()) + "\r\n", StandardCharsets.US_ASCII);
+        out.writeCharSequence(
+            Integer.toHexString(data.readableBytes()) + "\r\n", StandardCharsets.US_ASCII);
         out.writeBytes(data);
         out.writeCharSequence("\r\n", StandardCharsets.US_ASCII);
         ctx.fireChannelRead(out);
@@ -134,7 +137,9 @@ final class HttpForwarder extends ChannelInboundHandlerAdapter {
           sb.append(h.getKey()).append(": ").append(h.getValue()).append("\r\n");
         }
         sb.append("\r\n");
-        ctx.fireChannelRead(ByteBufUtil.encodeString(ctx.alloc(), java.nio.CharBuffer.wrap(sb), StandardCharsets.ISO_8859_1));
+        ctx.fireChannelRead(
+            ByteBufUtil.encodeString(
+                ctx.alloc(), java.nio.CharBuffer.wrap(sb), StandardCharsets.ISO_8859_1));
       }
     } else if (data.isReadable()) {
       ctx.fireChannelRead(data.retain());
@@ -167,7 +172,9 @@ final class HttpForwarder extends ChannelInboundHandlerAdapter {
     if (tokens.contains("close")) {
       return false;
     }
-    return req.protocolVersion().equals(HttpVersion.HTTP_1_0) ? tokens.contains("keep-alive") : true;
+    return req.protocolVersion().equals(HttpVersion.HTTP_1_0)
+        ? tokens.contains("keep-alive")
+        : true;
   }
 
   private static Set<String> tokens(String header) {
@@ -184,16 +191,24 @@ final class HttpForwarder extends ChannelInboundHandlerAdapter {
   }
 
   /** The request head as the origin should get it; header bytes pass through unchanged. */
-  static ByteBuf encodeHead(ChannelHandlerContext ctx, HttpRequest req, HttpTarget t, boolean keepAlive) {
+  static ByteBuf encodeHead(
+      ChannelHandlerContext ctx, HttpRequest req, HttpTarget t, boolean keepAlive) {
     HttpHeaders h = req.headers();
     Set<String> named = tokens(h.get(HttpHeaderNames.CONNECTION));
     StringBuilder sb = new StringBuilder(256);
-    sb.append(req.method().name()).append(' ').append(t.originForm()).append(' ').append(req.protocolVersion().text()).append("\r\n");
+    sb.append(req.method().name())
+        .append(' ')
+        .append(t.originForm())
+        .append(' ')
+        .append(req.protocolVersion().text())
+        .append("\r\n");
     sb.append("Host: ").append(t.authority()).append("\r\n");
     for (Map.Entry<String, String> e : h) {
       String name = e.getKey();
       String lower = name.toLowerCase(Locale.ROOT);
-      if (lower.equals("host") || HOP_BY_HOP.contains(AsciiString.of(lower)) || named.contains(lower)) {
+      if (lower.equals("host")
+          || HOP_BY_HOP.contains(AsciiString.of(lower))
+          || named.contains(lower)) {
         continue;
       }
       sb.append(name).append(": ").append(e.getValue()).append("\r\n");
@@ -204,6 +219,7 @@ final class HttpForwarder extends ChannelInboundHandlerAdapter {
       sb.append("Connection: keep-alive\r\n");
     }
     sb.append("\r\n");
-    return ByteBufUtil.encodeString(ctx.alloc(), java.nio.CharBuffer.wrap(sb), StandardCharsets.ISO_8859_1);
+    return ByteBufUtil.encodeString(
+        ctx.alloc(), java.nio.CharBuffer.wrap(sb), StandardCharsets.ISO_8859_1);
   }
 }

@@ -16,8 +16,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 
 /**
- * Reads the first HTTP request of a proxy connection (Netty's {@link HttpRequestDecoder} parses
- * it) and hands the connection over:
+ * Reads the first HTTP request of a proxy connection (Netty's {@link HttpRequestDecoder} parses it)
+ * and hands the connection over:
  *
  * <ul>
  *   <li>{@code CONNECT host:port}: the decoder and this handler leave the pipeline, the socket
@@ -65,7 +65,10 @@ final class HttpProxySession extends ChannelInboundHandlerAdapter {
   private void onRequest(ChannelHandlerContext ctx, HttpRequest req) {
     if (req.decoderResult().isFailure()) {
       Throwable cause = req.decoderResult().cause();
-      refuse(ctx, HttpReplies.error(HttpReplies.statusFor(cause), "malformed request: " + cause.getMessage()));
+      refuse(
+          ctx,
+          HttpReplies.error(
+              HttpReplies.statusFor(cause), "malformed request: " + cause.getMessage()));
       return;
     }
     if (req.method().equals(HttpMethod.CONNECT)) {
@@ -138,7 +141,9 @@ final class HttpProxySession extends ChannelInboundHandlerAdapter {
   }
 
   private static io.netty.buffer.ByteBuf refusal(Destination d, RefuseCode code, String reason) {
-    return HttpReplies.error(HttpReplies.statusFor(code), d + ": " + code.text + (reason.isEmpty() ? "" : " (" + reason + ")"));
+    return HttpReplies.error(
+        HttpReplies.statusFor(code),
+        d + ": " + code.text + (reason.isEmpty() ? "" : " (" + reason + ")"));
   }
 
   /** Runs {@code then} if no credentials are needed or these are right; answers 407 otherwise. */
@@ -171,12 +176,16 @@ final class HttpProxySession extends ChannelInboundHandlerAdapter {
     }
     String decoded;
     try {
-      decoded = new String(Base64.getDecoder().decode(header.substring(6).strip()), StandardCharsets.UTF_8);
+      decoded =
+          new String(
+              Base64.getDecoder().decode(header.substring(6).strip()), StandardCharsets.UTF_8);
     } catch (IllegalArgumentException e) {
       return null;
     }
     int colon = decoded.indexOf(':');
-    return colon <= 0 ? null : new String[] {decoded.substring(0, colon), decoded.substring(colon + 1)};
+    return colon <= 0
+        ? null
+        : new String[] {decoded.substring(0, colon), decoded.substring(colon + 1)};
   }
 
   private void refuse(ChannelHandlerContext ctx, io.netty.buffer.ByteBuf response) {

@@ -14,7 +14,8 @@ final class HttpReplies {
 
   /** RFC 9110 §9.3.6: any 2xx to a CONNECT means the tunnel is up; no body, no Content-Length. */
   static ByteBuf connectionEstablished() {
-    return Unpooled.copiedBuffer("HTTP/1.1 200 Connection established\r\n\r\n", StandardCharsets.US_ASCII);
+    return Unpooled.copiedBuffer(
+        "HTTP/1.1 200 Connection established\r\n\r\n", StandardCharsets.US_ASCII);
   }
 
   /** 403 for policy, 504 for a timeout, 502 for every other failure to reach the destination. */
@@ -49,12 +50,19 @@ final class HttpReplies {
   }
 
   private static ByteBuf response(HttpResponseStatus status, String extraHeaders, String message) {
-    byte[] body = ("ett: " + message.replaceAll("[\\r\\n]", " ") + "\n").getBytes(StandardCharsets.UTF_8);
+    byte[] body =
+        ("ett: " + message.replaceAll("[\\r\\n]", " ") + "\n").getBytes(StandardCharsets.UTF_8);
     String head =
-        "HTTP/1.1 " + status.code() + " " + status.reasonPhrase() + "\r\n"
+        "HTTP/1.1 "
+            + status.code()
+            + " "
+            + status.reasonPhrase()
+            + "\r\n"
             + extraHeaders
             + "Content-Type: text/plain; charset=utf-8\r\n"
-            + "Content-Length: " + body.length + "\r\n"
+            + "Content-Length: "
+            + body.length
+            + "\r\n"
             + "Connection: close\r\n"
             + "Proxy-Connection: close\r\n\r\n";
     return Unpooled.wrappedBuffer(head.getBytes(StandardCharsets.US_ASCII), body);

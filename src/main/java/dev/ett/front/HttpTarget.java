@@ -18,7 +18,8 @@ public record HttpTarget(Destination destination, String authority, String origi
   /** Parses an absolute-form target. Only {@code http://}: https goes through CONNECT. */
   public static HttpTarget absolute(String uri) {
     if (!uri.regionMatches(true, 0, HTTP, 0, HTTP.length())) {
-      throw new IllegalArgumentException("request target: " + abbreviate(uri) + " (expected: http://HOST[:PORT]/...)");
+      throw new IllegalArgumentException(
+          "request target: " + abbreviate(uri) + " (expected: http://HOST[:PORT]/...)");
     }
     int start = HTTP.length();
     int end = start;
@@ -62,20 +63,23 @@ public record HttpTarget(Destination destination, String authority, String origi
       }
       port = after.isEmpty() ? null : after.substring(1);
       if (host.indexOf(':') < 0) {
-        throw new IllegalArgumentException("host: " + abbreviate(authority) + " (expected: an IPv6 address in brackets)");
+        throw new IllegalArgumentException(
+            "host: " + abbreviate(authority) + " (expected: an IPv6 address in brackets)");
       }
     } else {
       int colon = authority.lastIndexOf(':');
       host = colon < 0 ? authority : authority.substring(0, colon);
       port = colon < 0 ? null : authority.substring(colon + 1);
       if (!validName(host)) {
-        throw new IllegalArgumentException("host: " + abbreviate(host) + " (expected: a name or an address)");
+        throw new IllegalArgumentException(
+            "host: " + abbreviate(host) + " (expected: a name or an address)");
       }
     }
     int p;
     if (port == null || port.isEmpty()) {
       if (defaultPort < 0) {
-        throw new IllegalArgumentException("authority: " + abbreviate(authority) + " (expected: HOST:PORT)");
+        throw new IllegalArgumentException(
+            "authority: " + abbreviate(authority) + " (expected: HOST:PORT)");
       }
       p = defaultPort;
     } else {
@@ -101,8 +105,8 @@ public record HttpTarget(Destination destination, String authority, String origi
   /**
    * HTTP's own grammar for a host outside brackets: letters, digits, '-', '.', '_' (RFC 3986
    * reg-name minus what DNS names never hold; a ':' would be the port's). Stricter than the wire's
-   * rule for names ({@link Destination#nameProblem}), which every host, bracketed or not, must
-   * also pass when {@link Destination#parse} makes it a destination.
+   * rule for names ({@link Destination#nameProblem}), which every host, bracketed or not, must also
+   * pass when {@link Destination#parse} makes it a destination.
    */
   private static boolean validName(String h) {
     if (h.isEmpty() || h.length() > Destination.MAX_NAME_LENGTH) {
@@ -110,7 +114,12 @@ public record HttpTarget(Destination destination, String authority, String origi
     }
     for (int i = 0; i < h.length(); i++) {
       char c = h.charAt(i);
-      if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_')) {
+      if (!(c >= 'a' && c <= 'z'
+          || c >= 'A' && c <= 'Z'
+          || c >= '0' && c <= '9'
+          || c == '-'
+          || c == '.'
+          || c == '_')) {
         return false;
       }
     }

@@ -19,12 +19,17 @@ public final class Listeners {
    * The socket takes connections on exactly {@code bind} ({@link Transports#serverChannel(
    * InetSocketAddress)}: 0.0.0.0 is IPv4 only).
    */
-  public static Channel bind(Client client, InetSocketAddress bind, ChannelHandler acceptor) throws InterruptedException {
+  public static Channel bind(Client client, InetSocketAddress bind, ChannelHandler acceptor)
+      throws InterruptedException {
     return bind(client, bind, acceptor, 1024);
   }
 
-  /** As {@link #bind(Client, InetSocketAddress, ChannelHandler)}, with an accept backlog of {@code backlog}. */
-  public static Channel bind(Client client, InetSocketAddress bind, ChannelHandler acceptor, int backlog)
+  /**
+   * As {@link #bind(Client, InetSocketAddress, ChannelHandler)}, with an accept backlog of {@code
+   * backlog}.
+   */
+  public static Channel bind(
+      Client client, InetSocketAddress bind, ChannelHandler acceptor, int backlog)
       throws InterruptedException {
     return new ServerBootstrap()
         .group(client.eventLoop(), client.eventLoop())
@@ -45,7 +50,8 @@ public final class Listeners {
    *
    * @throws BindException "cannot listen on ADDRESS (ORIGIN): REASON"
    */
-  public static Channel bind(Client client, InetSocketAddress bind, String origin, ChannelHandler acceptor)
+  public static Channel bind(
+      Client client, InetSocketAddress bind, String origin, ChannelHandler acceptor)
       throws InterruptedException, BindException {
     try {
       return bind(client, bind, acceptor);

@@ -15,15 +15,16 @@ import io.netty.handler.codec.socksx.v5.Socks5ServerEncoder;
 import java.util.List;
 
 /**
- * The first handler of a proxy connection: tells from the first byte which protocol the
- * application speaks and installs its codec, then steps aside (its buffered bytes flow into the
- * codec). SOCKS4 requests start with {@code 04}, SOCKS5 greetings with {@code 05} (RFC 1928 §3),
- * HTTP requests with a method token, upper-case letters in practice. Anything else is closed
- * without a reply.
+ * The first handler of a proxy connection: tells from the first byte which protocol the application
+ * speaks and installs its codec, then steps aside (its buffered bytes flow into the codec). SOCKS4
+ * requests start with {@code 04}, SOCKS5 greetings with {@code 05} (RFC 1928 §3), HTTP requests
+ * with a method token, upper-case letters in practice. Anything else is closed without a reply.
  */
 final class ProtocolDetector extends ByteToMessageDecoder {
   static final String NAME = "ett-detect";
-  static final String DECODER = "ett-proxy-decoder", ENCODER = "ett-proxy-encoder", SESSION = "ett-proxy-session";
+  static final String DECODER = "ett-proxy-decoder",
+      ENCODER = "ett-proxy-encoder",
+      SESSION = "ett-proxy-session";
 
   /** Limits on an HTTP request head: generous for browsers, small enough to bound memory. */
   static final int MAX_REQUEST_LINE = 8192, MAX_HEADER_BYTES = 16384, MAX_CHUNK = 65536;

@@ -5,22 +5,22 @@ import dev.ett.mux.StreamSocketHandler;
 import dev.ett.util.Log;
 import dev.ett.wire.Destination;
 import dev.ett.wire.RefuseCode;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelPipeline;
-import io.netty.channel.Channel;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * One application connection on a {@link ProxyFront} while its request is read, and the hand-off
- * of its socket to the client once the request is understood.
+ * One application connection on a {@link ProxyFront} while its request is read, and the hand-off of
+ * its socket to the client once the request is understood.
  *
  * <p>The order of a hand-off matters: {@link #detach} first installs the {@link
  * StreamSocketHandler} (which holds whatever the application sent after its request), then removes
- * the codec handlers, whose unread bytes flow into it; only then does {@link #open} give the
- * socket to the client.
+ * the codec handlers, whose unread bytes flow into it; only then does {@link #open} give the socket
+ * to the client.
  */
 final class ProxyConnection {
   enum State {
@@ -44,22 +44,31 @@ final class ProxyConnection {
     long requestMs = front.limits.requestTimeout().toMillis();
     this.deadline = socket.eventLoop().schedule(this::onDeadline, requestMs, TimeUnit.MILLISECONDS);
     this.silentDeadline =
-        socket.eventLoop()
-            .schedule(this::onSilentDeadline, Math.min(requestMs, ProxyFront.SILENT_TIMEOUT.toMillis()), TimeUnit.MILLISECONDS);
+        socket
+            .eventLoop()
+            .schedule(
+                this::onSilentDeadline,
+                Math.min(requestMs, ProxyFront.SILENT_TIMEOUT.toMillis()),
+                TimeUnit.MILLISECONDS);
     front.onNegotiating(this, false);
     socket.closeFuture().addListener(f -> onClosed());
   }
 
   private void onDeadline() {
     if (state == State.NEGOTIATING) {
-      Log.debug(front.describe() + ": no complete request from " + socket.remoteAddress() + " in time; closing");
+      Log.debug(
+          front.describe()
+              + ": no complete request from "
+              + socket.remoteAddress()
+              + " in time; closing");
       socket.close();
     }
   }
 
   private void onSilentDeadline() {
     if (state == State.NEGOTIATING && !spoke) {
-      Log.debug(front.describe() + ": nothing from " + socket.remoteAddress() + " in time; closing");
+      Log.debug(
+          front.describe() + ": nothing from " + socket.remoteAddress() + " in time; closing");
       socket.close();
     }
   }
@@ -134,7 +143,9 @@ final class ProxyConnection {
     }
   }
 
-  /** Gives the socket to the client: a stream to {@code destination}. Call after {@link #detach}. */
+  /**
+   * Gives the socket to the client: a stream to {@code destination}. Call after {@link #detach}.
+   */
   void open(Destination destination, StreamListener listener, boolean zeroRtt) {
     if (state != State.NEGOTIATING) {
       return; // closed meanwhile (deadline, application gone)
@@ -149,11 +160,22 @@ final class ProxyConnection {
   /** Logs a refused stream the way every front does. */
   /** A request whose destination the front refused itself, before anything was sent. */
   void logBadDestination(String why) {
-    Log.debug(front.describe() + ": refused a request from " + socket.remoteAddress() + " without sending it: " + why);
+    Log.debug(
+        front.describe()
+            + ": refused a request from "
+            + socket.remoteAddress()
+            + " without sending it: "
+            + why);
   }
 
   void logRefused(Destination destination, RefuseCode code, String reason) {
-    Log.info(front.describe() + ": " + destination + " refused: " + code.text + (reason.isEmpty() ? "" : " (" + reason + ")"));
+    Log.info(
+        front.describe()
+            + ": "
+            + destination
+            + " refused: "
+            + code.text
+            + (reason.isEmpty() ? "" : " (" + reason + ")"));
   }
 
   /**

@@ -22,17 +22,17 @@ import java.util.concurrent.TimeUnit;
  * travels to the server as the application wrote it (names are resolved by the server only).
  *
  * <p>Admission control: at most {@link Limits#maxConnections} connections at once, and a request
- * must be complete within {@link Limits#requestTimeout} of the accept (slow clients are closed);
- * a connection that has sent nothing is closed after {@link #SILENT_TIMEOUT}.
+ * must be complete within {@link Limits#requestTimeout} of the accept (slow clients are closed); a
+ * connection that has sent nothing is closed after {@link #SILENT_TIMEOUT}.
  *
  * <p>At the cap, a new connection is not refused while some connection is still reading its
  * request: the oldest of those (one that has sent nothing first) is closed to make room. Every
- * application comes from 127.0.0.1 here, so a share per source address cannot tell an attacker
- * from a browser; but an idle socket is cheap, and a real application's request completes within
+ * application comes from 127.0.0.1 here, so a share per source address cannot tell an attacker from
+ * a browser; but an idle socket is cheap, and a real application's request completes within
  * milliseconds of its connect, so to push it out an attacker would have to open the whole cap's
- * worth of connections within those milliseconds (issue 12, item 3: 4,096 idle sockets, reopened
- * as the deadline closed them, kept every application out). Connections that carry a stream are
- * never closed to make room; when all of them do, a new one is closed at accept.
+ * worth of connections within those milliseconds (issue 12, item 3: 4,096 idle sockets, reopened as
+ * the deadline closed them, kept every application out). Connections that carry a stream are never
+ * closed to make room; when all of them do, a new one is closed at accept.
  */
 public final class ProxyFront implements AutoCloseable {
   /** Per-front caps. */
@@ -42,10 +42,12 @@ public final class ProxyFront implements AutoCloseable {
 
     public Limits {
       if (maxConnections < 1) {
-        throw new IllegalArgumentException("maxConnections: " + maxConnections + " (expected: >= 1)");
+        throw new IllegalArgumentException(
+            "maxConnections: " + maxConnections + " (expected: >= 1)");
       }
       if (requestTimeout.isNegative() || requestTimeout.isZero()) {
-        throw new IllegalArgumentException("requestTimeout: " + requestTimeout + " (expected: > 0)");
+        throw new IllegalArgumentException(
+            "requestTimeout: " + requestTimeout + " (expected: > 0)");
       }
     }
 
@@ -59,22 +61,34 @@ public final class ProxyFront implements AutoCloseable {
     void open(Destination destination, Channel socket, StreamListener listener, boolean zeroRtt);
   }
 
-  /** A connection that has not sent its first byte by then is closed (our choice; see the class comment). */
+  /**
+   * A connection that has not sent its first byte by then is closed (our choice; see the class
+   * comment).
+   */
   static final Duration SILENT_TIMEOUT = Duration.ofSeconds(3);
 
   private final ProxySpec spec;
   private final Client client;
   final StreamOpener opener;
+
   /** Null: no authentication. */
   final Authenticator authenticator;
+
   final Limits limits;
   private int connections; // only touched on the client's loop
-  /** Connections still reading their request, oldest first: those that sent nothing, and the others. */
-  private final Set<ProxyConnection> silent = new LinkedHashSet<>(), talking = new LinkedHashSet<>();
+
+  /**
+   * Connections still reading their request, oldest first: those that sent nothing, and the others.
+   */
+  private final Set<ProxyConnection> silent = new LinkedHashSet<>(),
+      talking = new LinkedHashSet<>();
+
   private long evicted;
   private Channel listener;
+
   /** Failed logins on this port, logged at most once a minute with counts; guarded by itself. */
   private final FailedLogins failedLogins;
+
   /** When the next summary of failed logins is due; guarded by {@link #failedLogins}. */
   private ScheduledFuture<?> summaryTimer;
 
@@ -82,7 +96,12 @@ public final class ProxyFront implements AutoCloseable {
     this(spec, client, client::open, authenticator, limits);
   }
 
-  ProxyFront(ProxySpec spec, Client client, StreamOpener opener, Authenticator authenticator, Limits limits) {
+  ProxyFront(
+      ProxySpec spec,
+      Client client,
+      StreamOpener opener,
+      Authenticator authenticator,
+      Limits limits) {
     this.spec = spec;
     this.client = client;
     this.opener = opener;
@@ -94,11 +113,18 @@ public final class ProxyFront implements AutoCloseable {
   public InetSocketAddress start() throws InterruptedException, java.net.BindException {
     listener = Listeners.bind(client, spec.bindAddress(), "-D " + spec, new Acceptor());
     InetSocketAddress bound = (InetSocketAddress) listener.localAddress();
-    Log.info("SOCKS4/4a/5 and HTTP proxy on " + bound + " (names resolved by the server)"
-        + (authenticator != null ? ", users required" : ""));
+    Log.info(
+        "SOCKS4/4a/5 and HTTP proxy on "
+            + bound
+            + " (names resolved by the server)"
+            + (authenticator != null ? ", users required" : ""));
     if (authenticator == null && !spec.loopbackOnly()) {
-      Log.warn("-D " + spec + " listens beyond loopback without --users: anyone who reaches "
-          + bound + " can use the tunnel");
+      Log.warn(
+          "-D "
+              + spec
+              + " listens beyond loopback without --users: anyone who reaches "
+              + bound
+              + " can use the tunnel");
     }
     return bound;
   }
@@ -113,7 +139,12 @@ public final class ProxyFront implements AutoCloseable {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
       if (connections >= limits.maxConnections() && !closeOldestUnfinished()) {
-        Log.debug("-D " + spec + ": " + connections + " connections open, all carrying streams; closing a new one");
+        Log.debug(
+            "-D "
+                + spec
+                + ": "
+                + connections
+                + " connections open, all carrying streams; closing a new one");
         ctx.pipeline().remove(this);
         ctx.close();
         return;
@@ -138,8 +169,14 @@ public final class ProxyFront implements AutoCloseable {
     ProxyConnection oldest = from.iterator().next();
     from.remove(oldest);
     if (evicted++ % 1000 == 0) {
-      Log.info(describe() + ": " + connections + " connections open (--proxy-max-connections): closing the oldest"
-          + " that has not finished its request to make room (" + evicted + " so far)");
+      Log.info(
+          describe()
+              + ": "
+              + connections
+              + " connections open (--proxy-max-connections): closing the oldest"
+              + " that has not finished its request to make room ("
+              + evicted
+              + " so far)");
     }
     oldest.socket.close();
     return true;

@@ -6,8 +6,8 @@ import java.util.List;
 
 /**
  * One {@code -D [BIND:]PORT} proxy port (ssh's syntax), IPv6 addresses in brackets. Without BIND it
- * listens on 127.0.0.1 only; {@code *} or an empty BIND means every address of both families;
- * any other BIND is bound exactly as given ({@code 0.0.0.0}: IPv4 only), as in {@link ForwardSpec}.
+ * listens on 127.0.0.1 only; {@code *} or an empty BIND means every address of both families; any
+ * other BIND is bound exactly as given ({@code 0.0.0.0}: IPv4 only), as in {@link ForwardSpec}.
  */
 public record ProxySpec(String bindHost, int bindPort) {
   public ProxySpec {
@@ -19,9 +19,11 @@ public record ProxySpec(String bindHost, int bindPort) {
   public static ProxySpec parse(String spec) {
     List<String> parts = ForwardSpec.split(spec);
     if (parts.size() > 2) {
-      throw new IllegalArgumentException("-D " + spec + ": expected [BIND:]PORT (IPv6 in brackets)");
+      throw new IllegalArgumentException(
+          "-D " + spec + ": expected [BIND:]PORT (IPv6 in brackets)");
     }
-    String bind = parts.size() == 2 ? ForwardSpec.unbracket(parts.get(0)) : ForwardSpec.DEFAULT_BIND;
+    String bind =
+        parts.size() == 2 ? ForwardSpec.unbracket(parts.get(0)) : ForwardSpec.DEFAULT_BIND;
     if (bind.isEmpty()) {
       bind = ForwardSpec.EVERY;
     }

@@ -35,8 +35,8 @@ import java.util.ArrayDeque;
 /**
  * Reads a SOCKS4/4a request, or a SOCKS5 greeting, optional username/password (RFC 1929) and
  * request (RFC 1928), from Netty's decoders, answers each step through Netty's encoders, and hands
- * a CONNECT over to the client. The reply to a CONNECT is written when the server answers:
- * success on OPENED, the REFUSED code's SOCKS reply otherwise.
+ * a CONNECT over to the client. The reply to a CONNECT is written when the server answers: success
+ * on OPENED, the REFUSED code's SOCKS reply otherwise.
  *
  * <p>A malformed message gets the protocol's failure reply where the protocol has one, then a
  * close; BIND and UDP ASSOCIATE get "command not supported" (SOCKS5) or "rejected" (SOCKS4).
@@ -72,12 +72,16 @@ final class SocksSession extends ChannelInboundHandlerAdapter {
 
   static final Socks5AddressDecoder ADDRESS_DECODER =
       (type, in) -> {
-        if (type != Socks5AddressType.IPv4 && type != Socks5AddressType.DOMAIN && type != Socks5AddressType.IPv6) {
+        if (type != Socks5AddressType.IPv4
+            && type != Socks5AddressType.DOMAIN
+            && type != Socks5AddressType.IPv6) {
           throw new UnsupportedAddressType(type.byteValue() & 0xff);
         }
         if (type == Socks5AddressType.DOMAIN) {
           int at = in.readerIndex();
-          String raw = in.toString(at + 1, in.getUnsignedByte(at), StandardCharsets.ISO_8859_1); // a char per byte
+          String raw =
+              in.toString(
+                  at + 1, in.getUnsignedByte(at), StandardCharsets.ISO_8859_1); // a char per byte
           String problem = Destination.nameProblem(raw);
           if (problem != null) {
             throw new BadName(problem);
@@ -121,7 +125,8 @@ final class SocksSession extends ChannelInboundHandlerAdapter {
     if (!isSocks4a(in) || nameEnd < 0) {
       return null; // SOCKS4, or a field Netty's decoder will refuse
     }
-    return Destination.nameProblem(in.toString(userEnd + 1, nameEnd - userEnd - 1, StandardCharsets.ISO_8859_1));
+    return Destination.nameProblem(
+        in.toString(userEnd + 1, nameEnd - userEnd - 1, StandardCharsets.ISO_8859_1));
   }
 
   /** SOCKS4a: DSTIP 0.0.0.x with x != 0 means "the name follows the user id". */
@@ -201,14 +206,16 @@ final class SocksSession extends ChannelInboundHandlerAdapter {
         new StreamListener() {
           @Override
           public void onOpened(Destination bound) {
-            conn.socket.writeAndFlush(new DefaultSocks4CommandResponse(Socks4CommandStatus.SUCCESS));
+            conn.socket.writeAndFlush(
+                new DefaultSocks4CommandResponse(Socks4CommandStatus.SUCCESS));
             removeIfPresent(conn.socket.pipeline(), encoder);
           }
 
           @Override
           public void onRefused(RefuseCode code, String reason) {
             conn.logRefused(d, code, reason);
-            conn.replyAndClose(new DefaultSocks4CommandResponse(Socks4CommandStatus.REJECTED_OR_FAILED));
+            conn.replyAndClose(
+                new DefaultSocks4CommandResponse(Socks4CommandStatus.REJECTED_OR_FAILED));
           }
         },
         false);
@@ -222,7 +229,8 @@ final class SocksSession extends ChannelInboundHandlerAdapter {
       ctx.close(); // RFC 1928 has no reply to a malformed greeting
       return;
     }
-    Socks5AuthMethod wanted = conn.authRequired() ? Socks5AuthMethod.PASSWORD : Socks5AuthMethod.NO_AUTH;
+    Socks5AuthMethod wanted =
+        conn.authRequired() ? Socks5AuthMethod.PASSWORD : Socks5AuthMethod.NO_AUTH;
     if (!req.authMethods().contains(wanted)) {
       state = State.DONE;
       // RFC 1928 §3: X'FF' NO ACCEPTABLE METHODS, "the client MUST close the connection"; so do we.
@@ -256,12 +264,14 @@ final class SocksSession extends ChannelInboundHandlerAdapter {
             state = State.DONE;
             releaseEarly();
             // RFC 1929 §2: on failure "the server MUST close the connection".
-            ctx.writeAndFlush(new DefaultSocks5PasswordAuthResponse(Socks5PasswordAuthStatus.FAILURE))
+            ctx.writeAndFlush(
+                    new DefaultSocks5PasswordAuthResponse(Socks5PasswordAuthStatus.FAILURE))
                 .addListener(io.netty.channel.ChannelFutureListener.CLOSE);
             return;
           }
           state = State.SOCKS5_REQUEST;
-          ctx.writeAndFlush(new DefaultSocks5PasswordAuthResponse(Socks5PasswordAuthStatus.SUCCESS));
+          ctx.writeAndFlush(
+              new DefaultSocks5PasswordAuthResponse(Socks5PasswordAuthStatus.SUCCESS));
           ChannelPipeline p = ctx.pipeline();
           replaceDecoder(p, new Socks5CommandRequestDecoder(ADDRESS_DECODER));
           if (early.isEmpty()) {
@@ -281,7 +291,9 @@ final class SocksSession extends ChannelInboundHandlerAdapter {
     DecoderResult r = req.decoderResult();
     if (r.isFailure()) {
       Socks5CommandStatus status =
-          r.cause() instanceof UnsupportedAddressType ? Socks5CommandStatus.ADDRESS_UNSUPPORTED : Socks5CommandStatus.FAILURE;
+          r.cause() instanceof UnsupportedAddressType
+              ? Socks5CommandStatus.ADDRESS_UNSUPPORTED
+              : Socks5CommandStatus.FAILURE;
       if (r.cause() instanceof BadName) {
         conn.logBadDestination(r.cause().getMessage());
         status = Socks5CommandStatus.HOST_UNREACHABLE; // as below for a name Destination refuses
@@ -290,7 +302,8 @@ final class SocksSession extends ChannelInboundHandlerAdapter {
       return;
     }
     if (req.type() != Socks5CommandType.CONNECT) {
-      conn.replyAndClose(socks5Reply(Socks5CommandStatus.COMMAND_UNSUPPORTED)); // BIND, UDP ASSOCIATE
+      conn.replyAndClose(
+          socks5Reply(Socks5CommandStatus.COMMAND_UNSUPPORTED)); // BIND, UDP ASSOCIATE
       return;
     }
     Destination d;

@@ -139,7 +139,10 @@ public final class StdioFront {
                   null,
                   reason.startsWith("no link")
                       ? reason
-                      : destination + " refused: " + code.text + (reason.isEmpty() ? "" : " (" + reason + ")"));
+                      : destination
+                          + " refused: "
+                          + code.text
+                          + (reason.isEmpty() ? "" : " (" + reason + ")"));
               Mux.abort(socket);
             }
           },

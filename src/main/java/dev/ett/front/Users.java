@@ -30,11 +30,13 @@ import javax.crypto.spec.PBEKeySpec;
  */
 public final class Users {
   public static final String SCHEME = "pbkdf2-sha256";
+
   /** OWASP's 2023 recommendation for PBKDF2-HMAC-SHA256. */
   public static final int DEFAULT_ITERATIONS = 600_000;
 
   private static final int MIN_ITERATIONS = 1_000, MAX_ITERATIONS = 10_000_000;
   private static final int SALT_BYTES = 16, HASH_BYTES = 32;
+
   /** RFC 1929: a username and a password are each 1..255 bytes. */
   public static final int MAX_FIELD_BYTES = 255;
 
@@ -49,8 +51,8 @@ public final class Users {
   }
 
   /**
-   * Reads and parses a users file; refused if group or others could write it, or the directory
-   * it is in ({@link TrustedFile}): whoever can write it can add a proxy user.
+   * Reads and parses a users file; refused if group or others could write it, or the directory it
+   * is in ({@link TrustedFile}): whoever can write it can add a proxy user.
    */
   public static Users read(Path file) throws IOException {
     return parse(file.toString(), TrustedFile.readConfig(file, "add proxy users", MAX_FILE_BYTES));
@@ -68,7 +70,8 @@ public final class Users {
       String where = source + ":" + (i + 1) + ": ";
       int colon = line.indexOf(':');
       if (colon <= 0) {
-        throw new IllegalArgumentException(where + "expected USER:$" + SCHEME + "$ITERATIONS$SALT$HASH");
+        throw new IllegalArgumentException(
+            where + "expected USER:$" + SCHEME + "$ITERATIONS$SALT$HASH");
       }
       String user = line.substring(0, colon);
       checkField(where + "user", user);
@@ -83,7 +86,8 @@ public final class Users {
   private static Entry parseHash(String where, String s) {
     String[] p = s.split("\\$", -1);
     if (p.length != 5 || !p[0].isEmpty() || !p[1].equals(SCHEME)) {
-      throw new IllegalArgumentException(where + "expected $" + SCHEME + "$ITERATIONS$SALT$HASH (see ett passwd)");
+      throw new IllegalArgumentException(
+          where + "expected $" + SCHEME + "$ITERATIONS$SALT$HASH (see ett passwd)");
     }
     int iterations;
     try {
@@ -93,7 +97,14 @@ public final class Users {
     }
     if (iterations < MIN_ITERATIONS || iterations > MAX_ITERATIONS) {
       throw new IllegalArgumentException(
-          where + "iterations: " + p[2] + " (expected: " + MIN_ITERATIONS + "~" + MAX_ITERATIONS + ")");
+          where
+              + "iterations: "
+              + p[2]
+              + " (expected: "
+              + MIN_ITERATIONS
+              + "~"
+              + MAX_ITERATIONS
+              + ")");
     }
     byte[] salt, hash;
     try {
@@ -104,7 +115,14 @@ public final class Users {
     }
     if (salt.length < 8 || hash.length != HASH_BYTES) {
       throw new IllegalArgumentException(
-          where + "salt " + salt.length + " bytes, hash " + hash.length + " bytes (expected: >= 8 and " + HASH_BYTES + ")");
+          where
+              + "salt "
+              + salt.length
+              + " bytes, hash "
+              + hash.length
+              + " bytes (expected: >= 8 and "
+              + HASH_BYTES
+              + ")");
     }
     return new Entry(iterations, salt, hash);
   }
@@ -112,7 +130,8 @@ public final class Users {
   private static void checkField(String what, String value) {
     int n = value.getBytes(StandardCharsets.UTF_8).length;
     if (n < 1 || n > MAX_FIELD_BYTES) {
-      throw new IllegalArgumentException(what + ": " + n + " bytes (expected: 1~" + MAX_FIELD_BYTES + ")");
+      throw new IllegalArgumentException(
+          what + ": " + n + " bytes (expected: 1~" + MAX_FIELD_BYTES + ")");
     }
   }
 
@@ -124,19 +143,21 @@ public final class Users {
     return users.containsKey(user);
   }
 
-  /** The stored salt of {@code user}, or null: lets a cache key its entries without the password. */
+  /**
+   * The stored salt of {@code user}, or null: lets a cache key its entries without the password.
+   */
   byte[] salt(String user) {
     Entry e = users.get(user);
     return e == null ? null : e.salt.clone();
   }
 
   /**
-   * Whether {@code password} is {@code user}'s: one PBKDF2 run for a known name, none for an unknown
-   * one. (An unknown name used to cost a dummy run as costly as the costliest entry, so that timing
-   * would not tell names apart; but that handed anyone who sends made-up names the most expensive
-   * work the file allows, and the single worker's queue filled with it while real users waited.
-   * Equal timing is now the caller's: {@link Authenticator} answers every failure at one fixed time
-   * after the attempt, by a timer.)
+   * Whether {@code password} is {@code user}'s: one PBKDF2 run for a known name, none for an
+   * unknown one. (An unknown name used to cost a dummy run as costly as the costliest entry, so
+   * that timing would not tell names apart; but that handed anyone who sends made-up names the most
+   * expensive work the file allows, and the single worker's queue filled with it while real users
+   * waited. Equal timing is now the caller's: {@link Authenticator} answers every failure at one
+   * fixed time after the attempt, by a timer.)
    */
   public boolean verify(String user, String password) {
     Entry e = users.get(user);
@@ -181,17 +202,31 @@ public final class Users {
   public static String line(String user, String password, int iterations) {
     checkField("user", user);
     if (user.contains(":") || !user.strip().equals(user) || user.startsWith("#")) {
-      throw new IllegalArgumentException("user: " + user + " (expected: no ':', no leading '#' or spaces)");
+      throw new IllegalArgumentException(
+          "user: " + user + " (expected: no ':', no leading '#' or spaces)");
     }
     checkField("password", password);
     if (iterations < MIN_ITERATIONS || iterations > MAX_ITERATIONS) {
       throw new IllegalArgumentException(
-          "iterations: " + iterations + " (expected: " + MIN_ITERATIONS + "~" + MAX_ITERATIONS + ")");
+          "iterations: "
+              + iterations
+              + " (expected: "
+              + MIN_ITERATIONS
+              + "~"
+              + MAX_ITERATIONS
+              + ")");
     }
     byte[] salt = new byte[SALT_BYTES];
     new SecureRandom().nextBytes(salt);
     Base64.Encoder b64 = Base64.getEncoder().withoutPadding();
-    return user + ":$" + SCHEME + "$" + iterations + "$" + b64.encodeToString(salt) + "$"
+    return user
+        + ":$"
+        + SCHEME
+        + "$"
+        + iterations
+        + "$"
+        + b64.encodeToString(salt)
+        + "$"
         + b64.encodeToString(pbkdf2(password, salt, iterations));
   }
 

@@ -26,9 +26,16 @@ final class Ascii {
     return c >= '0' && c <= '9';
   }
 
-  /** A character a host name may hold: letters, digits, hyphen, dot, underscore (seen in practice). */
+  /**
+   * A character a host name may hold: letters, digits, hyphen, dot, underscore (seen in practice).
+   */
   static boolean isHostChar(int c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || isDigit(c) || c == '-' || c == '.' || c == '_';
+    return (c >= 'a' && c <= 'z')
+        || (c >= 'A' && c <= 'Z')
+        || isDigit(c)
+        || c == '-'
+        || c == '.'
+        || c == '_';
   }
 
   /** At most {@code max} characters of {@code s}, anything outside printable ASCII as \xNN. */

@@ -4,8 +4,8 @@ import java.nio.ByteBuffer;
 import java.util.Optional;
 
 /**
- * Recognises a TLS ClientHello (RFC 8446 §4.1.2, RFC 5246 §7.4.1.2) in a client's first bytes,
- * and reads its server_name (RFC 6066 §3) and whether it carries encrypted_client_hello.
+ * Recognises a TLS ClientHello (RFC 8446 §4.1.2, RFC 5246 §7.4.1.2) in a client's first bytes, and
+ * reads its server_name (RFC 6066 §3) and whether it carries encrypted_client_hello.
  *
  * <pre>
  * record:    type=22 (1) | version 0x0301..0x0304 (2) | length 1..2^14 (2) | fragment
@@ -18,8 +18,8 @@ import java.util.Optional;
  *            one host_name (0) entry at most, an ASCII DNS name
  * </pre>
  *
- * <p>The handshake message is read where it lies, across record headers, by a {@link Reader}
- * over the fragments: nothing is copied but the server name.
+ * <p>The handshake message is read where it lies, across record headers, by a {@link Reader} over
+ * the fragments: nothing is copied but the server name.
  */
 final class ClientHello {
   static final int RECORD_HEADER = 5;
@@ -32,14 +32,16 @@ final class ClientHello {
 
   private ClientHello() {}
 
-  /** Whether a record header starts at {@code i}: a content type 20..24 and version 3.x (x <= 4). */
+  /**
+   * Whether a record header starts at {@code i}: a content type 20..24 and version 3.x (x <= 4).
+   */
   static boolean isRecordLayerVersion(int major, int minor) {
     return major == 3 && minor >= 1 && minor <= 4;
   }
 
   /**
-   * {@code null} if the bytes do not start like a TLS handshake record at all (the caller says
-   * what they look like), else NeedMore, Matched or Mismatched.
+   * {@code null} if the bytes do not start like a TLS handshake record at all (the caller says what
+   * they look like), else NeedMore, Matched or Mismatched.
    */
   static Inspection parse(ByteBuffer b, int start, int end, int maxBytes) {
     int n = end - start;
@@ -90,7 +92,8 @@ final class ClientHello {
         }
         long bodyLen = h.u24();
         // Even in the fewest records the hello cannot fit the bound: say so at once.
-        long minWire = RECORD_HEADER * ((4 + bodyLen + MAX_FRAGMENT - 1) / MAX_FRAGMENT) + 4 + bodyLen;
+        long minWire =
+            RECORD_HEADER * ((4 + bodyLen + MAX_FRAGMENT - 1) / MAX_FRAGMENT) + 4 + bodyLen;
         if (minWire > maxBytes) {
           return new Inspection.Mismatched("a TLS ClientHello longer than " + maxBytes + " bytes");
         }
@@ -198,14 +201,16 @@ final class ClientHello {
   }
 
   /**
-   * Whether a common extension's own vector length (its first field) fills its data exactly, as
-   * its RFC defines it: a corrupted outer length then shows even when the extensions that follow
-   * happen to line up. Other types are not looked into. Leaves {@code r} where it was.
+   * Whether a common extension's own vector length (its first field) fills its data exactly, as its
+   * RFC defines it: a corrupted outer length then shows even when the extensions that follow happen
+   * to line up. Other types are not looked into. Leaves {@code r} where it was.
    */
   private static boolean innerLengthFits(Reader r, int type, int len) {
     int prefix =
         switch (type) {
-          case 10, 13, 16, 50, 51 -> 2; // supported_groups, signature_algorithms, ALPN, signature_algorithms_cert, key_share
+          case 10, 13, 16, 50, 51 ->
+              2; // supported_groups, signature_algorithms, ALPN, signature_algorithms_cert,
+          // key_share
           case 11, 43, 45 -> 1; // ec_point_formats, supported_versions, psk_key_exchange_modes
           default -> 0;
         };
@@ -240,7 +245,8 @@ final class ClientHello {
       if (nameLen < 1 || nameLen > listEnd - r.pos) {
         return new Inspection.Mismatched(MALFORMED);
       }
-      if (nameType != 0) { // unknown name types are skipped (RFC 6066 §3 allows only host_name today)
+      if (nameType
+          != 0) { // unknown name types are skipped (RFC 6066 §3 allows only host_name today)
         r.skip(nameLen);
         continue;
       }

@@ -17,7 +17,8 @@ public final class FirstBytes {
   public static final int MAX_BYTES = 16 * 1024;
 
   private static final java.util.Set<String> COMMON_METHODS =
-      java.util.Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH");
+      java.util.Set.of(
+          "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH");
 
   private FirstBytes() {}
 
@@ -59,7 +60,8 @@ public final class FirstBytes {
           switch (expected) {
             case TLS -> "a TLS ClientHello longer than " + (end - start) + " bytes";
             case HTTP -> "HTTP request headers longer than " + (end - start) + " bytes";
-            case HTTP2, SSH -> "only the first " + (end - start) + " bytes of " + expected.description();
+            case HTTP2, SSH ->
+                "only the first " + (end - start) + " bytes of " + expected.description();
           });
     }
     return r;
@@ -76,7 +78,10 @@ public final class FirstBytes {
       return "no data";
     }
     int b0 = b.get(start) & 0xff;
-    if (n >= 3 && b0 >= 20 && b0 <= 24 && ClientHello.isRecordLayerVersion(b.get(start + 1) & 0xff, b.get(start + 2) & 0xff)) {
+    if (n >= 3
+        && b0 >= 20
+        && b0 <= 24
+        && ClientHello.isRecordLayerVersion(b.get(start + 1) & 0xff, b.get(start + 2) & 0xff)) {
       if (b0 == ClientHello.HANDSHAKE) {
         Inspection tls = ClientHello.parse(b, start, end, MAX_BYTES);
         return switch (tls) {
@@ -94,7 +99,10 @@ public final class FirstBytes {
     }
     // SSL 2.0-compatible ClientHello (RFC 5246 Appendix E.2): 2-byte length with the top bit set,
     // msg_type 1, version 0x0002 or 0x03xx.
-    if (n >= 5 && (b0 & 0x80) != 0 && b.get(start + 2) == 1 && ((b.get(start + 3) == 3) || (b.get(start + 3) == 0 && b.get(start + 4) == 2))) {
+    if (n >= 5
+        && (b0 & 0x80) != 0
+        && b.get(start + 2) == 1
+        && ((b.get(start + 3) == 3) || (b.get(start + 3) == 0 && b.get(start + 4) == 2))) {
       return "an SSLv2-compatible ClientHello";
     }
     if (n >= 4 && HttpRequest.preface(b, start, end) != null) {

@@ -30,14 +30,20 @@ final class HostNames {
     return s.toLowerCase(Locale.ROOT);
   }
 
-  /** An IPv6 literal's inside (between the brackets), lower-cased, or null if not hex, ':' and '.'. */
+  /**
+   * An IPv6 literal's inside (between the brackets), lower-cased, or null if not hex, ':' and '.'.
+   */
   static String ipv6Literal(String inside) {
     if (inside.length() < 2 || inside.length() > 45 || inside.indexOf(':') < 0) {
       return null;
     }
     for (int i = 0; i < inside.length(); i++) {
       char c = inside.charAt(i);
-      if (!(Ascii.isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' || c == '.')) {
+      if (!(Ascii.isDigit(c)
+          || (c >= 'a' && c <= 'f')
+          || (c >= 'A' && c <= 'F')
+          || c == ':'
+          || c == '.')) {
         return null;
       }
     }
@@ -45,8 +51,8 @@ final class HostNames {
   }
 
   /**
-   * The host of an authority {@code host [":" port]} (RFC 9110 §7.2, RFC 3986 §3.2) in normal
-   * form, or null if it is not one: no userinfo, a port of digits only ({@code portRequired} for
+   * The host of an authority {@code host [":" port]} (RFC 9110 §7.2, RFC 3986 §3.2) in normal form,
+   * or null if it is not one: no userinfo, a port of digits only ({@code portRequired} for
    * CONNECT's authority-form), an empty host only if {@code emptyAllowed} (then "").
    */
   static String authority(String a, boolean portRequired, boolean emptyAllowed) {

@@ -34,16 +34,19 @@ final class HttpRequest {
         return null;
       }
     }
-    return n == PREFACE.length() ? new Inspection.Matched(Protocol.HTTP2, Optional.empty(), false) : Inspection.NeedMore.INSTANCE;
+    return n == PREFACE.length()
+        ? new Inspection.Matched(Protocol.HTTP2, Optional.empty(), false)
+        : Inspection.NeedMore.INSTANCE;
   }
 
   /**
-   * {@code null} if the bytes do not start with a method and a space (so not HTTP/1.x at all),
-   * else NeedMore, Matched or Mismatched. {@code atLimit}: no more bytes will come.
+   * {@code null} if the bytes do not start with a method and a space (so not HTTP/1.x at all), else
+   * NeedMore, Matched or Mismatched. {@code atLimit}: no more bytes will come.
    */
   static Inspection parse(ByteBuffer b, int start, int end, boolean atLimit) {
     if (end - start >= 4 && preface(b, start, end) != null) {
-      return null; // "PRI" is reserved for the HTTP/2 preface (RFC 9113 §3.4): not an HTTP/1.x request
+      return null; // "PRI" is reserved for the HTTP/2 preface (RFC 9113 §3.4): not an HTTP/1.x
+      // request
     }
     int i = start;
     while (i < end && Ascii.isTchar(b.get(i) & 0xff)) {
@@ -76,7 +79,8 @@ final class HttpRequest {
       if (k == 7 && c == '0') {
         http10 = true;
       } else if (c != version.charAt(k)) {
-        return new Inspection.Mismatched(k >= 5 && k <= 7 ? "an HTTP request of an unsupported version" : MALFORMED);
+        return new Inspection.Mismatched(
+            k >= 5 && k <= 7 ? "an HTTP request of an unsupported version" : MALFORMED);
       }
     }
     if (k < version.length()) {
@@ -166,15 +170,22 @@ final class HttpRequest {
       }
       i += 2;
     }
-    if (host == null && !http10) { // RFC 9112 §3.2: "A client MUST send a Host header field in all HTTP/1.1 request messages"
+    if (host == null
+        && !http10) { // RFC 9112 §3.2: "A client MUST send a Host header field in all HTTP/1.1
+      // request messages"
       return new Inspection.Mismatched("an HTTP/1.1 request without Host");
     }
     String name = authority != null ? authority : host;
-    return new Inspection.Matched(Protocol.HTTP, name == null || name.isEmpty() ? Optional.empty() : Optional.of(name), false);
+    return new Inspection.Matched(
+        Protocol.HTTP,
+        name == null || name.isEmpty() ? Optional.empty() : Optional.of(name),
+        false);
   }
 
   private static Inspection needMore(int given, boolean atLimit) {
-    return atLimit ? new Inspection.Mismatched("HTTP request headers longer than " + given + " bytes") : Inspection.NeedMore.INSTANCE;
+    return atLimit
+        ? new Inspection.Mismatched("HTTP request headers longer than " + given + " bytes")
+        : Inspection.NeedMore.INSTANCE;
   }
 
   /** scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) (RFC 3986 §3.1). */

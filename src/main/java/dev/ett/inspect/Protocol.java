@@ -25,7 +25,10 @@ public enum Protocol {
     this.description = description;
   }
 
-  /** The word a rule spells this protocol with: {@code tls}, {@code http}, {@code http2}, {@code ssh}. */
+  /**
+   * The word a rule spells this protocol with: {@code tls}, {@code http}, {@code http2}, {@code
+   * ssh}.
+   */
   public String word() {
     return word;
   }
@@ -51,7 +54,8 @@ public enum Protocol {
     for (Protocol p : values()) {
       valid.append(valid.isEmpty() ? "" : ", ").append(p.word);
     }
-    throw new IllegalArgumentException("unknown protocol \"" + Ascii.escape(word, 32) + "\" (expected: " + valid + ")");
+    throw new IllegalArgumentException(
+        "unknown protocol \"" + Ascii.escape(word, 32) + "\" (expected: " + valid + ")");
   }
 
   @Override

@@ -10,10 +10,10 @@ import java.util.Optional;
  * SSH-protoversion-softwareversion SP comments CR LF      (at most 255 bytes, CR LF included)
  * </pre>
  *
- * <p>protoversion is "2.0", or "1.99" from a client that also speaks SSH 1 (§5.1).
- * softwareversion is printable US-ASCII without whitespace or '-'; comments are printable ASCII.
- * A server may send other lines before its identification; a client may not, and a client sends
- * its identification at once, so the first line must be it.
+ * <p>protoversion is "2.0", or "1.99" from a client that also speaks SSH 1 (§5.1). softwareversion
+ * is printable US-ASCII without whitespace or '-'; comments are printable ASCII. A server may send
+ * other lines before its identification; a client may not, and a client sends its identification at
+ * once, so the first line must be it.
  */
 final class SshIdentification {
   static final int MAX_LENGTH = 255;
@@ -43,7 +43,10 @@ final class SshIdentification {
         return Inspection.NeedMore.INSTANCE;
       }
       if (b.get(i + k) != proto.charAt(k)) {
-        return new Inspection.Mismatched(b.get(i) == '1' ? "an SSH-1 identification string" : "an SSH identification string of an unsupported version");
+        return new Inspection.Mismatched(
+            b.get(i) == '1'
+                ? "an SSH-1 identification string"
+                : "an SSH identification string of an unsupported version");
       }
     }
     i += proto.length();
@@ -51,7 +54,8 @@ final class SshIdentification {
     boolean comments = false;
     for (; i < end; i++) {
       if (i - start >= MAX_LENGTH) {
-        return new Inspection.Mismatched("an SSH identification string longer than " + MAX_LENGTH + " bytes");
+        return new Inspection.Mismatched(
+            "an SSH identification string longer than " + MAX_LENGTH + " bytes");
       }
       int c = b.get(i) & 0xff;
       if (c == '\r') {
@@ -59,7 +63,8 @@ final class SshIdentification {
           return new Inspection.Mismatched(MALFORMED);
         }
         if (i + 2 - start > MAX_LENGTH) {
-          return new Inspection.Mismatched("an SSH identification string longer than " + MAX_LENGTH + " bytes");
+          return new Inspection.Mismatched(
+              "an SSH identification string longer than " + MAX_LENGTH + " bytes");
         }
         if (i + 1 >= end) {
           return Inspection.NeedMore.INSTANCE;

@@ -15,9 +15,9 @@ import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The client's side of the handshake (PROTOCOL.md §4, client steps). Sends the preamble and
- * message 1 when the connection becomes active, reads message 2, then replaces itself with a
- * {@link RecordLayer} and fires {@link LinkEstablished}. Any failure fires a {@link
+ * The client's side of the handshake (PROTOCOL.md §4, client steps). Sends the preamble and message
+ * 1 when the connection becomes active, reads message 2, then replaces itself with a {@link
+ * RecordLayer} and fires {@link LinkEstablished}. Any failure fires a {@link
  * HandshakeFailedException} and closes.
  */
 public final class ClientHandshake extends ChannelInboundHandlerAdapter {
@@ -45,8 +45,8 @@ public final class ClientHandshake extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * Test-only (through {@code LinkFuzzing}): a handshake that has already sent message 1 as
-   * {@code afterMessage1}, so that a fuzz target pays only for reading message 2.
+   * Test-only (through {@code LinkFuzzing}): a handshake that has already sent message 1 as {@code
+   * afterMessage1}, so that a fuzz target pays only for reading message 2.
    */
   ClientHandshake(Suite suite, byte[] serverKey, LinkConfig config, HandshakeState afterMessage1) {
     this(suite, null, serverKey, config);
@@ -83,7 +83,11 @@ public final class ClientHandshake extends ChannelInboundHandlerAdapter {
   /** Client step 1: the initiator's state, with the preamble bound in as the prologue. */
   static HandshakeState initiator(Suite suite, KeyPair clientKey, byte[] serverKey) {
     return HandshakeState.initiator(
-        NoiseProtocol.parse(suite.noiseName), Preamble.prologue(Preamble.encode(suite)), clientKey, serverKey, null);
+        NoiseProtocol.parse(suite.noiseName),
+        Preamble.prologue(Preamble.encode(suite)),
+        clientKey,
+        serverKey,
+        null);
   }
 
   /** Client steps 2-3: message 1, its payload the current timestamp and our initial window. */
@@ -99,7 +103,11 @@ public final class ClientHandshake extends ChannelInboundHandlerAdapter {
     deadline =
         ctx.executor()
             .schedule(
-                () -> fail(ctx, "handshake failed: no handshake answer within " + text(config.handshakeTimeout())),
+                () ->
+                    fail(
+                        ctx,
+                        "handshake failed: no handshake answer within "
+                            + text(config.handshakeTimeout())),
                 config.handshakeTimeout().toMillis(),
                 TimeUnit.MILLISECONDS);
   }
@@ -140,12 +148,23 @@ public final class ClientHandshake extends ChannelInboundHandlerAdapter {
     if (!LinkConfig.validWindow(peerWindow)) {
       fail(
           ctx,
-          "handshake failed: server window " + peerWindow + " (expected: " + LinkConfig.MIN_WINDOW + "~"
-              + LinkConfig.MAX_WINDOW + ")");
+          "handshake failed: server window "
+              + peerWindow
+              + " (expected: "
+              + LinkConfig.MIN_WINDOW
+              + "~"
+              + LinkConfig.MAX_WINDOW
+              + ")");
       return;
     }
     if (peerMaxStreams < 1 || peerMaxStreams > Integer.MAX_VALUE) {
-      fail(ctx, "handshake failed: server max streams " + peerMaxStreams + " (expected: 1~" + Integer.MAX_VALUE + ")");
+      fail(
+          ctx,
+          "handshake failed: server max streams "
+              + peerMaxStreams
+              + " (expected: 1~"
+              + Integer.MAX_VALUE
+              + ")");
       return;
     }
     state = State.DONE;
@@ -153,7 +172,11 @@ public final class ClientHandshake extends ChannelInboundHandlerAdapter {
     var transport = handshake.split();
     RecordLayer records =
         new RecordLayer(
-            LinkEstablished.Role.CLIENT, transport.sender(), transport.receiver(), transport.takeChainingKey(), config);
+            LinkEstablished.Role.CLIENT,
+            transport.sender(),
+            transport.receiver(),
+            transport.takeChainingKey(),
+            config);
     handshake.destroy();
     ctx.pipeline().replace(this, "records", records);
     records.userEventFromHandshake(
@@ -190,9 +213,15 @@ public final class ClientHandshake extends ChannelInboundHandlerAdapter {
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
     String after =
         state == State.SENT_INITIATION
-            ? ", " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sentAtNanos) + " ms after our first message"
+            ? ", "
+                + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sentAtNanos)
+                + " ms after our first message"
             : "";
-    fail(ctx, "handshake failed: connection closed before the handshake finished" + after + "; the server's log says why");
+    fail(
+        ctx,
+        "handshake failed: connection closed before the handshake finished"
+            + after
+            + "; the server's log says why");
     super.channelInactive(ctx);
   }
 

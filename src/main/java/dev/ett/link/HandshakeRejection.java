@@ -14,7 +14,10 @@ public enum HandshakeRejection {
   SOURCE_SHARE("over one source's share of --max-handshakes"),
   /** Server step 2: the preamble did not arrive within {@link ServerHandshake#SILENT_TIMEOUT}. */
   SILENT("no preamble within " + ServerHandshake.SILENT_TIMEOUT.toSeconds() + " s"),
-  /** Steps 2-3: a bad preamble, an oversized record, or message 1 failed (bad MAC, wrong server key). */
+  /**
+   * Steps 2-3: a bad preamble, an oversized record, or message 1 failed (bad MAC, wrong server
+   * key).
+   */
   GARBAGE("not a handshake (bad preamble, record or message 1)"),
   /** Step 4. */
   UNKNOWN_KEY("unknown client key"),

@@ -45,13 +45,16 @@ public record LinkConfig(
       throw new IllegalArgumentException("maxStreams: " + maxStreams + " (expected: >= 1)");
     }
     if (maxPendingOpens < 1) {
-      throw new IllegalArgumentException("maxPendingOpens: " + maxPendingOpens + " (expected: >= 1)");
+      throw new IllegalArgumentException(
+          "maxPendingOpens: " + maxPendingOpens + " (expected: >= 1)");
     }
     if (rekeyBytes < MIN_REKEY_BYTES) {
-      throw new IllegalArgumentException("rekeyBytes: " + rekeyBytes + " (expected: >= " + MIN_REKEY_BYTES + ")");
+      throw new IllegalArgumentException(
+          "rekeyBytes: " + rekeyBytes + " (expected: >= " + MIN_REKEY_BYTES + ")");
     }
     if (maxQueuedAnswers < 1) {
-      throw new IllegalArgumentException("maxQueuedAnswers: " + maxQueuedAnswers + " (expected: >= 1)");
+      throw new IllegalArgumentException(
+          "maxQueuedAnswers: " + maxQueuedAnswers + " (expected: >= 1)");
     }
     requirePositive("keepalive", keepalive);
     requirePositive("rekeyInterval", rekeyInterval);
@@ -79,27 +82,81 @@ public record LinkConfig(
   }
 
   public LinkConfig withInitialWindow(int v) {
-    return new LinkConfig(v, maxStreams, maxPendingOpens, keepalive, rekeyBytes, rekeyInterval, handshakeTimeout, connectTimeout, maxQueuedAnswers);
+    return new LinkConfig(
+        v,
+        maxStreams,
+        maxPendingOpens,
+        keepalive,
+        rekeyBytes,
+        rekeyInterval,
+        handshakeTimeout,
+        connectTimeout,
+        maxQueuedAnswers);
   }
 
   public LinkConfig withMaxStreams(int v) {
-    return new LinkConfig(initialWindow, v, maxPendingOpens, keepalive, rekeyBytes, rekeyInterval, handshakeTimeout, connectTimeout, maxQueuedAnswers);
+    return new LinkConfig(
+        initialWindow,
+        v,
+        maxPendingOpens,
+        keepalive,
+        rekeyBytes,
+        rekeyInterval,
+        handshakeTimeout,
+        connectTimeout,
+        maxQueuedAnswers);
   }
 
   public LinkConfig withMaxPendingOpens(int v) {
-    return new LinkConfig(initialWindow, maxStreams, v, keepalive, rekeyBytes, rekeyInterval, handshakeTimeout, connectTimeout, maxQueuedAnswers);
+    return new LinkConfig(
+        initialWindow,
+        maxStreams,
+        v,
+        keepalive,
+        rekeyBytes,
+        rekeyInterval,
+        handshakeTimeout,
+        connectTimeout,
+        maxQueuedAnswers);
   }
 
   public LinkConfig withKeepalive(Duration v) {
-    return new LinkConfig(initialWindow, maxStreams, maxPendingOpens, v, rekeyBytes, rekeyInterval, handshakeTimeout, connectTimeout, maxQueuedAnswers);
+    return new LinkConfig(
+        initialWindow,
+        maxStreams,
+        maxPendingOpens,
+        v,
+        rekeyBytes,
+        rekeyInterval,
+        handshakeTimeout,
+        connectTimeout,
+        maxQueuedAnswers);
   }
 
   public LinkConfig withRekey(long bytes, Duration interval) {
-    return new LinkConfig(initialWindow, maxStreams, maxPendingOpens, keepalive, bytes, interval, handshakeTimeout, connectTimeout, maxQueuedAnswers);
+    return new LinkConfig(
+        initialWindow,
+        maxStreams,
+        maxPendingOpens,
+        keepalive,
+        bytes,
+        interval,
+        handshakeTimeout,
+        connectTimeout,
+        maxQueuedAnswers);
   }
 
   public LinkConfig withHandshakeTimeout(Duration v) {
-    return new LinkConfig(initialWindow, maxStreams, maxPendingOpens, keepalive, rekeyBytes, rekeyInterval, v, connectTimeout, maxQueuedAnswers);
+    return new LinkConfig(
+        initialWindow,
+        maxStreams,
+        maxPendingOpens,
+        keepalive,
+        rekeyBytes,
+        rekeyInterval,
+        v,
+        connectTimeout,
+        maxQueuedAnswers);
   }
 
   /**
@@ -107,10 +164,28 @@ public record LinkConfig(
    * many answers wait unsent (PING/OPEN floods from a peer that never reads).
    */
   public LinkConfig withMaxQueuedAnswers(int v) {
-    return new LinkConfig(initialWindow, maxStreams, maxPendingOpens, keepalive, rekeyBytes, rekeyInterval, handshakeTimeout, connectTimeout, v);
+    return new LinkConfig(
+        initialWindow,
+        maxStreams,
+        maxPendingOpens,
+        keepalive,
+        rekeyBytes,
+        rekeyInterval,
+        handshakeTimeout,
+        connectTimeout,
+        v);
   }
 
   public LinkConfig withConnectTimeout(Duration v) {
-    return new LinkConfig(initialWindow, maxStreams, maxPendingOpens, keepalive, rekeyBytes, rekeyInterval, handshakeTimeout, v, maxQueuedAnswers);
+    return new LinkConfig(
+        initialWindow,
+        maxStreams,
+        maxPendingOpens,
+        keepalive,
+        rekeyBytes,
+        rekeyInterval,
+        handshakeTimeout,
+        v,
+        maxQueuedAnswers);
   }
 }

@@ -17,7 +17,12 @@ public record LinkEstablished(
 
   /** Without a pending-opens figure (0: the peer did not say; the client then does not pace). */
   public LinkEstablished(
-      Role role, Suite suite, String peerName, byte[] peerStaticKey, int peerInitialWindow, int peerMaxStreams) {
+      Role role,
+      Suite suite,
+      String peerName,
+      byte[] peerStaticKey,
+      int peerInitialWindow,
+      int peerMaxStreams) {
     this(role, suite, peerName, peerStaticKey, peerInitialWindow, peerMaxStreams, 0);
   }
 

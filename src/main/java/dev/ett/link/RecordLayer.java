@@ -61,7 +61,12 @@ public final class RecordLayer extends ChannelDuplexHandler {
    * Takes ownership of both cipher states and of {@code chainingKey} (the array itself, not a
    * copy): all are zeroed when the layer leaves the pipeline or the channel closes.
    */
-  RecordLayer(LinkEstablished.Role role, CipherState sender, CipherState receiver, byte[] chainingKey, LinkConfig config) {
+  RecordLayer(
+      LinkEstablished.Role role,
+      CipherState sender,
+      CipherState receiver,
+      byte[] chainingKey,
+      LinkConfig config) {
     this.role = role;
     this.sender = sender;
     this.receiver = receiver;
@@ -81,7 +86,8 @@ public final class RecordLayer extends ChannelDuplexHandler {
     this.ctx = ctx;
     if (role == LinkEstablished.Role.CLIENT) {
       long ms = config.rekeyInterval().toMillis();
-      keyxTimer = ctx.executor().scheduleAtFixedRate(this::startKeyExchange, ms, ms, TimeUnit.MILLISECONDS);
+      keyxTimer =
+          ctx.executor().scheduleAtFixedRate(this::startKeyExchange, ms, ms, TimeUnit.MILLISECONDS);
     }
   }
 
@@ -96,7 +102,10 @@ public final class RecordLayer extends ChannelDuplexHandler {
       unconfirmed = event;
       return;
     }
-    write(ctx, new Frame.Ping(java.util.concurrent.ThreadLocalRandom.current().nextLong()), ctx.voidPromise());
+    write(
+        ctx,
+        new Frame.Ping(java.util.concurrent.ThreadLocalRandom.current().nextLong()),
+        ctx.voidPromise());
     ctx.fireUserEventTriggered(event);
     flush(ctx);
   }
@@ -159,7 +168,8 @@ public final class RecordLayer extends ChannelDuplexHandler {
       record.release();
       // A bit changed on the wire (or a peer bug): nothing of this record may reach a stream.
       failed = true;
-      ctx.fireExceptionCaught(new LinkTamperedException("record failed authentication; closing the link"));
+      ctx.fireExceptionCaught(
+          new LinkTamperedException("record failed authentication; closing the link"));
       ctx.close();
       return;
     } catch (OutOfMemoryError e) {
@@ -172,7 +182,8 @@ public final class RecordLayer extends ChannelDuplexHandler {
     if (unconfirmed != null) {
       LinkEstablished confirmed = unconfirmed;
       unconfirmed = null;
-      ctx.fireUserEventTriggered(confirmed); // before this record's frames: the mux is ready for them
+      ctx.fireUserEventTriggered(
+          confirmed); // before this record's frames: the mux is ready for them
     }
     try {
       FrameCodec.decode(
@@ -242,7 +253,10 @@ public final class RecordLayer extends ChannelDuplexHandler {
 
   /** Client: begins a KEYX; runs on the timer and may be called by tests. */
   public void startKeyExchange() {
-    if (role != LinkEstablished.Role.CLIENT || keyx != KeyxState.IDLE || failed || !ctx.channel().isActive()) {
+    if (role != LinkEstablished.Role.CLIENT
+        || keyx != KeyxState.IDLE
+        || failed
+        || !ctx.channel().isActive()) {
       return;
     }
     keyxEphemeral = X25519.generate();
@@ -251,7 +265,8 @@ public final class RecordLayer extends ChannelDuplexHandler {
     flush(ctx);
   }
 
-  private void onKeyExchange(ChannelHandlerContext ctx, byte[] peerPublic) throws ProtocolException {
+  private void onKeyExchange(ChannelHandlerContext ctx, byte[] peerPublic)
+      throws ProtocolException {
     if (role == LinkEstablished.Role.SERVER) {
       if (keyx != KeyxState.IDLE) {
         throw new ProtocolException("KEYX while a key exchange is under way");

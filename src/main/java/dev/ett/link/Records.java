@@ -17,7 +17,8 @@ public final class Records {
    * Netty's default 64 KiB maximum took two reads (the second of a byte or so) for each. 256 KiB
    * measured no better than 128 KiB.
    */
-  public static final RecvByteBufAllocator READS = new AdaptiveRecvByteBufAllocator(64, 2048, 128 * 1024);
+  public static final RecvByteBufAllocator READS =
+      new AdaptiveRecvByteBufAllocator(64, 2048, 128 * 1024);
 
   /** Splits the byte stream into Noise messages (the 2-byte length stripped). */
   public static LengthFieldBasedFrameDecoder decoder() {

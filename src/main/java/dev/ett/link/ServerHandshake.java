@@ -72,7 +72,11 @@ public final class ServerHandshake extends ChannelInboundHandlerAdapter {
    *     handshakes).
    */
   public ServerHandshake(
-      KeyPair serverKey, Authorizer authorizer, ReplayGuard replay, LinkConfig config, Runnable onFinished) {
+      KeyPair serverKey,
+      Authorizer authorizer,
+      ReplayGuard replay,
+      LinkConfig config,
+      Runnable onFinished) {
     this(
         serverKey,
         authorizer,
@@ -91,7 +95,12 @@ public final class ServerHandshake extends ChannelInboundHandlerAdapter {
         });
   }
 
-  public ServerHandshake(KeyPair serverKey, Authorizer authorizer, ReplayGuard replay, LinkConfig config, Outcome outcome) {
+  public ServerHandshake(
+      KeyPair serverKey,
+      Authorizer authorizer,
+      ReplayGuard replay,
+      LinkConfig config,
+      Outcome outcome) {
     this.serverKey = serverKey;
     this.authorizer = authorizer;
     this.replay = replay;
@@ -144,7 +153,11 @@ public final class ServerHandshake extends ChannelInboundHandlerAdapter {
       if (state != State.AWAIT_INITIATION) {
         // A second record before message 2 was sent, or a frame before the record layer fired
         // LinkEstablished (it fires it first): neither happens with a real client.
-        reject(ctx, state == State.AWAIT_CONFIRMATION ? HandshakeRejection.UNCONFIRMED : HandshakeRejection.GARBAGE);
+        reject(
+            ctx,
+            state == State.AWAIT_CONFIRMATION
+                ? HandshakeRejection.UNCONFIRMED
+                : HandshakeRejection.GARBAGE);
         return;
       }
       consumeMessageInitiation(ctx, ByteBufUtil.getBytes(record));
@@ -156,13 +169,18 @@ public final class ServerHandshake extends ChannelInboundHandlerAdapter {
   private void consumeMessageInitiation(ChannelHandlerContext ctx, byte[] msg1) {
     HandshakeState hs =
         HandshakeState.responder(
-            NoiseProtocol.parse(suite.noiseName), Preamble.prologue(preamble), serverKey, null, null);
+            NoiseProtocol.parse(suite.noiseName),
+            Preamble.prologue(preamble),
+            serverKey,
+            null,
+            null);
     try {
       byte[] p1;
       try {
         p1 = hs.readMessage(msg1);
       } catch (NoiseException e) {
-        reject(ctx, HandshakeRejection.GARBAGE); // garbage, a bad MAC, or meant for another server key
+        reject(
+            ctx, HandshakeRejection.GARBAGE); // garbage, a bad MAC, or meant for another server key
         return;
       }
       byte[] clientKey = hs.remoteStaticKey();
@@ -200,14 +218,24 @@ public final class ServerHandshake extends ChannelInboundHandlerAdapter {
       state = State.AWAIT_CONFIRMATION;
       var transport = hs.split();
       RecordLayer records =
-          new RecordLayer(LinkEstablished.Role.SERVER, transport.sender(), transport.receiver(), transport.takeChainingKey(), config);
+          new RecordLayer(
+              LinkEstablished.Role.SERVER,
+              transport.sender(),
+              transport.receiver(),
+              transport.takeChainingKey(),
+              config);
       ctx.writeAndFlush(Records.frame(ctx.alloc(), msg2));
       // Step 7: the record layer goes below us and holds LinkEstablished back until the client's
       // first record authenticates; userEventTriggered below then takes the link up.
       ctx.pipeline().addBefore(ctx.name(), "records", records);
       records.userEventFromHandshake(
           new LinkEstablished(
-              LinkEstablished.Role.SERVER, suite, name.get(), clientKey, (int) peerWindow, config.maxStreams()));
+              LinkEstablished.Role.SERVER,
+              suite,
+              name.get(),
+              clientKey,
+              (int) peerWindow,
+              config.maxStreams()));
     } finally {
       hs.destroy();
     }
@@ -237,7 +265,10 @@ public final class ServerHandshake extends ChannelInboundHandlerAdapter {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
     if (state != State.CLOSED && state != State.DONE) {
-      HandshakeRejection why = state == State.AWAIT_CONFIRMATION ? HandshakeRejection.UNCONFIRMED : HandshakeRejection.CLOSED;
+      HandshakeRejection why =
+          state == State.AWAIT_CONFIRMATION
+              ? HandshakeRejection.UNCONFIRMED
+              : HandshakeRejection.CLOSED;
       state = State.CLOSED;
       outcome.rejected(why);
     }
@@ -254,7 +285,9 @@ public final class ServerHandshake extends ChannelInboundHandlerAdapter {
     HandshakeRejection why =
         state == State.AWAIT_CONFIRMATION
             ? HandshakeRejection.UNCONFIRMED
-            : cause instanceof java.io.IOException ? HandshakeRejection.CLOSED : HandshakeRejection.GARBAGE;
+            : cause instanceof java.io.IOException
+                ? HandshakeRejection.CLOSED
+                : HandshakeRejection.GARBAGE;
     reject(ctx, why);
   }
 }

@@ -3,9 +3,9 @@ package dev.ett.link;
 import java.time.Instant;
 
 /**
- * TAI64N timestamps (12 bytes: u64 2^62 + seconds, u32 nanoseconds), as WireGuard puts in its
- * first handshake message so that a replayed one can be refused. Big-endian, so byte order equals
- * time order.
+ * TAI64N timestamps (12 bytes: u64 2^62 + seconds, u32 nanoseconds), as WireGuard puts in its first
+ * handshake message so that a replayed one can be refused. Big-endian, so byte order equals time
+ * order.
  */
 public final class Tai64n {
   public static final int LENGTH = 12;

@@ -10,22 +10,22 @@ import java.util.concurrent.atomic.AtomicLong;
  * its destination), shared by all links; each link charges its own {@link Account}. Pure
  * accounting, thread-safe: links charge from their own event loops.
  *
- * <p>Windows bound each stream, but not the sum over streams and links: 128 streams opening at
- * once on each of several links, each with a full 256 KiB window, exceed the 64 MiB of direct
- * memory that {@code bin/ett}'s {@code -Xmx64m} allows, and the {@code OutOfMemoryError} then
- * lands on whichever link allocates next, usually another client's (issue 12, item 1).
+ * <p>Windows bound each stream, but not the sum over streams and links: 128 streams opening at once
+ * on each of several links, each with a full 256 KiB window, exceed the 64 MiB of direct memory
+ * that {@code bin/ett}'s {@code -Xmx64m} allows, and the {@code OutOfMemoryError} then lands on
+ * whichever link allocates next, usually another client's (issue 12, item 1).
  *
- * <p>Charges are the payload bytes held plus {@link #PER_BUFFER} per buffer held separately. A
- * held payload never takes more than twice its size in memory ({@code FrameCodec.decode} copies a
- * small one out of its record; a buffer that collects small payloads at most doubles), so the
- * memory behind the charges is at most twice their sum.
+ * <p>Charges are the payload bytes held plus {@link #PER_BUFFER} per buffer held separately. A held
+ * payload never takes more than twice its size in memory ({@code FrameCodec.decode} copies a small
+ * one out of its record; a buffer that collects small payloads at most doubles), so the memory
+ * behind the charges is at most twice their sum.
  *
- * <p>The rule, after the fair-share schemes of network queues: within {@link #limit()} every
- * charge is accepted. Past it, a link holding more than its fair share (the limit divided by the
- * links) is refused, and its stream is reset; a link within its share is still served, and the
- * links over their share are asked to shed (see {@link #open}: reset their largest streams) on
- * their own event loops. So a flood costs the flooding client its streams, not another
- * client its link. Nothing passes {@link #ceiling()} (the limit and a half), whoever asks.
+ * <p>The rule, after the fair-share schemes of network queues: within {@link #limit()} every charge
+ * is accepted. Past it, a link holding more than its fair share (the limit divided by the links) is
+ * refused, and its stream is reset; a link within its share is still served, and the links over
+ * their share are asked to shed (see {@link #open}: reset their largest streams) on their own event
+ * loops. So a flood costs the flooding client its streams, not another client its link. Nothing
+ * passes {@link #ceiling()} (the limit and a half), whoever asks.
  */
 public final class BufferBudget {
   /**
@@ -39,7 +39,9 @@ public final class BufferBudget {
   private final AtomicLong used = new AtomicLong();
   private final Set<Account> accounts = ConcurrentHashMap.newKeySet();
 
-  /** @param limit bytes of charges (see the class comment), at least 1 */
+  /**
+   * @param limit bytes of charges (see the class comment), at least 1
+   */
   public BufferBudget(long limit) {
     if (limit < 1) {
       throw new IllegalArgumentException("limit: " + limit + " (expected: >= 1)");
@@ -99,9 +101,7 @@ public final class BufferBudget {
       this.shed = shed;
     }
 
-    /**
-     * Charges {@code bytes}. False if refused (nothing charged): the caller must not hold them.
-     */
+    /** Charges {@code bytes}. False if refused (nothing charged): the caller must not hold them. */
     public boolean tryCharge(long bytes) {
       if (bytes < 0) {
         throw new IllegalArgumentException("bytes: " + bytes + " (expected: >= 0)");
@@ -149,8 +149,8 @@ public final class BufferBudget {
     }
 
     /**
-     * The link is gone: it no longer counts towards the fair share. What it still holds is
-     * released as its buffers go (writes in flight fail and give their bytes back).
+     * The link is gone: it no longer counts towards the fair share. What it still holds is released
+     * as its buffers go (writes in flight fail and give their bytes back).
      */
     public void close() {
       accounts.remove(this);

@@ -35,12 +35,12 @@ public interface Exit {
 
     /**
      * The policy needs the stream's first bytes (PROTOCOL.md §6.1): the mux sends OPENED naming
-     * {@code opened} at once, without a socket, and holds the stream's DATA without returning window
-     * credit for it. It calls {@code judge} when DATA or the client's FIN came (once per read of the
-     * link, however many frames it held; {@code maxBytes} reached shows as {@link HeldBytes#full}),
-     * never from within this call: the exit looks at what is held already
-     * (0-RTT DATA that came while it resolved) itself once this returns. The exit then answers once
-     * with {@link #connected} or {@link #reset}, unless the stream ends first ({@link
+     * {@code opened} at once, without a socket, and holds the stream's DATA without returning
+     * window credit for it. It calls {@code judge} when DATA or the client's FIN came (once per
+     * read of the link, however many frames it held; {@code maxBytes} reached shows as {@link
+     * HeldBytes#full}), never from within this call: the exit looks at what is held already (0-RTT
+     * DATA that came while it resolved) itself once this returns. The exit then answers once with
+     * {@link #connected} or {@link #reset}, unless the stream ends first ({@link
      * Judge#onStreamEnd}).
      *
      * @param maxBytes the byte bound, 1..16 KiB and at most the initial window

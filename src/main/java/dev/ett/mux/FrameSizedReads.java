@@ -60,7 +60,8 @@ final class FrameSizedReads implements RecvByteBufAllocator {
 
     @Override
     public void lastBytesRead(int bytes) {
-      // A full frame-sized read neither grows nor shrinks a 64 KiB guess: it is more than half of it.
+      // A full frame-sized read neither grows nor shrinks a 64 KiB guess: it is more than half of
+      // it.
       adaptive.lastBytesRead(bytes);
     }
 

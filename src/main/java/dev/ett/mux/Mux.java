@@ -32,9 +32,9 @@ import java.util.function.Consumer;
  * back here. Everything runs on the link's event loop: sockets of a link's streams are registered
  * on that loop, so no state here is shared between threads.
  *
- * <p>Back-pressure: a stream's socket is read only when the stream has send credit and the link
- * is writable (AUTO_READ off). Received DATA is written to the socket and its credit returned
- * only when the write completed, so a slow reader stalls its own stream and nothing else.
+ * <p>Back-pressure: a stream's socket is read only when the stream has send credit and the link is
+ * writable (AUTO_READ off). Received DATA is written to the socket and its credit returned only
+ * when the write completed, so a slow reader stalls its own stream and nothing else.
  *
  * <p>Memory: what a stream holds of received DATA is bounded by its window in bytes of memory, not
  * only of payload. A small payload never pins its record (FrameCodec copies it out), small payloads
@@ -45,6 +45,7 @@ import java.util.function.Consumer;
  */
 public final class Mux extends ChannelInboundHandlerAdapter {
   private static final int MAX_IDLE_ROUNDS = 3;
+
   /** Netty's HTTP/2 default for the same guard (Http2ControlFrameLimitEncoder). */
   public static final int DEFAULT_MAX_QUEUED_CONTROL_FRAMES = 10_000;
 
@@ -53,12 +54,16 @@ public final class Mux extends ChannelInboundHandlerAdapter {
   private final Consumer<Mux> onReady;
   private final IntObjectMap<Stream> streams = new IntObjectHashMap<>();
   private final ArrayDeque<Stream> waitingForLink = new ArrayDeque<>();
+
   /** Server: streams waiting for their first bytes that got more since their exit last looked. */
   private final ArrayDeque<Stream> judgesDue = new ArrayDeque<>();
+
   /** Client: OPENs kept back while the server's pending-opens limit is reached. */
   private final ArrayDeque<DeferredOpen> deferredOpens = new ArrayDeque<>();
+
   /** Client: streams whose OPEN was sent and not yet answered. */
   private int opening;
+
   private ChannelHandlerContext ctx;
   private LinkEstablished link;
   private int nextStreamId = 1;
@@ -67,30 +72,41 @@ public final class Mux extends ChannelInboundHandlerAdapter {
   private int idleRounds;
   private boolean goawaySent, goawayReceived;
   private GoAwayListener goAwayListener = (code, reason) -> {};
+
   /**
    * Frames we write only because the peer sent something (PONG, REFUSED, RESET) while the link's
    * TCP connection cannot take more: a peer that floods PINGs or OPENs and never reads would
-   * otherwise grow our outbound buffer without bound (the "ping flood" and "reset flood" of
-   * HTTP/2, CVE-2019-9512/9514). Past the limit the link is closed.
+   * otherwise grow our outbound buffer without bound (the "ping flood" and "reset flood" of HTTP/2,
+   * CVE-2019-9512/9514). Past the limit the link is closed.
    */
   private int queuedControlFrames;
+
   private int maxQueuedControlFrames;
   private StreamObserver observer = StreamObserver.NONE;
+
   /**
    * What this link carried, for the metrics endpoint: plain fields, written on the event loop
    * beside the stream's own counts and read there too ({@link #counts}), so a frame costs nothing
    * more than two additions.
    */
   private long streamsOpened, bytesFromClient, bytesToClient;
-  /** REFUSED sent (server) or received (client), by code; RESET after OPENED by the exit, by code. */
+
+  /**
+   * REFUSED sent (server) or received (client), by code; RESET after OPENED by the exit, by code.
+   */
   private final long[] refused = new long[RefuseCode.values().length];
+
   private final long[] resetAfterOpened = new long[ResetCode.values().length];
   private Throttle throttle = bytes -> 0;
+
   /** Server: the budget shared by all links, and this link's account in it (opened at link up). */
   private BufferBudget budget;
+
   private BufferBudget.Account account;
+
   /** Payloads smaller than this are appended to a stream's collecting buffer when held. */
   static final int COLLECT_BELOW = 1024;
+
   /** A collecting buffer grows (doubling) up to this, then another is started. */
   static final int COLLECT_MAX = 16 * 1024;
 
@@ -161,9 +177,10 @@ public final class Mux extends ChannelInboundHandlerAdapter {
    * What this link has carried so far and holds now (the metrics endpoint sums these over links).
    * Bytes are stream payload, named from the client's side whichever end this is.
    *
-   * @param refused REFUSED answers by {@link RefuseCode} ordinal: sent (server) or received (client)
-   * @param resetAfterOpened RESETs the server's exit sent after OPENED (a stream judged on its first
-   *     bytes, PROTOCOL.md §6.1), by {@link ResetCode} ordinal
+   * @param refused REFUSED answers by {@link RefuseCode} ordinal: sent (server) or received
+   *     (client)
+   * @param resetAfterOpened RESETs the server's exit sent after OPENED (a stream judged on its
+   *     first bytes, PROTOCOL.md §6.1), by {@link ResetCode} ordinal
    */
   public record Counts(
       int streamsOpen,
@@ -190,7 +207,15 @@ public final class Mux extends ChannelInboundHandlerAdapter {
 
   /** Nothing carried, nothing held. */
   public static final Counts NO_COUNTS =
-      new Counts(0, 0, 0, 0, 0, 0, new long[RefuseCode.values().length], new long[ResetCode.values().length]);
+      new Counts(
+          0,
+          0,
+          0,
+          0,
+          0,
+          0,
+          new long[RefuseCode.values().length],
+          new long[ResetCode.values().length]);
 
   /** The sum of two links' counts (or of a link's and those of links gone before). */
   public static Counts sum(Counts a, Counts b) {
@@ -215,7 +240,15 @@ public final class Mux extends ChannelInboundHandlerAdapter {
 
   /** What a link that ended leaves to the totals: its counters, none of what it held. */
   public static Counts ended(Counts c) {
-    return new Counts(0, c.streamsOpened(), c.bytesFromClient(), c.bytesToClient(), 0, 0, c.refused(), c.resetAfterOpened());
+    return new Counts(
+        0,
+        c.streamsOpened(),
+        c.bytesFromClient(),
+        c.bytesToClient(),
+        0,
+        0,
+        c.refused(),
+        c.resetAfterOpened());
   }
 
   /**
@@ -259,9 +292,11 @@ public final class Mux extends ChannelInboundHandlerAdapter {
    * loop, AUTO_READ off). With {@code zeroRtt} the socket is read at once and its bytes sent before
    * OPENED arrives; otherwise reading starts on OPENED, after {@link StreamListener#onOpened}.
    */
-  public void open(Destination destination, Channel socket, StreamListener listener, boolean zeroRtt) {
+  public void open(
+      Destination destination, Channel socket, StreamListener listener, boolean zeroRtt) {
     if (!ctx.executor().inEventLoop() || socket.eventLoop() != ctx.executor()) {
-      throw new IllegalStateException("open must run on the link's event loop with a socket of that loop");
+      throw new IllegalStateException(
+          "open must run on the link's event loop with a socket of that loop");
     }
     if (link.role() != LinkEstablished.Role.CLIENT) {
       throw new IllegalStateException("only the client opens streams");
@@ -284,9 +319,11 @@ public final class Mux extends ChannelInboundHandlerAdapter {
     sendOpen(destination, socket, listener, zeroRtt);
   }
 
-  private record DeferredOpen(Destination destination, Channel socket, StreamListener listener, boolean zeroRtt) {}
+  private record DeferredOpen(
+      Destination destination, Channel socket, StreamListener listener, boolean zeroRtt) {}
 
-  private void sendOpen(Destination destination, Channel socket, StreamListener listener, boolean zeroRtt) {
+  private void sendOpen(
+      Destination destination, Channel socket, StreamListener listener, boolean zeroRtt) {
     opening++;
     int id = nextStreamId;
     nextStreamId += 2;
@@ -323,7 +360,8 @@ public final class Mux extends ChannelInboundHandlerAdapter {
       case Frame.GoAway g -> onGoAway(g);
       case Frame.Rekey r -> throw new IllegalStateException("record layer passed up " + f);
       case Frame.KeyExchange k -> throw new IllegalStateException("record layer passed up " + f);
-      case Frame.KeyExchangeDone k -> throw new IllegalStateException("record layer passed up " + f);
+      case Frame.KeyExchangeDone k ->
+          throw new IllegalStateException("record layer passed up " + f);
     }
   }
 
@@ -366,14 +404,24 @@ public final class Mux extends ChannelInboundHandlerAdapter {
     }
     if (streams.size() >= config.maxStreams() || pendingOpens >= config.maxPendingOpens()) {
       streamLimitHits++;
-      logLimit("refusing streams past the limit of " + config.maxStreams() + " streams / "
-          + config.maxPendingOpens() + " opening (--max-streams, --max-pending-opens): " + streamLimitHits + " so far");
+      logLimit(
+          "refusing streams past the limit of "
+              + config.maxStreams()
+              + " streams / "
+              + config.maxPendingOpens()
+              + " opening (--max-streams, --max-pending-opens): "
+              + streamLimitHits
+              + " so far");
       refused[RefuseCode.TOO_MANY_STREAMS.ordinal()]++;
       writeControl(
-          new Frame.Refused(id, RefuseCode.TOO_MANY_STREAMS, streams.size() + " streams, " + pendingOpens + " opening"));
+          new Frame.Refused(
+              id,
+              RefuseCode.TOO_MANY_STREAMS,
+              streams.size() + " streams, " + pendingOpens + " opening"));
       return;
     }
-    Stream s = new Stream(id, link.peerInitialWindow(), config.initialWindow(), StreamListener.NONE);
+    Stream s =
+        new Stream(id, link.peerInitialWindow(), config.initialWindow(), StreamListener.NONE);
     s.readBeforeOpened = false;
     s.requested = o.destination();
     streams.put(id, s);
@@ -383,7 +431,9 @@ public final class Mux extends ChannelInboundHandlerAdapter {
         o.destination(),
         ctx.channel().eventLoop(),
         new Exit.Callback() {
-          /** OPENED went out before the decision (PROTOCOL.md §6.1): the open is answered already. */
+          /**
+           * OPENED went out before the decision (PROTOCOL.md §6.1): the open is answered already.
+           */
           private boolean waited;
 
           @Override
@@ -418,7 +468,8 @@ public final class Mux extends ChannelInboundHandlerAdapter {
           @Override
           public void refused(RefuseCode code, String reason) {
             if (waited) {
-              throw new IllegalStateException("refused after OPENED for stream " + s.id + " (expected: reset)");
+              throw new IllegalStateException(
+                  "refused after OPENED for stream " + s.id + " (expected: reset)");
             }
             pendingOpens--;
             if (s.state == Stream.State.CLOSED) {
@@ -430,13 +481,18 @@ public final class Mux extends ChannelInboundHandlerAdapter {
           }
 
           @Override
-          public Exit.HeldBytes awaitFirstBytes(Destination opened, int maxBytes, Exit.Judge judge) {
+          public Exit.HeldBytes awaitFirstBytes(
+              Destination opened, int maxBytes, Exit.Judge judge) {
             if (waited) {
               throw new IllegalStateException("stream " + s.id + " awaits its first bytes already");
             }
             if (maxBytes < 1 || maxBytes > config.initialWindow()) {
               throw new IllegalArgumentException(
-                  "maxBytes: " + maxBytes + " (expected: 1~" + config.initialWindow() + ", the initial window)");
+                  "maxBytes: "
+                      + maxBytes
+                      + " (expected: 1~"
+                      + config.initialWindow()
+                      + ", the initial window)");
             }
             waited = true;
             pendingOpens--; // answered: the client counts it as open from OPENED on
@@ -455,7 +511,8 @@ public final class Mux extends ChannelInboundHandlerAdapter {
           @Override
           public void reset(ResetCode code) {
             if (!waited) {
-              throw new IllegalStateException("reset before OPENED for stream " + s.id + " (expected: refused)");
+              throw new IllegalStateException(
+                  "reset before OPENED for stream " + s.id + " (expected: refused)");
             }
             s.judge = null; // it answered: not told of the stream's end
             if (s.state != Stream.State.CLOSED) {
@@ -528,9 +585,9 @@ public final class Mux extends ChannelInboundHandlerAdapter {
    * A waiting stream got more bytes or the client's FIN: its exit decides again, once the link's
    * current read is done (a task on the loop runs after the read). The outcome is the same as
    * deciding on every DATA frame — the decision is taken on all bytes held, and bytes after a
-   * complete start change nothing — but a client that sends its start one byte per frame costs
-   * one inspection per read of the link instead of one per byte: each inspection reads every byte
-   * held, and 16 Ki of them over 16 KiB took about 150 ms of CPU.
+   * complete start change nothing — but a client that sends its start one byte per frame costs one
+   * inspection per read of the link instead of one per byte: each inspection reads every byte held,
+   * and 16 Ki of them over 16 KiB took about 150 ms of CPU.
    */
   private void askJudge(Stream s) {
     if (s.judge == null || s.judgeDue || s.state == Stream.State.CLOSED) {
@@ -631,8 +688,8 @@ public final class Mux extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * Keeps {@code payload} in the stream's inbound queue until its socket exists and can take it.
-   * A small payload is appended to the stream's collecting buffer (started if needed), so that a
+   * Keeps {@code payload} in the stream's inbound queue until its socket exists and can take it. A
+   * small payload is appended to the stream's collecting buffer (started if needed), so that a
    * window's worth of one-byte frames is one buffer, not 256 Ki buffers of a hundred bytes each.
    */
   private void hold(Stream s, ByteBuf payload) {
@@ -671,7 +728,10 @@ public final class Mux extends ChannelInboundHandlerAdapter {
    */
   private void drainInbound(Stream s) {
     while (s.state != Stream.State.CLOSED && !s.inbound.isEmpty() && s.socket.isWritable()) {
-      for (ByteBuf b; s.state != Stream.State.CLOSED && s.socket.isWritable() && (b = s.inbound.poll()) != null; ) {
+      for (ByteBuf b;
+          s.state != Stream.State.CLOSED
+              && s.socket.isWritable()
+              && (b = s.inbound.poll()) != null; ) {
         if (b == s.collecting) {
           s.collecting = null;
         }
@@ -701,9 +761,16 @@ public final class Mux extends ChannelInboundHandlerAdapter {
     }
     if (!account.tryCharge(bytes)) {
       budgetHits++;
-      logLimit("buffered stream data over this link's share of the server's budget ("
-          + (budget.fairShare() >> 10) + " KiB of " + (budget.limit() >> 10)
-          + " KiB; it holds " + (account.used() >> 10) + " KiB): resetting streams, " + budgetHits + " so far");
+      logLimit(
+          "buffered stream data over this link's share of the server's budget ("
+              + (budget.fairShare() >> 10)
+              + " KiB of "
+              + (budget.limit() >> 10)
+              + " KiB; it holds "
+              + (account.used() >> 10)
+              + " KiB): resetting streams, "
+              + budgetHits
+              + " so far");
       reset(s, ResetCode.INTERNAL);
       return false;
     }
@@ -736,9 +803,16 @@ public final class Mux extends ChannelInboundHandlerAdapter {
     ArrayList<Stream> byCharge = new ArrayList<>(streams.values());
     byCharge.sort((a, b) -> Long.compare(b.charged, a.charged));
     budgetHits++;
-    logLimit("buffered stream data over this link's share of the server's budget ("
-        + (budget.fairShare() >> 10) + " KiB of " + (budget.limit() >> 10) + " KiB; it holds "
-        + (account.used() >> 10) + " KiB) while another link needs it: resetting streams, " + budgetHits + " so far");
+    logLimit(
+        "buffered stream data over this link's share of the server's budget ("
+            + (budget.fairShare() >> 10)
+            + " KiB of "
+            + (budget.limit() >> 10)
+            + " KiB; it holds "
+            + (account.used() >> 10)
+            + " KiB) while another link needs it: resetting streams, "
+            + budgetHits
+            + " so far");
     for (Stream s : byCharge) {
       if (excess <= 0 || s.charged <= 0) {
         break;
@@ -827,7 +901,8 @@ public final class Mux extends ChannelInboundHandlerAdapter {
     if (socket != null) {
       abort(socket);
     }
-    if (link.role() == LinkEstablished.Role.CLIENT && (r.code() == ResetCode.POLICY || r.code() == ResetCode.UNREACHABLE)) {
+    if (link.role() == LinkEstablished.Role.CLIENT
+        && (r.code() == ResetCode.POLICY || r.code() == ResetCode.UNREACHABLE)) {
       // As a REFUSED is logged by the fronts: the server decided on the stream's first bytes
       // (PROTOCOL.md §6.1), after OPENED; its reasons are in its own log, not on the wire.
       Log.info("stream to " + s.requested + " reset by the server: " + r.code().text);
@@ -851,7 +926,8 @@ public final class Mux extends ChannelInboundHandlerAdapter {
       // Dead: close now. Waiting for our writes to go out first would wait for as long as the
       // path is gone (TCP gives up after ~15 min) whenever stream data is queued on the link.
       // The GOAWAY is a courtesy that gets out only if the socket has room for it.
-      ctx.writeAndFlush(new Frame.GoAway(GoawayCode.TIMEOUT, "nothing received"), ctx.voidPromise());
+      ctx.writeAndFlush(
+          new Frame.GoAway(GoawayCode.TIMEOUT, "nothing received"), ctx.voidPromise());
       ctx.close();
       return;
     }
@@ -968,7 +1044,11 @@ public final class Mux extends ChannelInboundHandlerAdapter {
       onSocketEof(s);
       return;
     }
-    reset(s, error && link.role() == LinkEstablished.Role.SERVER ? ResetCode.DESTINATION_RESET : ResetCode.CANCEL);
+    reset(
+        s,
+        error && link.role() == LinkEstablished.Role.SERVER
+            ? ResetCode.DESTINATION_RESET
+            : ResetCode.CANCEL);
   }
 
   /**
@@ -1045,8 +1125,11 @@ public final class Mux extends ChannelInboundHandlerAdapter {
   private void writeControl(Frame f) {
     if (!ctx.channel().isWritable() && ++queuedControlFrames > maxQueuedControlFrames) {
       if (ctx.channel().isActive()) {
-        Log.warn(describeLink() + ": peer made us queue " + queuedControlFrames
-            + " control frames (PONG/REFUSED/RESET) without reading them; closing the link");
+        Log.warn(
+            describeLink()
+                + ": peer made us queue "
+                + queuedControlFrames
+                + " control frames (PONG/REFUSED/RESET) without reading them; closing the link");
         ctx.close();
       }
       return;
@@ -1057,7 +1140,9 @@ public final class Mux extends ChannelInboundHandlerAdapter {
   private long streamLimitHits;
   private long limitLoggedAt = Long.MIN_VALUE;
 
-  /** Logs a limit that fired: once per link and minute at most, so a flood does not flood the log. */
+  /**
+   * Logs a limit that fired: once per link and minute at most, so a flood does not flood the log.
+   */
   private void logLimit(String what) {
     long now = System.nanoTime();
     if (limitLoggedAt == Long.MIN_VALUE || now - limitLoggedAt >= 60_000_000_000L) {
@@ -1067,7 +1152,10 @@ public final class Mux extends ChannelInboundHandlerAdapter {
   }
 
   private String describeLink() {
-    return "link " + (link == null ? "?" : link.peerName()) + " from " + ctx.channel().remoteAddress();
+    return "link "
+        + (link == null ? "?" : link.peerName())
+        + " from "
+        + ctx.channel().remoteAddress();
   }
 
   @Override
@@ -1091,9 +1179,11 @@ public final class Mux extends ChannelInboundHandlerAdapter {
       return;
     }
     Channel socket = s.socket;
-    boolean refusedEarly = s.state == Stream.State.OPENING && link.role() == LinkEstablished.Role.CLIENT;
+    boolean refusedEarly =
+        s.state == Stream.State.OPENING && link.role() == LinkEstablished.Role.CLIENT;
     if (ctx.channel().isActive()) {
-      ctx.writeAndFlush(new Frame.Reset(s.id, code), ctx.voidPromise()); // before close(s) may end the link
+      ctx.writeAndFlush(
+          new Frame.Reset(s.id, code), ctx.voidPromise()); // before close(s) may end the link
     }
     close(s, "reset: " + code.text);
     if (refusedEarly) {
@@ -1109,7 +1199,8 @@ public final class Mux extends ChannelInboundHandlerAdapter {
     if (s.state == Stream.State.CLOSED) {
       return;
     }
-    boolean wasOpening = s.state == Stream.State.OPENING && link.role() == LinkEstablished.Role.CLIENT;
+    boolean wasOpening =
+        s.state == Stream.State.OPENING && link.role() == LinkEstablished.Role.CLIENT;
     s.state = Stream.State.CLOSED;
     boolean server = link.role() == LinkEstablished.Role.SERVER;
     observer.onStreamEnd(

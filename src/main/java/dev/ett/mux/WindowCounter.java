@@ -2,8 +2,8 @@ package dev.ett.mux;
 
 /**
  * Receive-side credit of one stream (PROTOCOL.md §6), after OkHttp's WindowCounter: how much the
- * peer may still send, and how much the application has consumed but we have not yet returned.
- * Pure accounting; checks its own invariants.
+ * peer may still send, and how much the application has consumed but we have not yet returned. Pure
+ * accounting; checks its own invariants.
  */
 public final class WindowCounter {
   private final int initial;

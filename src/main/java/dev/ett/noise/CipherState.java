@@ -21,9 +21,9 @@ import javax.security.auth.DestroyFailedException;
  */
 public final class CipherState {
   /**
-   * Spec 5.1: "The maximum n value (2^64-1) is reserved for other use. If incrementing n results
-   * in 2^64-1, then any further EncryptWithAd() or DecryptWithAd() calls will signal an error to
-   * the caller." As a signed long, 2^64-1 is -1.
+   * Spec 5.1: "The maximum n value (2^64-1) is reserved for other use. If incrementing n results in
+   * 2^64-1, then any further EncryptWithAd() or DecryptWithAd() calls will signal an error to the
+   * caller." As a signed long, 2^64-1 is -1.
    */
   private static final long MAX_NONCE = -1L;
 
@@ -94,8 +94,8 @@ public final class CipherState {
    * EncryptWithAd(ad, plaintext): ENCRYPT(k, n++, ad, plaintext), or plaintext itself if k is
    * empty.
    *
-   * @throws IllegalStateException once the nonce reached 2^64-1 (the caller must rekey or stop
-   *     long before)
+   * @throws IllegalStateException once the nonce reached 2^64-1 (the caller must rekey or stop long
+   *     before)
    */
   public byte[] encryptWithAd(byte[] ad, byte[] plaintext) {
     if (k == null) {
@@ -152,8 +152,8 @@ public final class CipherState {
    * memory (the JCA copies overlapping input first). Positions advance by what was consumed and
    * written; limits and the buffers' ownership are unchanged.
    *
-   * @return the number of bytes written: {@code plaintext.remaining() + 16} (or without the 16 if
-   *     k is empty)
+   * @return the number of bytes written: {@code plaintext.remaining() + 16} (or without the 16 if k
+   *     is empty)
    * @throws IllegalArgumentException if {@code out} has too little room
    * @throws IllegalStateException once the nonce reached 2^64-1
    */

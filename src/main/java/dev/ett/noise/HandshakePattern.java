@@ -152,8 +152,7 @@ public record HandshakePattern(
         messages.get(index - 1).add(Token.PSK);
       }
     }
-    return new HandshakePattern(
-        name, base.initiatorPreMessage, base.responderPreMessage, messages);
+    return new HandshakePattern(name, base.initiatorPreMessage, base.responderPreMessage, messages);
   }
 
   /** True for the one-way patterns (N, K, X and their PSK variants): one message only. */

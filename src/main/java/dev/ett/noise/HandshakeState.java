@@ -14,8 +14,8 @@ import java.util.List;
  * turn it is), and once {@link #isComplete()} call {@link #split()} once.
  *
  * <p>Any failure while reading (bad MAC, truncated message, low-order key) moves the state to
- * {@link State#FAILED} and zeroes the secrets: the symmetric state has already absorbed part of
- * the message, so a handshake cannot continue after a bad message. Start a new one.
+ * {@link State#FAILED} and zeroes the secrets: the symmetric state has already absorbed part of the
+ * message, so a handshake cannot continue after a bad message. Start a new one.
  */
 public final class HandshakeState {
   // From the specification (spec 3): "All Noise messages are less than or equal to 65535 bytes".
@@ -134,10 +134,10 @@ public final class HandshakeState {
   }
 
   /**
-   * An initiator. {@code s} is our static key pair (null if the pattern sends none), {@code rs}
-   * the responder's static public key if the pattern pre-knows it (IK, NK, XK, KK ...), else null.
-   * {@code e} is null except in test vectors, which inject the ephemeral (this object then owns
-   * it and zeroes its private key when done).
+   * An initiator. {@code s} is our static key pair (null if the pattern sends none), {@code rs} the
+   * responder's static public key if the pattern pre-knows it (IK, NK, XK, KK ...), else null.
+   * {@code e} is null except in test vectors, which inject the ephemeral (this object then owns it
+   * and zeroes its private key when done).
    */
   public static HandshakeState initiator(
       NoiseProtocol protocol, byte[] prologue, KeyPair s, byte[] rs, KeyPair e) {
@@ -146,16 +146,14 @@ public final class HandshakeState {
 
   /** An initiator for a PSK pattern; {@code psks} are 32-byte keys in modifier order. */
   public static HandshakeState initiator(
-      NoiseProtocol protocol,
-      byte[] prologue,
-      KeyPair s,
-      byte[] rs,
-      KeyPair e,
-      List<byte[]> psks) {
+      NoiseProtocol protocol, byte[] prologue, KeyPair s, byte[] rs, KeyPair e, List<byte[]> psks) {
     return new HandshakeState(protocol, true, prologue, s, rs, e, psks);
   }
 
-  /** A responder; arguments as for {@link #initiator(NoiseProtocol, byte[], KeyPair, byte[], KeyPair)}. */
+  /**
+   * A responder; arguments as for {@link #initiator(NoiseProtocol, byte[], KeyPair, byte[],
+   * KeyPair)}.
+   */
   public static HandshakeState responder(
       NoiseProtocol protocol, byte[] prologue, KeyPair s, byte[] rs, KeyPair e) {
     return new HandshakeState(protocol, false, prologue, s, rs, e, List.of());
@@ -163,12 +161,7 @@ public final class HandshakeState {
 
   /** A responder for a PSK pattern; {@code psks} are 32-byte keys in modifier order. */
   public static HandshakeState responder(
-      NoiseProtocol protocol,
-      byte[] prologue,
-      KeyPair s,
-      byte[] rs,
-      KeyPair e,
-      List<byte[]> psks) {
+      NoiseProtocol protocol, byte[] prologue, KeyPair s, byte[] rs, KeyPair e, List<byte[]> psks) {
     return new HandshakeState(protocol, false, prologue, s, rs, e, psks);
   }
 
@@ -250,11 +243,11 @@ public final class HandshakeState {
   }
 
   /**
-   * ReadMessage(message, payload_buffer) of spec 5.3: processes the peer's next message pattern
-   * and returns the decrypted payload.
+   * ReadMessage(message, payload_buffer) of spec 5.3: processes the peer's next message pattern and
+   * returns the decrypted payload.
    *
-   * @throws NoiseException if the message is too short, too long, fails authentication, or
-   *     carries a low-order public key; the state is then {@link State#FAILED}
+   * @throws NoiseException if the message is too short, too long, fails authentication, or carries
+   *     a low-order public key; the state is then {@link State#FAILED}
    * @throws IllegalStateException if it is not our turn to read
    */
   public byte[] readMessage(byte[] message) throws NoiseException {
@@ -315,9 +308,9 @@ public final class HandshakeState {
   }
 
   /**
-   * The DH tokens of spec 5.3: "ee" DH(e, re); "es" DH(e, rs) if initiator, DH(s, re) if
-   * responder; "se" DH(s, re) if initiator, DH(e, rs) if responder; "ss" DH(s, rs). Each result
-   * goes through MixKey().
+   * The DH tokens of spec 5.3: "ee" DH(e, re); "es" DH(e, rs) if initiator, DH(s, re) if responder;
+   * "se" DH(s, re) if initiator, DH(e, rs) if responder; "ss" DH(s, rs). Each result goes through
+   * MixKey().
    */
   private void mixDh(Token token) throws NoiseException {
     byte[] shared =
@@ -333,9 +326,9 @@ public final class HandshakeState {
   }
 
   /**
-   * The exact length of the message for {@code tokens} and a payload of {@code payloadLength}:
-   * "e" adds DHLEN, "s" DHLEN plus a tag once a key is set; the payload gets a tag once a key is
-   * set. A key is set after any DH or psk token, or after "e" in a PSK handshake.
+   * The exact length of the message for {@code tokens} and a payload of {@code payloadLength}: "e"
+   * adds DHLEN, "s" DHLEN plus a tag once a key is set; the payload gets a tag once a key is set. A
+   * key is set after any DH or psk token, or after "e" in a PSK handshake.
    */
   private int messageLength(List<Token> tokens, int payloadLength) {
     boolean hasKey = symmetric.hasKey();
@@ -409,8 +402,8 @@ public final class HandshakeState {
   }
 
   /**
-   * GetHandshakeHash(): h, which spec 11.2 recommends for channel binding. Available at any
-   * time; after completion it is the final value both sides agree on.
+   * GetHandshakeHash(): h, which spec 11.2 recommends for channel binding. Available at any time;
+   * after completion it is the final value both sides agree on.
    */
   public byte[] handshakeHash() {
     if (finalHandshakeHash != null) {
@@ -427,23 +420,27 @@ public final class HandshakeState {
     this.initiator = from.initiator;
     this.symmetric = from.symmetric.copy();
     this.s = from.s; // the caller's, as in the original
-    this.e = from.e == null ? null : new KeyPair(from.e.privateKey().clone(), from.e.publicKey().clone());
+    this.e =
+        from.e == null
+            ? null
+            : new KeyPair(from.e.privateKey().clone(), from.e.publicKey().clone());
     this.rs = from.rs == null ? null : from.rs.clone();
     this.re = from.re == null ? null : from.re.clone();
     this.psks = from.psks.stream().map(byte[]::clone).toList();
     this.pskIndex = from.pskIndex;
     this.messageIndex = from.messageIndex;
     this.state = from.state;
-    this.finalHandshakeHash = from.finalHandshakeHash == null ? null : from.finalHandshakeHash.clone();
+    this.finalHandshakeHash =
+        from.finalHandshakeHash == null ? null : from.finalHandshakeHash.clone();
     this.finalChainingKey = from.finalChainingKey == null ? null : from.finalChainingKey.clone();
   }
 
   /**
    * An independent copy, to go on from the same point twice: the copy owns copies of every secret
    * (destroying one leaves the other intact) and shares only the caller's static key pair. Lets a
-   * fuzz target start each input from the state after message 1 without redoing its
-   * Diffie-Hellman operations; a second use of the same ephemeral towards a real peer would be a
-   * protocol error, so links never copy.
+   * fuzz target start each input from the state after message 1 without redoing its Diffie-Hellman
+   * operations; a second use of the same ephemeral towards a real peer would be a protocol error,
+   * so links never copy.
    */
   public HandshakeState copy() {
     if (state == State.FAILED) {

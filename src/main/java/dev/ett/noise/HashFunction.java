@@ -6,8 +6,8 @@ import javax.crypto.Mac;
 
 /**
  * The Noise hash functions (spec 12.5, 12.6) as JCA names. BLAKE2s/BLAKE2b are not in the JDK and
- * not implemented. SHA512 costs nothing extra, so it is here too (it exercises the HASHLEN = 64
- * key truncation of spec 5.2).
+ * not implemented. SHA512 costs nothing extra, so it is here too (it exercises the HASHLEN = 64 key
+ * truncation of spec 5.2).
  */
 public enum HashFunction {
   SHA256("SHA256", "SHA-256", "HmacSHA256", 32, 64),
@@ -20,7 +20,11 @@ public enum HashFunction {
   private final int blockLength;
 
   HashFunction(
-      String noiseName, String digestAlgorithm, String macAlgorithm, int hashLength, int blockLength) {
+      String noiseName,
+      String digestAlgorithm,
+      String macAlgorithm,
+      int hashLength,
+      int blockLength) {
     this.noiseName = noiseName;
     this.digestAlgorithm = digestAlgorithm;
     this.macAlgorithm = macAlgorithm;

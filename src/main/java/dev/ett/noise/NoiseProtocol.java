@@ -38,7 +38,11 @@ public record NoiseProtocol(HandshakePattern pattern, CipherFunction cipher, Has
     }
     if (!parts[2].equals(DH_25519)) {
       throw new IllegalArgumentException(
-          "protocol name: " + name + ": unsupported DH function " + parts[2] + " (expected: 25519)");
+          "protocol name: "
+              + name
+              + ": unsupported DH function "
+              + parts[2]
+              + " (expected: 25519)");
     }
     CipherFunction cipher = CipherFunction.byNoiseName(parts[3]);
     if (cipher == null) {

@@ -44,9 +44,9 @@ public final class SymmetricState {
   }
 
   /**
-   * InitializeSymmetric(protocol_name): "If protocol_name is less than or equal to HASHLEN bytes
-   * in length, sets h equal to protocol_name with zero bytes appended to make HASHLEN bytes.
-   * Otherwise sets h = HASH(protocol_name). Sets ck = h. Calls InitializeKey(empty)."
+   * InitializeSymmetric(protocol_name): "If protocol_name is less than or equal to HASHLEN bytes in
+   * length, sets h equal to protocol_name with zero bytes appended to make HASHLEN bytes. Otherwise
+   * sets h = HASH(protocol_name). Sets ck = h. Calls InitializeKey(empty)."
    */
   public void initializeSymmetric(String protocolName) {
     byte[] name = protocolName.getBytes(StandardCharsets.US_ASCII);

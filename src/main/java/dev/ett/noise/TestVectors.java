@@ -20,11 +20,11 @@ import java.util.List;
  * {"vectors": [...]}}), see {@code noise-vectors/README.md}.
  *
  * <p>For each vector whose protocol we implement: build both sides with the vector's keys and
- * injected ephemerals, then play the messages in order - handshake messages in the pattern's
- * order, then transport messages alternating initiator, responder, ... (one-way patterns: all
- * from the initiator) - checking each ciphertext we produce and each payload we decrypt, and the
- * handshake hash when the vector has one. Vectors for primitives or patterns we do not implement,
- * obsolete {@code NoisePSK_} names and fallback vectors are skipped.
+ * injected ephemerals, then play the messages in order - handshake messages in the pattern's order,
+ * then transport messages alternating initiator, responder, ... (one-way patterns: all from the
+ * initiator) - checking each ciphertext we produce and each payload we decrypt, and the handshake
+ * hash when the vector has one. Vectors for primitives or patterns we do not implement, obsolete
+ * {@code NoisePSK_} names and fallback vectors are skipped.
  */
 public final class TestVectors {
   private static final HexFormat HEX = HexFormat.of();
@@ -215,7 +215,11 @@ public final class TestVectors {
     if (!Arrays.equals(actual, expected)) {
       // Ciphertexts and hashes are public values, fine to show.
       throw new AssertionError(
-          what + " mismatch: got " + HEX.formatHex(actual) + ", expected " + HEX.formatHex(expected));
+          what
+              + " mismatch: got "
+              + HEX.formatHex(actual)
+              + ", expected "
+              + HEX.formatHex(expected));
     }
   }
 

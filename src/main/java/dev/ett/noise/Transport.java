@@ -42,8 +42,8 @@ public final class Transport {
   /**
    * Hands the final chaining key over: returns this transport's own array, which the caller now
    * owns and must zero, and keeps no copy. The link layer takes it this way because it takes the
-   * cipher states too and never calls {@link #destroy()}: a copy left here would outlive the
-   * link, unzeroed, until the garbage collector happened to reuse the memory.
+   * cipher states too and never calls {@link #destroy()}: a copy left here would outlive the link,
+   * unzeroed, until the garbage collector happened to reuse the memory.
    *
    * @throws IllegalStateException if already taken
    */

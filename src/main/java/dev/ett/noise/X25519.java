@@ -55,8 +55,8 @@ public final class X25519 {
   /**
    * DH(key_pair, public_key): the shared secret of our private key and the peer's public key.
    *
-   * @throws NoiseException if the result is all zeros, i.e. the peer sent a low-order point.
-   *     Spec 12.1 lets implementations reject that, and we do: it would make the "ee"/"es" mix
+   * @throws NoiseException if the result is all zeros, i.e. the peer sent a low-order point. Spec
+   *     12.1 lets implementations reject that, and we do: it would make the "ee"/"es" mix
    *     contribute nothing the peer did not choose.
    */
   public static byte[] dh(byte[] privateKey, byte[] publicKey) throws NoiseException {

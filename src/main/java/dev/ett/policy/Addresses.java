@@ -79,8 +79,7 @@ public final class Addresses {
       }
       int v = Integer.parseInt(p);
       if (v > 255) {
-        throw new IllegalArgumentException(
-            "'" + text + "': IPv4 part " + v + " (expected: 0~255)");
+        throw new IllegalArgumentException("'" + text + "': IPv4 part " + v + " (expected: 0~255)");
       }
       b[i] = (byte) v;
     }

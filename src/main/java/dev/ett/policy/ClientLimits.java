@@ -3,9 +3,9 @@ package dev.ett.policy;
 import java.util.function.LongSupplier;
 
 /**
- * The admission state of one client across all its links: how many streams it has open, and a
- * token bucket for new streams per second. Thread-safe (links run on different event loops);
- * every method is short and never blocks on I/O.
+ * The admission state of one client across all its links: how many streams it has open, and a token
+ * bucket for new streams per second. Thread-safe (links run on different event loops); every method
+ * is short and never blocks on I/O.
  *
  * <p>Every {@link #tryOpen} that returns {@link Admission#ADMITTED} must be matched by exactly one
  * {@link #release} when the stream ends, whichever way it ends.
@@ -46,7 +46,8 @@ public final class ClientLimits {
   /** Applies new limits (after a reload); open streams stay open even if now over the limit. */
   public synchronized void setLimits(Limits l) {
     if (l.maxStreams() < 0 || l.opensPerSecond() < 0 || l.burst() < 0 || l.bytesPerSecond() < 0) {
-      throw new IllegalArgumentException("limits: " + l + " (expected: effective limits, nothing inherited)");
+      throw new IllegalArgumentException(
+          "limits: " + l + " (expected: effective limits, nothing inherited)");
     }
     refill();
     this.limits = l;
@@ -110,10 +111,16 @@ public final class ClientLimits {
   public synchronized String describe(Admission a) {
     return switch (a) {
       case ADMITTED -> "admitted";
-      case TOO_MANY_STREAMS -> "client limit: " + streams + " streams open (limit streams=" + limits.maxStreams() + ")";
+      case TOO_MANY_STREAMS ->
+          "client limit: " + streams + " streams open (limit streams=" + limits.maxStreams() + ")";
       case RATE_EXCEEDED ->
-          "client limit: more than " + limits.opensPerSecond() + " new streams per second (limit rate="
-              + limits.opensPerSecond() + " burst=" + limits.effectiveBurst() + ")";
+          "client limit: more than "
+              + limits.opensPerSecond()
+              + " new streams per second (limit rate="
+              + limits.opensPerSecond()
+              + " burst="
+              + limits.effectiveBurst()
+              + ")";
     };
   }
 

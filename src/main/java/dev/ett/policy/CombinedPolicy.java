@@ -3,12 +3,13 @@ package dev.ett.policy;
 import java.net.InetAddress;
 
 /**
- * A client's own rules inside the server's global rules: a stream goes through only if both
- * accept it. The client policy is checked first. A refusal is the refusing policy's decision (the
- * global rules are asked even while the client's wait for the first bytes, so a stream they refuse
- * anyway is refused at once); a wait for the first bytes is the waiting policy's; an acceptance carries the global rule, what either rule saw of the first
- * bytes, and a reason naming both accepting rules ("accepted by client alice rule 1 '...' and
- * global rule 2 '...'"), so the audit trail shows why.
+ * A client's own rules inside the server's global rules: a stream goes through only if both accept
+ * it. The client policy is checked first. A refusal is the refusing policy's decision (the global
+ * rules are asked even while the client's wait for the first bytes, so a stream they refuse anyway
+ * is refused at once); a wait for the first bytes is the waiting policy's; an acceptance carries
+ * the global rule, what either rule saw of the first bytes, and a reason naming both accepting
+ * rules ("accepted by client alice rule 1 '...' and global rule 2 '...'"), so the audit trail shows
+ * why.
  */
 public record CombinedPolicy(Policy client, Policy global) implements ExitPolicy {
   public CombinedPolicy {
@@ -19,7 +20,8 @@ public record CombinedPolicy(Policy client, Policy global) implements ExitPolicy
   }
 
   @Override
-  public Decision decide(Request requested, InetAddress resolved, OwnAddresses own, StreamStart start) {
+  public Decision decide(
+      Request requested, InetAddress resolved, OwnAddresses own, StreamStart start) {
     Decision c = client.decide(requested, resolved, own, start);
     if (c.refused()) {
       return c;
@@ -42,8 +44,15 @@ public record CombinedPolicy(Policy client, Policy global) implements ExitPolicy
         true,
         g.rule(),
         g.policy(),
-        "accepted by " + c.policy() + " " + c.rule().orElseThrow() + " and " + g.policy() + " "
-            + g.rule().orElseThrow() + seen.map(Decision::describe).orElse(""),
+        "accepted by "
+            + c.policy()
+            + " "
+            + c.rule().orElseThrow()
+            + " and "
+            + g.policy()
+            + " "
+            + g.rule().orElseThrow()
+            + seen.map(Decision::describe).orElse(""),
         false,
         seen);
   }

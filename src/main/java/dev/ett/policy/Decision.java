@@ -4,8 +4,8 @@ import dev.ett.inspect.Inspection;
 import java.util.Optional;
 
 /**
- * The outcome of an exit-policy check: accepted, refused, or — for a rule with a protocol
- * qualifier — waiting for the stream's first bytes ({@link #awaiting}).
+ * The outcome of an exit-policy check: accepted, refused, or — for a rule with a protocol qualifier
+ * — waiting for the stream's first bytes ({@link #awaiting}).
  *
  * @param accepted whether the stream may be opened
  * @param rule the rule that decided, or that waits for the first bytes; empty when no rule matched
@@ -18,18 +18,32 @@ import java.util.Optional;
  *     server name, ECH), for the audit trail
  */
 public record Decision(
-    boolean accepted, Optional<Rule> rule, String policy, String reason, boolean awaiting, Optional<Inspection.Matched> seen) {
+    boolean accepted,
+    Optional<Rule> rule,
+    String policy,
+    String reason,
+    boolean awaiting,
+    Optional<Inspection.Matched> seen) {
   public Decision {
     if (rule == null || policy == null || reason == null || seen == null) {
       throw new IllegalArgumentException(
-          "rule, policy, reason, seen: " + rule + ", " + policy + ", " + reason + ", " + seen + " (expected: non-null)");
+          "rule, policy, reason, seen: "
+              + rule
+              + ", "
+              + policy
+              + ", "
+              + reason
+              + ", "
+              + seen
+              + " (expected: non-null)");
     }
     if (accepted && rule.isEmpty()) {
       // Only a rule can accept: "nothing matched" always refuses.
       throw new IllegalArgumentException("rule: empty (expected: the accepting rule)");
     }
     if (awaiting && (accepted || rule.isEmpty())) {
-      throw new IllegalArgumentException("awaiting: true (expected: only for a rule that is not yet accepted)");
+      throw new IllegalArgumentException(
+          "awaiting: true (expected: only for a rule that is not yet accepted)");
     }
   }
 
@@ -53,7 +67,11 @@ public record Decision(
         accept,
         Optional.of(rule),
         policy,
-        (accept ? "accepted by " : "refused by ") + policy + " " + rule + seen.map(Decision::describe).orElse(""),
+        (accept ? "accepted by " : "refused by ")
+            + policy
+            + " "
+            + rule
+            + seen.map(Decision::describe).orElse(""),
         false,
         seen);
   }
@@ -63,7 +81,12 @@ public record Decision(
         false,
         Optional.of(rule),
         policy,
-        "waiting for the first bytes: " + policy + " " + rule + " needs " + rule.protocol().orElseThrow().description(),
+        "waiting for the first bytes: "
+            + policy
+            + " "
+            + rule
+            + " needs "
+            + rule.protocol().orElseThrow().description(),
         true,
         Optional.empty());
   }

@@ -42,8 +42,8 @@ public sealed interface ExitPolicy permits Policy, CombinedPolicy, ExitPolicy.At
   }
 
   /**
-   * This policy as a server applies it: every decision also closes the addresses {@code own}
-   * gives at that moment (a volatile read, for a server that re-reads its interfaces).
+   * This policy as a server applies it: every decision also closes the addresses {@code own} gives
+   * at that moment (a volatile read, for a server that re-reads its interfaces).
    */
   default ExitPolicy atServer(Supplier<OwnAddresses> own) {
     return new AtServer(this, own);
@@ -53,12 +53,14 @@ public sealed interface ExitPolicy permits Policy, CombinedPolicy, ExitPolicy.At
   record AtServer(ExitPolicy policy, Supplier<OwnAddresses> own) implements ExitPolicy {
     public AtServer {
       if (policy == null || own == null) {
-        throw new IllegalArgumentException("policy, own: " + policy + ", " + own + " (expected: non-null)");
+        throw new IllegalArgumentException(
+            "policy, own: " + policy + ", " + own + " (expected: non-null)");
       }
     }
 
     @Override
-    public Decision decide(Request requested, InetAddress resolved, OwnAddresses more, StreamStart start) {
+    public Decision decide(
+        Request requested, InetAddress resolved, OwnAddresses more, StreamStart start) {
       return policy.decide(requested, resolved, own.get().with(more), start);
     }
 

@@ -12,12 +12,12 @@ import java.util.Locale;
  *   <li>If the last dot-separated label is numeric (decimal digits, or {@code 0x} hex), the whole
  *       string is an IPv4 address in inet_aton(3) form, because that is what getaddrinfo does with
  *       it: 1 to 4 parts, each decimal, octal (leading {@code 0}) or hex ({@code 0x}), the last
- *       part filling the remaining bytes. {@code 127.1}, {@code 2130706433}, {@code 0x7f.1},
- *       {@code 0177.0.0.1} and {@code 0x7f000001} are all 127.0.0.1. If that reading fails the host
- *       is refused rather than handed to DNS (no top-level domain is numeric).
- *   <li>Anything else must be a host name: LDH labels (letters, digits, hyphen, not at either
- *       end) of 1~63 characters, 253 characters at most, one trailing dot allowed and dropped.
- *       Names are lowercased.
+ *       part filling the remaining bytes. {@code 127.1}, {@code 2130706433}, {@code 0x7f.1}, {@code
+ *       0177.0.0.1} and {@code 0x7f000001} are all 127.0.0.1. If that reading fails the host is
+ *       refused rather than handed to DNS (no top-level domain is numeric).
+ *   <li>Anything else must be a host name: LDH labels (letters, digits, hyphen, not at either end)
+ *       of 1~63 characters, 253 characters at most, one trailing dot allowed and dropped. Names are
+ *       lowercased.
  * </ul>
  *
  * Errors are {@link IllegalArgumentException}s naming the host and what was expected.
@@ -39,7 +39,8 @@ public final class HostParser {
         throw new IllegalArgumentException(
             "host: " + quote(host) + " (expected: an IPv6 address in brackets such as [::1])");
       }
-      return new Host.Address(Addresses.fromBytes(ipv6(host, host.substring(1, host.length() - 1))));
+      return new Host.Address(
+          Addresses.fromBytes(ipv6(host, host.substring(1, host.length() - 1))));
     }
     if (host.indexOf(':') >= 0) {
       return new Host.Address(Addresses.fromBytes(ipv6(host, host)));
@@ -205,10 +206,7 @@ public final class HostParser {
 
   private static IllegalArgumentException notIpv4(String text, String why) {
     return new IllegalArgumentException(
-        "host: "
-            + quote(text)
-            + " is numeric but not an IPv4 address: "
-            + why);
+        "host: " + quote(text) + " is numeric but not an IPv4 address: " + why);
   }
 
   /** Quotes untrusted text for an error message, cut short and with control characters shown. */

@@ -7,12 +7,12 @@ import java.util.Locale;
 /**
  * Per-client admission limits, counted across all of that client's links.
  *
- * <p>Each field is {@link #INHERIT} (take the server's default), {@code 0} (no limit) or a
- * positive limit. The text form is the one the authorized file and the command line use: {@code
- * streams=N} (concurrent streams), {@code rate=N} (new streams per second, bursts of up to
- * {@code burst=N}, default {@code max(1, rate)}), {@code bandwidth=SIZE} (bytes per second in both
- * directions together, e.g. {@code 10m}; enforced by holding back reads and window credit, so it
- * slows the client's streams down and never drops a byte).
+ * <p>Each field is {@link #INHERIT} (take the server's default), {@code 0} (no limit) or a positive
+ * limit. The text form is the one the authorized file and the command line use: {@code streams=N}
+ * (concurrent streams), {@code rate=N} (new streams per second, bursts of up to {@code burst=N},
+ * default {@code max(1, rate)}), {@code bandwidth=SIZE} (bytes per second in both directions
+ * together, e.g. {@code 10m}; enforced by holding back reads and window credit, so it slows the
+ * client's streams down and never drops a byte).
  *
  * @param maxStreams concurrent streams
  * @param opensPerSecond new streams per second (token bucket refill rate)
@@ -45,7 +45,8 @@ public record Limits(int maxStreams, int opensPerSecond, int burst, long bytesPe
 
   private static void check(String what, int v) {
     if (v < INHERIT) {
-      throw new IllegalArgumentException(what + ": " + v + " (expected: -1 (inherit), 0 (none) or > 0)");
+      throw new IllegalArgumentException(
+          what + ": " + v + " (expected: -1 (inherit), 0 (none) or > 0)");
     }
   }
 
@@ -56,8 +57,8 @@ public record Limits(int maxStreams, int opensPerSecond, int burst, long bytesPe
   }
 
   /**
-   * Parses {@code streams=N}, {@code rate=N} and {@code burst=N} words; fields not named are
-   * {@link #INHERIT}.
+   * Parses {@code streams=N}, {@code rate=N} and {@code burst=N} words; fields not named are {@link
+   * #INHERIT}.
    *
    * @throws IllegalArgumentException naming the word and what was expected
    */
@@ -67,7 +68,8 @@ public record Limits(int maxStreams, int opensPerSecond, int burst, long bytesPe
     for (String w : words) {
       int eq = w.indexOf('=');
       if (eq <= 0) {
-        throw new IllegalArgumentException("limit '" + w + "' (expected: streams=N, rate=N or burst=N)");
+        throw new IllegalArgumentException(
+            "limit '" + w + "' (expected: streams=N, rate=N or burst=N)");
       }
       String key = w.substring(0, eq).toLowerCase(Locale.ROOT);
       if (key.equals("bandwidth")) {
@@ -81,7 +83,11 @@ public record Limits(int maxStreams, int opensPerSecond, int burst, long bytesPe
         case "burst" -> burst = value;
         default ->
             throw new IllegalArgumentException(
-                "limit '" + w + "': unknown name '" + key + "' (expected: streams, rate, burst or bandwidth)");
+                "limit '"
+                    + w
+                    + "': unknown name '"
+                    + key
+                    + "' (expected: streams, rate, burst or bandwidth)");
       }
     }
     return new Limits(streams, rate, burst, bandwidth);
@@ -97,7 +103,11 @@ public record Limits(int maxStreams, int opensPerSecond, int burst, long bytesPe
     }
     if (t.isEmpty() || t.length() > 9 || !t.chars().allMatch(c -> c >= '0' && c <= '9')) {
       throw new IllegalArgumentException(
-          "limit '" + word + "': bandwidth '" + v + "' (expected: bytes per second, e.g. 0 (no cap), 500k, 10m)");
+          "limit '"
+              + word
+              + "': bandwidth '"
+              + v
+              + "' (expected: bytes per second, e.g. 0 (no cap), 500k, 10m)");
     }
     return Long.parseLong(t) * mul;
   }

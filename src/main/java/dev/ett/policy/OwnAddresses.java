@@ -31,7 +31,8 @@ public record OwnAddresses(Set<InetAddress> addresses) {
 
   public OwnAddresses {
     if (addresses == null || addresses.stream().anyMatch(Objects::isNull)) {
-      throw new IllegalArgumentException("addresses: " + addresses + " (expected: a set of addresses)");
+      throw new IllegalArgumentException(
+          "addresses: " + addresses + " (expected: a set of addresses)");
     }
     addresses =
         addresses.stream()

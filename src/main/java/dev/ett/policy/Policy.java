@@ -8,8 +8,8 @@ import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
- * An exit policy: an ordered list of {@code accept|reject TARGET[:PORTS]} rules in Tor's
- * ExitPolicy syntax, extended with names. Parse one with {@link #parse(String, String)}.
+ * An exit policy: an ordered list of {@code accept|reject TARGET[:PORTS]} rules in Tor's ExitPolicy
+ * syntax, extended with names. Parse one with {@link #parse(String, String)}.
  *
  * <h2>Syntax</h2>
  *
@@ -29,19 +29,18 @@ import java.util.stream.Collectors;
  * Keywords and names are case-insensitive; whitespace around tokens, ':', '/', '-' and ',' is
  * ignored. A missing {@code :ports} means all ports ({@code *} is 1-65535).
  *
- * <p><b>Commas.</b> A comma separates rules and also port items, so the reading is decided by
- * what follows it: <em>a comma starts a new rule if the next token is {@code accept} or
- * {@code reject}; otherwise it continues the port list of the rule before it</em>, which therefore
- * must have had an explicit {@code :ports}. {@code "accept 10.0.0.0/8:22,80, reject *:*"} is two
- * rules, the first for ports 22 and 80. A comma after a rule without ports, or a trailing comma,
- * is an error rather than a guess.
+ * <p><b>Commas.</b> A comma separates rules and also port items, so the reading is decided by what
+ * follows it: <em>a comma starts a new rule if the next token is {@code accept} or {@code reject};
+ * otherwise it continues the port list of the rule before it</em>, which therefore must have had an
+ * explicit {@code :ports}. {@code "accept 10.0.0.0/8:22,80, reject *:*"} is two rules, the first
+ * for ports 22 and 80. A comma after a rule without ports, or a trailing comma, is an error rather
+ * than a guess.
  *
  * <p>A host that would be read as an IPv4 address by inet_aton but is not a strict dotted quad
- * ({@code 127.1}, {@code 0x7f.0.0.1}) is refused, as is a bare IPv6 address (brackets are
- * required, as in Tor, because of the {@code :ports} colon), and a host address with bits set past
- * its prefix ({@code 10.1.0.0/8}). {@code [::ffff:a.b.c.d]/n} with n &gt;= 96 means {@code
- * a.b.c.d/(n-96)}, since addresses are matched after normalization. {@code private} is a keyword,
- * not a host name.
+ * ({@code 127.1}, {@code 0x7f.0.0.1}) is refused, as is a bare IPv6 address (brackets are required,
+ * as in Tor, because of the {@code :ports} colon), and a host address with bits set past its prefix
+ * ({@code 10.1.0.0/8}). {@code [::ffff:a.b.c.d]/n} with n &gt;= 96 means {@code a.b.c.d/(n-96)},
+ * since addresses are matched after normalization. {@code private} is a keyword, not a host name.
  *
  * <h2>Evaluation</h2>
  *
@@ -49,8 +48,8 @@ import java.util.stream.Collectors;
  * to, {@link #decide} walks the rules in order:
  *
  * <ol>
- *   <li>The resolved address is {@linkplain Addresses#normalize normalized} first:
- *       {@code ::ffff:a.b.c.d} and {@code ::a.b.c.d} are tested as {@code a.b.c.d}.
+ *   <li>The resolved address is {@linkplain Addresses#normalize normalized} first: {@code
+ *       ::ffff:a.b.c.d} and {@code ::a.b.c.d} are tested as {@code a.b.c.d}.
  *   <li>A rule matches if the port is in its port list and its target matches: address targets
  *       ({@code *}, {@code *4}, {@code *6}, ranges, {@code private}) test the resolved address,
  *       name targets test the name the client asked for (never a request by address).
@@ -58,11 +57,11 @@ import java.util.stream.Collectors;
  *   <li>A matching {@code accept} accepts, with one exception that makes the policy safe by
  *       default: if the resolved address is special-purpose (in {@link SpecialAddresses}: loopback,
  *       RFC 1918, link-local, {@code 0.0.0.0}, {@code ::}, ...), the accept counts only if its
- *       target names that address explicitly: {@code private}, or an address range that lies
- *       inside the registry block holding the address ({@code 127.0.0.1}, {@code 10.0.0.0/8}).
- *       {@code *}, {@code *4}, {@code *6}, wide ranges such as {@code 0.0.0.0/0}, and names (even
- *       {@code localhost}) do not; such a rule is passed over and evaluation goes on with the next
- *       rule. So {@code accept *:*} means "any public address", and {@code accept *:*, accept
+ *       target names that address explicitly: {@code private}, or an address range that lies inside
+ *       the registry block holding the address ({@code 127.0.0.1}, {@code 10.0.0.0/8}). {@code *},
+ *       {@code *4}, {@code *6}, wide ranges such as {@code 0.0.0.0/0}, and names (even {@code
+ *       localhost}) do not; such a rule is passed over and evaluation goes on with the next rule.
+ *       So {@code accept *:*} means "any public address", and {@code accept *:*, accept
  *       10.0.0.0/8:22} also opens 10.x port 22.
  *   <li>An address of the deciding server itself ({@link OwnAddresses}: its interfaces' addresses
  *       other than loopback, e.g. 198.51.100.7 on eth0) is closed the same way, more strictly: an
@@ -72,11 +71,12 @@ import java.util.stream.Collectors;
  *       services from the loopback side, past host firewall rules that guard only the external
  *       interface, and a rule written for other hosts should not open that by accident.
  *   <li>An accept rule with a protocol ({@code accept *:443 tls}) that matches so far decides only
- *       on the stream's first client bytes ({@link StreamStart}, parsed by {@code dev.ett.inspect}):
+ *       on the stream's first client bytes ({@link StreamStart}, parsed by {@code
+ *       dev.ett.inspect}):
  *       <ul>
  *         <li>not enough bytes yet: the decision is {@linkplain Decision#awaiting awaiting} that
- *             rule, and the exit asks again with more (first match: no later rule may decide
- *             before this one has);
+ *             rule, and the exit asks again with more (first match: no later rule may decide before
+ *             this one has);
  *         <li>they are not that protocol: the rule does not match; evaluation goes on with the next
  *             rule, and a refusal in the end says what was expected and seen;
  *         <li>they are: for {@code tls} and {@code http} with a name target ({@code
@@ -140,7 +140,8 @@ public record Policy(String name, List<Rule> rules) implements ExitPolicy {
   }
 
   @Override
-  public Decision decide(Request requested, InetAddress resolved, OwnAddresses own, StreamStart start) {
+  public Decision decide(
+      Request requested, InetAddress resolved, OwnAddresses own, StreamStart start) {
     InetAddress address = Addresses.normalize(resolved);
     if (requested.host() instanceof Host.Address a && !a.address().equals(address)) {
       throw new IllegalArgumentException(
@@ -158,7 +159,8 @@ public record Policy(String name, List<Rule> rules) implements ExitPolicy {
       if (!rule.matches(requested.host(), address, requested.port())) {
         continue;
       }
-      if (rule.action() == Rule.Action.ACCEPT && !opens(rule.target(), address, ownAddress, special)) {
+      if (rule.action() == Rule.Action.ACCEPT
+          && !opens(rule.target(), address, ownAddress, special)) {
         if (passedOver == null) {
           passedOver = rule;
         }
@@ -195,7 +197,9 @@ public record Policy(String name, List<Rule> rules) implements ExitPolicy {
     if (ownAddress) {
       return Decision.noMatch(
           name,
-          Addresses.toText(address) + " is an address of this server; closed unless a rule names it" + notOpened);
+          Addresses.toText(address)
+              + " is an address of this server; closed unless a rule names it"
+              + notOpened);
     }
     if (special.isPresent()) {
       SpecialAddresses.Block b = special.get();
@@ -213,8 +217,8 @@ public record Policy(String name, List<Rule> rules) implements ExitPolicy {
   }
 
   /**
-   * Why the name in a stream's first bytes does not fit a qualified rule whose target is a name,
-   * or null if it does (or the target is no name, or the protocol carries no name).
+   * Why the name in a stream's first bytes does not fit a qualified rule whose target is a name, or
+   * null if it does (or the target is no name, or the protocol carries no name).
    */
   private static String serverNameProblem(Rule rule, Inspection.Matched m) {
     if (m.protocol() != Protocol.TLS && m.protocol() != Protocol.HTTP) {
@@ -226,8 +230,14 @@ public record Policy(String name, List<Rule> rules) implements ExitPolicy {
       return null;
     }
     if (m.serverName().isEmpty()) {
-      return "saw " + m.protocol().description() + " without " + (m.protocol() == Protocol.TLS ? "an SNI" : "a Host")
-          + ": a name rule needs the " + what + " to match " + target;
+      return "saw "
+          + m.protocol().description()
+          + " without "
+          + (m.protocol() == Protocol.TLS ? "an SNI" : "a Host")
+          + ": a name rule needs the "
+          + what
+          + " to match "
+          + target;
     }
     String seen = m.serverName().get();
     Host host;
@@ -244,11 +254,14 @@ public record Policy(String name, List<Rule> rules) implements ExitPolicy {
 
   /**
    * Whether an accept rule with {@code target}, which matched, may open {@code address}: the
-   * server's own addresses only by name, special-purpose ones only explicitly, the rest always.
-   * (A single-address range that opens an own address also names its registry block explicitly.)
+   * server's own addresses only by name, special-purpose ones only explicitly, the rest always. (A
+   * single-address range that opens an own address also names its registry block explicitly.)
    */
   private static boolean opens(
-      Target target, InetAddress address, boolean ownAddress, Optional<SpecialAddresses.Block> special) {
+      Target target,
+      InetAddress address,
+      boolean ownAddress,
+      Optional<SpecialAddresses.Block> special) {
     if (ownAddress) {
       return target.opensOwn(address);
     }

@@ -118,8 +118,13 @@ final class PolicyParser {
             index,
             ruleText,
             looksLikeWord(word)
-                ? "protocol " + HostParser.quote(word) + " before more ports (expected: the protocol after the last port, e.g. 'accept *:80,443 tls')"
-                : "unexpected " + HostParser.quote(word) + " after " + HostParser.quote(spec.substring(0, inHead))
+                ? "protocol "
+                    + HostParser.quote(word)
+                    + " before more ports (expected: the protocol after the last port, e.g. 'accept *:80,443 tls')"
+                : "unexpected "
+                    + HostParser.quote(word)
+                    + " after "
+                    + HostParser.quote(spec.substring(0, inHead))
                     + " (expected: one TARGET[:PORTS] [PROTOCOL], rules separated by commas)");
       }
     } else {
@@ -150,7 +155,9 @@ final class PolicyParser {
         throw fail(
             index,
             ruleText,
-            "a protocol (" + qualifier + ") only qualifies accept rules (expected: reject TARGET[:PORTS]; "
+            "a protocol ("
+                + qualifier
+                + ") only qualifies accept rules (expected: reject TARGET[:PORTS]; "
                 + "a reject that the client's own bytes could dodge would refuse nothing)");
       }
     }
@@ -220,7 +227,9 @@ final class PolicyParser {
     int high = dash < 0 ? low : parsePort(index, ruleText, item.substring(dash + 1));
     if (high < low) {
       throw fail(
-          index, ruleText, "port range " + item + " is reversed (expected: low-high, " + PORTS + ")");
+          index,
+          ruleText,
+          "port range " + item + " is reversed (expected: low-high, " + PORTS + ")");
     }
     return new PortRange(low, high);
   }
@@ -343,8 +352,13 @@ final class PolicyParser {
   private static int parsePrefix(String t, String s, int max) {
     if (s.isEmpty() || s.length() > 3 || !s.chars().allMatch(c -> c >= '0' && c <= '9')) {
       throw new IllegalArgumentException(
-          "target " + HostParser.quote(t) + ": prefix " + HostParser.quote(s)
-              + " (expected: 0~" + max + ")");
+          "target "
+              + HostParser.quote(t)
+              + ": prefix "
+              + HostParser.quote(s)
+              + " (expected: 0~"
+              + max
+              + ")");
     }
     int prefix = Integer.parseInt(s);
     if (prefix > max) {

@@ -15,7 +15,12 @@ import java.util.Optional;
  *     accept *:443 tls}); only accept rules have one
  */
 public record Rule(
-    int index, String text, Action action, Target target, List<PortRange> ports, Optional<Protocol> protocol) {
+    int index,
+    String text,
+    Action action,
+    Target target,
+    List<PortRange> ports,
+    Optional<Protocol> protocol) {
   public enum Action {
     ACCEPT,
     REJECT
@@ -38,7 +43,11 @@ public record Rule(
     }
     if (protocol == null || (protocol.isPresent() && action != Action.ACCEPT)) {
       throw new IllegalArgumentException(
-          "protocol: " + protocol + " for " + action + " (expected: empty, or a protocol on an accept rule)");
+          "protocol: "
+              + protocol
+              + " for "
+              + action
+              + " (expected: empty, or a protocol on an accept rule)");
     }
   }
 

@@ -8,8 +8,8 @@ import java.util.Optional;
 /**
  * The {@code private} target: every block of the IANA IPv4 and IPv6 Special-Purpose Address
  * Registries (RFC 6890 and its updates), plus multicast, the deprecated IPv6 site-local block and
- * RFC 2765's IPv4-translated {@code ::ffff:0:0:0/96}.
- * An exit must not reach these unless its operator says so explicitly (see {@link Policy}).
+ * RFC 2765's IPv4-translated {@code ::ffff:0:0:0/96}. An exit must not reach these unless its
+ * operator says so explicitly (see {@link Policy}).
  *
  * <p>Some entries (AS112, AMT) are globally reachable anycast services; they are listed anyway
  * because no tunnel user needs them and a short, boring rule ("everything in the registries") is

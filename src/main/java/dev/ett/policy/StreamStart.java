@@ -9,14 +9,13 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * What the exit has seen of a stream's first client bytes when it decides: the input of a rule
- * with a protocol qualifier ({@code accept *:443 tls}). A rule without one never asks.
+ * What the exit has seen of a stream's first client bytes when it decides: the input of a rule with
+ * a protocol qualifier ({@code accept *:443 tls}). A rule without one never asks.
  */
 public interface StreamStart {
   /**
-   * What the bytes are, given that they should start {@code expected}: {@link
-   * Inspection.NeedMore} while there are not enough to tell (never once the bytes are {@linkplain
-   * #of complete}).
+   * What the bytes are, given that they should start {@code expected}: {@link Inspection.NeedMore}
+   * while there are not enough to tell (never once the bytes are {@linkplain #of complete}).
    */
   Inspection as(Protocol expected);
 

@@ -3,8 +3,8 @@ package dev.ett.policy;
 import java.net.InetAddress;
 
 /**
- * What a rule matches, before its ports. Address targets look at the resolved address; name
- * targets look at the name the client asked for, and never match a request made by address.
+ * What a rule matches, before its ports. Address targets look at the resolved address; name targets
+ * look at the name the client asked for, and never match a request made by address.
  */
 public sealed interface Target {
 
@@ -15,8 +15,8 @@ public sealed interface Target {
   boolean matches(Host requested, InetAddress resolved);
 
   /**
-   * True if this target names {@code resolved}, a special-purpose address, explicitly enough for
-   * an accept rule to open it. Only {@code private} and address ranges inside the registry block
+   * True if this target names {@code resolved}, a special-purpose address, explicitly enough for an
+   * accept rule to open it. Only {@code private} and address ranges inside the registry block
    * holding the address do; wildcards and names never do.
    */
   boolean opensSpecial(InetAddress resolved);

@@ -19,17 +19,17 @@ import java.util.concurrent.CompletableFuture;
  *                                                                       (127.0.0.1, in process)
  * </pre>
  *
- * Layer 1 connects to hop 1's address. Layer k+1 connects to a {@link HopForward} ("joint") on layer
- * k, which turns the connection into a stream to hop k+1: hop k sees only the previous hop (or the
- * client) and hop k+1's address; the destination and everything else travel encrypted for the last
- * hop. No wire change: every hop is an ordinary ett server that relays to the next hop only if its
- * policy for this client allows that address and port.
+ * Layer 1 connects to hop 1's address. Layer k+1 connects to a {@link HopForward} ("joint") on
+ * layer k, which turns the connection into a stream to hop k+1: hop k sees only the previous hop
+ * (or the client) and hop k+1's address; the destination and everything else travel encrypted for
+ * the last hop. No wire change: every hop is an ordinary ett server that relays to the next hop
+ * only if its policy for this client allows that address and port.
  *
  * <p><b>Failures.</b> When a layer's link dies, the joint's stream to the next hop is reset, so the
  * layer above loses its link and reconnects with its own backoff; when a layer's link comes up, the
- * layer above is told to retry at once. A layer that cannot be set up says which hop failed:
- * "hop 1 (H:P) refused the route to hop 2 (H:P): not allowed by policy (...)", or "hop 2 (H:P):
- * handshake failed: ...".
+ * layer above is told to retry at once. A layer that cannot be set up says which hop failed: "hop 1
+ * (H:P) refused the route to hop 2 (H:P): not allowed by policy (...)", or "hop 2 (H:P): handshake
+ * failed: ...".
  *
  * <p>Each layer runs on its own event loop thread (each hop's encryption on its own core); the
  * fronts go on {@link #innermost()}'s loop.
@@ -62,7 +62,10 @@ public final class ChainedClient implements AutoCloseable {
       for (int n = 1; n <= route.size(); n++) {
         Hop hop = route.hop(n);
         int queued = n == route.size() ? maxQueuedOpens : 16;
-        LinkConfig lc = n < route.size() ? link.withInitialWindow(Math.max(OUTER_WINDOW, link.initialWindow())) : link;
+        LinkConfig lc =
+            n < route.size()
+                ? link.withInitialWindow(Math.max(OUTER_WINDOW, link.initialWindow()))
+                : link;
         Client c = new Client(new Client.Options(to, hop.key(), key, suite, lc, queued));
         c.setPeerName(route.name(n));
         c.setLinkListener(new Layer(n));
@@ -71,7 +74,8 @@ public final class ChainedClient implements AutoCloseable {
           joints.get(n - 2).acceptOnlyFrom(c);
         }
         if (n < route.size()) {
-          HopForward j = new HopForward(c, route.hop(n + 1).destination(), route.name(n), route.name(n + 1));
+          HopForward j =
+              new HopForward(c, route.hop(n + 1).destination(), route.name(n), route.name(n + 1));
           joints.add(j);
           to = j.start();
         }
@@ -115,8 +119,8 @@ public final class ChainedClient implements AutoCloseable {
   }
 
   /**
-   * Why the route is not up, from the outermost layer that is down (the cause: the layers above
-   * it fail because of it), or "" when every layer's last attempt succeeded.
+   * Why the route is not up, from the outermost layer that is down (the cause: the layers above it
+   * fail because of it), or "" when every layer's last attempt succeeded.
    */
   public String lastFailure() {
     for (Client c : layers) {
@@ -128,8 +132,8 @@ public final class ChainedClient implements AutoCloseable {
   }
 
   /**
-   * Closes the innermost layer first, so each hop sees its link end with a GOAWAY; each joint closes
-   * after the layer it carries and before the layer it runs on.
+   * Closes the innermost layer first, so each hop sees its link end with a GOAWAY; each joint
+   * closes after the layer it carries and before the layer it runs on.
    */
   @Override
   public void close() {

@@ -28,13 +28,19 @@ public record Hop(String host, int port, byte[] key) {
     }
     if (key == null || key.length != KEY_BYTES) {
       throw new IllegalArgumentException(
-          "key: " + (key == null ? "null" : key.length + " bytes") + " (expected: " + KEY_BYTES + " bytes)");
+          "key: "
+              + (key == null ? "null" : key.length + " bytes")
+              + " (expected: "
+              + KEY_BYTES
+              + " bytes)");
     }
     key = key.clone();
     try {
-      Destination.parse(host, port); // a name the wire cannot carry fails here, not at the hop before
+      Destination.parse(
+          host, port); // a name the wire cannot carry fails here, not at the hop before
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("hop " + Log.escape(host) + ":" + port + ": " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "hop " + Log.escape(host) + ":" + port + ": " + e.getMessage(), e);
     }
   }
 
@@ -42,17 +48,20 @@ public record Hop(String host, int port, byte[] key) {
   public static Hop parse(String hostPort, byte[] key) {
     int colon = hostPort.lastIndexOf(':');
     if (colon <= 0 || colon == hostPort.length() - 1) {
-      throw new IllegalArgumentException("hop " + hostPort + ": expected HOST:PORT (IPv6 in brackets)");
+      throw new IllegalArgumentException(
+          "hop " + hostPort + ": expected HOST:PORT (IPv6 in brackets)");
     }
     String host = hostPort.substring(0, colon);
     if (host.contains(":") && !(host.startsWith("[") && host.endsWith("]"))) {
-      throw new IllegalArgumentException("hop " + hostPort + ": an IPv6 address goes in brackets ([::1]:7000)");
+      throw new IllegalArgumentException(
+          "hop " + hostPort + ": an IPv6 address goes in brackets ([::1]:7000)");
     }
     int port;
     try {
       port = Integer.parseInt(hostPort.substring(colon + 1));
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("hop " + hostPort + ": port " + hostPort.substring(colon + 1) + " (expected: 1~65535)");
+      throw new IllegalArgumentException(
+          "hop " + hostPort + ": port " + hostPort.substring(colon + 1) + " (expected: 1~65535)");
     }
     return new Hop(host, port, key);
   }

@@ -1,7 +1,7 @@
 package dev.ett.route;
 
-import dev.ett.front.Listeners;
 import dev.ett.client.Client;
+import dev.ett.front.Listeners;
 import dev.ett.mux.Mux;
 import dev.ett.mux.StreamListener;
 import dev.ett.mux.StreamSocketHandler;
@@ -19,18 +19,18 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * The joint between two layers of a route: an in-process {@code -L 127.0.0.1:0:NEXTHOP} on layer
  * k's client, whose one customer is layer k+1's client. Layer k+1 connects its link's TCP socket
- * here; the connection becomes a stream, through layer k's link, to hop k+1, and layer k+1 runs
- * its own Noise handshake, end to end with hop k+1, inside that stream.
+ * here; the connection becomes a stream, through layer k's link, to hop k+1, and layer k+1 runs its
+ * own Noise handshake, end to end with hop k+1, inside that stream.
  *
  * <p><b>Who may connect.</b> The listener is bound to 127.0.0.1 on an ephemeral port, and a
  * connection is kept only if its peer address is the local address of the inner client's link
- * socket (asked on the inner client's event loop, after its connect was issued); any other is closed
- * at once. Even without this check another local process could only get a stream to hop k+1, which
- * hop k's policy allows anyway, and could read nothing of ours: the inner link's keys never leave
- * the inner client.
+ * socket (asked on the inner client's event loop, after its connect was issued); any other is
+ * closed at once. Even without this check another local process could only get a stream to hop k+1,
+ * which hop k's policy allows anyway, and could read nothing of ours: the inner link's keys never
+ * leave the inner client.
  *
- * <p><b>Why a stream did not open.</b> A refusal is kept ({@link #takeRefusal}) so the inner layer can
- * say which hop failed instead of "the server closed the connection".
+ * <p><b>Why a stream did not open.</b> A refusal is kept ({@link #takeRefusal}) so the inner layer
+ * can say which hop failed instead of "the server closed the connection".
  */
 final class HopForward implements AutoCloseable {
   private final Client outer;
@@ -56,7 +56,8 @@ final class HopForward implements AutoCloseable {
   /** Binds 127.0.0.1:0 on the outer client's loop; returns the address for the inner client. */
   InetSocketAddress start() throws InterruptedException {
     listener =
-        Listeners.bind(outer, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), new Acceptor(), 16);
+        Listeners.bind(
+            outer, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), new Acceptor(), 16);
     return (InetSocketAddress) listener.localAddress();
   }
 
@@ -100,8 +101,12 @@ final class HopForward implements AutoCloseable {
 
   private void admit(Channel socket, boolean ours, InetSocketAddress peer) {
     if (!ours) {
-      Log.warn("route: a local connection from " + peer + " to the joint for " + nextName
-          + " is not the route's own; closed");
+      Log.warn(
+          "route: a local connection from "
+              + peer
+              + " to the joint for "
+              + nextName
+              + " is not the route's own; closed");
       socket.close();
       return;
     }
@@ -131,7 +136,12 @@ final class HopForward implements AutoCloseable {
       return reason.substring(ownPrefix.length());
     }
     boolean saysMore = !reason.isEmpty() && !reason.equals(code.text);
-    return outerName + " refused the route to " + nextName + ": " + code.text + (saysMore ? " (" + reason + ")" : "");
+    return outerName
+        + " refused the route to "
+        + nextName
+        + ": "
+        + code.text
+        + (saysMore ? " (" + reason + ")" : "");
   }
 
   @Override

@@ -16,13 +16,20 @@ public record Route(List<Hop> hops) {
       throw new IllegalArgumentException("hops: none (expected: 1~" + MAX_HOPS + ")");
     }
     if (hops.size() > MAX_HOPS) {
-      throw new IllegalArgumentException("hops: " + hops.size() + " (expected: 1~" + MAX_HOPS + ")");
+      throw new IllegalArgumentException(
+          "hops: " + hops.size() + " (expected: 1~" + MAX_HOPS + ")");
     }
     hops = List.copyOf(hops);
     for (int i = 1; i < hops.size(); i++) {
       if (hops.get(i).equals(hops.get(i - 1))) {
         throw new IllegalArgumentException(
-            "hops " + i + " and " + (i + 1) + ": both " + hops.get(i) + " (expected: a different server)");
+            "hops "
+                + i
+                + " and "
+                + (i + 1)
+                + ": both "
+                + hops.get(i)
+                + " (expected: a different server)");
       }
     }
   }

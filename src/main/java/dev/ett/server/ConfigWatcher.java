@@ -38,8 +38,11 @@ public final class ConfigWatcher implements AutoCloseable {
   private ScheduledFuture<?> pending;
   private final Set<String> changed = new HashSet<>();
 
-  /** @param onChange called on the watcher's timer thread with the names of the changed files */
-  public ConfigWatcher(List<Path> watched, Duration debounce, Consumer<String> onChange) throws IOException {
+  /**
+   * @param onChange called on the watcher's timer thread with the names of the changed files
+   */
+  public ConfigWatcher(List<Path> watched, Duration debounce, Consumer<String> onChange)
+      throws IOException {
     this.watch = FileSystems.getDefault().newWatchService();
     this.debounce = debounce;
     this.onChange = onChange;

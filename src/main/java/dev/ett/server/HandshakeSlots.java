@@ -22,9 +22,9 @@ import java.util.Set;
  * rest. Eight sources (eight IPv6 /64s are easy to come by) could otherwise fill the cap with idle
  * connections and keep every real client out; now an attacker must open the whole cap's worth of
  * connections within one real client's handshake round trip to push it out. A source at its share
- * is still refused rather than allowed to evict its own oldest: a source could then renew its
- * share as fast as it connects and keep its slots always the youngest, so that the cap's evictions
- * fell on everyone else's (older) ones; refused, its slots age and are the first to go.
+ * is still refused rather than allowed to evict its own oldest: a source could then renew its share
+ * as fast as it connects and keep its slots always the youngest, so that the cap's evictions fell
+ * on everyone else's (older) ones; refused, its slots age and are the first to go.
  *
  * <p>The count never passes either limit, not even for a moment: the victim's slot is given back
  * and the new one taken in one step under the lock (the victim's socket is closed just after, so
@@ -32,14 +32,18 @@ import java.util.Set;
  * accepting threads admit, event loops release.
  */
 final class HandshakeSlots {
-  /** One source may hold {@code max / SHARE_DIVISOR} (at least 1): eight sources to fill the cap. */
+  /**
+   * One source may hold {@code max / SHARE_DIVISOR} (at least 1): eight sources to fill the cap.
+   */
   static final int SHARE_DIVISOR = 8;
 
   private final int max;
   private final int perSource;
   private final Map<Source, Integer> bySource = new HashMap<>();
+
   /** Slots taken, oldest first: those whose connection has sent nothing, and the others. */
   private final Set<Slot> silent = new LinkedHashSet<>(), spoken = new LinkedHashSet<>();
+
   private int unfinished;
   private long evicted;
 
@@ -71,8 +75,10 @@ final class HandshakeSlots {
   /** A slot taken: give it back with {@link #release} (later calls do nothing). */
   final class Slot {
     private final Source source;
+
     /** Closes the connection when the slot is evicted; runs outside the lock. */
     private final Runnable evict;
+
     private boolean released;
 
     private Slot(Source source, Runnable evict) {
@@ -81,8 +87,8 @@ final class HandshakeSlots {
     }
 
     /**
-     * Gives the slot back; true if this call did, false if it was already given back or evicted
-     * (an evicted connection's close then reports nothing more).
+     * Gives the slot back; true if this call did, false if it was already given back or evicted (an
+     * evicted connection's close then reports nothing more).
      */
     boolean release() {
       synchronized (HandshakeSlots.this) {
@@ -118,7 +124,8 @@ final class HandshakeSlots {
   record Admission(Slot slot, HandshakeRejection refusal) {
     Admission {
       if ((slot == null) == (refusal == null)) {
-        throw new IllegalArgumentException("slot, refusal: " + slot + ", " + refusal + " (expected: exactly one)");
+        throw new IllegalArgumentException(
+            "slot, refusal: " + slot + ", " + refusal + " (expected: exactly one)");
       }
     }
 
@@ -129,9 +136,9 @@ final class HandshakeSlots {
 
   /**
    * Takes a slot for a connection from {@code from}; {@code evict} closes that connection if its
-   * slot is later evicted to make room at the cap. Refused only over the source's share. At the
-   * cap the oldest silent slot (else the oldest slot) is given back and its {@code evict} run,
-   * on this thread, before this returns.
+   * slot is later evicted to make room at the cap. Refused only over the source's share. At the cap
+   * the oldest silent slot (else the oldest slot) is given back and its {@code evict} run, on this
+   * thread, before this returns.
    */
   Admission admit(InetAddress from, Runnable evict) {
     Source s = Source.of(from);

@@ -22,12 +22,12 @@ import java.util.concurrent.TimeUnit;
 /**
  * One link's exit: between the mux and the {@link Connector}. For each OPEN it looks up the
  * client's current entry (a reload may have changed its rules or revoked it), applies its limits,
- * hands the stream to the connector with its policy, and writes the stream's audit events:
- * {@code stream_opened} or {@code stream_refused} when the opening ends, {@code stream_closed}
- * when an opened stream ends (told by the mux as its {@link StreamObserver}). A stream decided on
- * its first bytes (PROTOCOL.md §6.1) is opened toward the client first: its {@code stream_opened}
- * (with what the bytes were) comes once it is accepted and connected, and a refusal then is a RESET,
- * audited as {@code stream_refused} with the RESET's code.
+ * hands the stream to the connector with its policy, and writes the stream's audit events: {@code
+ * stream_opened} or {@code stream_refused} when the opening ends, {@code stream_closed} when an
+ * opened stream ends (told by the mux as its {@link StreamObserver}). A stream decided on its first
+ * bytes (PROTOCOL.md §6.1) is opened toward the client first: its {@code stream_opened} (with what
+ * the bytes were) comes once it is accepted and connected, and a refusal then is a RESET, audited
+ * as {@code stream_refused} with the RESET's code.
  *
  * <p>Runs on the link's event loop only (the mux calls both interfaces there), so its state is not
  * shared; the {@link ClientLimits} it takes from the server are.
@@ -79,7 +79,10 @@ final class LinkExit implements Exit, StreamObserver {
     ClientLimits limits = server.limitsFor(client);
     ClientLimits.Admission a = limits.tryOpen();
     if (a != ClientLimits.Admission.ADMITTED) {
-      RefuseCode code = a == ClientLimits.Admission.TOO_MANY_STREAMS ? RefuseCode.TOO_MANY_STREAMS : RefuseCode.GENERAL;
+      RefuseCode code =
+          a == ClientLimits.Admission.TOO_MANY_STREAMS
+              ? RefuseCode.TOO_MANY_STREAMS
+              : RefuseCode.GENERAL;
       refuse(id, t, callback, code, "limit", limits.describe(a), null, null);
       return;
     }
@@ -100,20 +103,32 @@ final class LinkExit implements Exit, StreamObserver {
                 t.seen =
                     decision
                         .seen()
-                        .map(m -> new AuditEvent.Seen(m.protocol().word(), m.serverName().orElse(null), m.ech()))
+                        .map(
+                            m ->
+                                new AuditEvent.Seen(
+                                    m.protocol().word(), m.serverName().orElse(null), m.ech()))
                         .orElse(null);
                 if (!t.ended) {
                   server
                       .audit()
                       .record(
                           new AuditEvent.StreamOpened(
-                              server.clock().instant(), link.id, link.name, id, text(destination), t.resolved, t.rule, t.seen));
+                              server.clock().instant(),
+                              link.id,
+                              link.name,
+                              id,
+                              text(destination),
+                              t.resolved,
+                              t.rule,
+                              t.seen));
                 }
-                callback.connected(socket, bound); // the mux aborts the socket if the stream ended meanwhile
+                callback.connected(
+                    socket, bound); // the mux aborts the socket if the stream ended meanwhile
               }
 
               @Override
-              public void refused(RefuseCode code, String reason, InetAddress checked, Decision decision) {
+              public void refused(
+                  RefuseCode code, String reason, InetAddress checked, Decision decision) {
                 if (decision != null) {
                   server.countDecision(decision);
                 }
@@ -125,28 +140,50 @@ final class LinkExit implements Exit, StreamObserver {
                   callback.refused(code, reason);
                   return;
                 }
-                String resolved = checked == null ? null : text(Destination.of(checked, destination.port()));
-                refuse(id, t, callback, code, endOf(code), reason, resolved, decision == null ? null : decision.reason());
+                String resolved =
+                    checked == null ? null : text(Destination.of(checked, destination.port()));
+                refuse(
+                    id,
+                    t,
+                    callback,
+                    code,
+                    endOf(code),
+                    reason,
+                    resolved,
+                    decision == null ? null : decision.reason());
               }
 
               /**
                * After OPENED: refused on the first bytes (POLICY), or accepted and not connected
                * (any other code, which says why): a RESET, audited as a refusal with its code.
                */
-              private void reset(RefuseCode code, String reason, InetAddress checked, Decision decision) {
-                ResetCode reset = code == RefuseCode.POLICY ? ResetCode.POLICY : ResetCode.UNREACHABLE;
+              private void reset(
+                  RefuseCode code, String reason, InetAddress checked, Decision decision) {
+                ResetCode reset =
+                    code == RefuseCode.POLICY ? ResetCode.POLICY : ResetCode.UNREACHABLE;
                 if (!t.ended) {
-                  String resolved = checked == null ? null : text(Destination.of(checked, destination.port()));
-                  auditRefused(id, t, reset.name(), endOf(code), reason, resolved, decision == null ? null : decision.reason());
+                  String resolved =
+                      checked == null ? null : text(Destination.of(checked, destination.port()));
+                  auditRefused(
+                      id,
+                      t,
+                      reset.name(),
+                      endOf(code),
+                      reason,
+                      resolved,
+                      decision == null ? null : decision.reason());
                 }
                 callback.reset(reset); // the mux ignores it if the stream ended meanwhile
               }
 
               @Override
-              public Exit.HeldBytes awaitFirstBytes(Destination opened, Decision waiting, int maxBytes, Exit.Judge judge) {
+              public Exit.HeldBytes awaitFirstBytes(
+                  Destination opened, Decision waiting, int maxBytes, Exit.Judge judge) {
                 t.waited = true;
                 t.resolved = text(opened);
-                t.rule = waiting.reason(); // what stream_closed says if the client ends it while it waits
+                t.rule =
+                    waiting
+                        .reason(); // what stream_closed says if the client ends it while it waits
                 return callback.awaitFirstBytes(opened, maxBytes, judge);
               }
 
@@ -162,19 +199,38 @@ final class LinkExit implements Exit, StreamObserver {
   }
 
   private void refuse(
-      int id, Tracked t, Callback callback, RefuseCode code, String end, String reason, String resolved, String rule) {
+      int id,
+      Tracked t,
+      Callback callback,
+      RefuseCode code,
+      String end,
+      String reason,
+      String resolved,
+      String rule) {
     auditRefused(id, t, code.name(), end, reason, resolved, rule);
     callback.refused(code, reason); // the mux ends the stream, and onStreamEnd releases its slot
   }
 
-  /** {@code stream_refused}; {@code code} is the REFUSED code's name, or the RESET's after OPENED. */
-  private void auditRefused(int id, Tracked t, String code, String end, String reason, String resolved, String rule) {
+  /**
+   * {@code stream_refused}; {@code code} is the REFUSED code's name, or the RESET's after OPENED.
+   */
+  private void auditRefused(
+      int id, Tracked t, String code, String end, String reason, String resolved, String rule) {
     t.refused = true;
     server
         .audit()
         .record(
             new AuditEvent.StreamRefused(
-                server.clock().instant(), link.id, link.name, id, text(t.requested), resolved, rule, end, code, reason));
+                server.clock().instant(),
+                link.id,
+                link.name,
+                id,
+                text(t.requested),
+                resolved,
+                rule,
+                end,
+                code,
+                reason));
   }
 
   /**
@@ -245,9 +301,9 @@ final class LinkExit implements Exit, StreamObserver {
 
   /**
    * Reads the mux's words for a stream's end (see {@link StreamObserver}) on the server side:
-   * "reset by peer" is the client's RESET; the server's own resets are for the destination's
-   * socket closing or failing ("reset by the far end", "cancelled"), a timeout, or the client's
-   * protocol error.
+   * "reset by peer" is the client's RESET; the server's own resets are for the destination's socket
+   * closing or failing ("reset by the far end", "cancelled"), a timeout, or the client's protocol
+   * error.
    */
   static String[] endAndSide(String how, boolean revoked) {
     if (how.equals("fin")) {
@@ -262,7 +318,8 @@ final class LinkExit implements Exit, StreamObserver {
       if (code.equals(ResetCode.TIMED_OUT.text)) {
         return new String[] {"timeout", "server"};
       }
-      boolean destination = code.equals(ResetCode.DESTINATION_RESET.text) || code.equals(ResetCode.CANCEL.text);
+      boolean destination =
+          code.equals(ResetCode.DESTINATION_RESET.text) || code.equals(ResetCode.CANCEL.text);
       return new String[] {"reset", destination ? "destination" : "server"};
     }
     if (how.equals("link closed")) {

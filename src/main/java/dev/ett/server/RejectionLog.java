@@ -7,12 +7,12 @@ import java.util.StringJoiner;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Counts the connections the server closed before their link came up, for a log line at most once
- * a minute: each cause's count and the address of the last one (PROTOCOL.md §4: "failures are
- * logged with the remote address"). A scanner or a flood shows without writing a line per
- * connection. The first rejection after a quiet minute is logged at once; the ones that follow
- * are counted, and {@link #flush} (called on a timer) writes them once the minute is over.
- * Time is passed in (System.nanoTime()), so a test drives it. Thread-safe.
+ * Counts the connections the server closed before their link came up, for a log line at most once a
+ * minute: each cause's count and the address of the last one (PROTOCOL.md §4: "failures are logged
+ * with the remote address"). A scanner or a flood shows without writing a line per connection. The
+ * first rejection after a quiet minute is logged at once; the ones that follow are counted, and
+ * {@link #flush} (called on a timer) writes them once the minute is over. Time is passed in
+ * (System.nanoTime()), so a test drives it. Thread-safe.
  */
 final class RejectionLog {
   static final long INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
@@ -44,9 +44,13 @@ final class RejectionLog {
   private Line line(long now) {
     StringJoiner each = new StringJoiner(", ");
     counts.forEach((why, n) -> each.add(n + " " + why.text));
-    String since = logged ? " in the last " + TimeUnit.NANOSECONDS.toSeconds(now - loggedAt) + " s" : "";
-    boolean cap = counts.containsKey(HandshakeRejection.EVICTED) || counts.containsKey(HandshakeRejection.SOURCE_SHARE);
-    Line l = new Line("rejected handshakes" + since + ": " + each + "; last from " + lastRemote, cap);
+    String since =
+        logged ? " in the last " + TimeUnit.NANOSECONDS.toSeconds(now - loggedAt) + " s" : "";
+    boolean cap =
+        counts.containsKey(HandshakeRejection.EVICTED)
+            || counts.containsKey(HandshakeRejection.SOURCE_SHARE);
+    Line l =
+        new Line("rejected handshakes" + since + ": " + each + "; last from " + lastRemote, cap);
     counts.clear();
     logged = true;
     loggedAt = now;

@@ -81,7 +81,8 @@ public final class Reloader {
     try {
       config = load(next);
     } catch (IOException | RuntimeException e) {
-      Log.error("reload (" + why + ") failed, keeping the previous configuration: " + e.getMessage());
+      Log.error(
+          "reload (" + why + ") failed, keeping the previous configuration: " + e.getMessage());
       return false;
     }
     sources = next;

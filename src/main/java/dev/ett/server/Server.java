@@ -67,8 +67,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
  *
  * <p><b>Reload.</b> {@link #reload} swaps the authorized clients, the global rules and the hosts
  * table at once (one volatile {@link Config}). Streams opened afterwards see the new rules; links
- * whose key is still authorized keep running with their streams; links whose key is gone get
- * GOAWAY {@code KEY_REVOKED} and are closed at once, resetting their streams.
+ * whose key is still authorized keep running with their streams; links whose key is gone get GOAWAY
+ * {@code KEY_REVOKED} and are closed at once, resetting their streams.
  */
 public final class Server implements AutoCloseable {
   /** Everything a server needs; the CLI builds it. */
@@ -88,22 +88,32 @@ public final class Server implements AutoCloseable {
     public Options {
       if (firstBytes == null || firstBytes.maxBytes() > link.initialWindow()) {
         throw new IllegalArgumentException(
-            "firstBytes: " + firstBytes + " (expected: a byte bound within the initial window, " + link.initialWindow() + ")");
+            "firstBytes: "
+                + firstBytes
+                + " (expected: a byte bound within the initial window, "
+                + link.initialWindow()
+                + ")");
       }
       if (resolver == null) {
-        throw new IllegalArgumentException("resolver: null (expected: Resolver.Options.defaults() or others)");
+        throw new IllegalArgumentException(
+            "resolver: null (expected: Resolver.Options.defaults() or others)");
       }
       if (audit == null) {
-        throw new IllegalArgumentException("audit: null (expected: an audit log, or AuditLog.NONE)");
+        throw new IllegalArgumentException(
+            "audit: null (expected: an audit log, or AuditLog.NONE)");
       }
       check(defaultLimits);
     }
 
     /** Default limits must set every field: there is nothing below them to inherit from. */
     static void check(Limits defaultLimits) {
-      if (defaultLimits == null || defaultLimits.maxStreams() < 0 || defaultLimits.opensPerSecond() < 0 || defaultLimits.burst() < 0
+      if (defaultLimits == null
+          || defaultLimits.maxStreams() < 0
+          || defaultLimits.opensPerSecond() < 0
+          || defaultLimits.burst() < 0
           || defaultLimits.bytesPerSecond() < 0) {
-        throw new IllegalArgumentException("defaultLimits: " + defaultLimits + " (expected: no field inherited)");
+        throw new IllegalArgumentException(
+            "defaultLimits: " + defaultLimits + " (expected: no field inherited)");
       }
     }
 
@@ -120,7 +130,18 @@ public final class Server implements AutoCloseable {
         AuditLog audit,
         Limits defaultLimits,
         Resolver.Options resolver) {
-      this(listen, key, authorized, globalPolicy, hosts, link, maxHandshakes, threads, audit, defaultLimits, resolver,
+      this(
+          listen,
+          key,
+          authorized,
+          globalPolicy,
+          hosts,
+          link,
+          maxHandshakes,
+          threads,
+          audit,
+          defaultLimits,
+          resolver,
           FirstBytesBounds.defaults());
     }
 
@@ -136,7 +157,18 @@ public final class Server implements AutoCloseable {
         int threads,
         AuditLog audit,
         Limits defaultLimits) {
-      this(listen, key, authorized, globalPolicy, hosts, link, maxHandshakes, threads, audit, defaultLimits, Resolver.Options.defaults());
+      this(
+          listen,
+          key,
+          authorized,
+          globalPolicy,
+          hosts,
+          link,
+          maxHandshakes,
+          threads,
+          audit,
+          defaultLimits,
+          Resolver.Options.defaults());
     }
 
     /** Without audit trail or per-client limits. */
@@ -149,7 +181,17 @@ public final class Server implements AutoCloseable {
         LinkConfig link,
         int maxHandshakes,
         int threads) {
-      this(listen, key, authorized, globalPolicy, hosts, link, maxHandshakes, threads, AuditLog.NONE, Limits.UNLIMITED);
+      this(
+          listen,
+          key,
+          authorized,
+          globalPolicy,
+          hosts,
+          link,
+          maxHandshakes,
+          threads,
+          AuditLog.NONE,
+          Limits.UNLIMITED);
     }
   }
 
@@ -157,7 +199,12 @@ public final class Server implements AutoCloseable {
   public record Config(Authorized authorized, Policy globalPolicy, Hosts hosts) {
     public Config {
       if (authorized == null || globalPolicy == null) {
-        throw new IllegalArgumentException("authorized, globalPolicy: " + authorized + ", " + globalPolicy + " (expected: non-null)");
+        throw new IllegalArgumentException(
+            "authorized, globalPolicy: "
+                + authorized
+                + ", "
+                + globalPolicy
+                + " (expected: non-null)");
       }
     }
   }
@@ -188,21 +235,33 @@ public final class Server implements AutoCloseable {
   private final Options options;
   private final ReplayGuard replay = new ReplayGuard();
   private final HandshakeSlots handshaking;
+
   /** Connections closed on accept: their source's share of --max-handshakes already under way. */
   private final AtomicLong handshakesRefused = new AtomicLong();
+
   private final RejectionLog rejections = new RejectionLog();
+
   /** Every rejection since start, by cause (the log's counts are cleared once written). */
-  private final AtomicLongArray rejectionTotals = new AtomicLongArray(HandshakeRejection.values().length);
+  private final AtomicLongArray rejectionTotals =
+      new AtomicLongArray(HandshakeRejection.values().length);
+
   /**
    * Per worker event loop, what the links that ended there carried: touched only on that loop (a
-   * link folds its counts in as it goes down; {@link #activity} reads them there), so a scrape
-   * sees each link exactly once, live or ended, without a lock or an atomic on the data path.
+   * link folds its counts in as it goes down; {@link #activity} reads them there), so a scrape sees
+   * each link exactly once, live or ended, without a lock or an atomic on the data path.
    */
   private final Map<EventExecutor, Ended> ended = new java.util.IdentityHashMap<>();
-  /** Per worker event loop, the last answer it gave {@link #activity}: used if it does not answer in time. */
+
+  /**
+   * Per worker event loop, the last answer it gave {@link #activity}: used if it does not answer in
+   * time.
+   */
   private final Map<EventExecutor, Activity> lastActivity = new ConcurrentHashMap<>();
+
   /** Policy decisions by (policy, rule, outcome); at most {@link #MAX_DECISION_SERIES} keys. */
-  private final Map<DecisionKey, java.util.concurrent.atomic.LongAdder> decisions = new ConcurrentHashMap<>();
+  private final Map<DecisionKey, java.util.concurrent.atomic.LongAdder> decisions =
+      new ConcurrentHashMap<>();
+
   private final AtomicLong linkIds = new AtomicLong();
   private final ChannelGroup links = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final Map<Channel, LiveLink> live = new ConcurrentHashMap<>();
@@ -211,20 +270,29 @@ public final class Server implements AutoCloseable {
   private final EventLoopGroup workers;
   private final Resolver resolver;
   private final Connector connector;
+
   /** This machine's interface addresses, closed unless a rule names them; re-read every 2 s. */
   private final InterfaceAddresses ownAddresses = InterfaceAddresses.watch();
+
   private final Clock clock = Clock.systemUTC();
+
   /**
    * Buffered stream data of all links together: a quarter of the direct memory in charges, at most
    * half of it in memory (see BufferBudget; 16 MiB under bin/ett's -Xmx64m).
    */
   private final BufferBudget bufferBudget =
       BufferBudget.forDirectMemory(io.netty.util.internal.PlatformDependent.maxDirectMemory());
+
   private volatile Config config;
-  /** --client-* limits for clients that set none: Options' at start, a config file's after a reload. */
+
+  /**
+   * --client-* limits for clients that set none: Options' at start, a config file's after a reload.
+   */
   private volatile Limits defaultLimits;
+
   /** Set by {@link #shutdown}: links that come up from now on get GOAWAY at once. */
   private volatile boolean draining;
+
   private Channel listener;
 
   public Server(Options options) {
@@ -248,10 +316,14 @@ public final class Server implements AutoCloseable {
     listener =
         new ServerBootstrap()
             .group(boss, workers)
-            .channelFactory(Transports.serverChannel(options.listen())) // exactly --listen: 0.0.0.0 is IPv4 only
+            .channelFactory(
+                Transports.serverChannel(
+                    options.listen())) // exactly --listen: 0.0.0.0 is IPv4 only
             .option(ChannelOption.SO_BACKLOG, 1024)
             .childOption(ChannelOption.TCP_NODELAY, true)
-            .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(512 * 1024, 2 * 1024 * 1024))
+            .childOption(
+                ChannelOption.WRITE_BUFFER_WATER_MARK,
+                new WriteBufferWaterMark(512 * 1024, 2 * 1024 * 1024))
             .childOption(ChannelOption.RCVBUF_ALLOCATOR, Records.READS)
             .childHandler(
                 new ChannelInitializer<Channel>() {
@@ -297,7 +369,10 @@ public final class Server implements AutoCloseable {
                     mux.setStreamObserver(exit);
                     mux.setBufferBudget(bufferBudget);
                     ch.pipeline()
-                        .addLast("idle", new IdleStateHandler(cfg.keepalive().toMillis(), 0, 0, TimeUnit.MILLISECONDS))
+                        .addLast(
+                            "idle",
+                            new IdleStateHandler(
+                                cfg.keepalive().toMillis(), 0, 0, TimeUnit.MILLISECONDS))
                         .addLast(
                             "preamble",
                             new PreambleDecoder(
@@ -315,30 +390,53 @@ public final class Server implements AutoCloseable {
             .sync()
             .channel();
     // Rejections counted after a logged line are written once its minute is over.
-    boss.scheduleAtFixedRate(() -> logRejections(rejections.flush(System.nanoTime())), 10, 10, TimeUnit.SECONDS);
+    boss.scheduleAtFixedRate(
+        () -> logRejections(rejections.flush(System.nanoTime())), 10, 10, TimeUnit.SECONDS);
     return (InetSocketAddress) listener.localAddress();
   }
 
   /**
-   * The mux's onReady: the client's first record has authenticated (PROTOCOL.md §4, step 7), so
-   * the client holds the keys. Message 2 alone proves nothing — a replayed message 1 gets one too
-   * after a restart — so neither the log nor the audit trail says "link up" before this.
+   * The mux's onReady: the client's first record has authenticated (PROTOCOL.md §4, step 7), so the
+   * client holds the keys. Message 2 alone proves nothing — a replayed message 1 gets one too after
+   * a restart — so neither the log nor the audit trail says "link up" before this.
    */
   private void onLinkUp(Channel ch, Mux mux, LinkExit exit) {
     LinkEstablished e = mux.link();
     LiveLink l =
-        new LiveLink(linkIds.incrementAndGet(), ch, mux, e.peerStaticKey(), e.peerName(), addressText(ch.remoteAddress()));
+        new LiveLink(
+            linkIds.incrementAndGet(),
+            ch,
+            mux,
+            e.peerStaticKey(),
+            e.peerName(),
+            addressText(ch.remoteAddress()));
     exit.onLinkUp(l);
     // The client's bandwidth cap (if any) is shared by all its links: the mux asks it before
     // reading from a destination and before returning window credit.
-    config.authorized().lookup(l.key).ifPresent(c -> {
-      ClientLimits cl = limitsFor(c);
-      mux.setThrottle(cl::consumeBytes);
-    });
+    config
+        .authorized()
+        .lookup(l.key)
+        .ifPresent(
+            c -> {
+              ClientLimits cl = limitsFor(c);
+              mux.setThrottle(cl::consumeBytes);
+            });
     links.add(ch);
     live.put(ch, l);
-    Log.info("link up: " + l.name + " (" + l.fingerprint + ") from " + l.remote + " " + e.suite().noiseName);
-    options.audit().record(new AuditEvent.LinkUp(clock.instant(), l.id, l.name, l.fingerprint, l.remote, e.suite().noiseName));
+    Log.info(
+        "link up: "
+            + l.name
+            + " ("
+            + l.fingerprint
+            + ") from "
+            + l.remote
+            + " "
+            + e.suite().noiseName);
+    options
+        .audit()
+        .record(
+            new AuditEvent.LinkUp(
+                clock.instant(), l.id, l.name, l.fingerprint, l.remote, e.suite().noiseName));
     // A reload may have revoked the key between the handshake and now; the reload's sweep of
     // `live` ran before the put above or sees this link, and this check covers the other order.
     if (config.authorized().lookup(l.key).isEmpty()) {
@@ -361,20 +459,32 @@ public final class Server implements AutoCloseable {
         .audit()
         .record(
             new AuditEvent.LinkDown(
-                clock.instant(), l.id, l.name, l.fingerprint, l.remote, reason,
+                clock.instant(),
+                l.id,
+                l.name,
+                l.fingerprint,
+                l.remote,
+                reason,
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - l.upNanos)));
   }
 
   /** GOAWAY KEY_REVOKED, then close at once: the link's streams are reset. */
   private void revoke(LiveLink l) {
-    l.channel.eventLoop()
+    l.channel
+        .eventLoop()
         .execute(
             () -> {
               if (l.revoked) {
                 return;
               }
               l.revoked = true;
-              Log.info("key of " + l.name + " (" + l.fingerprint + ") revoked; closing its link from " + l.remote);
+              Log.info(
+                  "key of "
+                      + l.name
+                      + " ("
+                      + l.fingerprint
+                      + ") revoked; closing its link from "
+                      + l.remote);
               if (l.channel.isActive()) {
                 l.mux.goAway(GoawayCode.KEY_REVOKED, "key revoked");
               }
@@ -394,8 +504,8 @@ public final class Server implements AutoCloseable {
   }
 
   /**
-   * {@link #reload(Config, String)} that also replaces the limits of clients that set none
-   * ({@code defaults}: null keeps them), applied to the clients' current limits at once.
+   * {@link #reload(Config, String)} that also replaces the limits of clients that set none ({@code
+   * defaults}: null keeps them), applied to the clients' current limits at once.
    */
   public List<String> reload(Config next, Limits defaults, String source) {
     if (defaults != null) {
@@ -420,10 +530,18 @@ public final class Server implements AutoCloseable {
       }
     }
     Log.info(
-        "reloaded " + source + ": " + next.authorized().size() + " authorized client(s), "
-            + next.globalPolicy().rules().size() + " global rule(s)"
+        "reloaded "
+            + source
+            + ": "
+            + next.authorized().size()
+            + " authorized client(s), "
+            + next.globalPolicy().rules().size()
+            + " global rule(s)"
             + (revoked.isEmpty() ? "" : "; revoked: " + String.join(", ", revoked)));
-    options.audit().record(new AuditEvent.Reloaded(clock.instant(), source, next.authorized().size(), revoked));
+    options
+        .audit()
+        .record(
+            new AuditEvent.Reloaded(clock.instant(), source, next.authorized().size(), revoked));
     return revoked;
   }
 
@@ -476,7 +594,10 @@ public final class Server implements AutoCloseable {
     return handshaking.unfinished();
   }
 
-  /** Connections closed at accept because their source's share of the unfinished handshakes was reached. */
+  /**
+   * Connections closed at accept because their source's share of the unfinished handshakes was
+   * reached.
+   */
   public long handshakesRefused() {
     return handshakesRefused.get();
   }
@@ -486,7 +607,10 @@ public final class Server implements AutoCloseable {
     return handshaking.evicted();
   }
 
-  /** A connection closed before its link came up: counted for the log, which says so once a minute at most. */
+  /**
+   * A connection closed before its link came up: counted for the log, which says so once a minute
+   * at most.
+   */
   private void rejected(HandshakeRejection why, Channel ch) {
     rejectionTotals.incrementAndGet(why.ordinal());
     logRejections(rejections.record(why, addressText(ch.remoteAddress()), System.nanoTime()));
@@ -509,7 +633,8 @@ public final class Server implements AutoCloseable {
    * What the server's links carry, live and ended, in total and per client name.
    *
    * @param links links up now
-   * @param all every link's counts; gauges (streams open, queued frames, buffered) are the live links'
+   * @param all every link's counts; gauges (streams open, queued frames, buffered) are the live
+   *     links'
    * @param byClient the same per client name (the authorized file's names), with its links up now
    */
   public record Activity(int links, Mux.Counts all, Map<String, ClientActivity> byClient) {
@@ -542,11 +667,12 @@ public final class Server implements AutoCloseable {
 
   /**
    * Asks every worker loop for its links' counts (each answers on its own thread, so nothing on the
-   * data path is shared) and sums them. A loop that does not answer within {@code wait} (wedged,
-   * or the server stopping) is counted with its previous answer: a counter never goes back.
+   * data path is shared) and sums them. A loop that does not answer within {@code wait} (wedged, or
+   * the server stopping) is counted with its previous answer: a counter never goes back.
    */
   public Activity activity(Duration wait) {
-    Map<EventExecutor, io.netty.util.concurrent.Future<Activity>> asked = new java.util.LinkedHashMap<>();
+    Map<EventExecutor, io.netty.util.concurrent.Future<Activity>> asked =
+        new java.util.LinkedHashMap<>();
     for (EventExecutor loop : workers) {
       if (!loop.isShuttingDown()) {
         asked.put(loop, loop.submit(() -> loopActivity(loop)));
@@ -557,7 +683,8 @@ public final class Server implements AutoCloseable {
     for (EventExecutor loop : workers) {
       Activity a = lastActivity.getOrDefault(loop, Activity.NONE);
       io.netty.util.concurrent.Future<Activity> f = asked.get(loop);
-      if (f != null && f.awaitUninterruptibly(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)
+      if (f != null
+          && f.awaitUninterruptibly(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)
           && f.isSuccess()) {
         a = f.getNow();
         lastActivity.put(loop, a);
@@ -594,7 +721,10 @@ public final class Server implements AutoCloseable {
     return linkIds.get();
   }
 
-  /** A policy decision's key for the metrics: the policy's name, the rule's index ("none"), the outcome. */
+  /**
+   * A policy decision's key for the metrics: the policy's name, the rule's index ("none"), the
+   * outcome.
+   */
   public record DecisionKey(String policy, String rule, String outcome) {}
 
   /**
@@ -607,7 +737,9 @@ public final class Server implements AutoCloseable {
   /** Counts the decision of an exit policy (LinkExit calls it once per decided stream). */
   void countDecision(Decision d) {
     String outcome = d.accepted() ? "accepted" : d.awaiting() ? "awaiting" : "refused";
-    DecisionKey k = new DecisionKey(d.policy(), d.rule().map(r -> Integer.toString(r.index())).orElse("none"), outcome);
+    DecisionKey k =
+        new DecisionKey(
+            d.policy(), d.rule().map(r -> Integer.toString(r.index())).orElse("none"), outcome);
     java.util.concurrent.atomic.LongAdder n = decisions.get(k);
     if (n == null) {
       if (decisions.size() >= MAX_DECISION_SERIES) {
@@ -639,7 +771,8 @@ public final class Server implements AutoCloseable {
     if (draining) {
       return new dev.ett.util.Health(false, "draining: shutting down");
     }
-    return new dev.ett.util.Health(true, "listening on " + addressText(l.localAddress()) + ", " + live.size() + " link(s) up");
+    return new dev.ett.util.Health(
+        true, "listening on " + addressText(l.localAddress()) + ", " + live.size() + " link(s) up");
   }
 
   /** Told of every DNS lookup's time and outcome (see Resolver#setLookupTimer). */
@@ -658,7 +791,8 @@ public final class Server implements AutoCloseable {
   }
 
   ClientLimits limitsFor(AuthorizedClient c) {
-    return limits.computeIfAbsent(hex(c.publicKey()), k -> new ClientLimits(effectiveLimits(c), System::nanoTime));
+    return limits.computeIfAbsent(
+        hex(c.publicKey()), k -> new ClientLimits(effectiveLimits(c), System::nanoTime));
   }
 
   private Limits effectiveLimits(AuthorizedClient c) {
@@ -703,9 +837,12 @@ public final class Server implements AutoCloseable {
     draining = true;
     int open = live.size();
     if (open > 0) {
-      Log.info("shutting down: " + open + " link(s) draining for up to " + drain.toSeconds() + " s");
+      Log.info(
+          "shutting down: " + open + " link(s) draining for up to " + drain.toSeconds() + " s");
       for (LiveLink l : live.values()) {
-        l.channel.eventLoop().execute(() -> l.mux.goAway(GoawayCode.NORMAL, "server shutting down"));
+        l.channel
+            .eventLoop()
+            .execute(() -> l.mux.goAway(GoawayCode.NORMAL, "server shutting down"));
       }
       long deadline = System.nanoTime() + drain.toNanos();
       while (!live.isEmpty() && System.nanoTime() - deadline < 0) {
@@ -717,7 +854,10 @@ public final class Server implements AutoCloseable {
         }
       }
       if (!live.isEmpty()) {
-        Log.info("shutting down: closing " + live.size() + " link(s) still busy after the drain deadline");
+        Log.info(
+            "shutting down: closing "
+                + live.size()
+                + " link(s) still busy after the drain deadline");
       }
     }
     close();
@@ -737,8 +877,8 @@ public final class Server implements AutoCloseable {
 
   /**
    * Last handler of a link: errors before authentication are dropped silently, others logged; the
-   * link's end is reported after the mux has ended its streams (so the audit trail has the
-   * streams' ends before the link's).
+   * link's end is reported after the mux has ended its streams (so the audit trail has the streams'
+   * ends before the link's).
    */
   private final class LinkEnd extends ChannelInboundHandlerAdapter {
     private final LinkExit exit;

@@ -25,9 +25,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Tells systemd how the service is doing ({@link SdNotify}'s messages) over the AF_UNIX datagram
- * socket in NOTIFY_SOCKET, through Netty's epoll domain datagram channel on a one-thread event
- * loop of its own (it works whatever transport the tunnel uses, and a busy tunnel loop does not
- * delay a STOPPING=1).
+ * socket in NOTIFY_SOCKET, through Netty's epoll domain datagram channel on a one-thread event loop
+ * of its own (it works whatever transport the tunnel uses, and a busy tunnel loop does not delay a
+ * STOPPING=1).
  *
  * <p>Without NOTIFY_SOCKET every method does nothing. Nothing here is fatal: the first failure to
  * send is logged at warn, later ones only at debug, since a service manager that stopped listening
@@ -65,14 +65,22 @@ public final class Notifier implements AutoCloseable {
     return n.isPresent() ? open(n.get()) : NONE;
   }
 
-  /** Opens an unbound datagram socket to send to {@code n}'s address; {@link #NONE} if it cannot. */
+  /**
+   * Opens an unbound datagram socket to send to {@code n}'s address; {@link #NONE} if it cannot.
+   */
   public static Notifier open(SdNotify n) {
     if (!Epoll.isAvailable()) {
-      Log.warn("not notifying systemd at " + n.socket() + ": native epoll is unavailable (" + Epoll.unavailabilityCause() + ")");
+      Log.warn(
+          "not notifying systemd at "
+              + n.socket()
+              + ": native epoll is unavailable ("
+              + Epoll.unavailabilityCause()
+              + ")");
       return NONE;
     }
     EventLoopGroup group =
-        new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("ett-notify", true), EpollIoHandler.newFactory());
+        new MultiThreadIoEventLoopGroup(
+            1, new DefaultThreadFactory("ett-notify", true), EpollIoHandler.newFactory());
     // Active once registered: the socket only sends, to an address given with each datagram, so it
     // is never bound or connected (Netty would otherwise hold writes until it is).
     ChannelFuture f =
@@ -88,7 +96,12 @@ public final class Notifier implements AutoCloseable {
       group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
       return NONE;
     }
-    Log.debug("notifying systemd at " + n.socket() + (n.watchdogEnabled() ? ", watchdog every " + n.pingInterval().toMillis() + " ms" : ""));
+    Log.debug(
+        "notifying systemd at "
+            + n.socket()
+            + (n.watchdogEnabled()
+                ? ", watchdog every " + n.pingInterval().toMillis() + " ms"
+                : ""));
     return new Notifier(n, group, f.channel());
   }
 
@@ -106,7 +119,9 @@ public final class Notifier implements AutoCloseable {
     send(SdNotify.status(status));
   }
 
-  /** A stop begins: STOPPING=1; waits (briefly) until it is sent, as the process may end soon after. */
+  /**
+   * A stop begins: STOPPING=1; waits (briefly) until it is sent, as the process may end soon after.
+   */
   public void stopping(String status) {
     ChannelFuture f = send(SdNotify.stopping(status));
     if (f != null) {
@@ -122,7 +137,10 @@ public final class Notifier implements AutoCloseable {
    * once, after the loops started.
    */
   public void watch(List<? extends EventExecutor> loops) {
-    if (notify == null || !notify.watchdogEnabled() || loops.isEmpty() || !watching.compareAndSet(false, true)) {
+    if (notify == null
+        || !notify.watchdogEnabled()
+        || loops.isEmpty()
+        || !watching.compareAndSet(false, true)) {
       return;
     }
     AtomicInteger unfinished = new AtomicInteger();
@@ -154,17 +172,22 @@ public final class Notifier implements AutoCloseable {
     Log.debug("systemd: " + message.replace('\n', ' '));
     DomainDatagramPacket packet =
         new DomainDatagramPacket(
-            Unpooled.copiedBuffer(message, StandardCharsets.UTF_8), new DomainSocketAddress(notify.address()));
+            Unpooled.copiedBuffer(message, StandardCharsets.UTF_8),
+            new DomainSocketAddress(notify.address()));
     // The packet is released by the channel, sent or not.
     ChannelFuture f = channel.writeAndFlush(packet);
     f.addListener(
         (ChannelFuture done) -> {
-          if (done.isSuccess() || !channel.isOpen() && done.cause() instanceof java.nio.channels.ClosedChannelException) {
+          if (done.isSuccess()
+              || !channel.isOpen()
+                  && done.cause() instanceof java.nio.channels.ClosedChannelException) {
             return;
           }
           Throwable t = done.cause();
           String why =
-              "cannot notify systemd at " + notify.socket() + ": "
+              "cannot notify systemd at "
+                  + notify.socket()
+                  + ": "
                   + (t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage());
           if (warned.compareAndSet(false, true)) {
             Log.warn(why + " (further failures are logged at debug level)");

@@ -22,8 +22,8 @@ import java.util.Optional;
  *       WATCHDOG=1 at an interval of half of it". {@code WATCHDOG_PID}, when set, names the process
  *       meant to ping; any other process must not.
  *   <li>{@code RELOADING=1} goes with {@code MONOTONIC_USEC=}, the CLOCK_MONOTONIC time in
- *       microseconds at which the reload began (Type=notify-reload requires it, to match the
- *       reload to the request); {@code READY=1} ends the reload.
+ *       microseconds at which the reload began (Type=notify-reload requires it, to match the reload
+ *       to the request); {@code READY=1} ends the reload.
  * </ul>
  *
  * @param socket {@code NOTIFY_SOCKET} as given: {@code /run/systemd/notify} or {@code @name}
@@ -38,7 +38,9 @@ public record SdNotify(String socket, Duration watchdog) {
   public SdNotify {
     if (!socket.startsWith("/") && !(socket.startsWith("@") && socket.length() > 1)) {
       throw new IllegalArgumentException(
-          "NOTIFY_SOCKET: " + printable(socket) + " (expected: an absolute path or an @abstract name)");
+          "NOTIFY_SOCKET: "
+              + printable(socket)
+              + " (expected: an absolute path or an @abstract name)");
     }
     int bytes = socket.getBytes(StandardCharsets.UTF_8).length;
     if (bytes > MAX_ADDRESS_BYTES) {
@@ -52,8 +54,8 @@ public record SdNotify(String socket, Duration watchdog) {
 
   /**
    * Reads {@code NOTIFY_SOCKET}, {@code WATCHDOG_USEC} and {@code WATCHDOG_PID} from {@code env};
-   * empty when there is no service manager to tell (NOTIFY_SOCKET unset or empty). A watchdog
-   * meant for another process ({@code WATCHDOG_PID} not {@code pid}) is none of ours.
+   * empty when there is no service manager to tell (NOTIFY_SOCKET unset or empty). A watchdog meant
+   * for another process ({@code WATCHDOG_PID} not {@code pid}) is none of ours.
    *
    * @throws IllegalArgumentException naming the variable and its value when one is malformed
    */
@@ -67,7 +69,9 @@ public record SdNotify(String socket, Duration watchdog) {
     if (usec != null && !usec.isEmpty()) {
       long us = positive("WATCHDOG_USEC", usec, "a positive number of microseconds");
       String forPid = env.get("WATCHDOG_PID");
-      if (forPid == null || forPid.isEmpty() || positive("WATCHDOG_PID", forPid, "a process id") == pid) {
+      if (forPid == null
+          || forPid.isEmpty()
+          || positive("WATCHDOG_PID", forPid, "a process id") == pid) {
         watchdog = Duration.ofNanos(Math.multiplyExact(us, 1000L));
       }
     }
@@ -83,7 +87,8 @@ public record SdNotify(String socket, Duration watchdog) {
     } catch (NumberFormatException e) {
       // reported below, with the value
     }
-    throw new IllegalArgumentException(name + ": " + printable(value) + " (expected: " + expected + ")");
+    throw new IllegalArgumentException(
+        name + ": " + printable(value) + " (expected: " + expected + ")");
   }
 
   /** The socket's address as sun_path holds it: an abstract name's {@code @} becomes NUL. */

@@ -2,8 +2,8 @@ package dev.ett.util;
 
 /**
  * What a service's {@code /healthz} answers: 200 with {@code ok}, else 503; {@code text} is the one
- * line of its body, saying why ("listening on 127.0.0.1:7000, 2 links", "link down: cannot
- * connect to ...").
+ * line of its body, saying why ("listening on 127.0.0.1:7000, 2 links", "link down: cannot connect
+ * to ...").
  */
 public record Health(boolean ok, String text) {
   public Health {

@@ -10,10 +10,10 @@ import org.slf4j.LoggerFactory;
  * {@code --log-level dev.ett.mux=debug} selects one package.
  *
  * <p>Cost. A call below every configured level returns after one volatile read and a comparison
- * ({@link LogSetup#floor()}): the default configuration makes every {@link #debug} nearly free,
- * as before. Only a call that may be logged finds its caller, with {@link
- * StackWalker#getCallerClass()} (about a microsecond, less than writing the line) and the
- * logger's own level check.
+ * ({@link LogSetup#floor()}): the default configuration makes every {@link #debug} nearly free, as
+ * before. Only a call that may be logged finds its caller, with {@link
+ * StackWalker#getCallerClass()} (about a microsecond, less than writing the line) and the logger's
+ * own level check.
  *
  * <p>Text from outside (a destination name, a reason the peer sent) is escaped by the encoder
  * ({@link LogEncoder}), the one place every event goes through, whichever logger wrote it: no
@@ -27,7 +27,8 @@ public final class Log {
 
   public static final int SILENT = -1;
 
-  private static final StackWalker WALKER = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE);
+  private static final StackWalker WALKER =
+      StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE);
 
   /** One SLF4J logger per calling class, found once. */
   private static final ClassValue<Logger> LOGGERS =
@@ -93,10 +94,10 @@ public final class Log {
   /**
    * {@code s} with every character that could end, start or hide a log line escaped: C0 controls
    * ({@code \n}, {@code \r}, {@code \t} by name, others as {@code \xNN}), DEL and the C1 controls
-   * ({@code \xNN}), the Unicode line and paragraph separators ({@code \u2028}, {@code \u2029}),
-   * and the backslash itself (doubled, so an escape cannot be faked either). Log messages carry
-   * text from outside — a destination name a local application chose, a reason the peer sent — and
-   * one event must stay one line. Returns {@code s} itself when nothing needs escaping.
+   * ({@code \xNN}), the Unicode line and paragraph separators ({@code \u2028}, {@code \u2029}), and
+   * the backslash itself (doubled, so an escape cannot be faked either). Log messages carry text
+   * from outside — a destination name a local application chose, a reason the peer sent — and one
+   * event must stay one line. Returns {@code s} itself when nothing needs escaping.
    */
   public static String escape(String s) {
     int i = 0;

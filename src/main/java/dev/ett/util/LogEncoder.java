@@ -26,13 +26,15 @@ import java.time.format.DateTimeFormatter;
  *
  * <p>Every text that may come from outside (message, exception messages, logger and thread names)
  * goes through {@link Log#escape}, in every format: a name holding a line break cannot forge a
- * second event. JSON then escapes what JSON needs; the message decoded from JSON is the text line's.
- * Logback 1.6.7's own JsonEncoder was not used: it writes epoch numbers, a sequence number and the
- * context's properties on every line, and writes the logger name unescaped (tried: a logger named
- * {@code a"b} plus a line break gave invalid JSON on two lines; 1.6.8's notes say it is fixed).
+ * second event. JSON then escapes what JSON needs; the message decoded from JSON is the text
+ * line's. Logback 1.6.7's own JsonEncoder was not used: it writes epoch numbers, a sequence number
+ * and the context's properties on every line, and writes the logger name unescaped (tried: a logger
+ * named {@code a"b} plus a line break gave invalid JSON on two lines; 1.6.8's notes say it is
+ * fixed).
  */
 final class LogEncoder extends EncoderBase<ILoggingEvent> {
-  private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
+  private static final DateTimeFormatter TIME =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
 
   private final LogSetup.Format format;
   private final ZoneId zone = ZoneId.systemDefault();
@@ -114,10 +116,18 @@ final class LogEncoder extends EncoderBase<ILoggingEvent> {
       StackTraceElementProxy[] frames = t.getStackTraceElementProxyArray();
       int shown = frames.length - t.getCommonFrames();
       for (int i = 0; i < shown; i++) {
-        sb.append(prefix).append(indent).append("\tat ").append(Log.escape(frames[i].getStackTraceElement().toString())).append('\n');
+        sb.append(prefix)
+            .append(indent)
+            .append("\tat ")
+            .append(Log.escape(frames[i].getStackTraceElement().toString()))
+            .append('\n');
       }
       if (t.getCommonFrames() > 0) {
-        sb.append(prefix).append(indent).append("\t... ").append(t.getCommonFrames()).append(" more\n");
+        sb.append(prefix)
+            .append(indent)
+            .append("\t... ")
+            .append(t.getCommonFrames())
+            .append(" more\n");
       }
     }
   }

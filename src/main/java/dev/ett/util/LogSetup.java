@@ -18,15 +18,15 @@ import org.slf4j.ILoggerFactory;
 import org.slf4j.LoggerFactory;
 
 /**
- * Logback's configuration, made in code: one appender on standard error with {@link LogEncoder}
- * in one of three {@link Format}s, a level for everything and levels per package. Everything that
- * logs through SLF4J — {@link Log}, Netty (its InternalLoggerFactory picks SLF4J when present),
+ * Logback's configuration, made in code: one appender on standard error with {@link LogEncoder} in
+ * one of three {@link Format}s, a level for everything and levels per package. Everything that logs
+ * through SLF4J — {@link Log}, Netty (its InternalLoggerFactory picks SLF4J when present),
  * libraries — goes through it.
  *
  * <p>Logback finds this class as a {@link Configurator} service (META-INF/services) and asks it
- * first, so it never looks for or parses a {@code logback.xml}: the default configuration (text,
- * or journald's when standard error is the journal; info, or {@code -Dett.log=N}) costs a few
- * objects. Commands then call {@link #configure} with their options.
+ * first, so it never looks for or parses a {@code logback.xml}: the default configuration (text, or
+ * journald's when standard error is the journal; info, or {@code -Dett.log=N}) costs a few objects.
+ * Commands then call {@link #configure} with their options.
  */
 public final class LogSetup extends ContextAwareBase implements Configurator {
   /** How each event is written: see {@link LogEncoder}. */
@@ -102,7 +102,11 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
       String name = spec.substring(0, eq).strip();
       if (!name.matches("[A-Za-z_$][A-Za-z0-9_$]*(\\.[A-Za-z_$][A-Za-z0-9_$]*)*")) {
         throw new IllegalArgumentException(
-            "--log-level " + Log.escape(spec) + ": '" + Log.escape(name) + "' is not a package or class name (expected: e.g. dev.ett.mux=debug)");
+            "--log-level "
+                + Log.escape(spec)
+                + ": '"
+                + Log.escape(name)
+                + "' is not a package or class name (expected: e.g. dev.ett.mux=debug)");
       }
       levels.remove(name); // the later one wins, in its own place
       levels.put(name, parseLevel("--log-level " + name, spec.substring(eq + 1)));
@@ -113,7 +117,10 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
     }
   }
 
-  /** The old integer level {@code l} (see {@link Log}) and no other per-package level; the format kept. */
+  /**
+   * The old integer level {@code l} (see {@link Log}) and no other per-package level; the format
+   * kept.
+   */
   static void setLevel(int l) {
     ensureConfigured();
     synchronized (LogSetup.class) {
@@ -122,8 +129,8 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
   }
 
   /**
-   * The old integer levels were about ett's own lines: 2 is ett's debug ({@code -v}), with Netty and
-   * other libraries kept at info.
+   * The old integer levels were about ett's own lines: 2 is ett's debug ({@code -v}), with Netty
+   * and other libraries kept at info.
    */
   // guarded by LogSetup.class
   private static void applyInt(Format f, int l) {
@@ -186,7 +193,10 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
     try {
       Map<String, Object> stat = Files.readAttributes(Path.of("/proc/self/fd/2"), "unix:dev,ino");
       return stream.equals(stat.get("dev") + ":" + stat.get("ino")) ? Format.JOURNALD : Format.TEXT;
-    } catch (IOException | UnsupportedOperationException | IllegalArgumentException | SecurityException e) {
+    } catch (IOException
+        | UnsupportedOperationException
+        | IllegalArgumentException
+        | SecurityException e) {
       return Format.JOURNALD;
     }
   }
@@ -196,7 +206,9 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
       case "text" -> Format.TEXT;
       case "json" -> Format.JSON;
       case "journald" -> Format.JOURNALD;
-      default -> throw new IllegalArgumentException("--log-format: '" + Log.escape(s) + "' (expected: text, json or journald)");
+      default ->
+          throw new IllegalArgumentException(
+              "--log-format: '" + Log.escape(s) + "' (expected: text, json or journald)");
     };
   }
 
@@ -209,11 +221,17 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
       case "debug" -> Level.DEBUG;
       case "trace" -> Level.TRACE;
       default ->
-          throw new IllegalArgumentException(what + ": '" + Log.escape(s) + "' (expected: off, error, warn, info, debug or trace)");
+          throw new IllegalArgumentException(
+              what
+                  + ": '"
+                  + Log.escape(s)
+                  + "' (expected: off, error, warn, info, debug or trace)");
     };
   }
 
   static int intLevelOf(int logbackLevel) {
-    return logbackLevel <= DEBUG ? 2 : logbackLevel <= INFO ? 1 : logbackLevel <= ERROR ? 0 : Log.SILENT;
+    return logbackLevel <= DEBUG
+        ? 2
+        : logbackLevel <= INFO ? 1 : logbackLevel <= ERROR ? 0 : Log.SILENT;
   }
 }

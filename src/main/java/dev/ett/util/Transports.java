@@ -13,8 +13,8 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.SocketProtocolFamily;
+import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.channel.unix.IntegerUnixChannelOption;
@@ -48,8 +48,8 @@ public final class Transports {
 
   /**
    * A listening channel of the default kind: an IPv6 socket where the host has IPv6, which then
-   * takes IPv4 connections as well whatever it is bound to. For addresses the user gave, use
-   * {@link #serverChannel(InetSocketAddress)}.
+   * takes IPv4 connections as well whatever it is bound to. For addresses the user gave, use {@link
+   * #serverChannel(InetSocketAddress)}.
    */
   public static Class<? extends ServerSocketChannel> serverChannel() {
     return nativeEpoll() ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
@@ -59,9 +59,9 @@ public final class Transports {
    * A listening channel that takes connections on exactly {@code bind}, as ssh binds -L: a socket
    * of the address's own family, so {@code 0.0.0.0} is IPv4 only and {@code [::]} IPv6 only
    * (IPV6_V6ONLY set, as ssh does for every IPv6 listener). Without this, Netty's sockets are IPv6
-   * sockets that Linux makes dual-stack by default: {@code -L 0.0.0.0:P} took connections to
-   * {@code [::1]:P} too. {@link #everyAddress(int)} is the one exception: one IPv6 socket with
-   * IPV6_V6ONLY off, every address of both families (ssh's {@code -L *:P}).
+   * sockets that Linux makes dual-stack by default: {@code -L 0.0.0.0:P} took connections to {@code
+   * [::1]:P} too. {@link #everyAddress(int)} is the one exception: one IPv6 socket with IPV6_V6ONLY
+   * off, every address of both families (ssh's {@code -L *:P}).
    *
    * <p>The NIO fallback ({@code -Dett.nio=true}) cannot set IPV6_V6ONLY (the JDK has no such
    * option): there {@code [::]} takes IPv4 too; {@code 0.0.0.0} is still IPv4 only.
@@ -82,16 +82,19 @@ public final class Transports {
     };
   }
 
-  /** IPV6_V6ONLY (level IPPROTO_IPV6 = 41, option 26 in Linux's in6.h), which Netty does not name. */
-  private static final IntegerUnixChannelOption IPV6_V6ONLY = new IntegerUnixChannelOption("IPV6_V6ONLY", 41, 26);
+  /**
+   * IPV6_V6ONLY (level IPPROTO_IPV6 = 41, option 26 in Linux's in6.h), which Netty does not name.
+   */
+  private static final IntegerUnixChannelOption IPV6_V6ONLY =
+      new IntegerUnixChannelOption("IPV6_V6ONLY", 41, 26);
 
   /** The host name that marks {@link #everyAddress(int)}'s address. */
   private static final String EVERY = "*";
 
   /**
    * Every local address of both families on {@code port} ({@code *} in -L, -D and --listen): the
-   * IPv6 wildcard with IPV6_V6ONLY off, which takes IPv4 connections as well; the IPv4 wildcard on a
-   * host without IPv6. The address prints as {@code *:PORT}.
+   * IPv6 wildcard with IPV6_V6ONLY off, which takes IPv4 connections as well; the IPv4 wildcard on
+   * a host without IPv6. The address prints as {@code *:PORT}.
    */
   public static InetSocketAddress everyAddress(int port) {
     try {
@@ -104,7 +107,9 @@ public final class Transports {
 
   /** Whether {@code a} came from {@link #everyAddress(int)}. */
   public static boolean isEveryAddress(InetSocketAddress a) {
-    return a.getAddress() != null && a.getAddress().isAnyLocalAddress() && EVERY.equals(a.getHostString());
+    return a.getAddress() != null
+        && a.getAddress().isAnyLocalAddress()
+        && EVERY.equals(a.getHostString());
   }
 
   private static volatile Boolean ipv6;
@@ -113,7 +118,8 @@ public final class Transports {
   private static boolean ipv6() {
     Boolean v = ipv6;
     if (v == null) {
-      try (var ch = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.INET6)) {
+      try (var ch =
+          java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.INET6)) {
         v = true;
       } catch (java.io.IOException | UnsupportedOperationException e) {
         v = false;
@@ -138,7 +144,8 @@ public final class Transports {
     if (isEveryAddress(a)) {
       return EVERY + ":" + a.getPort();
     }
-    String host = a.getAddress() != null ? NetUtil.toAddressString(a.getAddress()) : a.getHostString();
+    String host =
+        a.getAddress() != null ? NetUtil.toAddressString(a.getAddress()) : a.getHostString();
     return (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
   }
 

@@ -28,7 +28,9 @@ public record Destination(InetAddress address, String name, int port) {
   }
 
   private static final String NAME_RULE =
-      "expected: 1~" + MAX_NAME_LENGTH + " characters, each printable ASCII other than space, 0x21~0x7e";
+      "expected: 1~"
+          + MAX_NAME_LENGTH
+          + " characters, each printable ASCII other than space, 0x21~0x7e";
 
   /**
    * The one definition of a destination name (PROTOCOL.md §5, OPEN): 1~255 characters, each a
@@ -36,12 +38,12 @@ public record Destination(InetAddress address, String name, int port) {
    * control character, DEL or non-ASCII byte: none can be part of a host name, and each would
    * otherwise travel on to the server's resolver, its audit trail and both sides' logs.
    *
-   * <p>Both sides hold names to it. The client's fronts build every {@link Destination} through
-   * the constructor, which refuses any other name, so a local application's bad name is answered
-   * by the front (SOCKS5 {@code 04}, SOCKS4a {@code 91}, HTTP {@code 400}, an error at start for
-   * {@code -L}, {@code ett connect} and {@code --via}) and never sent. The server's frame decoder
-   * turns an OPEN with any other name into {@link Frame.OpenBadName}, refused for that stream alone.
-   * The server's own exit is stricter still (host names are letters, digits and hyphens; see
+   * <p>Both sides hold names to it. The client's fronts build every {@link Destination} through the
+   * constructor, which refuses any other name, so a local application's bad name is answered by the
+   * front (SOCKS5 {@code 04}, SOCKS4a {@code 91}, HTTP {@code 400}, an error at start for {@code
+   * -L}, {@code ett connect} and {@code --via}) and never sent. The server's frame decoder turns an
+   * OPEN with any other name into {@link Frame.OpenBadName}, refused for that stream alone. The
+   * server's own exit is stricter still (host names are letters, digits and hyphens; see
    * policy.HostParser) and refuses the rest with the same code, also per stream.
    *
    * @return why {@code name} is not a destination name, without the name itself (it may hold the
@@ -54,7 +56,8 @@ public record Destination(InetAddress address, String name, int port) {
     for (int i = 0; i < name.length(); i++) {
       char c = name.charAt(i);
       if (c < 0x21 || c > 0x7e) {
-        String shown = c <= 0xff ? String.format("0x%02x", (int) c) : String.format("U+%04X", (int) c);
+        String shown =
+            c <= 0xff ? String.format("0x%02x", (int) c) : String.format("U+%04X", (int) c);
         return "name: character " + shown + " at offset " + i + " (" + NAME_RULE + ")";
       }
     }

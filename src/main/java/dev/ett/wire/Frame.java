@@ -26,8 +26,10 @@ public sealed interface Frame {
       KEYX_DONE = 0x0D;
 
   int HEADER_LENGTH = 7;
+
   /** Noise message max (65535) minus the AEAD tag (16). */
   int MAX_RECORD_PLAINTEXT = 65535 - 16;
+
   int MAX_DATA = MAX_RECORD_PLAINTEXT - HEADER_LENGTH;
   int MAX_REASON_BYTES = 200;
 
@@ -50,7 +52,8 @@ public sealed interface Frame {
     public OpenBadName {
       requireStream(stream);
       if (name.length < 1 || name.length > Destination.MAX_NAME_LENGTH) {
-        throw new IllegalArgumentException("name: " + name.length + " bytes (expected: 1~" + Destination.MAX_NAME_LENGTH + ")");
+        throw new IllegalArgumentException(
+            "name: " + name.length + " bytes (expected: 1~" + Destination.MAX_NAME_LENGTH + ")");
       }
       if (port < 0 || port > 65535) {
         throw new IllegalArgumentException("port: " + port + " (expected: 0~65535)");
@@ -65,7 +68,10 @@ public sealed interface Frame {
 
     @Override
     public boolean equals(Object o) {
-      return o instanceof OpenBadName b && b.stream == stream && b.port == port && java.util.Arrays.equals(b.name, name);
+      return o instanceof OpenBadName b
+          && b.stream == stream
+          && b.port == port
+          && java.util.Arrays.equals(b.name, name);
     }
 
     @Override
@@ -76,7 +82,13 @@ public sealed interface Frame {
     /** The name in hex: it may hold line breaks and other bytes no log line should carry raw. */
     @Override
     public String toString() {
-      return "OpenBadName[stream=" + stream + ", name=" + java.util.HexFormat.of().formatHex(name) + ", port=" + port + "]";
+      return "OpenBadName[stream="
+          + stream
+          + ", name="
+          + java.util.HexFormat.of().formatHex(name)
+          + ", port="
+          + port
+          + "]";
     }
   }
 

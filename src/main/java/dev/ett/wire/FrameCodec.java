@@ -20,8 +20,8 @@ public final class FrameCodec {
   private FrameCodec() {}
 
   /**
-   * Receives decoded frames. A Data frame's payload is the handler's to release: a retained slice of
-   * the record, or a copy when it is small next to the record (see {@link #decode}).
+   * Receives decoded frames. A Data frame's payload is the handler's to release: a retained slice
+   * of the record, or a copy when it is small next to the record (see {@link #decode}).
    */
   @FunctionalInterface
   public interface Handler {
@@ -93,7 +93,8 @@ public final class FrameCodec {
         // record whose room was sized by encodedLength (a full record then threw).
         out.writeBytes(truncate(r.reason()).getBytes(StandardCharsets.UTF_8));
       }
-      case Frame.Data d -> out.writeBytes(d.payload(), d.payload().readerIndex(), d.payload().readableBytes());
+      case Frame.Data d ->
+          out.writeBytes(d.payload(), d.payload().readerIndex(), d.payload().readableBytes());
       case Frame.Window w -> out.writeInt(w.increment());
       case Frame.Fin fin -> {}
       case Frame.Reset r -> out.writeByte(r.code().wire);
@@ -125,7 +126,8 @@ public final class FrameCodec {
     int record = plaintext.capacity();
     while (plaintext.isReadable()) {
       if (plaintext.readableBytes() < Frame.HEADER_LENGTH) {
-        throw new ProtocolException("truncated frame header: " + plaintext.readableBytes() + " bytes");
+        throw new ProtocolException(
+            "truncated frame header: " + plaintext.readableBytes() + " bytes");
       }
       int type = plaintext.readUnsignedByte();
       int stream = plaintext.readInt();
@@ -143,7 +145,8 @@ public final class FrameCodec {
     }
   }
 
-  private static Frame decodeBody(int type, int stream, ByteBuf body, int record) throws ProtocolException {
+  private static Frame decodeBody(int type, int stream, ByteBuf body, int record)
+      throws ProtocolException {
     int n = body.readableBytes();
     Frame f =
         switch (type) {
@@ -152,11 +155,13 @@ public final class FrameCodec {
           case Frame.REFUSED -> {
             require(n >= 1 && n <= 1 + Frame.MAX_REASON_BYTES, type, n);
             RefuseCode code = RefuseCode.fromWire(body.readUnsignedByte());
-            yield new Frame.Refused(stream, code, body.readCharSequence(n - 1, StandardCharsets.UTF_8).toString());
+            yield new Frame.Refused(
+                stream, code, body.readCharSequence(n - 1, StandardCharsets.UTF_8).toString());
           }
           case Frame.DATA -> {
             require(n >= 1, type, n);
-            yield new Frame.Data(stream, 2 * n >= record ? body.readRetainedSlice(n) : copy(body, n));
+            yield new Frame.Data(
+                stream, 2 * n >= record ? body.readRetainedSlice(n) : copy(body, n));
           }
           case Frame.WINDOW -> {
             require(n == 4, type, n);
@@ -185,7 +190,8 @@ public final class FrameCodec {
           case Frame.GOAWAY -> {
             require(n >= 1 && n <= 1 + Frame.MAX_REASON_BYTES, type, n);
             GoawayCode code = GoawayCode.fromWire(body.readUnsignedByte());
-            yield new Frame.GoAway(code, body.readCharSequence(n - 1, StandardCharsets.UTF_8).toString());
+            yield new Frame.GoAway(
+                code, body.readCharSequence(n - 1, StandardCharsets.UTF_8).toString());
           }
           case Frame.REKEY -> {
             require(n == 0, type, n);
@@ -207,12 +213,16 @@ public final class FrameCodec {
       if (f instanceof Frame.Data d) {
         d.release();
       }
-      throw new ProtocolException("frame type " + type + ": " + body.readableBytes() + " trailing bytes");
+      throw new ProtocolException(
+          "frame type " + type + ": " + body.readableBytes() + " trailing bytes");
     }
     return f;
   }
 
-  /** {@code n} bytes of {@code body} in a direct buffer of their own (a stream's socket writes them). */
+  /**
+   * {@code n} bytes of {@code body} in a direct buffer of their own (a stream's socket writes
+   * them).
+   */
   private static ByteBuf copy(ByteBuf body, int n) {
     ByteBuf copy = body.alloc().directBuffer(n, n);
     try {
@@ -250,8 +260,8 @@ public final class FrameCodec {
 
   /**
    * An OPEN's destination. A name that is well framed but holds bytes no name may hold
-   * (Destination#nameProblem) is the stream's problem, not the link's (PROTOCOL.md §5): it
-   * becomes an {@link Frame.OpenBadName}, which the mux refuses alone.
+   * (Destination#nameProblem) is the stream's problem, not the link's (PROTOCOL.md §5): it becomes
+   * an {@link Frame.OpenBadName}, which the mux refuses alone.
    */
   private static Frame readOpen(int stream, ByteBuf body) throws ProtocolException {
     if (!body.isReadable() || body.getUnsignedByte(body.readerIndex()) != ATYP_NAME) {
@@ -324,7 +334,8 @@ public final class FrameCodec {
       return s;
     }
     int end = Math.min(s.length(), Frame.MAX_REASON_BYTES);
-    while (end > 0 && s.substring(0, end).getBytes(StandardCharsets.UTF_8).length > Frame.MAX_REASON_BYTES) {
+    while (end > 0
+        && s.substring(0, end).getBytes(StandardCharsets.UTF_8).length > Frame.MAX_REASON_BYTES) {
       end--;
     }
     return s.substring(0, end);

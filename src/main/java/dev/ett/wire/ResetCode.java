@@ -1,6 +1,8 @@
 package dev.ett.wire;
 
-/** Why a stream was reset (PROTOCOL.md §5.2); a code this version does not know reads as INTERNAL. */
+/**
+ * Why a stream was reset (PROTOCOL.md §5.2); a code this version does not know reads as INTERNAL.
+ */
 public enum ResetCode {
   CANCEL(0x00, "cancelled"),
   DESTINATION_RESET(0x01, "reset by the far end"),

@@ -10,16 +10,19 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Goal of these tests: the layering STYLE.md asks for stays true. Dependencies point one way
- * (cli → client/server → fronts/exit/audit → mux → link → wire/noise), and the pure cores know
- * nothing of Netty.
+ * Goal of these tests: the layering STYLE.md asks for stays true. Dependencies point one way (cli →
+ * client/server → fronts/exit/audit → mux → link → wire/noise), and the pure cores know nothing of
+ * Netty.
  */
 class LayeringTest {
   private static JavaClasses classes;
 
   @BeforeAll
   static void importClasses() {
-    classes = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS).importPackages("dev.ett");
+    classes =
+        new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages("dev.ett");
   }
 
   @Test
@@ -31,7 +34,8 @@ class LayeringTest {
   void pureCoresHaveNoNettyImports() {
     noClasses()
         .that()
-        .resideInAnyPackage("dev.ett.noise..", "dev.ett.policy..", "dev.ett.config..", "dev.ett.inspect..")
+        .resideInAnyPackage(
+            "dev.ett.noise..", "dev.ett.policy..", "dev.ett.config..", "dev.ett.inspect..")
         .should()
         .dependOnClassesThat()
         .resideInAPackage("io.netty..")
@@ -40,7 +44,8 @@ class LayeringTest {
 
   @Test
   void systemdNotificationMessagesAreBuiltWithoutNetty() {
-    // SdNotify is the pure half of systemd.Notifier: environment and message text, unit-tested alone.
+    // SdNotify is the pure half of systemd.Notifier: environment and message text, unit-tested
+    // alone.
     noClasses()
         .that()
         .haveFullyQualifiedName("dev.ett.systemd.SdNotify")
@@ -52,7 +57,8 @@ class LayeringTest {
 
   @Test
   void firstBytesInspectionDependsOnTheJdkOnly() {
-    // dev.ett.inspect parses bytes from outside; policy and exit may call it, it calls nothing of ours.
+    // dev.ett.inspect parses bytes from outside; policy and exit may call it, it calls nothing of
+    // ours.
     noClasses()
         .that()
         .resideInAPackage("dev.ett.inspect..")
@@ -84,21 +90,36 @@ class LayeringTest {
         .resideInAnyPackage("dev.ett.noise..", "dev.ett.wire..")
         .should()
         .dependOnClassesThat()
-        .resideInAnyPackage("dev.ett.link..", "dev.ett.mux..", "dev.ett.client..", "dev.ett.server..", "dev.ett.front..")
+        .resideInAnyPackage(
+            "dev.ett.link..",
+            "dev.ett.mux..",
+            "dev.ett.client..",
+            "dev.ett.server..",
+            "dev.ett.front..")
         .check(classes);
     noClasses()
         .that()
         .resideInAnyPackage("dev.ett.link..")
         .should()
         .dependOnClassesThat()
-        .resideInAnyPackage("dev.ett.mux..", "dev.ett.client..", "dev.ett.server..", "dev.ett.front..", "dev.ett.exit..")
+        .resideInAnyPackage(
+            "dev.ett.mux..",
+            "dev.ett.client..",
+            "dev.ett.server..",
+            "dev.ett.front..",
+            "dev.ett.exit..")
         .check(classes);
     noClasses()
         .that()
         .resideInAnyPackage("dev.ett.mux..")
         .should()
         .dependOnClassesThat()
-        .resideInAnyPackage("dev.ett.client..", "dev.ett.server..", "dev.ett.front..", "dev.ett.exit..", "dev.ett.cli..")
+        .resideInAnyPackage(
+            "dev.ett.client..",
+            "dev.ett.server..",
+            "dev.ett.front..",
+            "dev.ett.exit..",
+            "dev.ett.cli..")
         .check(classes);
   }
 }

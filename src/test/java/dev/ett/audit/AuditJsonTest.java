@@ -14,8 +14,20 @@ class AuditJsonTest {
   void everyEventIsOneLineWithItsFieldsInOrder() {
     String line =
         AuditJson.encode(
-            new AuditEvent.StreamClosed(T, 3, "alice", 5, "db.internal:5432", "10.0.0.5:5432", "accepted by global rule 1 'accept 10.0.0.0/8:5432'",
-                12, 34, 56, "reset", "client", "reset by peer: cancelled"));
+            new AuditEvent.StreamClosed(
+                T,
+                3,
+                "alice",
+                5,
+                "db.internal:5432",
+                "10.0.0.5:5432",
+                "accepted by global rule 1 'accept 10.0.0.0/8:5432'",
+                12,
+                34,
+                56,
+                "reset",
+                "client",
+                "reset by peer: cancelled"));
     assertThat(line)
         .isEqualTo(
             "{\"time\":\"2025-06-01T12:00:00.123Z\",\"event\":\"stream_closed\",\"link\":3,\"client\":\"alice\",\"stream\":5,"
@@ -30,34 +42,83 @@ class AuditJsonTest {
     String line = AuditJson.encode(new AuditEvent.Reloaded(T, evil, 2, List.of(evil, "bob")));
     assertThat(line).doesNotContain("\n", "\r", "\u2028", "\u2029", "\u0000");
     Map<String, Object> back = JsonLines.parse(line);
-    assertThat(back).containsEntry("source", evil).containsEntry("clients", 2L).containsEntry("revoked", List.of(evil, "bob"));
+    assertThat(back)
+        .containsEntry("source", evil)
+        .containsEntry("clients", 2L)
+        .containsEntry("revoked", List.of(evil, "bob"));
     assertThat(back.keySet()).containsExactly("time", "event", "source", "clients", "revoked");
   }
 
   @Test
   void absentValuesAreNull() {
-    String line = AuditJson.encode(new AuditEvent.StreamRefused(T, 1, "bob", 7, "x.test:80", null, null, "limit", "TOO_MANY_STREAMS", "client limit"));
-    assertThat(JsonLines.parse(line)).containsEntry("resolved", null).containsEntry("rule", null).containsEntry("stream", 7L);
+    String line =
+        AuditJson.encode(
+            new AuditEvent.StreamRefused(
+                T,
+                1,
+                "bob",
+                7,
+                "x.test:80",
+                null,
+                null,
+                "limit",
+                "TOO_MANY_STREAMS",
+                "client limit"));
+    assertThat(JsonLines.parse(line))
+        .containsEntry("resolved", null)
+        .containsEntry("rule", null)
+        .containsEntry("stream", 7L);
   }
 
   @Test
   void whatTheFirstBytesWereFollowsTheRuleOnlyForAStreamThatHasIt() {
-    String tls = AuditJson.encode(new AuditEvent.StreamOpened(T, 1, "a", 1, "h:443", "192.0.2.1:443", "r",
-        new AuditEvent.Seen("tls", "cover.example", true)));
-    assertThat(tls).endsWith(",\"rule\":\"r\",\"protocol\":\"tls\",\"server_name\":\"cover.example\",\"ech\":true}");
+    String tls =
+        AuditJson.encode(
+            new AuditEvent.StreamOpened(
+                T,
+                1,
+                "a",
+                1,
+                "h:443",
+                "192.0.2.1:443",
+                "r",
+                new AuditEvent.Seen("tls", "cover.example", true)));
+    assertThat(tls)
+        .endsWith(
+            ",\"rule\":\"r\",\"protocol\":\"tls\",\"server_name\":\"cover.example\",\"ech\":true}");
     assertThat(JsonLines.parse(tls)).containsEntry("ech", true);
 
-    String http = AuditJson.encode(new AuditEvent.StreamClosed(T, 1, "a", 1, "h:80", "192.0.2.1:80", "r", 1, 2, 3, "fin", null, "fin",
-        new AuditEvent.Seen("http", null, false)));
-    assertThat(JsonLines.parse(http).keySet()).endsWith("detail", "protocol").doesNotContain("server_name", "ech");
+    String http =
+        AuditJson.encode(
+            new AuditEvent.StreamClosed(
+                T,
+                1,
+                "a",
+                1,
+                "h:80",
+                "192.0.2.1:80",
+                "r",
+                1,
+                2,
+                3,
+                "fin",
+                null,
+                "fin",
+                new AuditEvent.Seen("http", null, false)));
+    assertThat(JsonLines.parse(http).keySet())
+        .endsWith("detail", "protocol")
+        .doesNotContain("server_name", "ech");
 
-    String plain = AuditJson.encode(new AuditEvent.StreamOpened(T, 1, "a", 1, "h:1", "1.1.1.1:1", "r"));
+    String plain =
+        AuditJson.encode(new AuditEvent.StreamOpened(T, 1, "a", 1, "h:1", "1.1.1.1:1", "r"));
     assertThat(JsonLines.parse(plain).keySet()).doesNotContain("protocol", "server_name", "ech");
   }
 
   @Test
   void aStreamIdAboveTwoToTheThirtyOneIsWrittenUnsigned() {
-    String line = AuditJson.encode(new AuditEvent.StreamOpened(T, 1, "a", 0xFFFFFFFF, "h:1", "1.1.1.1:1", "r"));
+    String line =
+        AuditJson.encode(
+            new AuditEvent.StreamOpened(T, 1, "a", 0xFFFFFFFF, "h:1", "1.1.1.1:1", "r"));
     assertThat(JsonLines.parse(line)).containsEntry("stream", 4294967295L);
   }
 
@@ -66,7 +127,13 @@ class AuditJsonTest {
     // The written form is part of the audit file's format: short escapes only for \" \\ \n \r \t,
     // every other control character, DEL, U+2028/U+2029 and a lone surrogate as lower-case \\u
     // escapes; other text (é, a surrogate pair) as it is.
-    String line = AuditJson.encode(new AuditEvent.Reloaded(T, "\b\f\u0001\u001f\u007f\u2028\u2029\"\\/\n\r\té\ud83d\ude00", 0, List.of("x\udc00y")));
+    String line =
+        AuditJson.encode(
+            new AuditEvent.Reloaded(
+                T,
+                "\b\f\u0001\u001f\u007f\u2028\u2029\"\\/\n\r\té\ud83d\ude00",
+                0,
+                List.of("x\udc00y")));
     assertThat(line)
         .isEqualTo(
             "{\"time\":\"2025-06-01T12:00:00.123Z\",\"event\":\"reload\","

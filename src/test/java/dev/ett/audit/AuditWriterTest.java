@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 
 /** Goal of these tests: a failing or slow sink is counted and reported, never thrown at callers. */
 class AuditWriterTest {
-  private static final Clock CLOCK = Clock.fixed(Instant.parse("2025-01-02T03:04:05Z"), ZoneOffset.UTC);
+  private static final Clock CLOCK =
+      Clock.fixed(Instant.parse("2025-01-02T03:04:05Z"), ZoneOffset.UTC);
 
   private static AuditEvent.LinkUp event(long n) {
     return new AuditEvent.LinkUp(CLOCK.instant(), n, "c" + n, "f", "r", "s");
@@ -51,10 +52,15 @@ class AuditWriterTest {
   void aFullDiskCountsLostEventsAndTheTrailSaysSoWhenItRecovers() throws Exception {
     Disk disk = new Disk();
     AtomicInteger opens = new AtomicInteger();
-    AuditWriter w = new AuditWriter("disk", () -> {
-      opens.incrementAndGet();
-      return disk;
-    }, 100, CLOCK);
+    AuditWriter w =
+        new AuditWriter(
+            "disk",
+            () -> {
+              opens.incrementAndGet();
+              return disk;
+            },
+            100,
+            CLOCK);
     try {
       w.record(event(1));
       assertThat(w.awaitWritten(5, TimeUnit.SECONDS)).isTrue();
@@ -73,7 +79,10 @@ class AuditWriterTest {
     List<Map<String, Object>> lines = disk.lines();
     assertThat(lines).hasSize(3);
     assertThat(lines.get(0)).containsEntry("link", 1L);
-    assertThat(lines.get(1)).containsEntry("event", "audit_gap").containsEntry("dropped", 0L).containsEntry("failed", 5L)
+    assertThat(lines.get(1))
+        .containsEntry("event", "audit_gap")
+        .containsEntry("dropped", 0L)
+        .containsEntry("failed", 5L)
         .containsEntry("time", "2025-01-02T03:04:05Z");
     assertThat(lines.get(2)).containsEntry("link", 2L);
     assertThat(w.written()).isEqualTo(2);
@@ -112,7 +121,9 @@ class AuditWriterTest {
       for (int i = 0; i < 1000; i++) {
         w.record(event(i));
       }
-      assertThat(System.nanoTime() - start).as("record never waits for the sink").isLessThan(TimeUnit.SECONDS.toNanos(2));
+      assertThat(System.nanoTime() - start)
+          .as("record never waits for the sink")
+          .isLessThan(TimeUnit.SECONDS.toNanos(2));
       assertThat(w.dropped()).isGreaterThanOrEqualTo(1000 - 10 - 512);
       synchronized (gate) {
         stalled.set(false);
@@ -123,10 +134,15 @@ class AuditWriterTest {
     } finally {
       w.close();
     }
-    List<Map<String, Object>> lines = out.toString(StandardCharsets.UTF_8).lines().map(JsonLines::parse).toList();
+    List<Map<String, Object>> lines =
+        out.toString(StandardCharsets.UTF_8).lines().map(JsonLines::parse).toList();
     // Gap lines may split the count (a drop can race the batch being written); together they
     // account for every dropped event.
-    long inGaps = lines.stream().filter(l -> "audit_gap".equals(l.get("event"))).mapToLong(l -> (Long) l.get("dropped")).sum();
+    long inGaps =
+        lines.stream()
+            .filter(l -> "audit_gap".equals(l.get("event")))
+            .mapToLong(l -> (Long) l.get("dropped"))
+            .sum();
     assertThat(inGaps).isEqualTo(w.dropped());
   }
 

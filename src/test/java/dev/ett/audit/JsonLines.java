@@ -26,7 +26,8 @@ public final class JsonLines {
     List<Map<String, Object>> out = new ArrayList<>();
     String text = Files.readString(file, StandardCharsets.UTF_8);
     if (!text.isEmpty() && !text.endsWith("\n")) {
-      throw new IllegalArgumentException("last line is not terminated: " + text.substring(text.lastIndexOf('\n') + 1));
+      throw new IllegalArgumentException(
+          "last line is not terminated: " + text.substring(text.lastIndexOf('\n') + 1));
     }
     for (String line : text.split("\n")) {
       if (!line.isEmpty()) {

@@ -22,7 +22,8 @@ import org.junit.jupiter.api.Test;
 class ConnFirstBytesTest {
   @Test
   void theJdksClientHelloIsOneTlsRecordForBenchExample() throws Exception {
-    byte[] hello = Bench.clientHello(); // throws unless FirstBytes matches it with SNI bench.example
+    byte[] hello =
+        Bench.clientHello(); // throws unless FirstBytes matches it with SNI bench.example
 
     assertThat(hello[0]).as("TLS handshake record").isEqualTo((byte) 0x16);
     assertThat(hello[5]).as("ClientHello").isEqualTo((byte) 0x01);
@@ -38,7 +39,8 @@ class ConnFirstBytesTest {
       Thread echo = new Thread(() -> echoAll(listener, first.length, starts), "echo");
       echo.setDaemon(true);
       echo.start();
-      InetSocketAddress at = new InetSocketAddress(InetAddress.getLoopbackAddress(), listener.getLocalPort());
+      InetSocketAddress at =
+          new InetSocketAddress(InetAddress.getLoopbackAddress(), listener.getLocalPort());
 
       Load.ConnResult r = Load.connections(at, null, first, 2, 0, 300);
 

@@ -25,8 +25,20 @@ class AddrsTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"ns.example.test", "ns.example.test:53", "127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:", "[::1", "[::1]x", "127.1"})
+  @ValueSource(
+      strings = {
+        "ns.example.test",
+        "ns.example.test:53",
+        "127.0.0.1:0",
+        "127.0.0.1:65536",
+        "127.0.0.1:",
+        "[::1",
+        "[::1]x",
+        "127.1"
+      })
   void aNameServerThatIsNotAnAddressAndPortIsRefusedWithTheFlagsName(String arg) {
-    assertThatThrownBy(() -> Addrs.nameServer(arg, "--dns")).isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("--dns: " + arg + " (");
+    assertThatThrownBy(() -> Addrs.nameServer(arg, "--dns"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("--dns: " + arg + " (");
   }
 }

@@ -64,14 +64,22 @@ class CliOptionsTest {
       return f.get(20, TimeUnit.SECONDS);
     } catch (TimeoutException e) {
       f.cancel(true);
-      throw new AssertionError("still running after 20 s, so it started: ett " + String.join(" ", args));
+      throw new AssertionError(
+          "still running after 20 s, so it started: ett " + String.join(" ", args));
     }
   }
 
   static String[] server(String... more) {
     List<String> a =
         new ArrayList<>(
-            List.of("server", "--listen", "127.0.0.1:0", "--key", serverKey.toString(), "--authorized", authorized.toString()));
+            List.of(
+                "server",
+                "--listen",
+                "127.0.0.1:0",
+                "--key",
+                serverKey.toString(),
+                "--authorized",
+                authorized.toString()));
     a.addAll(Arrays.asList(more));
     return a.toArray(String[]::new);
   }
@@ -79,7 +87,14 @@ class CliOptionsTest {
   static String[] client(String... more) {
     List<String> a =
         new ArrayList<>(
-            List.of("client", "--server", "127.0.0.1:1", "--server-key", serverPub, "--key", clientKey.toString()));
+            List.of(
+                "client",
+                "--server",
+                "127.0.0.1:1",
+                "--server-key",
+                serverPub,
+                "--key",
+                clientKey.toString()));
     a.addAll(Arrays.asList(more));
     if (!a.contains("-L") && !a.contains("-D")) {
       a.addAll(List.of("-L", "127.0.0.1:0:h:1"));
@@ -97,7 +112,8 @@ class CliOptionsTest {
     assertThat(r.err().strip().lines().count()).isEqualTo(1);
   }
 
-  // ---- durations, sizes and counts ---------------------------------------------------------------
+  // ---- durations, sizes and counts
+  // ---------------------------------------------------------------
 
   @Test
   void serverRefusesAMalformedDrainTimeoutAtStartNotAtSigterm() throws Exception {
@@ -176,7 +192,8 @@ class CliOptionsTest {
   void connectToPortZeroIsRefused() throws Exception {
     String[] args = client();
     args[2] = "127.0.0.1:0";
-    assertThat(runBounded(args).err()).startsWith("ett: --server: 127.0.0.1:0 (port expected: 1~65535)");
+    assertThat(runBounded(args).err())
+        .startsWith("ett: --server: 127.0.0.1:0 (port expected: 1~65535)");
   }
 
   // ---- ports already taken ----------------------------------------------------------------------
@@ -188,7 +205,12 @@ class CliOptionsTest {
       CliTest.Run r = runBounded(client("-L", "127.0.0.1:" + p + ":host:80"));
       assertThat(r.status()).isNotZero();
       assertThat(r.err().strip())
-          .isEqualTo("ett: cannot listen on 127.0.0.1:" + p + " (-L 127.0.0.1:" + p + ":host:80): address already in use");
+          .isEqualTo(
+              "ett: cannot listen on 127.0.0.1:"
+                  + p
+                  + " (-L 127.0.0.1:"
+                  + p
+                  + ":host:80): address already in use");
     }
   }
 
@@ -199,9 +221,15 @@ class CliOptionsTest {
       int p = taken.getLocalPort();
       int free = probe.getLocalPort();
       probe.close();
-      CliTest.Run r = runBounded(client("-L", "127.0.0.1:" + free + ":host:80", "-D", String.valueOf(p)));
+      CliTest.Run r =
+          runBounded(client("-L", "127.0.0.1:" + free + ":host:80", "-D", String.valueOf(p)));
       assertThat(lastLine(r))
-          .isEqualTo("ett: cannot listen on 127.0.0.1:" + p + " (-D 127.0.0.1:" + p + "): address already in use");
+          .isEqualTo(
+              "ett: cannot listen on 127.0.0.1:"
+                  + p
+                  + " (-D 127.0.0.1:"
+                  + p
+                  + "): address already in use");
       // The -L that was bound before the failure is closed again.
       try (ServerSocket again = new ServerSocket()) {
         again.bind(new InetSocketAddress("127.0.0.1", free));
@@ -210,9 +238,16 @@ class CliOptionsTest {
   }
 
   @ParameterizedTest(name = "{0} --metrics {1}")
-  @CsvSource({"server, 0.0.0.0:9469", "server, *:9469", "client, '[::]:9469'", "client, 192.0.2.1:9469"})
-  void metricsRefuseAnAddressBeyondLoopbackUnlessMadePublic(String command, String address) throws Exception {
-    String[] args = command.equals("server") ? server("--metrics", address) : client("--metrics", address);
+  @CsvSource({
+    "server, 0.0.0.0:9469",
+    "server, *:9469",
+    "client, '[::]:9469'",
+    "client, 192.0.2.1:9469"
+  })
+  void metricsRefuseAnAddressBeyondLoopbackUnlessMadePublic(String command, String address)
+      throws Exception {
+    String[] args =
+        command.equals("server") ? server("--metrics", address) : client("--metrics", address);
     CliTest.Run r = runBounded(args);
     assertRefused(r, "--metrics", address);
     assertThat(r.err()).contains("--metrics-public");
@@ -225,11 +260,21 @@ class CliOptionsTest {
       CliTest.Run s = runBounded(server("--metrics", "127.0.0.1:" + p));
       assertThat(s.status()).isNotZero();
       assertThat(lastLine(s))
-          .isEqualTo("ett: cannot listen on 127.0.0.1:" + p + " (--metrics 127.0.0.1:" + p + "): address already in use");
+          .isEqualTo(
+              "ett: cannot listen on 127.0.0.1:"
+                  + p
+                  + " (--metrics 127.0.0.1:"
+                  + p
+                  + "): address already in use");
       CliTest.Run c = runBounded(client("--metrics", "127.0.0.1:" + p));
       assertThat(c.status()).isNotZero();
       assertThat(lastLine(c))
-          .isEqualTo("ett: cannot listen on 127.0.0.1:" + p + " (--metrics 127.0.0.1:" + p + "): address already in use");
+          .isEqualTo(
+              "ett: cannot listen on 127.0.0.1:"
+                  + p
+                  + " (--metrics 127.0.0.1:"
+                  + p
+                  + "): address already in use");
     }
   }
 
@@ -242,7 +287,12 @@ class CliOptionsTest {
       CliTest.Run r = runBounded(args);
       assertThat(r.status()).isNotZero();
       assertThat(lastLine(r))
-          .isEqualTo("ett: cannot listen on 127.0.0.1:" + p + " (--listen 127.0.0.1:" + p + "): address already in use");
+          .isEqualTo(
+              "ett: cannot listen on 127.0.0.1:"
+                  + p
+                  + " (--listen 127.0.0.1:"
+                  + p
+                  + "): address already in use");
     }
   }
 

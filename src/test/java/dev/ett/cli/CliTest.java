@@ -11,7 +11,9 @@ import java.nio.file.attribute.PosixFilePermissions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Goal of these tests: the README's commands behave as written, and mistakes get one clear line. */
+/**
+ * Goal of these tests: the README's commands behave as written, and mistakes get one clear line.
+ */
 class CliTest {
   @TempDir Path dir;
 
@@ -22,10 +24,12 @@ class CliTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
     System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
     System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    int level = dev.ett.util.Log.level(); // `connect` silences the log, `-v` raises it: not for later tests
+    int level =
+        dev.ett.util.Log.level(); // `connect` silences the log, `-v` raises it: not for later tests
     try {
       int status = Main.run(args);
-      return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+      return new Run(
+          status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     } finally {
       dev.ett.util.Log.setLevel(level);
       System.setOut(oldOut);
@@ -40,7 +44,8 @@ class CliTest {
     assertThat(r.status()).isZero();
     String pub = r.out().trim();
     assertThat(pub).hasSize(44);
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(key))).isEqualTo("rw-------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(key)))
+        .isEqualTo("rw-------");
     assertThat(Files.readString(dir.resolve("server.key.pub")).trim()).isEqualTo(pub);
     assertThat(Files.readString(key)).doesNotContain(pub);
 
@@ -74,7 +79,14 @@ class CliTest {
     run("keygen", key.toString());
     Path authorized = Files.writeString(dir.resolve("authorized"), "");
     Run r =
-        run("server", "--listen", "127.0.0.1:0", "--key", key + ".pub", "--authorized", authorized.toString());
+        run(
+            "server",
+            "--listen",
+            "127.0.0.1:0",
+            "--key",
+            key + ".pub",
+            "--authorized",
+            authorized.toString());
     assertThat(r.status()).isNotZero();
     assertThat(r.err())
         .startsWith("ett: " + key + ".pub: holds a public key")
@@ -82,7 +94,8 @@ class CliTest {
         .doesNotContain("chmod");
 
     // What the old advice led to: chmod 600 on the .pub. Still refused.
-    Files.setPosixFilePermissions(Path.of(key + ".pub"), PosixFilePermissions.fromString("rw-------"));
+    Files.setPosixFilePermissions(
+        Path.of(key + ".pub"), PosixFilePermissions.fromString("rw-------"));
     Run p = run("pubkey", key + ".pub");
     assertThat(p.status()).isNotZero();
     assertThat(p.err()).startsWith("ett: " + key + ".pub: holds a public key");
@@ -114,7 +127,17 @@ class CliTest {
     Path key = dir.resolve("k");
     run("keygen", key.toString());
     String pub = run("pubkey", key.toString()).out().trim();
-    Run r = run("client", "--server", "127.0.0.1:1", "--server-key", pub, "--key", key.toString(), "-L", "9000:nohost");
+    Run r =
+        run(
+            "client",
+            "--server",
+            "127.0.0.1:1",
+            "--server-key",
+            pub,
+            "--key",
+            key.toString(),
+            "-L",
+            "9000:nohost");
     assertThat(r.status()).isNotZero();
     assertThat(r.err()).contains("[BIND:]PORT:HOST:HOSTPORT");
   }
@@ -128,25 +151,75 @@ class CliTest {
     String pub = run("pubkey", key.toString()).out().trim();
     String rule = "(expected: 1~255 characters, each printable ASCII other than space, 0x21~0x7e)";
 
-    Run forward = run("client", "--server", "127.0.0.1:1", "--server-key", pub, "--key", key.toString(), "-L", "9000:a b.example:80");
+    Run forward =
+        run(
+            "client",
+            "--server",
+            "127.0.0.1:1",
+            "--server-key",
+            pub,
+            "--key",
+            key.toString(),
+            "-L",
+            "9000:a b.example:80");
     assertThat(forward.status()).isNotZero();
-    assertThat(forward.err()).isEqualTo("ett: -L 9000:a b.example:80: destination name: character 0x20 at offset 1 " + rule + "\n");
+    assertThat(forward.err())
+        .isEqualTo(
+            "ett: -L 9000:a b.example:80: destination name: character 0x20 at offset 1 "
+                + rule
+                + "\n");
 
-    Run via = run("client", "--server", "127.0.0.1:1", "--server-key", pub, "--key", key.toString(), "--via", "a\tb:7000=" + pub, "-L", "9000:h:1");
+    Run via =
+        run(
+            "client",
+            "--server",
+            "127.0.0.1:1",
+            "--server-key",
+            pub,
+            "--key",
+            key.toString(),
+            "--via",
+            "a\tb:7000=" + pub,
+            "-L",
+            "9000:h:1");
     assertThat(via.status()).isNotZero();
     assertThat(via.err())
-        .isEqualTo("ett: --via a\\tb:7000: hop a\\tb:7000: name: character 0x09 at offset 1 " + rule + "\n");
+        .isEqualTo(
+            "ett: --via a\\tb:7000: hop a\\tb:7000: name: character 0x09 at offset 1 "
+                + rule
+                + "\n");
 
-    Run connect = run("connect", "--server", "127.0.0.1:1", "--server-key", pub, "--key", key.toString(), "a\nb.example", "22");
+    Run connect =
+        run(
+            "connect",
+            "--server",
+            "127.0.0.1:1",
+            "--server-key",
+            pub,
+            "--key",
+            key.toString(),
+            "a\nb.example",
+            "22");
     assertThat(connect.status()).isNotZero();
-    assertThat(connect.err()).isEqualTo("ett: HOST a\\nb.example: name: character 0x0a at offset 1 " + rule + "\n");
+    assertThat(connect.err())
+        .isEqualTo("ett: HOST a\\nb.example: name: character 0x0a at offset 1 " + rule + "\n");
   }
 
   @Test
   void clientWithAMalformedServerKeyIsRefused() throws Exception {
     Path key = dir.resolve("k");
     run("keygen", key.toString());
-    Run r = run("client", "--server", "127.0.0.1:1", "--server-key", "not-a-key", "--key", key.toString(), "-L", "9000:h:1");
+    Run r =
+        run(
+            "client",
+            "--server",
+            "127.0.0.1:1",
+            "--server-key",
+            "not-a-key",
+            "--key",
+            key.toString(),
+            "-L",
+            "9000:h:1");
     assertThat(r.status()).isNotZero();
     assertThat(r.err()).startsWith("ett: ");
   }
@@ -159,7 +232,10 @@ class CliTest {
     Path conf = dir.resolve("client.conf");
     Files.writeString(
         conf,
-        "# alice's route\n--key " + key + "\n--server 127.0.0.1:1\n--server-key " + pub
+        "# alice's route\n--key "
+            + key
+            + "\n--server 127.0.0.1:1\n--server-key "
+            + pub
             + "\n--via 127.0.0.1:2=not-a-key\n-L 9000:h:1\n");
     Run r = run("client", "@" + conf);
     // The file was read: its malformed --via is what the client complains about.

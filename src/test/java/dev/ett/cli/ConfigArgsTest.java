@@ -15,9 +15,9 @@ import picocli.CommandLine;
 
 /**
  * Goal of these tests: a configuration file is the command line it stands for. Keys are the long
- * option names (read off picocli's model, so none can be missing), flags on the command line win
- * (a repeatable one replaces the file's whole list), and every mistake — unknown key, wrong type,
- * bad value, a file for the other command — is one line naming file, line and key.
+ * option names (read off picocli's model, so none can be missing), flags on the command line win (a
+ * repeatable one replaces the file's whole list), and every mistake — unknown key, wrong type, bad
+ * value, a file for the other command — is one line naming file, line and key.
  */
 class ConfigArgsTest {
   @TempDir Path dir;
@@ -37,7 +37,8 @@ class ConfigArgsTest {
   private Path server(String extra) throws Exception {
     return write(
         "server.toml",
-        "role = \"server\"\nlisten = \"127.0.0.1:0\"\nkey = \"server.key\"\nauthorized = \"authorized\"\n" + extra);
+        "role = \"server\"\nlisten = \"127.0.0.1:0\"\nkey = \"server.key\"\nauthorized = \"authorized\"\n"
+            + extra);
   }
 
   private Run check(Path file) {
@@ -46,7 +47,9 @@ class ConfigArgsTest {
 
   @Test
   void aValidServerFileChecksOk() throws Exception {
-    Path f = server("policy = [\"web\", \"accept 127.0.0.1:8080\"]\nthreads = 2\nfirst-bytes-timeout = \"5s\"\nverbose = false\n");
+    Path f =
+        server(
+            "policy = [\"web\", \"accept 127.0.0.1:8080\"]\nthreads = 2\nfirst-bytes-timeout = \"5s\"\nverbose = false\n");
     Run r = check(f);
     assertThat(r.err()).isEmpty();
     assertThat(r.out()).isEqualTo(f + ": ok (ett server)\n");
@@ -58,52 +61,71 @@ class ConfigArgsTest {
     Path f = server("\ntreads = 2\n");
     Run r = check(f);
     assertThat(r.status()).isEqualTo(1);
-    assertThat(r.err()).isEqualTo("ett: " + f + ":6: unknown key 'treads' (did you mean 'threads'?)\n");
+    assertThat(r.err())
+        .isEqualTo("ett: " + f + ":6: unknown key 'treads' (did you mean 'threads'?)\n");
 
     Path g = server("port = 7000\n");
     assertThat(check(g).err())
-        .isEqualTo("ett: " + g + ":5: unknown key 'port' (keys are the long options of ett server without the dashes: see ett server --help)\n");
+        .isEqualTo(
+            "ett: "
+                + g
+                + ":5: unknown key 'port' (keys are the long options of ett server without the dashes: see ett server --help)\n");
   }
 
   @Test
   void aShortOptionNameOrDashesPointToTheKey() throws Exception {
     Path f = write("client.toml", "role = \"client\"\nL = [\"9000:h:1\"]\n");
-    assertThat(check(f).err()).isEqualTo("ett: " + f + ":2: unknown key 'L' (did you mean 'forward'?)\n");
+    assertThat(check(f).err())
+        .isEqualTo("ett: " + f + ":2: unknown key 'L' (did you mean 'forward'?)\n");
     Path g = server("\"--threads\" = 2\n");
-    assertThat(check(g).err()).isEqualTo("ett: " + g + ":5: unknown key '--threads' (did you mean 'threads'?)\n");
+    assertThat(check(g).err())
+        .isEqualTo("ett: " + g + ":5: unknown key '--threads' (did you mean 'threads'?)\n");
   }
 
   @Test
   void reverseIsReservedForRAndSaysSo() throws Exception {
     Path f = write("client.toml", "role = \"client\"\nreverse = [\"8080:127.0.0.1:80\"]\n");
-    assertThat(check(f).err()).isEqualTo(
-        "ett: " + f + ":2: reverse: reverse forwards (-R) are not supported yet; remove the key (see docs/configuration.md, \"Configuration file\")\n");
+    assertThat(check(f).err())
+        .isEqualTo(
+            "ett: "
+                + f
+                + ":2: reverse: reverse forwards (-R) are not supported yet; remove the key (see docs/configuration.md, \"Configuration file\")\n");
   }
 
   @Test
   void wrongTypesNameTheKeyAndWhatWasExpected() throws Exception {
-    assertThat(check(server("threads = [2]\n")).err()).endsWith(":5: threads: an array (expected: one value, threads = N)\n");
+    assertThat(check(server("threads = [2]\n")).err())
+        .endsWith(":5: threads: an array (expected: one value, threads = N)\n");
     assertThat(check(server("threads = \"four\"\n")).err())
         .endsWith(":5: threads: a string \"four\" (expected: an integer, threads = N)\n");
     assertThat(check(server("policy = \"web\"\n")).err())
-        .endsWith(":5: policy: a string \"web\" (expected: an array, policy = [\"RULES\"]; the option is repeatable)\n");
-    assertThat(check(server("verbose = \"yes\"\n")).err()).endsWith(":5: verbose: a string \"yes\" (expected: true or false)\n");
+        .endsWith(
+            ":5: policy: a string \"web\" (expected: an array, policy = [\"RULES\"]; the option is repeatable)\n");
+    assertThat(check(server("verbose = \"yes\"\n")).err())
+        .endsWith(":5: verbose: a string \"yes\" (expected: true or false)\n");
     assertThat(check(server("drain-timeout = 1.5\n")).err())
-        .endsWith(":5: drain-timeout: a float 1.5 (expected: a string, drain-timeout = \"DURATION\")\n");
-    assertThat(check(server("policy = [\"web\",\n  [\"x\"]]\n")).err()).endsWith(":6: policy: an element is an array (expected: strings)\n");
+        .endsWith(
+            ":5: drain-timeout: a float 1.5 (expected: a string, drain-timeout = \"DURATION\")\n");
+    assertThat(check(server("policy = [\"web\",\n  [\"x\"]]\n")).err())
+        .endsWith(":6: policy: an element is an array (expected: strings)\n");
   }
 
   @Test
   void aTableIsRefused() throws Exception {
     Run r = check(server("\n[threads]\nn = 1\n"));
-    assertThat(r.err()).endsWith(":6: threads: a table (expected one value; every key is at the top level)\n");
+    assertThat(r.err())
+        .endsWith(":6: threads: a table (expected one value; every key is at the top level)\n");
   }
 
   @Test
   void integersAreAcceptedForNumbersSizesAndPorts() throws Exception {
     assertThat(check(server("threads = \"2\"\nwindow = 1048576\n")).status()).isZero();
-    Path f = write("client.toml", "role = \"client\"\nserver = \"127.0.0.1:1\"\nserver-key = \"" + clientPub
-        + "\"\nkey = \"client.key\"\nproxy = [1080]\n");
+    Path f =
+        write(
+            "client.toml",
+            "role = \"client\"\nserver = \"127.0.0.1:1\"\nserver-key = \""
+                + clientPub
+                + "\"\nkey = \"client.key\"\nproxy = [1080]\n");
     Run r = check(f);
     assertThat(r.err()).isEmpty();
     assertThat(r.status()).isZero();
@@ -121,34 +143,59 @@ class ConfigArgsTest {
 
   @Test
   void aBadForwardIsPlacedOnItsElementsLine() throws Exception {
-    Path f = write("client.toml", "role = \"client\"\nserver = \"127.0.0.1:1\"\nserver-key = \"" + clientPub
-        + "\"\nkey = \"client.key\"\nforward = [\n  \"9000:h:1\",\n  \"9001:nohost\",\n]\n");
-    assertThat(check(f).err()).startsWith("ett: " + f + ":7: forward 9001:nohost: ").contains("[BIND:]PORT:HOST:HOSTPORT");
+    Path f =
+        write(
+            "client.toml",
+            "role = \"client\"\nserver = \"127.0.0.1:1\"\nserver-key = \""
+                + clientPub
+                + "\"\nkey = \"client.key\"\nforward = [\n  \"9000:h:1\",\n  \"9001:nohost\",\n]\n");
+    assertThat(check(f).err())
+        .startsWith("ett: " + f + ":7: forward 9001:nohost: ")
+        .contains("[BIND:]PORT:HOST:HOSTPORT");
   }
 
   @Test
   void roleIsRequiredAndMustMatchTheCommand() throws Exception {
     Path none = write("x.toml", "listen = \"127.0.0.1:0\"\n");
-    assertThat(check(none).err()).isEqualTo("ett: " + none + ": no role (expected a line role = \"server\" or role = \"client\")\n");
+    assertThat(check(none).err())
+        .isEqualTo(
+            "ett: "
+                + none
+                + ": no role (expected a line role = \"server\" or role = \"client\")\n");
     Path client = write("client.toml", "role = \"client\"\nserver = \"127.0.0.1:1\"\n");
     Run r = CliTest.run("server", "--config", client.toString());
     assertThat(r.status()).isEqualTo(1);
-    assertThat(r.err()).isEqualTo("ett: " + client + ":1: role = \"client\": this file is for ett client, not ett server\n");
+    assertThat(r.err())
+        .isEqualTo(
+            "ett: "
+                + client
+                + ":1: role = \"client\": this file is for ett client, not ett server\n");
     Path odd = write("odd.toml", "role = \"exit\"\n");
-    assertThat(check(odd).err()).isEqualTo("ett: " + odd + ":1: role: a string \"exit\" (expected: \"server\" or \"client\")\n");
+    assertThat(check(odd).err())
+        .isEqualTo(
+            "ett: " + odd + ":1: role: a string \"exit\" (expected: \"server\" or \"client\")\n");
   }
 
   @Test
   void aMissingRequiredKeyNamesKeyAndFlag() throws Exception {
-    Path f = write("server.toml", "role = \"server\"\nkey = \"server.key\"\nauthorized = \"authorized\"\n");
+    Path f =
+        write(
+            "server.toml",
+            "role = \"server\"\nkey = \"server.key\"\nauthorized = \"authorized\"\n");
     assertThat(check(f).err())
-        .isEqualTo("ett: " + f + ": no listen (required: listen = \"HOST:PORT\", or --listen on the command line)\n");
+        .isEqualTo(
+            "ett: "
+                + f
+                + ": no listen (required: listen = \"HOST:PORT\", or --listen on the command line)\n");
   }
 
   @Test
   void flagsOverrideTheFileAndARepeatableFlagReplacesTheWholeList() throws Exception {
     Path f = server("policy = [\"web\", \"accept 127.0.0.1:22\"]\nthreads = 2\nverbose = true\n");
-    ConfigArgs.Loaded l = ConfigArgs.load("server", List.of("--config", f.toString(), "--threads", "3", "--policy", "accept 10.0.0.1:80"));
+    ConfigArgs.Loaded l =
+        ConfigArgs.load(
+            "server",
+            List.of("--config", f.toString(), "--threads", "3", "--policy", "accept 10.0.0.1:80"));
     assertThat(l.overridden()).isEqualTo(Set.of("config", "threads", "policy"));
     ServerCommand s = new ServerCommand();
     new CommandLine(s).parseArgs(l.args().toArray(String[]::new));
@@ -162,7 +209,9 @@ class ConfigArgsTest {
 
     // Without the flags, the file's values.
     ServerCommand t = new ServerCommand();
-    new CommandLine(t).parseArgs(ConfigArgs.load("server", List.of("--config=" + f)).args().toArray(String[]::new));
+    new CommandLine(t)
+        .parseArgs(
+            ConfigArgs.load("server", List.of("--config=" + f)).args().toArray(String[]::new));
     assertThat(t.threads).isEqualTo(2);
     assertThat(t.policy).containsExactly("web", "accept 127.0.0.1:22");
   }
@@ -171,10 +220,18 @@ class ConfigArgsTest {
   void everyOptionOfBothCommandsHasAKey() {
     // The mapping is picocli's model: -L and -D have long names, so the file can name them.
     assertThat(ConfigArgs.keys(new CommandLine(new ClientCommand()).getCommandSpec()).keySet())
-        .contains("server", "server-key", "key", "via", "forward", "proxy", "users", "window", "verbose")
+        .contains(
+            "server", "server-key", "key", "via", "forward", "proxy", "users", "window", "verbose")
         .doesNotContain("config", "L", "D");
     assertThat(ConfigArgs.keys(new CommandLine(new ServerCommand()).getCommandSpec()).keySet())
-        .contains("listen", "key", "authorized", "policy", "policy-file", "first-bytes-timeout", "max-queued-answers")
+        .contains(
+            "listen",
+            "key",
+            "authorized",
+            "policy",
+            "policy-file",
+            "first-bytes-timeout",
+            "max-queued-answers")
         .doesNotContain("config", "help", "version");
   }
 
@@ -195,24 +252,58 @@ class ConfigArgsTest {
     Path printed = write("printed.toml", r.out());
     assertThat(check(printed).status()).isZero();
 
-    Run flagsOnly = CliTest.run("config", "print", "client", "--server", "127.0.0.1:1", "--server-key", clientPub, "--key", "k", "-L", "9000:h:1");
-    assertThat(flagsOnly.out()).contains("forward = [\"9000:h:1\"]  # command line\n").contains("role = \"client\"\n");
+    Run flagsOnly =
+        CliTest.run(
+            "config",
+            "print",
+            "client",
+            "--server",
+            "127.0.0.1:1",
+            "--server-key",
+            clientPub,
+            "--key",
+            "k",
+            "-L",
+            "9000:h:1");
+    assertThat(flagsOnly.out())
+        .contains("forward = [\"9000:h:1\"]  # command line\n")
+        .contains("role = \"client\"\n");
   }
 
   @Test
   void printRedactsAPrivateKeyWrittenWhereItsPathBelongs() throws Exception {
     String inline = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=";
-    Run r = CliTest.run("config", "print", "server", "--listen", "127.0.0.1:0", "--key", inline, "--authorized", "a");
+    Run r =
+        CliTest.run(
+            "config",
+            "print",
+            "server",
+            "--listen",
+            "127.0.0.1:0",
+            "--key",
+            inline,
+            "--authorized",
+            "a");
     assertThat(r.out()).contains("key = \"(redacted)\"").doesNotContain(inline);
   }
 
   @Test
   void explainLeavesMessagesAboutFlagsAlone() throws Exception {
-    ConfigFile file = ConfigFile.parse("s.toml", "role = \"server\"\nlisten = \"127.0.0.1:0\"\nkey = \"k\"\nauthorized = \"a\"\nthreads = 9\n");
+    ConfigFile file =
+        ConfigFile.parse(
+            "s.toml",
+            "role = \"server\"\nlisten = \"127.0.0.1:0\"\nkey = \"k\"\nauthorized = \"a\"\nthreads = 9\n");
     ConfigArgs.Loaded l =
-        ConfigArgs.map(file, "server", new CommandLine(new ServerCommand()).getCommandSpec(), List.of("--drain-timeout", "x"), Set.of("drain-timeout"));
-    assertThat(l.explain("--threads: 9 (expected: 1~8)")).isEqualTo("s.toml:5: threads: 9 (expected: 1~8)");
-    assertThat(l.explain("--drain-timeout: x (expected ...)")).isEqualTo("--drain-timeout: x (expected ...)");
+        ConfigArgs.map(
+            file,
+            "server",
+            new CommandLine(new ServerCommand()).getCommandSpec(),
+            List.of("--drain-timeout", "x"),
+            Set.of("drain-timeout"));
+    assertThat(l.explain("--threads: 9 (expected: 1~8)"))
+        .isEqualTo("s.toml:5: threads: 9 (expected: 1~8)");
+    assertThat(l.explain("--drain-timeout: x (expected ...)"))
+        .isEqualTo("--drain-timeout: x (expected ...)");
     assertThat(l.explain("--threads-other: 1")).isEqualTo("--threads-other: 1");
   }
 }

@@ -40,7 +40,8 @@ class ConfigEndToEndTest {
     Files.writeString(dir.resolve("authorized"), clientPub + " alice\n");
     int serverPort = freePort();
     int forwardPort = freePort();
-    try (TestTarget echo = TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO);
+    try (TestTarget echo =
+            TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO);
         LogCapture log = new LogCapture()) {
       int echoPort = echo.address().getPort();
       Path serverToml = dir.resolve("server.toml");
@@ -68,18 +69,27 @@ class ConfigEndToEndTest {
 
       ServerCommand s = new ServerCommand();
       ClientCommand c = new ClientCommand();
-      Thread st = Thread.ofPlatform().name("test-server").start(() -> Main.execute(s, "server", "--config", serverToml.toString()));
+      Thread st =
+          Thread.ofPlatform()
+              .name("test-server")
+              .start(() -> Main.execute(s, "server", "--config", serverToml.toString()));
       Thread ct = null;
       try {
         await(() -> s.stop != null || !st.isAlive());
-        assertThat(st.isAlive()).as("server running; log:\n" + String.join("\n", log.lines())).isTrue();
-        ct = Thread.ofPlatform().name("test-client").start(() -> Main.execute(c, "client", "--config", clientToml.toString()));
+        assertThat(st.isAlive())
+            .as("server running; log:\n" + String.join("\n", log.lines()))
+            .isTrue();
+        ct =
+            Thread.ofPlatform()
+                .name("test-client")
+                .start(() -> Main.execute(c, "client", "--config", clientToml.toString()));
         await(() -> c.stop != null);
 
         assertThat(echo(forwardPort, "through the tunnel")).isEqualTo("through the tunnel");
 
         // The policy no longer allows the echo port, and threads changes (restart only).
-        Files.writeString(serverToml, server.replace("threads = 1", "threads = 2").formatted(serverPort, 9));
+        Files.writeString(
+            serverToml, server.replace("threads = 1", "threads = 2").formatted(serverPort, 9));
         await(() -> log.lines().stream().anyMatch(l -> l.contains("reloaded")));
         await(() -> echoOrNull(forwardPort) == null);
         String warn = log.await(l -> l.contains("restart to apply"), WAIT);
@@ -87,14 +97,21 @@ class ConfigEndToEndTest {
         assertThat(s.threads).isEqualTo(1);
 
         // A second edit with the same threads says nothing more about it; the policy is back.
-        Files.writeString(serverToml, server.replace("threads = 1", "threads = 2").formatted(serverPort, echoPort));
+        Files.writeString(
+            serverToml,
+            server.replace("threads = 1", "threads = 2").formatted(serverPort, echoPort));
         await(() -> "again".equals(echoOrNull(forwardPort)));
         assertThat(log.lines().stream().filter(l -> l.contains("restart to apply"))).hasSize(1);
 
         // A broken edit keeps the running configuration.
         Files.writeString(serverToml, server.formatted(serverPort, echoPort) + "treads = 3\n");
-        log.await(l -> l.contains("reload (server.toml changed) failed, keeping the previous configuration: " + serverToml
-            + ":7: unknown key 'treads' (did you mean 'threads'?)"), WAIT);
+        log.await(
+            l ->
+                l.contains(
+                    "reload (server.toml changed) failed, keeping the previous configuration: "
+                        + serverToml
+                        + ":7: unknown key 'treads' (did you mean 'threads'?)"),
+            WAIT);
         assertThat(echo(forwardPort, "still")).isEqualTo("still");
       } finally {
         if (c.stop != null) {

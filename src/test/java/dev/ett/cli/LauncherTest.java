@@ -49,12 +49,16 @@ class LauncherTest {
         }
         """);
     Path classes = dir.resolve("classes");
-    assertThat(ToolProvider.getSystemJavaCompiler().run(null, null, null, "-d", classes.toString(), src.toString())).isZero();
+    assertThat(
+            ToolProvider.getSystemJavaCompiler()
+                .run(null, null, null, "-d", classes.toString(), src.toString()))
+        .isZero();
     Manifest m = new Manifest();
     m.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
     m.getMainAttributes().put(Attributes.Name.MAIN_CLASS, "StandIn");
     Files.createDirectories(checkout.resolve("target"));
-    try (JarOutputStream jar = new JarOutputStream(Files.newOutputStream(checkout.resolve("target/ett.jar")), m)) {
+    try (JarOutputStream jar =
+        new JarOutputStream(Files.newOutputStream(checkout.resolve("target/ett.jar")), m)) {
       jar.putNextEntry(new JarEntry("StandIn.class"));
       jar.write(Files.readAllBytes(classes.resolve("StandIn.class")));
       jar.closeEntry();
@@ -63,15 +67,18 @@ class LauncherTest {
 
   record Result(int status, String out) {}
 
-  Result run(Path launcher, Map<String, String> env, String... args) throws IOException, InterruptedException {
+  Result run(Path launcher, Map<String, String> env, String... args)
+      throws IOException, InterruptedException {
     List<String> command = new java.util.ArrayList<>(List.of(launcher.toString()));
     command.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).directory(dir.toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(command).redirectErrorStream(true).directory(dir.toFile());
     pb.environment().put("ETT_NO_AOT", "1");
     pb.environment().putAll(env);
     Process p = pb.start();
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("bin/ett ended").isTrue();
-    return new Result(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+    return new Result(
+        p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
   }
 
   @Test
@@ -91,7 +98,12 @@ class LauncherTest {
     Files.createDirectories(jre.resolve("bin"));
     Files.createSymbolicLink(jre.resolve("bin/java"), javaHome.resolve("bin/java"));
     Files.copy(javaHome.resolve("release"), jre.resolve("release"));
-    Result r = run(checkout.resolve("bin/ett"), Map.of("ETT_JAVA_HOME", jre.toString()), "server", "--help");
+    Result r =
+        run(
+            checkout.resolve("bin/ett"),
+            Map.of("ETT_JAVA_HOME", jre.toString()),
+            "server",
+            "--help");
     assertThat(r.out()).startsWith("stand-in server --help on " + Runtime.version().feature());
     assertThat(r.status()).isZero();
   }
@@ -101,7 +113,9 @@ class LauncherTest {
     Path jre = dir.resolve("jre21");
     Files.createDirectories(jre.resolve("bin"));
     // A "java" that must never run: the version comes from the release file.
-    Files.writeString(jre.resolve("bin/java"), "#!/bin/sh\necho started >> " + dir.resolve("started") + "\nexit 1\n");
+    Files.writeString(
+        jre.resolve("bin/java"),
+        "#!/bin/sh\necho started >> " + dir.resolve("started") + "\nexit 1\n");
     jre.resolve("bin/java").toFile().setExecutable(true);
     Files.writeString(jre.resolve("release"), "JAVA_VERSION=\"21.0.5\"\n");
     Path javaHomeScript = checkout.resolve("bin/java-home");
@@ -117,6 +131,8 @@ class LauncherTest {
   void selftestCarriesStreamsThroughAWholeTunnelInOneProcess() {
     CliTest.Run r = CliTest.run("selftest", "--connections", "5", "--bulk", "2MiB");
     assertThat(r.status()).as(r.err()).isZero();
-    assertThat(r.out()).matches("(?s)selftest: link up in \\d+ ms; 10 connections through -L and SOCKS5 echoed; 2 MiB through -L at \\d+ MB/s: ok\\s*");
+    assertThat(r.out())
+        .matches(
+            "(?s)selftest: link up in \\d+ ms; 10 connections through -L and SOCKS5 echoed; 2 MiB through -L at \\d+ MB/s: ok\\s*");
   }
 }

@@ -47,11 +47,33 @@ class LogOptionsTest {
   @Test
   void aWrongLevelStopsTheServerWithOneLineNamingTheOption() {
     CliTest.Run r =
-        CliTest.run("server", "--listen", "127.0.0.1:0", "--key", "/nonexistent/k", "--authorized", "/nonexistent/a",
-            "--log-level", "dev.ett.mux=loud");
+        CliTest.run(
+            "server",
+            "--listen",
+            "127.0.0.1:0",
+            "--key",
+            "/nonexistent/k",
+            "--authorized",
+            "/nonexistent/a",
+            "--log-level",
+            "dev.ett.mux=loud");
     assertThat(r.status()).isEqualTo(1);
-    assertThat(r.err()).isEqualTo("ett: --log-level dev.ett.mux: 'loud' (expected: off, error, warn, info, debug or trace)\n");
-    CliTest.Run f = CliTest.run("client", "--server", "127.0.0.1:1", "--server-key", "x", "--key", "k", "-L", "1:h:2", "--log-format", "xml");
+    assertThat(r.err())
+        .isEqualTo(
+            "ett: --log-level dev.ett.mux: 'loud' (expected: off, error, warn, info, debug or trace)\n");
+    CliTest.Run f =
+        CliTest.run(
+            "client",
+            "--server",
+            "127.0.0.1:1",
+            "--server-key",
+            "x",
+            "--key",
+            "k",
+            "-L",
+            "1:h:2",
+            "--log-format",
+            "xml");
     assertThat(f.err()).isEqualTo("ett: --log-format: 'xml' (expected: text, json or journald)\n");
   }
 }

@@ -64,12 +64,25 @@ class PackageLauncherTest {
   }
 
   @Test
-  void theLauncherRunsTheBundledRuntimeAndJarThroughASymlinkWhateverJavaHomeSays() throws Exception {
-    List<String> argv = run(symlinkOnPath(), Map.of("JAVA_HOME", "/nonexistent"), "server", "--listen", "127.0.0.1:7000");
+  void theLauncherRunsTheBundledRuntimeAndJarThroughASymlinkWhateverJavaHomeSays()
+      throws Exception {
+    List<String> argv =
+        run(
+            symlinkOnPath(),
+            Map.of("JAVA_HOME", "/nonexistent"),
+            "server",
+            "--listen",
+            "127.0.0.1:7000");
 
-    assertThat(argv.getFirst()).isEqualTo(home.resolve("lib/runtime/bin/java").toRealPath().toString());
+    assertThat(argv.getFirst())
+        .isEqualTo(home.resolve("lib/runtime/bin/java").toRealPath().toString());
     assertThat(argv.subList(argv.size() - 5, argv.size()))
-        .containsExactly("-jar", home.resolve("lib/ett.jar").toRealPath().toString(), "server", "--listen", "127.0.0.1:7000");
+        .containsExactly(
+            "-jar",
+            home.resolve("lib/ett.jar").toRealPath().toString(),
+            "server",
+            "--listen",
+            "127.0.0.1:7000");
   }
 
   @Test
@@ -83,14 +96,17 @@ class PackageLauncherTest {
     assertThat(run(link, Map.of(), "--version")).noneMatch(a -> a.startsWith("-XX:AOTCache"));
     Files.writeString(aot, "a cache");
     assertThat(run(link, Map.of(), "--version")).contains(useCache, "-Xlog:aot*=off");
-    assertThat(run(link, Map.of("ETT_NO_AOT", "1"), "--version")).noneMatch(a -> a.startsWith("-XX:AOTCache"));
+    assertThat(run(link, Map.of("ETT_NO_AOT", "1"), "--version"))
+        .noneMatch(a -> a.startsWith("-XX:AOTCache"));
   }
 
   @Test
-  void theLauncherGivesTheJvmOptionsOfTheCheckoutsBinEttOnJdk25AndThenEttJavaOpts() throws Exception {
+  void theLauncherGivesTheJvmOptionsOfTheCheckoutsBinEttOnJdk25AndThenEttJavaOpts()
+      throws Exception {
     // bin/ett's options on JDK 25: every opts=(...) and opts+=(...) but the cache's own line.
     List<String> binEtt = new ArrayList<>();
-    Matcher m = Pattern.compile("opts\\+?=\\(([^)]*)\\)").matcher(Files.readString(Path.of("bin/ett")));
+    Matcher m =
+        Pattern.compile("opts\\+?=\\(([^)]*)\\)").matcher(Files.readString(Path.of("bin/ett")));
     while (m.find()) {
       if (!m.group(1).contains("aot")) {
         binEtt.addAll(Arrays.asList(m.group(1).trim().split("\\s+")));
@@ -108,7 +124,17 @@ class PackageLauncherTest {
   void theCompletionScriptCoversEveryCommandOfTheWholeTree() {
     String bash = AutoComplete.bash("ett", Main.commandLine());
 
-    for (String command : List.of("keygen", "pubkey", "server", "policy", "client", "connect", "passwd", "selftest", "bench")) {
+    for (String command :
+        List.of(
+            "keygen",
+            "pubkey",
+            "server",
+            "policy",
+            "client",
+            "connect",
+            "passwd",
+            "selftest",
+            "bench")) {
       assertThat(bash).contains("function _picocli_ett_" + command + "()");
     }
     assertThat(bash).contains("'--listen'", "'--server-key'", "complete -F _complete_ett");

@@ -47,6 +47,7 @@ class ServerKeyArgumentTest {
   void aKeyIsAKeyAndSomethingElseIsNeither() throws Exception {
     KeyPair k = X25519.generate();
     assertThat(ClientCommand.readServerKey(KeyFile.encode(k.publicKey()))).isEqualTo(k.publicKey());
-    assertThatThrownBy(() -> ClientCommand.readServerKey("no/such/file.pub")).isInstanceOf(Exception.class);
+    assertThatThrownBy(() -> ClientCommand.readServerKey("no/such/file.pub"))
+        .isInstanceOf(Exception.class);
   }
 }

@@ -28,8 +28,11 @@ class StatusCommandTest {
             """);
     assertThat(s).hasSize(4);
     assertThat(s.get(0)).isEqualTo(new PromText.Sample("ett_links", Map.of(), 2));
-    assertThat(s.get(1).labels()).containsExactly(
-        Map.entry("outcome", "accepted"), Map.entry("policy", "client a \"b\"\\c"), Map.entry("rule", "1"));
+    assertThat(s.get(1).labels())
+        .containsExactly(
+            Map.entry("outcome", "accepted"),
+            Map.entry("policy", "client a \"b\"\\c"),
+            Map.entry("rule", "1"));
     assertThat(s.get(1).value()).isEqualTo(3);
     assertThat(s.get(2).value()).isInfinite();
     assertThat(s.get(3).label("a")).isEqualTo("1");
@@ -43,7 +46,8 @@ class StatusCommandTest {
     assertThatThrownBy(() -> PromText.parse("ok 1\nbad{a=1} 2\n"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("metrics line 2: label value not quoted: bad{a=1} 2");
-    assertThatThrownBy(() -> PromText.parse("novalue\n")).hasMessageStartingWith("metrics line 1: no value");
+    assertThatThrownBy(() -> PromText.parse("novalue\n"))
+        .hasMessageStartingWith("metrics line 1: no value");
   }
 
   static final String SERVER =
@@ -84,7 +88,9 @@ class StatusCommandTest {
 
   @Test
   void aServersStatusListsTheBusiestClientsFirst() {
-    String out = StatusCommand.render("http://127.0.0.1:9469", PromText.parse(SERVER), "ok: listening on 127.0.0.1:7000", 2);
+    String out =
+        StatusCommand.render(
+            "http://127.0.0.1:9469", PromText.parse(SERVER), "ok: listening on 127.0.0.1:7000", 2);
     assertThat(out)
         .isEqualTo(
             """
@@ -118,7 +124,9 @@ class StatusCommandTest {
         ett_stream_bytes_total{direction="to_client"} 20
         ett_control_frames_queued 0
         """;
-    assertThat(StatusCommand.render("http://[::1]:9469", PromText.parse(page), "not ok: link down: refused", 10))
+    assertThat(
+            StatusCommand.render(
+                "http://[::1]:9469", PromText.parse(page), "not ok: link down: refused", 10))
         .isEqualTo(
             """
             client at http://[::1]:9469, v

@@ -99,6 +99,8 @@ class AuthorizedFileTest {
     c.publicKey()[1] = 42;
     assertThat(c.publicKey()[1]).isEqualTo((byte) 1);
     assertThat(c).hasToString("alice (" + KeyFile.fingerprint(c.publicKey()) + ")");
-    assertThat(c).isEqualTo(new AuthorizedClient("alice", KeyFile.parsePublic(ALICE), java.util.Optional.empty()));
+    assertThat(c)
+        .isEqualTo(
+            new AuthorizedClient("alice", KeyFile.parsePublic(ALICE), java.util.Optional.empty()));
   }
 }

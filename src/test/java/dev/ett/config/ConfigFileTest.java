@@ -42,18 +42,24 @@ class ConfigFileTest {
             verbose = true
             ratio = 1.5
             """);
-    assertThat(f.settings()).extracting(ConfigFile.Setting::key)
+    assertThat(f.settings())
+        .extracting(ConfigFile.Setting::key)
         .containsExactly("role", "listen", "policy", "note", "threads", "verbose", "ratio");
     assertThat(f.get("listen").orElseThrow().line()).isEqualTo(3);
     Array policy = (Array) f.get("policy").orElseThrow().value();
     assertThat(policy.line()).isEqualTo(5);
-    assertThat(policy.elements()).extracting(v -> ((Scalar) v).text()).containsExactly("accept 127.0.0.1:8080", "web");
+    assertThat(policy.elements())
+        .extracting(v -> ((Scalar) v).text())
+        .containsExactly("accept 127.0.0.1:8080", "web");
     assertThat(policy.elements()).extracting(ConfigFile.Value::line).containsExactly(6, 8);
-    assertThat(f.get("threads").orElseThrow()).satisfies(s -> {
-      assertThat(s.line()).isEqualTo(13);
-      assertThat(s.value()).isEqualTo(new Scalar(Kind.INTEGER, "4", 13));
-    });
-    assertThat(f.get("verbose").orElseThrow().value()).isEqualTo(new Scalar(Kind.BOOLEAN, "true", 14));
+    assertThat(f.get("threads").orElseThrow())
+        .satisfies(
+            s -> {
+              assertThat(s.line()).isEqualTo(13);
+              assertThat(s.value()).isEqualTo(new Scalar(Kind.INTEGER, "4", 13));
+            });
+    assertThat(f.get("verbose").orElseThrow().value())
+        .isEqualTo(new Scalar(Kind.BOOLEAN, "true", 14));
     assertThat(((Scalar) f.get("ratio").orElseThrow().value()).kind()).isEqualTo(Kind.FLOAT);
   }
 
@@ -67,7 +73,8 @@ class ConfigFileTest {
 
   @Test
   void aDuplicateKeyNamesBothLines() {
-    assertThatThrownBy(() -> ConfigFile.parse("s.toml", "role = \"server\"\nthreads = 1\n\nthreads = 2\n"))
+    assertThatThrownBy(
+            () -> ConfigFile.parse("s.toml", "role = \"server\"\nthreads = 1\n\nthreads = 2\n"))
         .isInstanceOf(ConfigException.class)
         .hasMessage("s.toml:4: duplicate key 'threads' (already on line 2)");
   }
@@ -78,7 +85,8 @@ class ConfigFileTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith("s.toml:3: not TOML: ")
         .hasMessageContaining("a string needs quotes");
-    assertThatThrownBy(() -> ConfigFile.parse("s.toml", "role = \"server\"\nlisten = \"127.0.0.1:7000\n"))
+    assertThatThrownBy(
+            () -> ConfigFile.parse("s.toml", "role = \"server\"\nlisten = \"127.0.0.1:7000\n"))
         .hasMessageStartingWith("s.toml:2: not TOML: ");
   }
 
@@ -94,7 +102,10 @@ class ConfigFileTest {
     Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-rw-rw-"));
     assertThatThrownBy(() -> ConfigFile.read(f))
         .isInstanceOf(ConfigException.class)
-        .hasMessage(f + ": mode 0666 lets group or others change the keys, clients and policy ett uses; run chmod go-w " + f);
+        .hasMessage(
+            f
+                + ": mode 0666 lets group or others change the keys, clients and policy ett uses; run chmod go-w "
+                + f);
     Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-r--r--"));
     assertThat(ConfigFile.read(f).settings()).hasSize(1);
   }

@@ -176,7 +176,8 @@ class KeyFileTest {
     assertThatThrownBy(() -> KeyFile.readPrivate(pub))
         .isInstanceOf(ConfigException.class)
         .hasMessage(
-            pub + ": holds a public key (expected: the private key file written by `ett keygen`: server.key, not"
+            pub
+                + ": holds a public key (expected: the private key file written by `ett keygen`: server.key, not"
                 + " server.key.pub)");
   }
 
@@ -192,7 +193,9 @@ class KeyFileTest {
     assertThatThrownBy(() -> KeyFile.readPrivate(copy))
         .isInstanceOf(ConfigException.class)
         .hasMessage(
-            copy + ": holds the public key in " + dir.resolve("server.key.pub")
+            copy
+                + ": holds the public key in "
+                + dir.resolve("server.key.pub")
                 + " (expected: the private key file written by `ett keygen`)");
     // The real private key next to it is still fine.
     assertThat(KeyFile.readPrivate(path)).hasSize(32);
@@ -203,7 +206,8 @@ class KeyFileTest {
     Path keys = Files.createDirectory(dir.resolve("keys"));
     assertThatThrownBy(() -> KeyFile.readPrivate(keys))
         .isInstanceOf(ConfigException.class)
-        .hasMessage(keys + ": is a directory (expected: the private key file written by `ett keygen`)");
+        .hasMessage(
+            keys + ": is a directory (expected: the private key file written by `ett keygen`)");
   }
 
   @Test
@@ -214,11 +218,17 @@ class KeyFileTest {
     Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxrwxrwx"));
     assertThatThrownBy(() -> KeyFile.readPrivate(path))
         .isInstanceOf(ConfigException.class)
-        .hasMessage(shared + ": mode 0777 lets group or others replace " + path + "; run chmod go-w " + shared);
+        .hasMessage(
+            shared
+                + ": mode 0777 lets group or others replace "
+                + path
+                + "; run chmod go-w "
+                + shared);
 
     // /tmp itself: sticky and world-writable. Anyone may put names next to the key there.
     Files.setAttribute(shared, "unix:mode", 01777);
-    assertThatThrownBy(() -> KeyFile.readPrivate(path)).hasMessageStartingWith(shared + ": mode 1777 lets group or others");
+    assertThatThrownBy(() -> KeyFile.readPrivate(path))
+        .hasMessageStartingWith(shared + ": mode 1777 lets group or others");
 
     Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwx------"));
     assertThat(KeyFile.readPrivate(path)).hasSize(32);

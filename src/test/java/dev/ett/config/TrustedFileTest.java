@@ -22,9 +22,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * private keys) is refused when anyone but root and ett's own user could have written it — the
  * file, or the directory that holds it — and a refusal says which path and what to run.
  *
- * <p>Tests run as root in CI: permission-denied reads cannot be provoked for root, so that
- * wording is checked on the exception mapping alone; ownership by another user needs chown, which
- * only root may do, so those tests run only as root.
+ * <p>Tests run as root in CI: permission-denied reads cannot be provoked for root, so that wording
+ * is checked on the exception mapping alone; ownership by another user needs chown, which only root
+ * may do, so those tests run only as root.
  */
 class TrustedFileTest {
   @TempDir Path dir;
@@ -38,10 +38,7 @@ class TrustedFileTest {
 
   private static final List<Reader> READERS =
       List.of(
-          AuthorizedFile::read,
-          p -> PolicyFile.global(List.of(), p),
-          HostsFile::read,
-          Users::read);
+          AuthorizedFile::read, p -> PolicyFile.global(List.of(), p), HostsFile::read, Users::read);
 
   private static final List<String> CONTENT =
       List.of(ALICE + " alice\n", "accept private\n", "127.0.0.1 db.internal\n", "# nobody yet\n");
@@ -83,17 +80,20 @@ class TrustedFileTest {
 
     assertThatThrownBy(() -> READERS.get(kind).read(p))
         .isInstanceOf(ConfigException.class)
-        .hasMessage(sub + ": mode 0777 lets group or others replace " + p + "; run chmod go-w " + sub);
+        .hasMessage(
+            sub + ": mode 0777 lets group or others replace " + p + "; run chmod go-w " + sub);
 
     chmod(sub, "rwxrwxr-x");
-    assertThatThrownBy(() -> READERS.get(kind).read(p)).hasMessageStartingWith(sub + ": mode 0775 lets group");
+    assertThatThrownBy(() -> READERS.get(kind).read(p))
+        .hasMessageStartingWith(sub + ": mode 0775 lets group");
 
     chmod(sub, "rwxr-xr-x");
     assertThat(READERS.get(kind).read(p)).isNotNull();
   }
 
   @Test
-  void aStickyWorldWritableDirectoryIsRefusedForTheFileItHoldsButNotAsAnAncestor() throws Exception {
+  void aStickyWorldWritableDirectoryIsRefusedForTheFileItHoldsButNotAsAnAncestor()
+      throws Exception {
     // /tmp-like: anyone may create names in it, but only an entry's owner may rename or remove it.
     Path tmp = Files.createDirectory(dir.resolve("tmp"));
     Path file = write(tmp, 0, "rw-r--r--");
@@ -104,8 +104,12 @@ class TrustedFileTest {
     assertThatThrownBy(() -> AuthorizedFile.read(file))
         .isInstanceOf(ConfigException.class)
         .hasMessage(
-            tmp + ": mode 1777 lets group or others replace " + file
-                + "; keep it in a directory that only root or uid " + TrustedFile.OWN_UID + " can write");
+            tmp
+                + ": mode 1777 lets group or others replace "
+                + file
+                + "; keep it in a directory that only root or uid "
+                + TrustedFile.OWN_UID
+                + " can write");
     // Nobody else can rename tmp/mine (sticky, and it is ours), so what is inside is safe.
     assertThat(AuthorizedFile.read(deeper).size()).isEqualTo(1);
   }
@@ -119,11 +123,13 @@ class TrustedFileTest {
     assertThat(PolicyFile.global(List.of(), link).rules()).hasSize(1);
 
     chmod(real, "rwxrwxrwx"); // where the file really is
-    assertThatThrownBy(() -> PolicyFile.global(List.of(), link)).hasMessageStartingWith(real + ": mode 0777");
+    assertThatThrownBy(() -> PolicyFile.global(List.of(), link))
+        .hasMessageStartingWith(real + ": mode 0777");
     chmod(real, "rwxr-xr-x");
 
     chmod(links, "rwxrwxrwx"); // where the link is: whoever writes here can point it elsewhere
-    assertThatThrownBy(() -> PolicyFile.global(List.of(), link)).hasMessageStartingWith(links + ": mode 0777");
+    assertThatThrownBy(() -> PolicyFile.global(List.of(), link))
+        .hasMessageStartingWith(links + ": mode 0777");
   }
 
   @Test
@@ -145,20 +151,29 @@ class TrustedFileTest {
     Files.setAttribute(sub, "unix:uid", 4242);
 
     assertThatThrownBy(() -> HostsFile.read(p))
-        .hasMessage(sub + ": owned by uid 4242, who can replace " + p + " (expected: root or uid 0, the user ett runs as)");
+        .hasMessage(
+            sub
+                + ": owned by uid 4242, who can replace "
+                + p
+                + " (expected: root or uid 0, the user ett runs as)");
   }
 
   @Test
   void aMissingFileSaysNotFound() {
     Path p = dir.resolve("nosuch");
-    assertThatThrownBy(() -> AuthorizedFile.read(p)).isInstanceOf(ConfigException.class).hasMessage(p + ": not found");
-    assertThatThrownBy(() -> KeyFile.readPrivate(p)).isInstanceOf(ConfigException.class).hasMessage(p + ": not found");
+    assertThatThrownBy(() -> AuthorizedFile.read(p))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(p + ": not found");
+    assertThatThrownBy(() -> KeyFile.readPrivate(p))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(p + ": not found");
   }
 
   @Test
   void aDirectoryGivenAsAFileSaysSo() throws Exception {
     Path d = Files.createDirectory(dir.resolve("hosts.d"));
-    assertThatThrownBy(() -> HostsFile.read(d)).hasMessage(d + ": is a directory (expected: a file)");
+    assertThatThrownBy(() -> HostsFile.read(d))
+        .hasMessage(d + ": is a directory (expected: a file)");
   }
 
   @Test
@@ -170,7 +185,10 @@ class TrustedFileTest {
     assertThat(TrustedFile.describe(p, new NoSuchFileException("/abs/server.key")).getMessage())
         .isEqualTo("server.key: not found");
     assertThat(
-            TrustedFile.describe(p, new java.nio.file.FileSystemException("/abs/server.key", null, "Not a directory"))
+            TrustedFile.describe(
+                    p,
+                    new java.nio.file.FileSystemException(
+                        "/abs/server.key", null, "Not a directory"))
                 .getMessage())
         .isEqualTo("server.key: not a directory");
   }
@@ -185,7 +203,11 @@ class TrustedFileTest {
           reads[0]++;
           Path next = dir.resolve("next");
           Files.writeString(next, "accept *:*\n");
-          Files.move(next, p, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+          Files.move(
+              next,
+              p,
+              java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+              java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         };
     assertThatThrownBy(() -> TrustedFile.readConfig(p, "change it", 1024, swap))
         .isInstanceOf(ConfigException.class)
@@ -204,10 +226,15 @@ class TrustedFileTest {
             Path next = dir.resolve("next");
             Files.writeString(next, "accept *:*\n");
             chmod(next, "rw-rw-rw-");
-            Files.move(next, p, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            Files.move(
+                next,
+                p,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
           }
         };
-    assertThatThrownBy(() -> TrustedFile.readConfig(p, "change the exit policy", 1024, swapToWorldWritable))
+    assertThatThrownBy(
+            () -> TrustedFile.readConfig(p, "change the exit policy", 1024, swapToWorldWritable))
         .hasMessageStartingWith(p + ": mode 0666 lets group or others change the exit policy");
   }
 }

@@ -113,7 +113,8 @@ class DocsTest {
         String file = hash < 0 ? target : target.substring(0, hash);
         String frag = hash < 0 ? null : target.substring(hash + 1);
         Path to = file.isEmpty() ? page : page.getParent().resolve(file).normalize();
-        String where = ROOT.relativize(page) + ": [" + m.group(1).replace('\n', ' ') + "](" + target + ")";
+        String where =
+            ROOT.relativize(page) + ": [" + m.group(1).replace('\n', ' ') + "](" + target + ")";
         if (!Files.exists(to)) {
           broken.add(where + ": no such file " + ROOT.relativize(to));
         } else if (frag != null && to.toString().endsWith(".md") && !anchors(to).contains(frag)) {
@@ -136,7 +137,10 @@ class DocsTest {
 
   // ---- the option tables of docs/configuration.md ---------------------------------------------
 
-  /** Every command by its path ("server", "policy check", "" for ett itself), with its options' names. */
+  /**
+   * Every command by its path ("server", "policy check", "" for ett itself), with its options'
+   * names.
+   */
   static Map<String, Set<String>> commands() {
     Map<String, Set<String>> all = new LinkedHashMap<>();
     walk("", Main.commandLine(), all);
@@ -148,7 +152,8 @@ class DocsTest {
     Set<String> names = new TreeSet<>();
     cl.getCommandSpec().options().forEach(o -> names.addAll(List.of(o.names())));
     all.put(path, names);
-    cl.getSubcommands().forEach((name, sub) -> walk((path.isEmpty() ? "" : path + " ") + name, sub, all));
+    cl.getSubcommands()
+        .forEach((name, sub) -> walk((path.isEmpty() ? "" : path + " ") + name, sub, all));
   }
 
   /** A section of docs/configuration.md and the commands whose options it documents. */
@@ -158,9 +163,9 @@ class DocsTest {
 
   /**
    * The page cut at its headings. A heading naming a command in code ({@code ## `ett server`},
-   * {@code ### `ett policy check`}) starts that command's section; "Tunables" are the link
-   * options of server, client and connect; a deeper heading without a command (Chaining, Proxy
-   * users) stays in its parent's section; a second-level one without a command ends it.
+   * {@code ### `ett policy check`}) starts that command's section; "Tunables" are the link options
+   * of server, client and connect; a deeper heading without a command (Chaining, Proxy users) stays
+   * in its parent's section; a second-level one without a command ends it.
    */
   static List<Section> sections(Set<String> known) {
     List<Section> sections = new ArrayList<>();
@@ -192,7 +197,8 @@ class DocsTest {
     return sections;
   }
 
-  static final Pattern OPTION = Pattern.compile("(?<![\\w-])(--[a-z][a-z0-9-]*|-[a-zA-Z])(?![\\w-])");
+  static final Pattern OPTION =
+      Pattern.compile("(?<![\\w-])(--[a-z][a-z0-9-]*|-[a-zA-Z])(?![\\w-])");
 
   static Set<String> options(String text) {
     Set<String> found = new LinkedHashSet<>();
@@ -247,22 +253,25 @@ class DocsTest {
       }
     }
     List<String> missing = new ArrayList<>();
-    commands.forEach((command, names) -> {
-      boolean group = names.isEmpty() && commands.keySet().stream().anyMatch(c -> c.startsWith(command + " "));
-      if (group) {
-        return; // `ett policy`, `ett config`: only their subcommands take options
-      }
-      if (!text.containsKey(command)) {
-        missing.add("'ett " + command + "' has no section");
-        return;
-      }
-      Set<String> documented = options(text.get(command).toString());
-      for (String name : names) {
-        if (!documented.contains(name)) {
-          missing.add("'ett " + command + "' " + name);
-        }
-      }
-    });
+    commands.forEach(
+        (command, names) -> {
+          boolean group =
+              names.isEmpty()
+                  && commands.keySet().stream().anyMatch(c -> c.startsWith(command + " "));
+          if (group) {
+            return; // `ett policy`, `ett config`: only their subcommands take options
+          }
+          if (!text.containsKey(command)) {
+            missing.add("'ett " + command + "' has no section");
+            return;
+          }
+          Set<String> documented = options(text.get(command).toString());
+          for (String name : names) {
+            if (!documented.contains(name)) {
+              missing.add("'ett " + command + "' " + name);
+            }
+          }
+        });
     assertThat(missing).as("options missing from docs/configuration.md").isEmpty();
   }
 
@@ -285,7 +294,9 @@ class DocsTest {
     for (String f : files) {
       assertThat(all).as("the docs name %s", f).contains(f);
     }
-    assertThat(named).as("README links the examples").contains("web-exit.toml", "company-gateway.toml", "client.toml");
+    assertThat(named)
+        .as("README links the examples")
+        .contains("web-exit.toml", "company-gateway.toml", "client.toml");
   }
 
   // ---- command lines in shell blocks ------------------------------------------------------------
@@ -359,7 +370,10 @@ class DocsTest {
       for (List<String> block : shellBlocks(read(page))) {
         for (String line : block) {
           String cmd = line.startsWith("$ ") ? line.substring(2) : line;
-          if (!cmd.startsWith("bin/ett ") || cmd.contains("...") || cmd.contains(" @") || cmd.contains("--config")) {
+          if (!cmd.startsWith("bin/ett ")
+              || cmd.contains("...")
+              || cmd.contains(" @")
+              || cmd.contains("--config")) {
             // placeholders, an @FILE the page writes first, or required options in a --config file
             // (ett reads it before picocli; the tutorial's file is checked by config check below)
             continue;
@@ -402,8 +416,14 @@ class DocsTest {
             cmd = cmd.replace("$" + v.getKey(), v.getValue());
           }
           List<String> args = words(cmd);
-          if (args.size() > 3 && args.get(0).equals("bin/ett") && String.join(" ", args.subList(1, 3)).equals(command)) {
-            current = new Example(ROOT.relativize(page).toString(), args.subList(1, args.size()), new ArrayList<>());
+          if (args.size() > 3
+              && args.get(0).equals("bin/ett")
+              && String.join(" ", args.subList(1, 3)).equals(command)) {
+            current =
+                new Example(
+                    ROOT.relativize(page).toString(),
+                    args.subList(1, args.size()),
+                    new ArrayList<>());
             examples.add(current);
           }
         } else if (current != null && !line.equals("...")) {
@@ -432,15 +452,22 @@ class DocsTest {
     }
   }
 
-  /** Runs an example with the files it names taken from {@link #dir}; its lines must come out in order. */
+  /**
+   * Runs an example with the files it names taken from {@link #dir}; its lines must come out in
+   * order.
+   */
   void check(Example e, Set<String> files) {
-    List<String> args = e.args().stream().map(a -> files.contains(a) ? dir.resolve(a).toString() : a).toList();
+    List<String> args =
+        e.args().stream().map(a -> files.contains(a) ? dir.resolve(a).toString() : a).toList();
     Run r = run(args);
     List<String> out = List.of(r.out().replace(dir + "/", "").split("\n"));
     int at = 0;
     for (String want : e.expected()) {
       int found = out.subList(at, out.size()).indexOf(want);
-      assertThat(found).as("%s: '%s' prints%n  %s%nactual output:%n%s", e.page(), String.join(" ", e.args()), want, r.out())
+      assertThat(found)
+          .as(
+              "%s: '%s' prints%n  %s%nactual output:%n%s",
+              e.page(), String.join(" ", e.args()), want, r.out())
           .isNotNegative();
       at += found + 1;
     }
@@ -448,13 +475,16 @@ class DocsTest {
 
   @Test
   void theReadmesTutorialPrintsWhatItShows() throws IOException {
-    // The files the tutorial makes: keys, the authorized file, and server.toml as its heredoc writes it.
+    // The files the tutorial makes: keys, the authorized file, and server.toml as its heredoc
+    // writes it.
     String readme = read(ROOT.resolve("README.md"));
     assertThat(run(List.of("keygen", dir.resolve("server.key").toString())).status()).isZero();
     assertThat(run(List.of("keygen", dir.resolve("alice.key").toString())).status()).isZero();
     String alice = run(List.of("pubkey", dir.resolve("alice.key").toString())).out().trim();
     Files.writeString(dir.resolve("authorized"), alice + " alice\n");
-    Matcher heredoc = Pattern.compile("cat > server\\.toml <<'EOF'\n(.*?\n)EOF\n", Pattern.DOTALL).matcher(readme);
+    Matcher heredoc =
+        Pattern.compile("cat > server\\.toml <<'EOF'\n(.*?\n)EOF\n", Pattern.DOTALL)
+            .matcher(readme);
     assertThat(heredoc.find()).as("README writes server.toml").isTrue();
     Files.writeString(dir.resolve("server.toml"), heredoc.group(1));
 
@@ -472,11 +502,13 @@ class DocsTest {
   void thePolicyPagesChecksPrintWhatItShows() throws IOException {
     // The authorized file the page shows, and the hosts file it describes.
     String page = read(ROOT.resolve("docs/policy.md"));
-    Matcher authorized = Pattern.compile("```\n# authorized\n(.*?\n)```", Pattern.DOTALL).matcher(page);
+    Matcher authorized =
+        Pattern.compile("```\n# authorized\n(.*?\n)```", Pattern.DOTALL).matcher(page);
     assertThat(authorized.find()).as("policy.md shows an authorized file").isTrue();
     Files.writeString(dir.resolve("authorized"), authorized.group(1));
     assertThat(page).contains("`93.184.215.14 www.example.com` in `hosts`");
-    Files.writeString(dir.resolve("hosts"), "10.1.2.3 db.internal\n93.184.215.14 www.example.com\n");
+    Files.writeString(
+        dir.resolve("hosts"), "10.1.2.3 db.internal\n93.184.215.14 www.example.com\n");
 
     List<Example> examples = examples(ROOT.resolve("docs/policy.md"), "policy check");
     assertThat(examples).as("policy check examples in policy.md").hasSize(4);

@@ -99,7 +99,9 @@ final class AnyForward implements AutoCloseable {
     return r;
   }
 
-  /** Connects, sends "ping", returns the first byte back or -1 on EOF or reset (even at connect). */
+  /**
+   * Connects, sends "ping", returns the first byte back or -1 on EOF or reset (even at connect).
+   */
   int readFirstByte() throws IOException {
     try (Socket s = Io.connect(address)) {
       s.getOutputStream().write("ping".getBytes());

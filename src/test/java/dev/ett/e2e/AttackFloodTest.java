@@ -6,7 +6,6 @@ import dev.ett.bench.TestTarget;
 import dev.ett.client.Client;
 import dev.ett.link.LinkConfig;
 import dev.ett.link.Suite;
-import dev.ett.mux.Mux;
 import dev.ett.wire.Destination;
 import dev.ett.wire.Frame;
 import dev.ett.wire.ResetCode;
@@ -30,8 +29,8 @@ import org.junit.jupiter.api.Timeout;
  * Goal of this test: resource attacks on a server — half-open connections, OPEN floods past the
  * stream limit, rapid OPEN+RESET cycles (HTTP/2 rapid reset, CVE-2023-44487), WINDOW and PING
  * floods, a peer that never reads its answers — each while a legitimate client moves 1 MiB through
- * an echo stream, which must come back intact and at normal speed (well under 5 s on loopback).
- * The attacker is an authorized client (same key) whose link carries raw frames the test writes.
+ * an echo stream, which must come back intact and at normal speed (well under 5 s on loopback). The
+ * attacker is an authorized client (same key) whose link carries raw frames the test writes.
  */
 @Timeout(120)
 class AttackFloodTest {
@@ -73,7 +72,10 @@ class AttackFloodTest {
 
   /** A second client with the tunnel's key, link up, no fronts: the attacker. */
   private static Client attacker(Tunnel t, LinkConfig config) throws Exception {
-    Client c = new Client(new Client.Options(t.serverAddress, t.serverKey.publicKey(), t.clientKey, Suite.AESGCM, config, 16));
+    Client c =
+        new Client(
+            new Client.Options(
+                t.serverAddress, t.serverKey.publicKey(), t.clientKey, Suite.AESGCM, config, 16));
     c.start().get(5, TimeUnit.SECONDS);
     return c;
   }
@@ -82,7 +84,8 @@ class AttackFloodTest {
    * Writes {@code count} frames made by {@code frame} on the attacker's link, a record's worth at a
    * time, as fast as the attacker's own connection takes them; stops early when {@code stop} says.
    */
-  private static void flood(Client attacker, int count, IntFunction<Frame> frame, BooleanSupplier stop) throws Exception {
+  private static void flood(
+      Client attacker, int count, IntFunction<Frame> frame, BooleanSupplier stop) throws Exception {
     Channel ch = attacker.eventLoop().submit(() -> attacker.currentMux().channel()).get();
     int batch = 2000;
     for (int sent = 0; sent < count && ch.isActive() && !stop.getAsBoolean(); sent += batch) {
@@ -102,7 +105,8 @@ class AttackFloodTest {
     }
   }
 
-  private static void await(BooleanSupplier condition, Duration timeout, String what) throws InterruptedException {
+  private static void await(BooleanSupplier condition, Duration timeout, String what)
+      throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
@@ -123,15 +127,24 @@ class AttackFloodTest {
           Socket s = new Socket();
           s.connect(t.serverAddress, 5000);
           if (i % 2 == 0) {
-            s.getOutputStream().write(new byte[] {'E', 'T', 'T', '!', 1, 1, 0, 0}); // a preamble, then nothing
+            s.getOutputStream()
+                .write(new byte[] {'E', 'T', 'T', '!', 1, 1, 0, 0}); // a preamble, then nothing
           }
           halfOpen.add(s);
         }
-        assertThat(t.server.unfinishedHandshakes()).as("unfinished handshakes").isLessThanOrEqualTo(256);
-        await(() -> t.server.handshakesRefused() > 0, Duration.ofSeconds(5), "the cap to close connections");
+        assertThat(t.server.unfinishedHandshakes())
+            .as("unfinished handshakes")
+            .isLessThanOrEqualTo(256);
+        await(
+            () -> t.server.handshakesRefused() > 0,
+            Duration.ofSeconds(5),
+            "the cap to close connections");
         legitimateEchoWorks(t);
         // The deadline (1 s here) closes the half-open ones, and the count comes back to zero.
-        await(() -> t.server.unfinishedHandshakes() == 0, Duration.ofSeconds(5), "unfinished handshakes to expire");
+        await(
+            () -> t.server.unfinishedHandshakes() == 0,
+            Duration.ofSeconds(5),
+            "unfinished handshakes to expire");
       } finally {
         for (Socket s : halfOpen) {
           s.close();
@@ -151,10 +164,13 @@ class AttackFloodTest {
     try (Tunnel t = Tunnel.start(TestTarget.Mode.ECHO, null, config);
         Client a = attacker(t, config)) {
       t.awaitLink(Duration.ofSeconds(5));
-      Destination echo = Destination.of(InetAddress.getLoopbackAddress(), t.target.address().getPort());
+      Destination echo =
+          Destination.of(InetAddress.getLoopbackAddress(), t.target.address().getPort());
       flood(a, 20_000, i -> new Frame.Open(2 * i + 1, echo), () -> false);
       legitimateEchoWorks(t);
-      assertThat(a.eventLoop().submit(() -> a.currentMux().isUsable()).get()).as("attacker's link still up").isTrue();
+      assertThat(a.eventLoop().submit(() -> a.currentMux().isUsable()).get())
+          .as("attacker's link still up")
+          .isTrue();
       assertThat(t.server.streamCount()).as("streams on the server").isLessThanOrEqualTo(64);
     }
   }
@@ -164,7 +180,8 @@ class AttackFloodTest {
     try (Tunnel t = Tunnel.start(TestTarget.Mode.ECHO);
         Client a = attacker(t, LinkConfig.defaults())) {
       t.awaitLink(Duration.ofSeconds(5));
-      Destination echo = Destination.of(InetAddress.getLoopbackAddress(), t.target.address().getPort());
+      Destination echo =
+          Destination.of(InetAddress.getLoopbackAddress(), t.target.address().getPort());
       // OPEN n, RESET n, OPEN n+2, RESET n+2 ...: each OPEN starts a connect at the server.
       flood(
           a,
@@ -172,7 +189,10 @@ class AttackFloodTest {
           i -> (i & 1) == 0 ? new Frame.Open(i + 1, echo) : new Frame.Reset(i, ResetCode.CANCEL),
           () -> false);
       legitimateEchoWorks(t);
-      await(() -> t.server.streamCount() == 0, Duration.ofSeconds(10), "reset streams to be gone (" + t.server.streamCount() + " left)");
+      await(
+          () -> t.server.streamCount() == 0,
+          Duration.ofSeconds(10),
+          "reset streams to be gone (" + t.server.streamCount() + " left)");
       assertThat(a.eventLoop().submit(() -> a.currentMux().isUsable()).get()).isTrue();
     }
   }
@@ -214,7 +234,10 @@ class AttackFloodTest {
       // Every PING asks for a PONG the attacker never reads. Without a limit the server's
       // outbound buffer would hold them all (40 MB of PONGs for 3M PINGs).
       flood(a, 3_000_000, Frame.Ping::new, () -> t.server.linkCount() < 2);
-      await(() -> t.server.linkCount() == 1, Duration.ofSeconds(10), "the server to close the flooding link");
+      await(
+          () -> t.server.linkCount() == 1,
+          Duration.ofSeconds(10),
+          "the server to close the flooding link");
       legitimateEchoWorks(t);
     }
   }

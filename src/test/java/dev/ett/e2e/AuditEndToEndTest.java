@@ -34,7 +34,8 @@ class AuditEndToEndTest {
 
   @Test
   void theTrailRecordsLinksStreamsRulesBytesAndEnds(@TempDir Path dir) throws Exception {
-    try (TestTarget sink = TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.SINK);
+    try (TestTarget sink =
+            TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.SINK);
         ServerSocket resetter = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         ServerSocket full = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
         PolicyTunnel t = new PolicyTunnel(dir)) {
@@ -57,7 +58,9 @@ class AuditEndToEndTest {
 
       t.config = t.config.withConnectTimeout(Duration.ofMillis(500));
       t.writeAuthorized("alice");
-      t.startServer(List.of("accept 127.0.0.1:" + sinkPort + "," + resetPort + "," + fullPort, "reject *:*"), Limits.UNLIMITED);
+      t.startServer(
+          List.of("accept 127.0.0.1:" + sinkPort + "," + resetPort + "," + fullPort, "reject *:*"),
+          Limits.UNLIMITED);
       Instant before = Instant.now().minusSeconds(1);
       t.awaitLink("alice");
 
@@ -88,68 +91,136 @@ class AuditEndToEndTest {
         }
       }
       // 5. Connecting times out.
-      t.front("alice", Destination.ofName("127.0.0.1", fullPort)).assertRefused(RefuseCode.TIMED_OUT);
+      t.front("alice", Destination.ofName("127.0.0.1", fullPort))
+          .assertRefused(RefuseCode.TIMED_OUT);
       // 6. The link goes down.
       t.closeClient("alice");
       Map<String, Object> down = t.awaitEvent(PolicyTunnel.event("link_down", "client", "alice"));
 
       String fingerprint = KeyFile.fingerprint(t.key("alice").publicKey());
       Map<String, Object> up = t.nthEvent("link_up", 0);
-      assertThat(up.keySet()).containsExactly("time", "event", "link", "client", "fingerprint", "remote", "suite");
-      assertThat(up).containsEntry("client", "alice").containsEntry("fingerprint", fingerprint).containsEntry("link", 1L)
+      assertThat(up.keySet())
+          .containsExactly("time", "event", "link", "client", "fingerprint", "remote", "suite");
+      assertThat(up)
+          .containsEntry("client", "alice")
+          .containsEntry("fingerprint", fingerprint)
+          .containsEntry("link", 1L)
           .containsEntry("suite", "Noise_IK_25519_AESGCM_SHA256");
       assertThat((String) up.get("remote")).contains("127.0.0.1:");
       assertThat(Instant.parse((String) up.get("time"))).isAfter(before).isBefore(Instant.now());
 
       String sinkText = "127.0.0.1:" + sinkPort;
       Map<String, Object> opened = t.nthEvent("stream_opened", 0);
-      assertThat(opened.keySet()).containsExactly("time", "event", "link", "client", "stream", "requested", "resolved", "rule");
-      assertThat(opened).containsEntry("client", "alice").containsEntry("stream", 1L).containsEntry("requested", sinkText)
+      assertThat(opened.keySet())
+          .containsExactly(
+              "time", "event", "link", "client", "stream", "requested", "resolved", "rule");
+      assertThat(opened)
+          .containsEntry("client", "alice")
+          .containsEntry("stream", 1L)
+          .containsEntry("requested", sinkText)
           .containsEntry("resolved", sinkText)
-          .containsEntry("rule", "accepted by global rule 1 'accept 127.0.0.1:" + sinkPort + "," + resetPort + "," + fullPort + "'");
+          .containsEntry(
+              "rule",
+              "accepted by global rule 1 'accept 127.0.0.1:"
+                  + sinkPort
+                  + ","
+                  + resetPort
+                  + ","
+                  + fullPort
+                  + "'");
 
       Map<String, Object> transfer = t.nthEvent("stream_closed", 0);
       assertThat(transfer.keySet())
-          .containsExactly("time", "event", "link", "client", "stream", "requested", "resolved", "rule",
-              "bytes_from_client", "bytes_to_client", "duration_ms", "end", "by", "detail");
-      assertThat(transfer).containsEntry("stream", 1L).containsEntry("requested", sinkText).containsEntry("resolved", sinkText)
-          .containsEntry("rule", opened.get("rule")).containsEntry("bytes_from_client", 100_000L)
-          .containsEntry("bytes_to_client", 65L).containsEntry("end", "fin").containsEntry("by", null);
+          .containsExactly(
+              "time",
+              "event",
+              "link",
+              "client",
+              "stream",
+              "requested",
+              "resolved",
+              "rule",
+              "bytes_from_client",
+              "bytes_to_client",
+              "duration_ms",
+              "end",
+              "by",
+              "detail");
+      assertThat(transfer)
+          .containsEntry("stream", 1L)
+          .containsEntry("requested", sinkText)
+          .containsEntry("resolved", sinkText)
+          .containsEntry("rule", opened.get("rule"))
+          .containsEntry("bytes_from_client", 100_000L)
+          .containsEntry("bytes_to_client", 65L)
+          .containsEntry("end", "fin")
+          .containsEntry("by", null);
       assertThat((Long) transfer.get("duration_ms")).isBetween(0L, 30_000L);
 
       Map<String, Object> refused = t.nthEvent("stream_refused", 0);
       assertThat(refused.keySet())
-          .containsExactly("time", "event", "link", "client", "stream", "requested", "resolved", "rule", "end", "code", "reason");
-      assertThat(refused).containsEntry("stream", 3L).containsEntry("requested", "127.0.0.1:9").containsEntry("resolved", "127.0.0.1:9")
-          .containsEntry("end", "policy").containsEntry("code", "POLICY")
+          .containsExactly(
+              "time",
+              "event",
+              "link",
+              "client",
+              "stream",
+              "requested",
+              "resolved",
+              "rule",
+              "end",
+              "code",
+              "reason");
+      assertThat(refused)
+          .containsEntry("stream", 3L)
+          .containsEntry("requested", "127.0.0.1:9")
+          .containsEntry("resolved", "127.0.0.1:9")
+          .containsEntry("end", "policy")
+          .containsEntry("code", "POLICY")
           .containsEntry("rule", "refused by global rule 2 'reject *:*'");
 
       Map<String, Object> clientReset = t.nthEvent("stream_closed", 1);
-      assertThat(clientReset).containsEntry("stream", 5L).containsEntry("end", "reset").containsEntry("by", "client")
+      assertThat(clientReset)
+          .containsEntry("stream", 5L)
+          .containsEntry("end", "reset")
+          .containsEntry("by", "client")
           .containsEntry("bytes_from_client", 1000L);
 
       Map<String, Object> destinationReset = t.nthEvent("stream_closed", 2);
-      assertThat(destinationReset).containsEntry("stream", 7L).containsEntry("requested", "127.0.0.1:" + resetPort)
-          .containsEntry("end", "reset").containsEntry("by", "destination");
+      assertThat(destinationReset)
+          .containsEntry("stream", 7L)
+          .containsEntry("requested", "127.0.0.1:" + resetPort)
+          .containsEntry("end", "reset")
+          .containsEntry("by", "destination");
 
       Map<String, Object> timeout = t.nthEvent("stream_refused", 1);
-      assertThat(timeout).containsEntry("stream", 9L).containsEntry("end", "timeout").containsEntry("code", "TIMED_OUT")
+      assertThat(timeout)
+          .containsEntry("stream", 9L)
+          .containsEntry("end", "timeout")
+          .containsEntry("code", "TIMED_OUT")
           .containsEntry("resolved", "127.0.0.1:" + fullPort);
       assertThat((String) timeout.get("rule")).startsWith("accepted by global rule 1");
 
-      assertThat(down).containsEntry("link", 1L).containsEntry("fingerprint", fingerprint).containsEntry("reason", "closed");
+      assertThat(down)
+          .containsEntry("link", 1L)
+          .containsEntry("fingerprint", fingerprint)
+          .containsEntry("reason", "closed");
 
       // Never a key: neither the client's nor the server's public key appears anywhere.
       String all = Files.readString(t.auditFile);
-      assertThat(all).doesNotContain(KeyFile.encode(t.key("alice").publicKey())).doesNotContain(KeyFile.encode(t.serverKey.publicKey()));
-      assertThat(Files.getPosixFilePermissions(t.auditFile)).hasSize(2); // rw------- (owner read+write)
-      fillers.forEach(s -> {
-        try {
-          s.close();
-        } catch (java.io.IOException e) {
-          throw new java.io.UncheckedIOException(e);
-        }
-      });
+      assertThat(all)
+          .doesNotContain(KeyFile.encode(t.key("alice").publicKey()))
+          .doesNotContain(KeyFile.encode(t.serverKey.publicKey()));
+      assertThat(Files.getPosixFilePermissions(t.auditFile))
+          .hasSize(2); // rw------- (owner read+write)
+      fillers.forEach(
+          s -> {
+            try {
+              s.close();
+            } catch (java.io.IOException e) {
+              throw new java.io.UncheckedIOException(e);
+            }
+          });
     }
   }
 

@@ -49,11 +49,14 @@ class BadNameEndToEndTest {
           latin1("caf\u00c3\u00a9.example"));
 
   @Test
-  void aBadNameFromALocalApplicationIsRefusedByTheClientAndNeverReachesTheServer(@TempDir Path dir) throws Exception {
-    try (TestTarget echo = TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO);
+  void aBadNameFromALocalApplicationIsRefusedByTheClientAndNeverReachesTheServer(@TempDir Path dir)
+      throws Exception {
+    try (TestTarget echo =
+            TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO);
         PolicyTunnel t = new PolicyTunnel(dir)) {
       Client client = start(t, echo);
-      ProxyFront proxy = new ProxyFront(new ProxySpec("127.0.0.1", 0), client, null, ProxyFront.Limits.defaults());
+      ProxyFront proxy =
+          new ProxyFront(new ProxySpec("127.0.0.1", 0), client, null, ProxyFront.Limits.defaults());
       try (AutoCloseable closeProxy = proxy::close) {
         InetSocketAddress port = proxy.start();
         try (Socket longStream = socks5ToAddress(port, echo.address().getPort())) {
@@ -62,17 +65,29 @@ class BadNameEndToEndTest {
           for (byte[] name : BAD_NAMES) {
             String what = escaped(name);
             try (Socket s = Io.connect(port)) {
-              s.getOutputStream().write(cat(hex("05 01 00  05 01 00 03"), new byte[] {(byte) name.length}, name, hex("0050")));
-              assertThat(Io.readFully(s.getInputStream(), 2)).as("greeting answer, " + what).containsExactly(hex("05 00"));
+              s.getOutputStream()
+                  .write(
+                      cat(
+                          hex("05 01 00  05 01 00 03"),
+                          new byte[] {(byte) name.length},
+                          name,
+                          hex("0050")));
+              assertThat(Io.readFully(s.getInputStream(), 2))
+                  .as("greeting answer, " + what)
+                  .containsExactly(hex("05 00"));
               byte[] reply = Io.readFully(s.getInputStream(), 10);
-              assertThat(reply[1]).as("SOCKS5 REP for " + what + " (04 host unreachable)").isEqualTo((byte) 0x04);
+              assertThat(reply[1])
+                  .as("SOCKS5 REP for " + what + " (04 host unreachable)")
+                  .isEqualTo((byte) 0x04);
               assertThat(s.getInputStream().read()).as("closed after the reply").isEqualTo(-1);
             }
             try (Socket s = Io.connect(port)) {
               // SOCKS4a: DSTIP 0.0.0.1, empty user id, then the name, each NUL-terminated.
               s.getOutputStream().write(cat(hex("04 01 0050 00000001 00"), name, hex("00")));
               byte[] reply = Io.readFully(s.getInputStream(), 8);
-              assertThat(reply[1]).as("SOCKS4a status for " + what + " (91 = 0x5B rejected)").isEqualTo((byte) 0x5b);
+              assertThat(reply[1])
+                  .as("SOCKS4a status for " + what + " (91 = 0x5B rejected)")
+                  .isEqualTo((byte) 0x5b);
               assertThat(s.getInputStream().read()).as("closed after the reply").isEqualTo(-1);
             }
             assertEchoes(longStream, "after " + what);
@@ -86,7 +101,8 @@ class BadNameEndToEndTest {
                   "CONNECT [a\u007fb:]:443 HTTP/1.1\r\n\r\n")) {
             try (Socket s = Io.connect(port)) {
               s.getOutputStream().write(latin1(request));
-              String response = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+              String response =
+                  new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
               assertThat(response).as(escaped(latin1(request))).startsWith("HTTP/1.1 400 ");
             }
             assertEchoes(longStream, "after HTTP");
@@ -103,11 +119,14 @@ class BadNameEndToEndTest {
   }
 
   @Test
-  void aBadNameInARawOpenIsRefusedForThatStreamAloneAndTheLinkGoesOn(@TempDir Path dir) throws Exception {
-    try (TestTarget echo = TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO);
+  void aBadNameInARawOpenIsRefusedForThatStreamAloneAndTheLinkGoesOn(@TempDir Path dir)
+      throws Exception {
+    try (TestTarget echo =
+            TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO);
         PolicyTunnel t = new PolicyTunnel(dir)) {
       Client client = start(t, echo);
-      ProxyFront proxy = new ProxyFront(new ProxySpec("127.0.0.1", 0), client, null, ProxyFront.Limits.defaults());
+      ProxyFront proxy =
+          new ProxyFront(new ProxySpec("127.0.0.1", 0), client, null, ProxyFront.Limits.defaults());
       try (AutoCloseable closeProxy = proxy::close;
           Socket longStream = socks5ToAddress(proxy.start(), echo.address().getPort())) {
         assertEchoes(longStream, "before");
@@ -120,7 +139,8 @@ class BadNameEndToEndTest {
                 () -> {
                   Mux mux = client.currentMux();
                   Channel link = mux.channel();
-                  link.pipeline().addBefore(link.pipeline().context(mux).name(), "spy", new Spy(seen));
+                  link.pipeline()
+                      .addBefore(link.pipeline().context(mux).name(), "spy", new Spy(seen));
                   int id = 1001;
                   for (byte[] name : BAD_NAMES) {
                     link.write(new Frame.OpenBadName(id, name, 80), link.voidPromise());
@@ -130,10 +150,13 @@ class BadNameEndToEndTest {
                 })
             .get(5, TimeUnit.SECONDS);
 
-        PolicyTunnel.await(() -> seen.stream().filter(Frame.Refused.class::isInstance).count() == BAD_NAMES.size());
+        PolicyTunnel.await(
+            () ->
+                seen.stream().filter(Frame.Refused.class::isInstance).count() == BAD_NAMES.size());
         int id = 1001;
         for (Frame f : seen) {
-          assertThat(f).isEqualTo(new Frame.Refused(id, RefuseCode.HOST_UNREACHABLE, "bad host name"));
+          assertThat(f)
+              .isEqualTo(new Frame.Refused(id, RefuseCode.HOST_UNREACHABLE, "bad host name"));
           id += 2;
         }
         assertEchoes(longStream, "after the bad OPENs");
@@ -163,7 +186,8 @@ class BadNameEndToEndTest {
 
   private static Client start(PolicyTunnel t, TestTarget echo) throws Exception {
     t.writeAuthorized("alice");
-    t.startServer(List.of("accept 127.0.0.1:" + echo.address().getPort(), "reject *:*"), Limits.UNLIMITED);
+    t.startServer(
+        List.of("accept 127.0.0.1:" + echo.address().getPort(), "reject *:*"), Limits.UNLIMITED);
     t.awaitLink("alice");
     return t.client("alice");
   }
@@ -171,9 +195,15 @@ class BadNameEndToEndTest {
   /** A SOCKS5 CONNECT to 127.0.0.1:{@code port}, answered with success. */
   private static Socket socks5ToAddress(InetSocketAddress proxy, int port) throws IOException {
     Socket s = Io.connect(proxy);
-    s.getOutputStream().write(cat(hex("05 01 00  05 01 00 01 7f000001"), new byte[] {(byte) (port >> 8), (byte) port}));
+    s.getOutputStream()
+        .write(
+            cat(
+                hex("05 01 00  05 01 00 01 7f000001"),
+                new byte[] {(byte) (port >> 8), (byte) port}));
     assertThat(Io.readFully(s.getInputStream(), 2)).containsExactly(hex("05 00"));
-    assertThat(Io.readFully(s.getInputStream(), 10)[1]).as("REP of the long stream").isEqualTo((byte) 0);
+    assertThat(Io.readFully(s.getInputStream(), 10)[1])
+        .as("REP of the long stream")
+        .isEqualTo((byte) 0);
     return s;
   }
 
@@ -181,7 +211,9 @@ class BadNameEndToEndTest {
     byte[] msg = latin1("ping " + what + "\n");
     s.getOutputStream().write(msg);
     InputStream in = s.getInputStream();
-    assertThat(Io.readFully(in, msg.length)).as("the long stream echoes, " + escaped(msg)).containsExactly(msg);
+    assertThat(Io.readFully(in, msg.length))
+        .as("the long stream echoes, " + escaped(msg))
+        .containsExactly(msg);
   }
 
   private static byte[] latin1(String s) {

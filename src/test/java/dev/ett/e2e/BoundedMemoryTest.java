@@ -31,7 +31,8 @@ class BoundedMemoryTest {
       long before = usedBuffers();
       try (Socket s = Io.connect(t.forward)) {
         s.setReceiveBufferSize(64 * 1024);
-        s.getOutputStream().write(ByteBuffer.allocate(8).putLong(1L << 30).array()); // 1 GiB, never read
+        s.getOutputStream()
+            .write(ByteBuffer.allocate(8).putLong(1L << 30).array()); // 1 GiB, never read
         Thread.sleep(1500);
         long settled = usedBuffers();
         Thread.sleep(1500);
@@ -39,7 +40,9 @@ class BoundedMemoryTest {
         // One window (256 KiB) per side plus records in flight, and flat. The allocator reports the
         // chunks it holds, several MiB each, not the bytes in them: 9.8-15.6 MiB on an idle machine
         // (2026-11-26, also at older commits), against the 1 GiB an unbounded buffer would reach.
-        assertThat(later - before).as("buffered bytes while the reader sleeps").isLessThan(32L << 20);
+        assertThat(later - before)
+            .as("buffered bytes while the reader sleeps")
+            .isLessThan(32L << 20);
         assertThat(later - settled).as("growth after the windows filled").isLessThan(1L << 20);
       }
     }

@@ -35,8 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
  * capture does see plaintext where there is some, that the marker and the body are in the capture
  * of the exit's connection to the destination (taken at the same time).
  *
- * <p>Skipped (not failed) when tcpdump is missing or may not capture (needs root or CAP_NET_RAW;
- * CI installs it and runs as root).
+ * <p>Skipped (not failed) when tcpdump is missing or may not capture (needs root or CAP_NET_RAW; CI
+ * installs it and runs as root).
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ChainCaptureTest {
@@ -45,8 +45,11 @@ class ChainCaptureTest {
   @Test
   void theClientsTrafficToHop1CarriesNeitherTheDestinationNameNorThePayload() throws Exception {
     String tcpdump = findTcpdump();
-    assumeTrue(tcpdump != null, "tcpdump is not installed (apt-get install tcpdump); capture test skipped");
-    try (TestTarget http = TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.HTTP);
+    assumeTrue(
+        tcpdump != null,
+        "tcpdump is not installed (apt-get install tcpdump); capture test skipped");
+    try (TestTarget http =
+            TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.HTTP);
         ChainNet net =
             ChainNet.start(
                 dir,
@@ -72,18 +75,25 @@ class ChainCaptureTest {
       byte[] toHop1 = filter(tcpdump, all, dir.resolve("hop1.pcap"), "tcp port " + hop1);
       byte[] exit = filter(tcpdump, all, dir.resolve("exit.pcap"), "tcp port " + dest);
       // Control: plaintext is visible where it travels in the clear.
-      assertThat(contains(exit, marker)).as("the capture sees the exit's plaintext request").isTrue();
+      assertThat(contains(exit, marker))
+          .as("the capture sees the exit's plaintext request")
+          .isTrue();
       assertThat(contains(exit, TestTarget.HTTP_BODY.trim())).as("... and the response").isTrue();
       // The client's side: three layers of encryption, nothing readable.
       assertThat(toHop1.length).as("bytes captured to/from hop 1").isGreaterThan(2000);
-      assertThat(contains(toHop1, ChainEndToEndTest.SECRET)).as("destination name in hop-1 traffic").isFalse();
+      assertThat(contains(toHop1, ChainEndToEndTest.SECRET))
+          .as("destination name in hop-1 traffic")
+          .isFalse();
       assertThat(contains(toHop1, marker)).as("request in hop-1 traffic").isFalse();
-      assertThat(contains(toHop1, TestTarget.HTTP_BODY.trim())).as("response in hop-1 traffic").isFalse();
+      assertThat(contains(toHop1, TestTarget.HTTP_BODY.trim()))
+          .as("response in hop-1 traffic")
+          .isFalse();
     }
   }
 
   private static String findTcpdump() {
-    for (String d : List.of("/usr/bin", "/usr/sbin", "/bin", "/sbin", "/usr/local/bin", "/usr/local/sbin")) {
+    for (String d :
+        List.of("/usr/bin", "/usr/sbin", "/bin", "/sbin", "/usr/local/bin", "/usr/local/sbin")) {
       if (Files.isExecutable(Path.of(d, "tcpdump"))) {
         return d + "/tcpdump";
       }
@@ -100,7 +110,17 @@ class ChainCaptureTest {
     static Capture start(String tcpdump, Path file, String filter) throws Exception {
       Process p =
           new ProcessBuilder(
-                  tcpdump, "-i", "lo", "-n", "--immediate-mode", "-U", "-s", "0", "-w", file.toString(), filter)
+                  tcpdump,
+                  "-i",
+                  "lo",
+                  "-n",
+                  "--immediate-mode",
+                  "-U",
+                  "-s",
+                  "0",
+                  "-w",
+                  file.toString(),
+                  filter)
               .redirectErrorStream(true)
               .start();
       StringBuilder log = new StringBuilder();
@@ -159,10 +179,13 @@ class ChainCaptureTest {
     return Files.readAllBytes(out);
   }
 
-  private static String httpGet(InetSocketAddress front, String path, String host) throws IOException {
+  private static String httpGet(InetSocketAddress front, String path, String host)
+      throws IOException {
     try (Socket s = Io.connect(front)) {
       s.getOutputStream()
-          .write(("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+          .write(
+              ("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n")
+                  .getBytes(StandardCharsets.US_ASCII));
       s.shutdownOutput();
       ByteArrayOutputStream got = new ByteArrayOutputStream();
       s.getInputStream().transferTo(got);

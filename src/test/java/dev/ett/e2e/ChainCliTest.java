@@ -28,9 +28,16 @@ class ChainCliTest {
 
   @Test
   void connectThroughTwoRelaysEchoesStandardInput() throws Exception {
-    try (TestTarget echo = TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO);
-        ChainNet net = ChainNet.start(dir, 3, "accept 127.0.0.1:" + echo.address().getPort(), hosts())) {
-      Run r = connect(net, "hello through three hops\n", ChainEndToEndTest.SECRET, echo.address().getPort());
+    try (TestTarget echo =
+            TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO);
+        ChainNet net =
+            ChainNet.start(dir, 3, "accept 127.0.0.1:" + echo.address().getPort(), hosts())) {
+      Run r =
+          connect(
+              net,
+              "hello through three hops\n",
+              ChainEndToEndTest.SECRET,
+              echo.address().getPort());
       assertThat(r.err()).doesNotContain("ett:");
       assertThat(r.out()).isEqualTo("hello through three hops\n");
       assertThat(r.status()).isZero();
@@ -39,15 +46,20 @@ class ChainCliTest {
 
   @Test
   void aRefusedRouteEndsWithOneLineNamingTheHops() throws Exception {
-    try (TestTarget echo = TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO);
-        ChainNet net = ChainNet.start(dir, 3, "accept 127.0.0.1:" + echo.address().getPort(), hosts())) {
+    try (TestTarget echo =
+            TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO);
+        ChainNet net =
+            ChainNet.start(dir, 3, "accept 127.0.0.1:" + echo.address().getPort(), hosts())) {
       net.hop(1).setAliceRules("accept 127.0.0.1:9");
       Run r = connect(net, "hello\n", ChainEndToEndTest.SECRET, echo.address().getPort());
       assertThat(r.status()).isEqualTo(1);
       assertThat(r.out()).isEmpty();
       assertThat(r.err())
           .contains(
-              "ett: no link to the server: " + net.hop(1).name() + " refused the route to " + net.hop(2).name()
+              "ett: no link to the server: "
+                  + net.hop(1).name()
+                  + " refused the route to "
+                  + net.hop(2).name()
                   + ": not allowed by policy");
     }
   }
@@ -59,7 +71,20 @@ class ChainCliTest {
     priv[0] = 1;
     KeyFile.write(key, priv, dev.ett.noise.KeyPair.fromPrivateKey(priv.clone()).publicKey());
     String k = KeyFile.encode(new byte[32]);
-    Run r = run("", "connect", "--via", "127.0.0.1:7000", "--server", "127.0.0.1:7001", "--server-key", k, "--key", key.toString(), "h", "1");
+    Run r =
+        run(
+            "",
+            "connect",
+            "--via",
+            "127.0.0.1:7000",
+            "--server",
+            "127.0.0.1:7001",
+            "--server-key",
+            k,
+            "--key",
+            key.toString(),
+            "h",
+            "1");
     assertThat(r.status()).isEqualTo(1);
     assertThat(r.err()).contains("ett: --via 127.0.0.1:7000: expected HOST:PORT=PUBKEY");
   }
@@ -74,15 +99,23 @@ class ChainCliTest {
     List<String> args = new ArrayList<>(List.of("connect"));
     for (int n = 1; n < net.hops.size(); n++) {
       args.add("--via");
-      args.add("127.0.0.1:" + net.hop(n).address.getPort() + "=" + KeyFile.encode(net.hop(n).key.publicKey()));
+      args.add(
+          "127.0.0.1:"
+              + net.hop(n).address.getPort()
+              + "="
+              + KeyFile.encode(net.hop(n).key.publicKey()));
     }
     ChainNet.HopServer last = net.hop(net.hops.size());
     args.addAll(
         List.of(
-            "--server", "127.0.0.1:" + last.address.getPort(),
-            "--server-key", KeyFile.encode(last.key.publicKey()),
-            "--key", key.toString(),
-            host, String.valueOf(port)));
+            "--server",
+            "127.0.0.1:" + last.address.getPort(),
+            "--server-key",
+            KeyFile.encode(last.key.publicKey()),
+            "--key",
+            key.toString(),
+            host,
+            String.valueOf(port)));
     return run(stdin, args.toArray(String[]::new));
   }
 
@@ -96,13 +129,19 @@ class ChainCliTest {
     cmd.add("dev.ett.cli.Main");
     cmd.addAll(List.of(args));
     Process p = new ProcessBuilder(cmd).start();
-    CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> readAll(p.getInputStream()));
-    CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()));
+    CompletableFuture<byte[]> out =
+        CompletableFuture.supplyAsync(() -> readAll(p.getInputStream()));
+    CompletableFuture<byte[]> err =
+        CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()));
     p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
     p.getOutputStream().close();
     if (!p.waitFor(30, TimeUnit.SECONDS)) {
       p.destroyForcibly();
-      throw new AssertionError("ett " + String.join(" ", args) + " did not end; stderr: " + new String(err.getNow(new byte[0])));
+      throw new AssertionError(
+          "ett "
+              + String.join(" ", args)
+              + " did not end; stderr: "
+              + new String(err.getNow(new byte[0])));
     }
     return new Run(
         p.exitValue(),

@@ -48,7 +48,8 @@ class ChainEndToEndTest {
 
   @Test
   void hundredMegabytesCrossThreeHopsWithMatchingSha256() throws Exception {
-    try (TestTarget sink = TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.SINK);
+    try (TestTarget sink =
+            TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.SINK);
         ChainNet net = ChainNet.start(dir, 3, exitRule(sink), hostsLine())) {
       net.connect();
       AnyForward f = net.front(Destination.ofName(SECRET, sink.address().getPort()));
@@ -62,7 +63,8 @@ class ChainEndToEndTest {
 
   @Test
   void twoHundredConcurrentStreamsThroughThreeHopsEachEchoTheirOwnBytes() throws Exception {
-    try (TestTarget echo = TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO);
+    try (TestTarget echo =
+            TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO);
         ChainNet net = ChainNet.start(dir, 3, exitRule(echo), hostsLine());
         ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
       net.connect();
@@ -81,7 +83,8 @@ class ChainEndToEndTest {
 
   @Test
   void relaysSeeOnlyTheirNeighboursAndOnlyTheExitSeesTheDestination() throws Exception {
-    try (TestTarget echo = TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO);
+    try (TestTarget echo =
+            TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO);
         ChainNet net = ChainNet.start(dir, 3, exitRule(echo), hostsLine())) {
       net.connect();
       AnyForward f = net.front(Destination.ofName(SECRET, echo.address().getPort()));
@@ -96,19 +99,25 @@ class ChainEndToEndTest {
       // Hop 1: the client's link, and one stream, to hop 2.
       Map<String, Object> up1 = first(net.hop(1).events(), "link_up");
       assertThat(up1.get("remote")).isEqualTo(client);
-      assertThat(streamsOf(net.hop(1).events())).allSatisfy(e -> assertThat(e.get("requested")).isEqualTo(hop2));
+      assertThat(streamsOf(net.hop(1).events()))
+          .allSatisfy(e -> assertThat(e.get("requested")).isEqualTo(hop2));
       assertThat(streamsOf(net.hop(1).events())).isNotEmpty();
       // Hop 2: a link from hop 1 (not the client's address), one stream, to hop 3.
       Map<String, Object> up2 = first(net.hop(2).events(), "link_up");
       assertThat(up2.get("remote")).isNotEqualTo(client);
       assertThat(streamsOf(net.hop(2).events())).isNotEmpty();
-      assertThat(streamsOf(net.hop(2).events())).allSatisfy(e -> assertThat(e.get("requested")).isEqualTo(hop3));
+      assertThat(streamsOf(net.hop(2).events()))
+          .allSatisfy(e -> assertThat(e.get("requested")).isEqualTo(hop3));
       // Neither relay's trail has the destination in any field.
       for (int n = 1; n <= 2; n++) {
         String trail = net.hop(n).rawTrail();
-        assertThat(trail).as("hop %d's trail", n).doesNotContain(SECRET).doesNotContain(destinationAddress);
+        assertThat(trail)
+            .as("hop %d's trail", n)
+            .doesNotContain(SECRET)
+            .doesNotContain(destinationAddress);
       }
-      // Hop 3: a link from hop 2 (never the client's address), the destination as asked and resolved.
+      // Hop 3: a link from hop 2 (never the client's address), the destination as asked and
+      // resolved.
       Map<String, Object> up3 = first(net.hop(3).events(), "link_up");
       assertThat(up3.get("remote")).isNotEqualTo(client).isNotEqualTo(up2.get("remote"));
       assertThat(net.hop(3).rawTrail()).doesNotContain(client);
@@ -124,14 +133,18 @@ class ChainEndToEndTest {
 
   @Test
   void aRelayWhosePolicyDoesNotAllowTheNextHopRefusesTheRouteNamingBothHops() throws Exception {
-    try (TestTarget echo = TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO);
+    try (TestTarget echo =
+            TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO);
         ChainNet net = ChainNet.start(dir, 3, exitRule(echo), hostsLine())) {
       // Hop 2 lets alice reach only some other port, not hop 3.
       net.hop(2).setAliceRules("accept 127.0.0.1:9");
       net.connect();
       AnyForward f = net.front(Destination.ofName(SECRET, echo.address().getPort()));
       String expected =
-          net.hop(2).name() + " refused the route to " + net.hop(3).name() + ": not allowed by policy";
+          net.hop(2).name()
+              + " refused the route to "
+              + net.hop(3).name()
+              + ": not allowed by policy";
       assertThat(readFirstByte(f.address)).isEqualTo(-1);
       assertThat(f.nextRefusal().reason()).contains("no link to the server: " + expected);
       assertThat(net.chain.lastFailure()).startsWith(expected);
@@ -144,7 +157,8 @@ class ChainEndToEndTest {
 
   @Test
   void theRouteComesBackWhenTheMiddleHopIsKilledAndRestarted() throws Exception {
-    try (TestTarget echo = TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO);
+    try (TestTarget echo =
+            TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO);
         ChainNet net = ChainNet.start(dir, 3, exitRule(echo), hostsLine())) {
       net.connect();
       AnyForward f = net.front(Destination.ofName(SECRET, echo.address().getPort()));
@@ -207,6 +221,8 @@ class ChainEndToEndTest {
   }
 
   static List<Map<String, Object>> streamsOf(List<Map<String, Object>> events) {
-    return events.stream().filter(e -> String.valueOf(e.get("event")).startsWith("stream_")).toList();
+    return events.stream()
+        .filter(e -> String.valueOf(e.get("event")).startsWith("stream_"))
+        .toList();
   }
 }

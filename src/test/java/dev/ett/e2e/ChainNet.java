@@ -157,7 +157,17 @@ final class ChainNet implements AutoCloseable {
       audit = AuditWriter.toFile(auditFile);
       server =
           new Server(
-              new Server.Options(at, key, c.authorized(), c.globalPolicy(), c.hosts(), config, 256, 2, audit, Limits.UNLIMITED));
+              new Server.Options(
+                  at,
+                  key,
+                  c.authorized(),
+                  c.globalPolicy(),
+                  c.hosts(),
+                  config,
+                  256,
+                  2,
+                  audit,
+                  Limits.UNLIMITED));
       address = server.start();
     }
 

@@ -22,6 +22,7 @@ final class ChaosProxy implements AutoCloseable {
   private final List<Socket> open = new CopyOnWriteArrayList<>();
   volatile int delayMillis;
   volatile int jitterMillis;
+
   /** Bytes per second in each direction; 0 = unthrottled. */
   volatile long bytesPerSecond;
 
@@ -69,7 +70,9 @@ final class ChaosProxy implements AutoCloseable {
     try (InputStream in = from.getInputStream();
         OutputStream out = to.getOutputStream()) {
       for (int n; (n = in.read(buf)) != -1; ) {
-        int d = delayMillis + (jitterMillis > 0 ? ThreadLocalRandom.current().nextInt(jitterMillis + 1) : 0);
+        int d =
+            delayMillis
+                + (jitterMillis > 0 ? ThreadLocalRandom.current().nextInt(jitterMillis + 1) : 0);
         long bps = bytesPerSecond;
         long wait = d + (bps > 0 ? n * 1000L / bps : 0);
         if (wait > 0) {

@@ -82,9 +82,12 @@ class ChaosTest {
           got = -1;
         }
       }
-      assertThat(got).as("the application sees a reset (-1 here), never a clean short read").isEqualTo(-1);
+      assertThat(got)
+          .as("the application sees a reset (-1 here), never a clean short read")
+          .isEqualTo(-1);
       long cutAt = System.nanoTime();
-      while (t.client.linksEstablished() < 2 && System.nanoTime() - cutAt < TimeUnit.SECONDS.toNanos(5)) {
+      while (t.client.linksEstablished() < 2
+          && System.nanoTime() - cutAt < TimeUnit.SECONDS.toNanos(5)) {
         Thread.sleep(10);
       }
       double seconds = (System.nanoTime() - cutAt) / 1e9;

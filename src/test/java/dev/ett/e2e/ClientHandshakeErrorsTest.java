@@ -26,10 +26,13 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class ClientHandshakeErrorsTest {
-  private static final LinkConfig FAST = LinkConfig.defaults().withHandshakeTimeout(Duration.ofSeconds(1));
+  private static final LinkConfig FAST =
+      LinkConfig.defaults().withHandshakeTimeout(Duration.ofSeconds(1));
 
   private static Client client(InetSocketAddress server) {
-    return new Client(new Client.Options(server, X25519.generate().publicKey(), X25519.generate(), Suite.AESGCM, FAST, 16));
+    return new Client(
+        new Client.Options(
+            server, X25519.generate().publicKey(), X25519.generate(), Suite.AESGCM, FAST, 16));
   }
 
   private static String firstFailure(Client c) throws InterruptedException {
@@ -79,7 +82,9 @@ class ClientHandshakeErrorsTest {
   @Test
   void aServerThatAcceptsAndNeverAnswersIsReportedAsSuch() throws Exception {
     try (ServerSocket silent = listener(s -> {});
-        Client c = client(new InetSocketAddress(InetAddress.getLoopbackAddress(), silent.getLocalPort()))) {
+        Client c =
+            client(
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), silent.getLocalPort()))) {
       assertThat(firstFailure(c)).isEqualTo("handshake failed: no handshake answer within 1 s");
     }
   }
@@ -96,7 +101,9 @@ class ClientHandshakeErrorsTest {
                   }
                   closeQuietly(s);
                 });
-        Client c = client(new InetSocketAddress(InetAddress.getLoopbackAddress(), closing.getLocalPort()))) {
+        Client c =
+            client(
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), closing.getLocalPort()))) {
       assertThat(firstFailure(c))
           .startsWith("handshake failed: connection closed before the handshake finished")
           .doesNotContain("key");
@@ -109,7 +116,9 @@ class ClientHandshakeErrorsTest {
         Client c = client(InetSocketAddress.createUnresolved("nosuchhost.invalid", 7000))) {
       assertThat(firstFailure(c)).isEqualTo("cannot resolve nosuchhost.invalid");
       String line = log.await(l -> l.contains("nosuchhost.invalid"), Duration.ofSeconds(5));
-      assertThat(line).matches(".* cannot resolve nosuchhost\\.invalid \\(retrying in [0-9.]+ s\\)").doesNotContain("unresolved");
+      assertThat(line)
+          .matches(".* cannot resolve nosuchhost\\.invalid \\(retrying in [0-9.]+ s\\)")
+          .doesNotContain("unresolved");
     }
   }
 }

@@ -2,7 +2,6 @@ package dev.ett.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.ett.client.Client;
 import dev.ett.exit.FirstBytesBounds;
 import dev.ett.front.ProxyFront;
 import dev.ett.front.ProxySpec;
@@ -45,10 +44,12 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class FirstBytesEndToEndTest {
   private static final byte[] HELLO = Starts.clientHello("www.example.com");
-  private static final byte[] AFTER = "application data after the hello".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] AFTER =
+      "application data after the hello".getBytes(StandardCharsets.US_ASCII);
 
   @Test
-  void aClientHelloThroughAForwardReachesTheDestinationWithEveryByteSent(@TempDir Path dir) throws Exception {
+  void aClientHelloThroughAForwardReachesTheDestinationWithEveryByteSent(@TempDir Path dir)
+      throws Exception {
     try (Recorder dest = new Recorder();
         PolicyTunnel t = new PolicyTunnel(dir)) {
       start(t, "accept 127.0.0.1:" + dest.port() + " tls");
@@ -63,18 +64,27 @@ class FirstBytesEndToEndTest {
       assertThat(dest.next()).isEqualTo(sent);
 
       Map<String, Object> opened = t.nthEvent("stream_opened", 0);
-      assertThat(opened).containsEntry("protocol", "tls").containsEntry("server_name", "www.example.com")
-          .containsEntry("ech", false).containsEntry("resolved", "127.0.0.1:" + dest.port());
-      assertThat((String) opened.get("rule")).startsWith("accepted by global rule 1").contains("(tls, SNI www.example.com)");
+      assertThat(opened)
+          .containsEntry("protocol", "tls")
+          .containsEntry("server_name", "www.example.com")
+          .containsEntry("ech", false)
+          .containsEntry("resolved", "127.0.0.1:" + dest.port());
+      assertThat((String) opened.get("rule"))
+          .startsWith("accepted by global rule 1")
+          .contains("(tls, SNI www.example.com)");
       Map<String, Object> closed = t.nthEvent("stream_closed", 0);
-      assertThat(closed).containsEntry("protocol", "tls").containsEntry("server_name", "www.example.com")
-          .containsEntry("ech", false).containsEntry("end", "fin")
+      assertThat(closed)
+          .containsEntry("protocol", "tls")
+          .containsEntry("server_name", "www.example.com")
+          .containsEntry("ech", false)
+          .containsEntry("end", "fin")
           .containsEntry("bytes_from_client", (long) sent.length);
     }
   }
 
   @Test
-  void aClientHelloSplitOverSeveralWritesIsHeldUntilWholeThenPassesWithEveryByte(@TempDir Path dir) throws Exception {
+  void aClientHelloSplitOverSeveralWritesIsHeldUntilWholeThenPassesWithEveryByte(@TempDir Path dir)
+      throws Exception {
     try (Recorder dest = new Recorder();
         PolicyTunnel t = new PolicyTunnel(dir)) {
       start(t, "accept 127.0.0.1:" + dest.port() + " tls");
@@ -109,7 +119,9 @@ class FirstBytesEndToEndTest {
     try (Recorder dest = new Recorder();
         PolicyTunnel t = new PolicyTunnel(dir)) {
       start(t, "accept 127.0.0.1:" + dest.port() + " tls");
-      ProxyFront proxy = new ProxyFront(new ProxySpec("127.0.0.1", 0), t.client("alice"), null, ProxyFront.Limits.defaults());
+      ProxyFront proxy =
+          new ProxyFront(
+              new ProxySpec("127.0.0.1", 0), t.client("alice"), null, ProxyFront.Limits.defaults());
       try (AutoCloseable closeProxy = proxy::close;
           Socket s = socks5(proxy.start(), dest.port())) {
         byte[] sent = cat(HELLO, AFTER);
@@ -123,11 +135,14 @@ class FirstBytesEndToEndTest {
   }
 
   @Test
-  void anSshBannerUnderATlsRuleIsResetAndTheDestinationNeverSeesAConnection(@TempDir Path dir) throws Exception {
+  void anSshBannerUnderATlsRuleIsResetAndTheDestinationNeverSeesAConnection(@TempDir Path dir)
+      throws Exception {
     try (Recorder dest = new Recorder();
         PolicyTunnel t = new PolicyTunnel(dir)) {
       start(t, "accept 127.0.0.1:" + dest.port() + " tls");
-      ProxyFront proxy = new ProxyFront(new ProxySpec("127.0.0.1", 0), t.client("alice"), null, ProxyFront.Limits.defaults());
+      ProxyFront proxy =
+          new ProxyFront(
+              new ProxySpec("127.0.0.1", 0), t.client("alice"), null, ProxyFront.Limits.defaults());
       try (AutoCloseable closeProxy = proxy::close) {
         InetSocketAddress port = proxy.start();
         try (Socket s = socks5(port, dest.port())) {
@@ -142,9 +157,12 @@ class FirstBytesEndToEndTest {
         }
       }
       Map<String, Object> refused = t.nthEvent("stream_refused", 0);
-      assertThat(refused).containsEntry("end", "policy").containsEntry("code", "POLICY")
+      assertThat(refused)
+          .containsEntry("end", "policy")
+          .containsEntry("code", "POLICY")
           .containsEntry("resolved", "127.0.0.1:" + dest.port());
-      assertThat((String) refused.get("reason")).contains("expected a TLS ClientHello, saw an SSH banner");
+      assertThat((String) refused.get("reason"))
+          .contains("expected a TLS ClientHello, saw an SSH banner");
       t.nthEvent("stream_refused", 1);
       assertThat(t.count("stream_opened")).isZero();
       assertThat(t.count("stream_closed")).isZero();
@@ -153,7 +171,8 @@ class FirstBytesEndToEndTest {
   }
 
   @Test
-  void anAcceptedHelloWhoseDestinationRefusesTheConnectionIsAReset06(@TempDir Path dir) throws Exception {
+  void anAcceptedHelloWhoseDestinationRefusesTheConnectionIsAReset06(@TempDir Path dir)
+      throws Exception {
     int closedPort;
     try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       closedPort = probe.getLocalPort(); // nothing listens there once the probe is closed
@@ -166,9 +185,13 @@ class FirstBytesEndToEndTest {
         assertEnds(s);
       }
       Map<String, Object> refused = t.nthEvent("stream_refused", 0);
-      assertThat(refused).containsEntry("code", "UNREACHABLE").containsEntry("end", "refused")
+      assertThat(refused)
+          .containsEntry("code", "UNREACHABLE")
+          .containsEntry("end", "refused")
           .containsEntry("resolved", "127.0.0.1:" + closedPort);
-      assertThat((String) refused.get("rule")).startsWith("accepted by global rule 1").contains("(tls, SNI www.example.com)");
+      assertThat((String) refused.get("rule"))
+          .startsWith("accepted by global rule 1")
+          .contains("(tls, SNI www.example.com)");
     }
   }
 
@@ -184,10 +207,13 @@ class FirstBytesEndToEndTest {
         s.getOutputStream().write(HELLO, 0, 20);
         assertEnds(s);
       }
-      assertThat(System.nanoTime() - began).as("ended after the time bound").isGreaterThan(TimeUnit.MILLISECONDS.toNanos(500));
+      assertThat(System.nanoTime() - began)
+          .as("ended after the time bound")
+          .isGreaterThan(TimeUnit.MILLISECONDS.toNanos(500));
       Map<String, Object> refused = t.nthEvent("stream_refused", 0);
       assertThat(refused).containsEntry("end", "policy").containsEntry("code", "POLICY");
-      assertThat((String) refused.get("reason")).contains("expected a TLS ClientHello, saw only 20 bytes of one within 600 ms");
+      assertThat((String) refused.get("reason"))
+          .contains("expected a TLS ClientHello, saw only 20 bytes of one within 600 ms");
       assertThat(dest.accepted.get()).isZero();
     }
   }
@@ -204,7 +230,8 @@ class FirstBytesEndToEndTest {
         assertEnds(s);
       }
       Map<String, Object> refused = t.nthEvent("stream_refused", 0);
-      assertThat((String) refused.get("reason")).contains("saw only 20 bytes of one before the client's FIN");
+      assertThat((String) refused.get("reason"))
+          .contains("saw only 20 bytes of one before the client's FIN");
       assertThat(dest.accepted.get()).isZero();
     }
   }
@@ -218,12 +245,19 @@ class FirstBytesEndToEndTest {
       AnyForward front = t.front("alice", Destination.ofName("127.0.0.1", dest.port()));
       long began = System.nanoTime();
       try (Socket s = Io.connect(front.address)) {
-        s.getOutputStream().write(("GET / HTTP/1.1\r\nHost: a.example\r\nX-Long: " + "a".repeat(2000)).getBytes(StandardCharsets.US_ASCII));
+        s.getOutputStream()
+            .write(
+                ("GET / HTTP/1.1\r\nHost: a.example\r\nX-Long: " + "a".repeat(2000))
+                    .getBytes(StandardCharsets.US_ASCII));
         assertEnds(s);
       }
-      assertThat(System.nanoTime() - began).as("ended at the byte bound, not the time bound").isLessThan(TimeUnit.SECONDS.toNanos(8));
+      assertThat(System.nanoTime() - began)
+          .as("ended at the byte bound, not the time bound")
+          .isLessThan(TimeUnit.SECONDS.toNanos(8));
       Map<String, Object> refused = t.nthEvent("stream_refused", 0);
-      assertThat((String) refused.get("reason")).contains("expected an HTTP/1.x request, saw HTTP request headers longer than 1024 bytes");
+      assertThat((String) refused.get("reason"))
+          .contains(
+              "expected an HTTP/1.x request, saw HTTP request headers longer than 1024 bytes");
       assertThat(dest.accepted.get()).isZero();
     }
   }
@@ -237,9 +271,11 @@ class FirstBytesEndToEndTest {
       try (Socket s = Io.connect(front.address)) {
         PolicyTunnel.await(() -> dest.accepted.get() == 1); // before the application sent a byte
         s.getOutputStream().write(Starts.sshBanner());
-        assertThat(Io.readFully(s.getInputStream(), Starts.sshBanner().length)).isEqualTo(Starts.sshBanner());
+        assertThat(Io.readFully(s.getInputStream(), Starts.sshBanner().length))
+            .isEqualTo(Starts.sshBanner());
       }
-      assertThat(t.nthEvent("stream_opened", 0)).doesNotContainKeys("protocol", "server_name", "ech");
+      assertThat(t.nthEvent("stream_opened", 0))
+          .doesNotContainKeys("protocol", "server_name", "ech");
     }
   }
 
@@ -251,7 +287,8 @@ class FirstBytesEndToEndTest {
       AnyForward front = t.front("alice", Destination.ofName("127.0.0.1", dest.port()));
       try (Socket s = Io.connect(front.address)) {
         s.getOutputStream().write(Starts.sshBanner());
-        assertThat(Io.readFully(s.getInputStream(), Starts.sshBanner().length)).isEqualTo(Starts.sshBanner());
+        assertThat(Io.readFully(s.getInputStream(), Starts.sshBanner().length))
+            .isEqualTo(Starts.sshBanner());
         s.shutdownOutput();
         assertThat(s.getInputStream().read()).isEqualTo(-1);
       }
@@ -263,10 +300,12 @@ class FirstBytesEndToEndTest {
   }
 
   @Test
-  void aStreamTheClientResetsWhileItWaitsFreesEverythingAndItsSlot(@TempDir Path dir) throws Exception {
+  void aStreamTheClientResetsWhileItWaitsFreesEverythingAndItsSlot(@TempDir Path dir)
+      throws Exception {
     try (Recorder dest = new Recorder();
         PolicyTunnel t = new PolicyTunnel(dir)) {
-      // One stream at a time for alice: the second gets through only if the first gave its slot back.
+      // One stream at a time for alice: the second gets through only if the first gave its slot
+      // back.
       start(t, new Limits(1, 0, 0, 0), "accept 127.0.0.1:" + dest.port() + " tls");
       AnyForward front = t.front("alice", Destination.ofName("127.0.0.1", dest.port()));
       for (int i = 0; i < 3; i++) {
@@ -282,7 +321,9 @@ class FirstBytesEndToEndTest {
         s.getOutputStream().write(HELLO);
         assertThat(Io.readFully(s.getInputStream(), HELLO.length)).isEqualTo(HELLO);
       }
-      assertThat(t.nthEvent("stream_closed", 0)).containsEntry("end", "reset").containsEntry("by", "client");
+      assertThat(t.nthEvent("stream_closed", 0))
+          .containsEntry("end", "reset")
+          .containsEntry("by", "client");
       assertThat(dest.accepted.get()).isEqualTo(1);
     }
   }
@@ -312,7 +353,8 @@ class FirstBytesEndToEndTest {
 
   private static Socket socks5(InetSocketAddress proxy, int port) throws IOException {
     Socket s = Io.connect(proxy);
-    s.getOutputStream().write(new byte[] {5, 1, 0, 5, 1, 0, 1, 127, 0, 0, 1, (byte) (port >> 8), (byte) port});
+    s.getOutputStream()
+        .write(new byte[] {5, 1, 0, 5, 1, 0, 1, 127, 0, 0, 1, (byte) (port >> 8), (byte) port});
     assertThat(Io.readFully(s.getInputStream(), 2)).containsExactly(5, 0);
     assertThat(Io.readFully(s.getInputStream(), 10)[1]).as("SOCKS5 REP").isEqualTo((byte) 0);
     return s;
@@ -328,6 +370,7 @@ class FirstBytesEndToEndTest {
   static final class Recorder implements AutoCloseable {
     final ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     final AtomicInteger accepted = new AtomicInteger();
+
     /** Everything one connection received, once it reached its end. */
     final LinkedBlockingQueue<byte[]> received = new LinkedBlockingQueue<>();
 

@@ -52,13 +52,13 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code 11.45.N.1} (openssl {@code s_server} on 443, Python's http.server on 80) and {@code
  * 11.45.N.2} (an sshd on 443), on A's end of the front veth; the root namespace gets a /32 route to
  * each into that veth. Nothing is routed beyond the namespace: the addresses exist only there, and
- * no packet to them leaves this machine. The servers' names ({@value #WWW}, {@value #EVIL},
- * {@value #SSH_NAME}) are known only to ett's {@code --hosts} file.
+ * no packet to them leaves this machine. The servers' names ({@value #WWW}, {@value #EVIL}, {@value
+ * #SSH_NAME}) are known only to ett's {@code --hosts} file.
  *
- * <p>ett itself: one {@code ett server} process per policy, in the root namespace on loopback,
- * with {@code --first-bytes-timeout 2s} and an audit trail, each with an in-process client and its
- * {@code -D} SOCKS port. Skipped, with the reason, without root or namespaces (see {@link Netns}) or
- * where a program is missing ({@code .ci/run} installs them).
+ * <p>ett itself: one {@code ett server} process per policy, in the root namespace on loopback, with
+ * {@code --first-bytes-timeout 2s} and an audit trail, each with an in-process client and its
+ * {@code -D} SOCKS port. Skipped, with the reason, without root or namespaces (see {@link Netns})
+ * or where a program is missing ({@code .ci/run} installs them).
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class FirstBytesRealClientsTest {
@@ -75,20 +75,26 @@ class FirstBytesRealClientsTest {
   static final KeyPair serverKey = X25519.generate(), clientKey = X25519.generate();
   static Exit tls, sni, ssh, web;
   static final List<Exit> exits = new ArrayList<>();
-  static final List<Netns.Child> ettServers = new ArrayList<>(); // in the root namespace: ours to end
+  static final List<Netns.Child> ettServers =
+      new ArrayList<>(); // in the root namespace: ours to end
 
   /** An ett server process with one policy, and an in-process client with a SOCKS port. */
-  record Exit(String name, Netns.Child server, Path audit, Client client, ProxyFront front, int proxyPort) {
+  record Exit(
+      String name, Netns.Child server, Path audit, Client client, ProxyFront front, int proxyPort) {
     String proxy() {
       return "127.0.0.1:" + proxyPort;
     }
 
     /** The audit trail's events of {@code type} so far. */
     List<Map<String, Object>> events(String type) throws IOException {
-      return Files.exists(audit) ? JsonLines.read(audit).stream().filter(e -> type.equals(e.get("event"))).toList() : List.of();
+      return Files.exists(audit)
+          ? JsonLines.read(audit).stream().filter(e -> type.equals(e.get("event"))).toList()
+          : List.of();
     }
 
-    /** The event of {@code type} after the first {@code before} ones, once written (10 s at most). */
+    /**
+     * The event of {@code type} after the first {@code before} ones, once written (10 s at most).
+     */
     Map<String, Object> awaitEvent(String type, int before) throws Exception {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
       while (events(type).size() <= before) {
@@ -100,7 +106,9 @@ class FirstBytesRealClientsTest {
   }
 
   @BeforeAll
-  @Timeout(value = 150, unit = TimeUnit.SECONDS) // five JVMs on a loaded machine: seconds usually, once half a minute
+  @Timeout(
+      value = 150,
+      unit = TimeUnit.SECONDS) // five JVMs on a loaded machine: seconds usually, once half a minute
   static void start(@TempDir Path tmp) throws Exception {
     dir = tmp;
     Netns.Attempt attempt = Netns.attempt("FirstBytesRealClientsTest");
@@ -129,45 +137,96 @@ class FirstBytesRealClientsTest {
 
   static void startDestinations() throws Exception {
     // A TLS server with a self-signed certificate for *.example.com, serving files from tls/.
-    Path tlsRoot = Files.createDirectories(dir.resolve("tls")), httpRoot = Files.createDirectories(dir.resolve("http"));
-    Files.writeString(tlsRoot.resolve("index.html"), "<html><body><p id=t>" + TLS_PAGE + "</p></body></html>\n");
-    Files.writeString(httpRoot.resolve("index.html"), "<html><body><p id=t>" + HTTP_PAGE + "</p></body></html>\n");
+    Path tlsRoot = Files.createDirectories(dir.resolve("tls")),
+        httpRoot = Files.createDirectories(dir.resolve("http"));
+    Files.writeString(
+        tlsRoot.resolve("index.html"), "<html><body><p id=t>" + TLS_PAGE + "</p></body></html>\n");
+    Files.writeString(
+        httpRoot.resolve("index.html"),
+        "<html><body><p id=t>" + HTTP_PAGE + "</p></body></html>\n");
     if (installed("openssl")) {
       cert = dir.resolve("cert.pem");
       Path key = dir.resolve("key.pem");
       Run req =
           RealClientsTest.run(
-              null, "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-              "-keyout", key.toString(), "-out", cert.toString(), "-days", "2", "-subj", "/CN=" + WWW,
-              "-addext", "subjectAltName=DNS:" + WWW + ",DNS:*.example.com");
+              null,
+              "openssl",
+              "req",
+              "-x509",
+              "-newkey",
+              "ec",
+              "-pkeyopt",
+              "ec_paramgen_curve:P-256",
+              "-nodes",
+              "-keyout",
+              key.toString(),
+              "-out",
+              cert.toString(),
+              "-days",
+              "2",
+              "-subj",
+              "/CN=" + WWW,
+              "-addext",
+              "subjectAltName=DNS:" + WWW + ",DNS:*.example.com");
       assertThat(req.status()).as(req.err()).isZero();
       // -WWW serves ./PATH from its working directory; -state prints each handshake's steps, so
-      // the test can count the connections that reached it (each starts "before SSL initialization").
+      // the test can count the connections that reached it (each starts "before SSL
+      // initialization").
       tlsServer =
           net.spawn(
-              net.a, "s_server",
-              List.of("env", "-C", tlsRoot.toString(), "openssl", "s_server", "-accept", webAddr + ":443",
-                  "-cert", cert.toString(), "-key", key.toString(), "-WWW", "-state"));
+              net.a,
+              "s_server",
+              List.of(
+                  "env",
+                  "-C",
+                  tlsRoot.toString(),
+                  "openssl",
+                  "s_server",
+                  "-accept",
+                  webAddr + ":443",
+                  "-cert",
+                  cert.toString(),
+                  "-key",
+                  key.toString(),
+                  "-WWW",
+                  "-state"));
     }
     if (installed("/usr/bin/python3")) {
       httpServer =
           net.spawn(
-              net.a, "http.server",
-              List.of("/usr/bin/python3", "-u", "-m", "http.server", "80", "--bind", webAddr, "--directory", httpRoot.toString()));
+              net.a,
+              "http.server",
+              List.of(
+                  "/usr/bin/python3",
+                  "-u",
+                  "-m",
+                  "http.server",
+                  "80",
+                  "--bind",
+                  webAddr,
+                  "--directory",
+                  httpRoot.toString()));
     }
     if (installed("ssh") && installed("/usr/sbin/sshd")) {
       Path hostKey = dir.resolve("ssh_host_ed25519_key");
       userKey = dir.resolve("id_ed25519");
       for (Path k : List.of(hostKey, userKey)) {
-        Run r = RealClientsTest.run(null, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", k.toString());
+        Run r =
+            RealClientsTest.run(
+                null, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", k.toString());
         assertThat(r.status()).as(r.err()).isZero();
       }
       Path authorizedKeys = Files.copy(Path.of(userKey + ".pub"), dir.resolve("authorized_keys"));
-      Files.createDirectories(Path.of("/run/sshd")); // sshd's privilege-separation directory; we are root
+      Files.createDirectories(
+          Path.of("/run/sshd")); // sshd's privilege-separation directory; we are root
       Path config = dir.resolve("sshd_config");
       // VERBOSE: sshd logs "Connection from" for every TCP connection, even one that sends nothing.
-      Files.writeString(config, dev.ett.bench.Bench.sshdConfig(sshAddr, 443, hostKey, authorizedKeys) + "LogLevel VERBOSE\n");
-      sshd = net.spawn(net.a, "sshd", List.of("/usr/sbin/sshd", "-D", "-e", "-f", config.toString()));
+      Files.writeString(
+          config,
+          dev.ett.bench.Bench.sshdConfig(sshAddr, 443, hostKey, authorizedKeys)
+              + "LogLevel VERBOSE\n");
+      sshd =
+          net.spawn(net.a, "sshd", List.of("/usr/sbin/sshd", "-D", "-e", "-f", config.toString()));
     }
     if (tlsServer != null) {
       tlsServer.awaitLine(Long.MIN_VALUE, Duration.ofSeconds(20), "ACCEPT");
@@ -181,10 +240,13 @@ class FirstBytesRealClientsTest {
   }
 
   static void startExits() throws Exception {
-    Path sk = dir.resolve("server.key"), authorized = dir.resolve("authorized"), hosts = dir.resolve("hosts");
+    Path sk = dir.resolve("server.key"),
+        authorized = dir.resolve("authorized"),
+        hosts = dir.resolve("hosts");
     KeyFile.write(sk, serverKey.privateKey(), serverKey.publicKey());
     Files.writeString(authorized, KeyFile.encode(clientKey.publicKey()) + " alice\n");
-    Files.writeString(hosts, webAddr + " " + WWW + " " + EVIL + "\n" + sshAddr + " " + SSH_NAME + "\n");
+    Files.writeString(
+        hosts, webAddr + " " + WWW + " " + EVIL + "\n" + sshAddr + " " + SSH_NAME + "\n");
     String[][] policies = {
       {"tls", "accept *:443 tls"},
       {"sni", "accept *.example.com:443 tls"},
@@ -195,10 +257,27 @@ class FirstBytesRealClientsTest {
     for (String[] p : policies) {
       List<String> cmd =
           NetnsFaultsTest.ett(
-              "server", "--listen", "127.0.0.1:0", "--key", sk.toString(), "--authorized", authorized.toString(),
-              "--hosts", hosts.toString(), "--policy", p[1], "--audit", dir.resolve(p[0] + ".audit").toString(),
-              "--first-bytes-timeout", FIRST_BYTES_TIMEOUT.toSeconds() + "s", "--threads", "1", "-v");
-      ettServers.add(new Netns.Child("ett-server-" + p[0], new ProcessBuilder(cmd).redirectErrorStream(true).start()));
+              "server",
+              "--listen",
+              "127.0.0.1:0",
+              "--key",
+              sk.toString(),
+              "--authorized",
+              authorized.toString(),
+              "--hosts",
+              hosts.toString(),
+              "--policy",
+              p[1],
+              "--audit",
+              dir.resolve(p[0] + ".audit").toString(),
+              "--first-bytes-timeout",
+              FIRST_BYTES_TIMEOUT.toSeconds() + "s",
+              "--threads",
+              "1",
+              "-v");
+      ettServers.add(
+          new Netns.Child(
+              "ett-server-" + p[0], new ProcessBuilder(cmd).redirectErrorStream(true).start()));
     }
     Pattern listening = Pattern.compile("ett server listening on /?127\\.0\\.0\\.1:(\\d+)");
     for (int i = 0; i < policies.length; i++) {
@@ -209,11 +288,17 @@ class FirstBytesRealClientsTest {
       Client client =
           new Client(
               new Client.Options(
-                  new InetSocketAddress("127.0.0.1", Integer.parseInt(m.group(1))), serverKey.publicKey(), clientKey,
-                  Suite.AESGCM, LinkConfig.defaults(), 1024));
-      ProxyFront front = new ProxyFront(new ProxySpec("127.0.0.1", 0), client, null, ProxyFront.Limits.defaults());
+                  new InetSocketAddress("127.0.0.1", Integer.parseInt(m.group(1))),
+                  serverKey.publicKey(),
+                  clientKey,
+                  Suite.AESGCM,
+                  LinkConfig.defaults(),
+                  1024));
+      ProxyFront front =
+          new ProxyFront(new ProxySpec("127.0.0.1", 0), client, null, ProxyFront.Limits.defaults());
       int port = front.start().getPort();
-      exits.add(new Exit(policies[i][0], s, dir.resolve(policies[i][0] + ".audit"), client, front, port));
+      exits.add(
+          new Exit(policies[i][0], s, dir.resolve(policies[i][0] + ".audit"), client, front, port));
     }
     for (Exit e : exits) {
       e.client().start().get(20, TimeUnit.SECONDS);
@@ -245,7 +330,9 @@ class FirstBytesRealClientsTest {
 
   static void needTlsServer() {
     need("curl", "curl");
-    assumeTrue(tlsServer != null, "openssl is not installed (Debian package openssl; .ci/run installs it)");
+    assumeTrue(
+        tlsServer != null,
+        "openssl is not installed (Debian package openssl; .ci/run installs it)");
   }
 
   /** How many connections have reached the TLS server so far (each prints this at its start). */
@@ -254,7 +341,10 @@ class FirstBytesRealClientsTest {
   }
 
   static Run curl(Exit through, String... args) throws Exception {
-    List<String> c = new ArrayList<>(List.of("curl", "-sS", "-m", "15", "--noproxy", "", "-x", "socks5h://" + through.proxy()));
+    List<String> c =
+        new ArrayList<>(
+            List.of(
+                "curl", "-sS", "-m", "15", "--noproxy", "", "-x", "socks5h://" + through.proxy()));
     c.addAll(List.of(args));
     return RealClientsTest.run(null, c.toArray(String[]::new));
   }
@@ -265,7 +355,12 @@ class FirstBytesRealClientsTest {
 
   /** What an ett server's log and audit trail said, for a failure message. */
   static String told(Exit e) throws IOException {
-    return "\nett server (" + e.name() + "):\n" + e.server().output() + "audit:\n" + (Files.exists(e.audit()) ? Files.readString(e.audit()) : "");
+    return "\nett server ("
+        + e.name()
+        + "):\n"
+        + e.server().output()
+        + "audit:\n"
+        + (Files.exists(e.audit()) ? Files.readString(e.audit()) : "");
   }
 
   // ---- curl and TLS ----------------------------------------------------------------------------
@@ -277,7 +372,8 @@ class FirstBytesRealClientsTest {
     Run r = curl(tls, "--cacert", cert.toString(), https(WWW));
     assertThat(r.out()).as(r.err() + told(tls)).contains(TLS_PAGE);
     assertThat(r.status()).isZero();
-    tlsServer.awaitLine(since, Duration.ofSeconds(5), "before SSL initialization"); // what the refusal tests count
+    tlsServer.awaitLine(
+        since, Duration.ofSeconds(5), "before SSL initialization"); // what the refusal tests count
   }
 
   @Test
@@ -286,9 +382,14 @@ class FirstBytesRealClientsTest {
     int opened = tls.events("stream_opened").size(), closed = tls.events("stream_closed").size();
     Run r = curl(tls, "--cacert", cert.toString(), https(WWW));
     assertThat(r.out()).as(r.err() + told(tls)).contains(TLS_PAGE);
-    for (Map<String, Object> e : List.of(tls.awaitEvent("stream_opened", opened), tls.awaitEvent("stream_closed", closed))) {
-      assertThat(e).as(told(tls)).containsEntry("requested", WWW + ":443").containsEntry("protocol", "tls")
-          .containsEntry("server_name", WWW).containsKey("ech");
+    for (Map<String, Object> e :
+        List.of(tls.awaitEvent("stream_opened", opened), tls.awaitEvent("stream_closed", closed))) {
+      assertThat(e)
+          .as(told(tls))
+          .containsEntry("requested", WWW + ":443")
+          .containsEntry("protocol", "tls")
+          .containsEntry("server_name", WWW)
+          .containsKey("ech");
     }
   }
 
@@ -308,32 +409,51 @@ class FirstBytesRealClientsTest {
     Run smuggled = curl(sni, "-k", "--connect-to", EVIL + ":443:" + WWW + ":443", https(EVIL));
     assertThat(smuggled.status()).as(smuggled.err() + told(sni)).isNotZero();
     assertThat(smuggled.out()).isEmpty();
-    assertThat(sni.awaitEvent("stream_refused", refused + 1)).as(told(sni)).containsEntry("requested", WWW + ":443")
-        .containsEntry("code", "POLICY").extractingByKey("reason").asString().contains(EVIL);
-    assertThat(tlsConnections()).as("connections the TLS server saw for the refused streams:\n" + tlsServer.output()).isEqualTo(before);
+    assertThat(sni.awaitEvent("stream_refused", refused + 1))
+        .as(told(sni))
+        .containsEntry("requested", WWW + ":443")
+        .containsEntry("code", "POLICY")
+        .extractingByKey("reason")
+        .asString()
+        .contains(EVIL);
+    assertThat(tlsConnections())
+        .as("connections the TLS server saw for the refused streams:\n" + tlsServer.output())
+        .isEqualTo(before);
   }
 
   // ---- ssh on port 443 -------------------------------------------------------------------------
 
   static Run sshThrough(Exit e) throws Exception {
-    String proxyCommand = "ncat --proxy " + e.proxy() + " --proxy-type socks5 --proxy-dns remote %h %p";
+    String proxyCommand =
+        "ncat --proxy " + e.proxy() + " --proxy-type socks5 --proxy-dns remote %h %p";
     return RealClientsTest.run(
         null,
-        "ssh", "-F", "/dev/null",
-        "-i", userKey.toString(),
-        "-o", "BatchMode=yes",
-        "-o", "StrictHostKeyChecking=no",
-        "-o", "UserKnownHostsFile=/dev/null",
-        "-o", "ConnectTimeout=15",
-        "-o", "ProxyCommand=" + proxyCommand,
-        "-p", "443",
+        "ssh",
+        "-F",
+        "/dev/null",
+        "-i",
+        userKey.toString(),
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "StrictHostKeyChecking=no",
+        "-o",
+        "UserKnownHostsFile=/dev/null",
+        "-o",
+        "ConnectTimeout=15",
+        "-o",
+        "ProxyCommand=" + proxyCommand,
+        "-p",
+        "443",
         System.getProperty("user.name") + "@" + SSH_NAME,
         "echo ssh-on-443-$((6*7))");
   }
 
   static void needSsh() {
     need("ncat", "ncat");
-    assumeTrue(sshd != null, "ssh or sshd is not installed (Debian openssh-client, openssh-server; .ci/run installs them)");
+    assumeTrue(
+        sshd != null,
+        "ssh or sshd is not installed (Debian openssh-client, openssh-server; .ci/run installs them)");
   }
 
   @Test
@@ -345,9 +465,16 @@ class FirstBytesRealClientsTest {
     assertThat(r.out()).doesNotContain("ssh-on-443");
     // What OpenSSH says when the connection ends before the server's identification string.
     assertThat(r.err()).as(told(tls)).contains("kex_exchange_identification");
-    assertThat(sshd.count("Connection from")).as("sshd saw a connection:\n" + sshd.output()).isEqualTo(before);
-    assertThat(tls.awaitEvent("stream_refused", refused)).containsEntry("requested", SSH_NAME + ":443").containsEntry("code", "POLICY")
-        .extractingByKey("reason").asString().contains("expected a TLS ClientHello").containsIgnoringCase("ssh");
+    assertThat(sshd.count("Connection from"))
+        .as("sshd saw a connection:\n" + sshd.output())
+        .isEqualTo(before);
+    assertThat(tls.awaitEvent("stream_refused", refused))
+        .containsEntry("requested", SSH_NAME + ":443")
+        .containsEntry("code", "POLICY")
+        .extractingByKey("reason")
+        .asString()
+        .contains("expected a TLS ClientHello")
+        .containsIgnoringCase("ssh");
   }
 
   @Test
@@ -355,7 +482,9 @@ class FirstBytesRealClientsTest {
     needSsh();
     long since = System.nanoTime();
     Run r = sshThrough(ssh);
-    assertThat(r.out()).as(r.err() + told(ssh) + "sshd:\n" + sshd.output()).contains("ssh-on-443-42");
+    assertThat(r.out())
+        .as(r.err() + told(ssh) + "sshd:\n" + sshd.output())
+        .contains("ssh-on-443-42");
     assertThat(r.status()).isZero();
     sshd.awaitLine(since, Duration.ofSeconds(5), "Connection from"); // what the refusal test counts
   }
@@ -372,20 +501,33 @@ class FirstBytesRealClientsTest {
   static Closed ncatHoldingInputOpen(Exit e, byte[] bytes) throws Exception {
     long t0 = System.nanoTime();
     Process p =
-        new ProcessBuilder("ncat", "--proxy", e.proxy(), "--proxy-type", "socks5", "--proxy-dns", "remote", WWW, "443").start();
+        new ProcessBuilder(
+                "ncat",
+                "--proxy",
+                e.proxy(),
+                "--proxy-type",
+                "socks5",
+                "--proxy-dns",
+                "remote",
+                WWW,
+                "443")
+            .start();
     ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-    Thread o = RealClientsTest.pipe(p.getInputStream(), out), r = RealClientsTest.pipe(p.getErrorStream(), err);
+    Thread o = RealClientsTest.pipe(p.getInputStream(), out),
+        r = RealClientsTest.pipe(p.getErrorStream(), err);
     OutputStream in = p.getOutputStream();
     try {
       in.write(bytes);
       in.flush();
       if (!p.waitFor(FIRST_BYTES_TIMEOUT.toSeconds() + 10, TimeUnit.SECONDS)) {
-        throw new AssertionError("ncat still connected after " + (FIRST_BYTES_TIMEOUT.toSeconds() + 10) + " s");
+        throw new AssertionError(
+            "ncat still connected after " + (FIRST_BYTES_TIMEOUT.toSeconds() + 10) + " s");
       }
       long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
       o.join();
       r.join();
-      return new Closed(ms, out.toString(StandardCharsets.ISO_8859_1), err.toString(StandardCharsets.UTF_8));
+      return new Closed(
+          ms, out.toString(StandardCharsets.ISO_8859_1), err.toString(StandardCharsets.UTF_8));
     } finally {
       try {
         in.close();
@@ -406,8 +548,11 @@ class FirstBytesRealClientsTest {
     assertThat(c.millis()).as(c.err() + told(tls)).isLessThan(FIRST_BYTES_TIMEOUT.toMillis());
     assertThat(c.out()).isEmpty();
     assertThat(tlsConnections()).as(tlsServer.output()).isEqualTo(before);
-    assertThat(tls.awaitEvent("stream_refused", refused)).containsEntry("code", "POLICY")
-        .extractingByKey("reason").asString().contains("expected a TLS ClientHello");
+    assertThat(tls.awaitEvent("stream_refused", refused))
+        .containsEntry("code", "POLICY")
+        .extractingByKey("reason")
+        .asString()
+        .contains("expected a TLS ClientHello");
   }
 
   @Test
@@ -415,23 +560,36 @@ class FirstBytesRealClientsTest {
     needTlsServer();
     need("ncat", "ncat");
     int before = tlsConnections(), refused = tls.events("stream_refused").size();
-    // A TLS handshake record's first three bytes, then nothing: it could still become a ClientHello.
+    // A TLS handshake record's first three bytes, then nothing: it could still become a
+    // ClientHello.
     Closed c = ncatHoldingInputOpen(tls, new byte[] {0x16, 0x03, 0x01});
-    assertThat(c.millis()).as(c.err() + told(tls)).isBetween(FIRST_BYTES_TIMEOUT.toMillis(), FIRST_BYTES_TIMEOUT.toMillis() + 8_000);
+    assertThat(c.millis())
+        .as(c.err() + told(tls))
+        .isBetween(FIRST_BYTES_TIMEOUT.toMillis(), FIRST_BYTES_TIMEOUT.toMillis() + 8_000);
     assertThat(c.out()).isEmpty();
     assertThat(tlsConnections()).as(tlsServer.output()).isEqualTo(before);
-    assertThat(tls.awaitEvent("stream_refused", refused)).containsEntry("code", "POLICY")
-        .extractingByKey("reason").asString().contains("expected a TLS ClientHello");
+    assertThat(tls.awaitEvent("stream_refused", refused))
+        .containsEntry("code", "POLICY")
+        .extractingByKey("reason")
+        .asString()
+        .contains("expected a TLS ClientHello");
   }
 
   // ---- a real browser under the web preset -----------------------------------------------------
 
   @Test
   void headlessChromiumLoadsHttpsAndHttpPagesUnderTheWebPreset() throws Exception {
-    String chrome = installed("chromium-headless-shell") ? "chromium-headless-shell" : installed("chromium") ? "chromium" : null;
-    assumeTrue(chrome != null, "no headless Chromium (Debian chromium-headless-shell; .ci/run installs it)");
-    assumeTrue(tlsServer != null && httpServer != null, "openssl or /usr/bin/python3 is not installed");
-    for (String[] page : List.of(new String[] {"https", TLS_PAGE}, new String[] {"http", HTTP_PAGE})) {
+    String chrome =
+        installed("chromium-headless-shell")
+            ? "chromium-headless-shell"
+            : installed("chromium") ? "chromium" : null;
+    assumeTrue(
+        chrome != null,
+        "no headless Chromium (Debian chromium-headless-shell; .ci/run installs it)");
+    assumeTrue(
+        tlsServer != null && httpServer != null, "openssl or /usr/bin/python3 is not installed");
+    for (String[] page :
+        List.of(new String[] {"https", TLS_PAGE}, new String[] {"http", HTTP_PAGE})) {
       Path profile = Files.createTempDirectory(dir, "chrome");
       Run r =
           RealClientsTest.run(

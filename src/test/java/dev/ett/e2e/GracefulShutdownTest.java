@@ -29,7 +29,8 @@ class GracefulShutdownTest {
         while (t.server.streamCount() == 0 && System.nanoTime() < until) {
           Thread.sleep(10); // the server has the stream (its OPEN may still be on the way)
         }
-        CompletableFuture<Void> stopped = CompletableFuture.runAsync(() -> t.server.shutdown(Duration.ofSeconds(10)));
+        CompletableFuture<Void> stopped =
+            CompletableFuture.runAsync(() -> t.server.shutdown(Duration.ofSeconds(10)));
         Thread.sleep(300);
         assertThat(stopped).isNotDone(); // waiting for our stream
         assertRefusesNewConnections(t);

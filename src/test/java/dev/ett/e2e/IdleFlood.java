@@ -65,7 +65,8 @@ final class IdleFlood implements AutoCloseable {
   /** Waits until every connection was made at least once. */
   void awaitFirstRound(Duration timeout) throws InterruptedException {
     if (!firstRound.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-      throw new AssertionError(firstRound.getCount() + " attacker connections not made in " + timeout);
+      throw new AssertionError(
+          firstRound.getCount() + " attacker connections not made in " + timeout);
     }
   }
 

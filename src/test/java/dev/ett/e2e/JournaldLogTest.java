@@ -36,17 +36,34 @@ class JournaldLogTest {
     KeyFile.write(sk, serverKey.privateKey(), serverKey.publicKey());
     Path authorized = dir.resolve("authorized");
     Files.writeString(authorized, KeyFile.encode(X25519.generate().publicKey()) + " alice\n");
-    List<String> cmd = new ArrayList<>(List.of("sh", "-c", "JOURNAL_STREAM=" + journalStream + " exec \"$@\"", "sh"));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of("sh", "-c", "JOURNAL_STREAM=" + journalStream + " exec \"$@\"", "sh"));
     cmd.add(ProcessHandle.current().info().command().orElse("java"));
-    cmd.addAll(List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx64m", "--enable-native-access=ALL-UNNAMED"));
+    cmd.addAll(
+        List.of(
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
+            "-Xmx64m",
+            "--enable-native-access=ALL-UNNAMED"));
     if (Runtime.version().feature() >= 24) {
       cmd.add("--sun-misc-unsafe-memory-access=allow");
     }
     cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.ett.cli.Main"));
-    cmd.addAll(List.of("server", "--listen", "127.0.0.1:0", "--key", sk.toString(), "--authorized", authorized.toString(),
-        "--policy", "accept 127.0.0.1:9"));
+    cmd.addAll(
+        List.of(
+            "server",
+            "--listen",
+            "127.0.0.1:0",
+            "--key",
+            sk.toString(),
+            "--authorized",
+            authorized.toString(),
+            "--policy",
+            "accept 127.0.0.1:9"));
     Process p = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-    try (BufferedReader err = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8))) {
+    try (BufferedReader err =
+        new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8))) {
       List<String> lines = new ArrayList<>();
       for (String line; (line = err.readLine()) != null; ) {
         lines.add(line);
@@ -73,6 +90,10 @@ class JournaldLogTest {
   @Test
   void aJournalStreamThatIsNotStandardErrorKeepsTheTextFormat() throws Exception {
     List<String> lines = serverLines("1:1");
-    assertThat(lines).last().asString().matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}\\S* INFO ett server listening on .*");
+    assertThat(lines)
+        .last()
+        .asString()
+        .matches(
+            "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}\\S* INFO ett server listening on .*");
   }
 }

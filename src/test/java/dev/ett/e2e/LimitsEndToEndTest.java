@@ -17,16 +17,18 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Goal of these tests: a client over its concurrent-stream or new-streams-per-second limit gets
- * its stream refused with a code and reason that say which, the audit trail says so too, and the
- * slot comes back when a stream ends.
+ * Goal of these tests: a client over its concurrent-stream or new-streams-per-second limit gets its
+ * stream refused with a code and reason that say which, the audit trail says so too, and the slot
+ * comes back when a stream ends.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class LimitsEndToEndTest {
 
   @Test
-  void theServersDefaultConcurrentStreamLimitRefusesTheNextStreamUntilOneEnds(@TempDir Path dir) throws Exception {
-    try (TestTarget echo = TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO);
+  void theServersDefaultConcurrentStreamLimitRefusesTheNextStreamUntilOneEnds(@TempDir Path dir)
+      throws Exception {
+    try (TestTarget echo =
+            TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO);
         PolicyTunnel t = new PolicyTunnel(dir)) {
       int port = echo.address().getPort();
       t.writeAuthorized("alice");
@@ -41,8 +43,12 @@ class LimitsEndToEndTest {
         }
         f.assertRefused(RefuseCode.TOO_MANY_STREAMS);
         Map<String, Object> refused = t.nthEvent("stream_refused", 0);
-        assertThat(refused).containsEntry("end", "limit").containsEntry("code", "TOO_MANY_STREAMS").containsEntry("resolved", null);
-        assertThat(refused.get("reason")).isEqualTo("client limit: 2 streams open (limit streams=2)");
+        assertThat(refused)
+            .containsEntry("end", "limit")
+            .containsEntry("code", "TOO_MANY_STREAMS")
+            .containsEntry("resolved", null);
+        assertThat(refused.get("reason"))
+            .isEqualTo("client limit: 2 streams open (limit streams=2)");
         one.close();
         t.nthEvent("stream_closed", 0);
       }
@@ -52,7 +58,8 @@ class LimitsEndToEndTest {
 
   @Test
   void aClientsOwnRateLimitRefusesStreamsBeyondItsBurst(@TempDir Path dir) throws Exception {
-    try (TestTarget echo = TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO);
+    try (TestTarget echo =
+            TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO);
         PolicyTunnel t = new PolicyTunnel(dir)) {
       int port = echo.address().getPort();
       t.writeAuthorized("carol rate=1 burst=2", "dave");
@@ -64,7 +71,10 @@ class LimitsEndToEndTest {
       carol.assertEchoes();
       carol.assertRefused(RefuseCode.GENERAL);
       Map<String, Object> refused = t.nthEvent("stream_refused", 0);
-      assertThat(refused).containsEntry("client", "carol").containsEntry("end", "limit").containsEntry("code", "GENERAL");
+      assertThat(refused)
+          .containsEntry("client", "carol")
+          .containsEntry("end", "limit")
+          .containsEntry("code", "GENERAL");
       assertThat((String) refused.get("reason")).contains("more than 1 new streams per second");
       // dave has the server's default (100/s): the same three streams go through.
       AnyForward dave = t.front("dave", Destination.ofName("127.0.0.1", port));
@@ -78,21 +88,28 @@ class LimitsEndToEndTest {
   }
 
   @Test
-  void aBandwidthCapSlowsTheClientInBothDirectionsWithoutLosingAByte(@TempDir Path dir) throws Exception {
+  void aBandwidthCapSlowsTheClientInBothDirectionsWithoutLosingAByte(@TempDir Path dir)
+      throws Exception {
     // 1 MiB/s for erin (one second's worth may go at once); 4 MiB each way must take >= ~2.5 s
     // in total, and arrive whole. frank, with no cap, moves the same at full speed meanwhile.
-    try (TestTarget sink = TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.SINK);
-        TestTarget source = TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.SOURCE);
+    try (TestTarget sink =
+            TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.SINK);
+        TestTarget source =
+            TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.SOURCE);
         PolicyTunnel t = new PolicyTunnel(dir)) {
       t.writeAuthorized("erin bandwidth=1m", "frank");
       t.startServer(
-          List.of("accept 127.0.0.1:" + sink.address().getPort(), "accept 127.0.0.1:" + source.address().getPort()),
+          List.of(
+              "accept 127.0.0.1:" + sink.address().getPort(),
+              "accept 127.0.0.1:" + source.address().getPort()),
           new Limits(0, 0, 0));
       t.awaitLink("erin");
       t.awaitLink("frank");
       AnyForward up = t.front("erin", Destination.ofName("127.0.0.1", sink.address().getPort()));
-      AnyForward down = t.front("erin", Destination.ofName("127.0.0.1", source.address().getPort()));
-      AnyForward free = t.front("frank", Destination.ofName("127.0.0.1", source.address().getPort()));
+      AnyForward down =
+          t.front("erin", Destination.ofName("127.0.0.1", source.address().getPort()));
+      AnyForward free =
+          t.front("frank", Destination.ofName("127.0.0.1", source.address().getPort()));
 
       long t0 = System.nanoTime();
       try (Socket s = Io.connect(up.address)) {

@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Goal of these tests: an attacker on the wire can break a link but never feed a changed byte to
- * an application, and cannot replay a client's handshake.
+ * Goal of these tests: an attacker on the wire can break a link but never feed a changed byte to an
+ * application, and cannot replay a client's handshake.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class LinkIntegrityTest {

@@ -30,7 +30,11 @@ class LinkLifeTest {
         String sent = Io.pushRandom(s, 64L << 20, 7);
         assertThat(Io.readLine(s)).isEqualTo(sent);
       }
-      int[] counters = onLoop(t, () -> t.client.currentMux().channel().pipeline().get(RecordLayer.class).keyCounters());
+      int[] counters =
+          onLoop(
+              t,
+              () ->
+                  t.client.currentMux().channel().pipeline().get(RecordLayer.class).keyCounters());
       // {REKEYs sent, REKEYs received, KEYX completed}
       // 64 MiB at one REKEY per 64 KiB is ~1024, fewer where a KEYX replaced the key first.
       assertThat(counters[0]).as("rekeys sent").isGreaterThanOrEqualTo(500);
@@ -57,14 +61,23 @@ class LinkLifeTest {
         assertThat(Io.readLine(s)).isEqualTo(sent);
       }
       long seconds = (System.nanoTime() - start) / 1_000_000_000L;
-      int[] c = onLoop(t, () -> t.client.currentMux().channel().pipeline().get(RecordLayer.class).keyCounters());
+      int[] c =
+          onLoop(
+              t,
+              () ->
+                  t.client.currentMux().channel().pipeline().get(RecordLayer.class).keyCounters());
       // {REKEYs sent, REKEYs received, KEYX completed}. The REKEY follows the record that crosses
       // the threshold, and a DATA record here is 4 KiB or more, so (nearly) every record rekeys:
       // at least one per largest possible record's worth of bytes, less the few a KEYX replaced.
       long records = size / Frame.MAX_RECORD_PLAINTEXT;
-      System.out.printf("1 GiB in %d s: %d REKEYs sent, %d received, %d KEYX%n", seconds, c[0], c[1], c[2]);
-      assertThat((long) c[0]).as("volume rekeys sent for 1 GiB in %d s", seconds).isGreaterThanOrEqualTo(records * 9 / 10);
-      assertThat((long) c[2]).as("key exchanges in %d s", seconds).isGreaterThanOrEqualTo(Math.max(1, seconds - 2));
+      System.out.printf(
+          "1 GiB in %d s: %d REKEYs sent, %d received, %d KEYX%n", seconds, c[0], c[1], c[2]);
+      assertThat((long) c[0])
+          .as("volume rekeys sent for 1 GiB in %d s", seconds)
+          .isGreaterThanOrEqualTo(records * 9 / 10);
+      assertThat((long) c[2])
+          .as("key exchanges in %d s", seconds)
+          .isGreaterThanOrEqualTo(Math.max(1, seconds - 2));
     }
   }
 
@@ -106,13 +119,16 @@ class LinkLifeTest {
 
   static <T> T onLoop(Tunnel t, java.util.concurrent.Callable<T> c) throws Exception {
     CompletableFuture<T> f = new CompletableFuture<>();
-    t.client.eventLoop().execute(() -> {
-      try {
-        f.complete(c.call());
-      } catch (Exception e) {
-        f.completeExceptionally(e);
-      }
-    });
+    t.client
+        .eventLoop()
+        .execute(
+            () -> {
+              try {
+                f.complete(c.call());
+              } catch (Exception e) {
+                f.completeExceptionally(e);
+              }
+            });
     return f.get(5, TimeUnit.SECONDS);
   }
 }

@@ -24,8 +24,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Goal of this test: a listening port takes connections on exactly the address it was given, as
- * ssh binds -L: {@code 0.0.0.0} is IPv4 only (a connection to {@code [::1]} is refused), {@code [::]}
+ * Goal of this test: a listening port takes connections on exactly the address it was given, as ssh
+ * binds -L: {@code 0.0.0.0} is IPv4 only (a connection to {@code [::1]} is refused), {@code [::]}
  * is IPv6 only (ssh sets IPV6_V6ONLY), and {@code *} is every address of both families. The same
  * for -L, -D and the server's --listen. Connections go to 127.0.0.1 and ::1 only.
  */
@@ -122,13 +122,16 @@ class ListenAddressTest {
 
   @Test
   void aBindFailureSaysWhyInPlainWords() {
-    Exception inUse = new java.io.IOException("bind(..) failed with error(-98): Address already in use");
+    Exception inUse =
+        new java.io.IOException("bind(..) failed with error(-98): Address already in use");
     Exception notHere = new java.net.BindException("Cannot assign requested address");
     InetSocketAddress a = new InetSocketAddress("127.0.0.1", 9000);
     assertThat(Transports.listenFailure(a, "-L 127.0.0.1:9000:host:80", inUse))
-        .isEqualTo("cannot listen on 127.0.0.1:9000 (-L 127.0.0.1:9000:host:80): address already in use");
+        .isEqualTo(
+            "cannot listen on 127.0.0.1:9000 (-L 127.0.0.1:9000:host:80): address already in use");
     assertThat(Transports.listenFailure(a, "--listen 127.0.0.1:9000", notHere))
-        .isEqualTo("cannot listen on 127.0.0.1:9000 (--listen 127.0.0.1:9000): no such address on this host");
+        .isEqualTo(
+            "cannot listen on 127.0.0.1:9000 (--listen 127.0.0.1:9000): no such address on this host");
   }
 
   @Test
@@ -137,7 +140,12 @@ class ListenAddressTest {
     ForwardFront again = new ForwardFront(ForwardSpec.parse("127.0.0.1:" + p + ":h:81"), client);
     assertThatThrownBy(again::start)
         .isInstanceOf(java.net.BindException.class)
-        .hasMessage("cannot listen on 127.0.0.1:" + p + " (-L 127.0.0.1:" + p + ":h:81): address already in use");
+        .hasMessage(
+            "cannot listen on 127.0.0.1:"
+                + p
+                + " (-L 127.0.0.1:"
+                + p
+                + ":h:81): address already in use");
   }
 
   // ---- helpers ----------------------------------------------------------------------------------
@@ -149,7 +157,8 @@ class ListenAddressTest {
   }
 
   private int proxy(String spec) throws Exception {
-    ProxyFront f = new ProxyFront(ProxySpec.parse(spec), client, null, ProxyFront.Limits.defaults());
+    ProxyFront f =
+        new ProxyFront(ProxySpec.parse(spec), client, null, ProxyFront.Limits.defaults());
     open.add(f);
     return f.start().getPort();
   }
@@ -160,7 +169,8 @@ class ListenAddressTest {
             new Server.Options(
                 listen,
                 X25519.generate(),
-                AuthorizedFile.parse("authorized", KeyFile.encode(X25519.generate().publicKey()) + " alice\n"),
+                AuthorizedFile.parse(
+                    "authorized", KeyFile.encode(X25519.generate().publicKey()) + " alice\n"),
                 Policy.parse("accept 127.0.0.1:9"),
                 null,
                 LinkConfig.defaults(),

@@ -56,10 +56,12 @@ import org.junit.jupiter.api.io.TempDir;
 class MemoryAmplificationTest {
   private static final int RECORDS = 1015;
   private static final long LEGIT_BYTES = 1 << 20;
+
   /**
    * What an attack may add to the server's resident memory: the budget's 16 MiB of buffered data at
-   * most (the 1-byte attack holds 1,015 bytes now), records in flight (a few MiB of pooled buffers),
-   * and the JVM warming up. Before the fix the 1-byte attack pinned 64 MiB (and then ran out).
+   * most (the 1-byte attack holds 1,015 bytes now), records in flight (a few MiB of pooled
+   * buffers), and the JVM warming up. Before the fix the 1-byte attack pinned 64 MiB (and then ran
+   * out).
    */
   private static final long RSS_GROWTH_BOUND = 32L << 20;
 
@@ -75,19 +77,23 @@ class MemoryAmplificationTest {
               // filling the record's 65,519 bytes of plaintext, for stream 3, never opened.
               int padding = Frame.MAX_RECORD_PLAINTEXT - 2 * Frame.HEADER_LENGTH - 1;
               for (int i = 0; i < RECORDS && ch.isActive(); i++) {
-                send(ch, new Frame.Data(1, Unpooled.wrappedBuffer(new byte[] {'x'})), new Frame.Data(3, Unpooled.wrappedBuffer(new byte[padding])));
+                send(
+                    ch,
+                    new Frame.Data(1, Unpooled.wrappedBuffer(new byte[] {'x'})),
+                    new Frame.Data(3, Unpooled.wrappedBuffer(new byte[padding])));
               }
             });
     assertThat(log).as("server log").doesNotContain("over this link's share");
   }
 
   /**
-   * The budget: a client within its windows but holding more than the server can spare. 96
-   * streams whose connect hangs, each sent its whole 256 KiB window: 24 MiB, for a server whose
-   * budget is 16 MiB (a quarter of 64 MiB of direct memory), this link's share of it 8 MiB.
+   * The budget: a client within its windows but holding more than the server can spare. 96 streams
+   * whose connect hangs, each sent its whole 256 KiB window: 24 MiB, for a server whose budget is
+   * 16 MiB (a quarter of 64 MiB of direct memory), this link's share of it 8 MiB.
    */
   @Test
-  void aClientThatSpendsTheBudgetLosesStreamsNotLinksAndAnotherClientKeepsEchoing() throws Exception {
+  void aClientThatSpendsTheBudgetLosesStreamsNotLinksAndAnotherClientKeepsEchoing()
+      throws Exception {
     String log =
         underAttack(
             (ch, hanging) -> {
@@ -95,14 +101,17 @@ class MemoryAmplificationTest {
                 int stream = id;
                 send(ch, new Frame.Open(stream, hanging));
                 for (int i = 0; i < 4; i++) { // 4 x 65,512: within the 256 KiB window
-                  send(ch, new Frame.Data(stream, Unpooled.wrappedBuffer(new byte[Frame.MAX_DATA])));
+                  send(
+                      ch, new Frame.Data(stream, Unpooled.wrappedBuffer(new byte[Frame.MAX_DATA])));
                 }
               }
             });
     assertThat(log).as("server log").contains("over this link's share of the server's budget");
   }
 
-  /** Writes {@code frames} on the attacker's link (one record if they fit), once it can take them. */
+  /**
+   * Writes {@code frames} on the attacker's link (one record if they fit), once it can take them.
+   */
   private static void send(Channel ch, Frame... frames) throws Exception {
     while (!ch.isWritable() && ch.isActive()) {
       Thread.sleep(1);
@@ -133,13 +142,29 @@ class MemoryAmplificationTest {
   private String underAttack(Attack attack) throws Exception {
     KeyPair serverKey = X25519.generate();
     KeyPair clientKey = X25519.generate();
-    try (TestTarget echo = TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO);
+    try (TestTarget echo =
+            TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO);
         StuckListener stuck = new StuckListener();
-        ServerProcess server = ServerProcess.start(dir, serverKey, clientKey, echo.address().getPort(), stuck.port())) {
+        ServerProcess server =
+            ServerProcess.start(
+                dir, serverKey, clientKey, echo.address().getPort(), stuck.port())) {
       LinkConfig config = LinkConfig.defaults();
-      try (Client legit = new Client(new Client.Options(server.address, serverKey.publicKey(), clientKey, Suite.AESGCM, config, 16));
-          Client attacker = new Client(new Client.Options(server.address, serverKey.publicKey(), clientKey, Suite.AESGCM, config, 16))) {
-        ForwardFront front = new ForwardFront(ForwardSpec.parse("127.0.0.1:0:127.0.0.1:" + echo.address().getPort()), legit);
+      try (Client legit =
+              new Client(
+                  new Client.Options(
+                      server.address, serverKey.publicKey(), clientKey, Suite.AESGCM, config, 16));
+          Client attacker =
+              new Client(
+                  new Client.Options(
+                      server.address,
+                      serverKey.publicKey(),
+                      clientKey,
+                      Suite.AESGCM,
+                      config,
+                      16))) {
+        ForwardFront front =
+            new ForwardFront(
+                ForwardSpec.parse("127.0.0.1:0:127.0.0.1:" + echo.address().getPort()), legit);
         try {
           InetSocketAddress forward = front.start();
           legit.start().get(10, TimeUnit.SECONDS);
@@ -152,12 +177,21 @@ class MemoryAmplificationTest {
           Thread.sleep(1000); // the server takes in the last records
 
           echo1MiB(forward); // a client whose link is set up already
-          try (Client late = new Client(new Client.Options(server.address, serverKey.publicKey(), clientKey, Suite.AESGCM, config, 16))) {
+          try (Client late =
+              new Client(
+                  new Client.Options(
+                      server.address,
+                      serverKey.publicKey(),
+                      clientKey,
+                      Suite.AESGCM,
+                      config,
+                      16))) {
             late.start().get(10, TimeUnit.SECONDS); // and a fresh link, as in the report
           }
           echo1MiB(forward);
           long after = server.rssBytes();
-          System.out.printf("server RSS: %d MiB before the attack, %d MiB after%n", before >> 20, after >> 20);
+          System.out.printf(
+              "server RSS: %d MiB before the attack, %d MiB after%n", before >> 20, after >> 20);
           assertThat(server.process.isAlive()).as("server still running").isTrue();
           assertThat(server.log()).as("server log").doesNotContain("OutOfMemoryError");
           assertThat(after - before)
@@ -193,7 +227,9 @@ class MemoryAmplificationTest {
                 }
               });
       String sent = Io.pushRandom(s, LEGIT_BYTES, System.nanoTime());
-      assertThat(got.get(30, TimeUnit.SECONDS)).as("echoed bytes").isEqualTo(sent + " " + LEGIT_BYTES);
+      assertThat(got.get(30, TimeUnit.SECONDS))
+          .as("echoed bytes")
+          .isEqualTo(sent + " " + LEGIT_BYTES);
     }
   }
 
@@ -242,33 +278,51 @@ class MemoryAmplificationTest {
       this.address = address;
     }
 
-    static ServerProcess start(Path dir, KeyPair serverKey, KeyPair clientKey, int... ports) throws Exception {
+    static ServerProcess start(Path dir, KeyPair serverKey, KeyPair clientKey, int... ports)
+        throws Exception {
       Path key = dir.resolve("server.key");
       KeyFile.write(key, serverKey.privateKey(), serverKey.publicKey());
       Path authorized = dir.resolve("authorized");
       Files.writeString(authorized, KeyFile.encode(clientKey.publicKey()) + " alice\n");
       List<String> cmd = new ArrayList<>();
       cmd.add(ProcessHandle.current().info().command().orElse("java"));
-      cmd.addAll(List.of("-XX:+UseSerialGC", "-Xms8m", "-Xmx64m", "-Xss512k", "--enable-native-access=ALL-UNNAMED"));
+      cmd.addAll(
+          List.of(
+              "-XX:+UseSerialGC",
+              "-Xms8m",
+              "-Xmx64m",
+              "-Xss512k",
+              "--enable-native-access=ALL-UNNAMED"));
       if (Runtime.version().feature() >= 24) {
         cmd.add("--sun-misc-unsafe-memory-access=allow");
       }
-      cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.ett.cli.Main", "server"));
-      cmd.addAll(List.of("--listen", "127.0.0.1:0", "--key", key.toString(), "--authorized", authorized.toString()));
+      cmd.addAll(
+          List.of("-cp", System.getProperty("java.class.path"), "dev.ett.cli.Main", "server"));
+      cmd.addAll(
+          List.of(
+              "--listen",
+              "127.0.0.1:0",
+              "--key",
+              key.toString(),
+              "--authorized",
+              authorized.toString()));
       cmd.addAll(List.of("--connect-timeout", "60s", "--threads", "2"));
       for (int port : ports) {
         cmd.addAll(List.of("--policy", "accept 127.0.0.1:" + port));
       }
       Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
       ServerProcess server = null;
-      BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+      BufferedReader out =
+          new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
       StringBuilder seen = new StringBuilder();
       Pattern listening = Pattern.compile("listening on /?127\\.0\\.0\\.1:(\\d+)");
       for (String line; (line = out.readLine()) != null; ) {
         seen.append(line).append('\n');
         Matcher m = listening.matcher(line);
         if (m.find()) {
-          server = new ServerProcess(p, new InetSocketAddress("127.0.0.1", Integer.parseInt(m.group(1))));
+          server =
+              new ServerProcess(
+                  p, new InetSocketAddress("127.0.0.1", Integer.parseInt(m.group(1))));
           break;
         }
       }

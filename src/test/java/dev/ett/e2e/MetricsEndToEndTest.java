@@ -38,7 +38,8 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(60)
 class MetricsEndToEndTest {
   static final int BYTES = 100_000;
-  static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   /** A server and a client of a tunnel to an echo target, each with its metrics endpoint. */
   static final class Endpoints implements AutoCloseable {
@@ -48,7 +49,9 @@ class MetricsEndToEndTest {
     Endpoints(Tunnel t) throws Exception {
       this.t = t;
       InetSocketAddress any = new InetSocketAddress("127.0.0.1", 0);
-      this.server = Metrics.serve(any, Metrics.server(t.server, dev.ett.audit.AuditLog.NONE), t.server::health);
+      this.server =
+          Metrics.serve(
+              any, Metrics.server(t.server, dev.ett.audit.AuditLog.NONE), t.server::health);
       this.client = Metrics.serve(any, Metrics.client(t.client), t.client::health);
     }
 
@@ -60,7 +63,9 @@ class MetricsEndToEndTest {
     }
   }
 
-  /** Sends {@code BYTES} random bytes through the -L forward to the echo target and reads them back. */
+  /**
+   * Sends {@code BYTES} random bytes through the -L forward to the echo target and reads them back.
+   */
   static void echo(Tunnel t) throws Exception {
     byte[] data = new byte[BYTES];
     new Random(14).nextBytes(data);
@@ -78,7 +83,8 @@ class MetricsEndToEndTest {
                   });
       byte[] back = Io.readFully(s.getInputStream(), BYTES);
       assertThat(back).isEqualTo(data);
-      assertThat(s.getInputStream().read()).isEqualTo(-1); // the echo half-closes after us: the stream ends
+      assertThat(s.getInputStream().read())
+          .isEqualTo(-1); // the echo half-closes after us: the stream ends
       writer.join(10_000);
     }
   }
@@ -88,8 +94,10 @@ class MetricsEndToEndTest {
     try (Endpoints e = new Endpoints(Tunnel.start(TestTarget.Mode.ECHO))) {
       e.t.awaitLink(Duration.ofSeconds(10));
       echo(e.t);
-      // A stream the policy refuses (nothing listens on port 1; the policy accepts only the target's port).
-      try (ForwardFront refused = new ForwardFront(ForwardSpec.parse("127.0.0.1:0:127.0.0.1:1"), e.t.client)) {
+      // A stream the policy refuses (nothing listens on port 1; the policy accepts only the
+      // target's port).
+      try (ForwardFront refused =
+          new ForwardFront(ForwardSpec.parse("127.0.0.1:0:127.0.0.1:1"), e.t.client)) {
         try (Socket s = Io.connect(refused.start())) {
           InputStream in = s.getInputStream();
           try {
@@ -101,11 +109,16 @@ class MetricsEndToEndTest {
       }
       for (HTTPServer end : List.of(e.server, e.client)) {
         List<PromText.Sample> m =
-            scrapeUntil(end, x -> value(x, "ett_streams") == 0 && value(x, "ett_streams_refused_total", "reason", "POLICY") == 1);
+            scrapeUntil(
+                end,
+                x ->
+                    value(x, "ett_streams") == 0
+                        && value(x, "ett_streams_refused_total", "reason", "POLICY") == 1);
         assertThat(value(m, "ett_stream_bytes_total", "direction", "from_client")).isEqualTo(BYTES);
         assertThat(value(m, "ett_stream_bytes_total", "direction", "to_client")).isEqualTo(BYTES);
         assertThat(value(m, "ett_streams_opened_total")).isEqualTo(1);
-        assertThat(value(m, "ett_streams_refused_total", "answer", "refused", "reason", "POLICY")).isEqualTo(1);
+        assertThat(value(m, "ett_streams_refused_total", "answer", "refused", "reason", "POLICY"))
+            .isEqualTo(1);
         assertThat(value(m, "ett_links")).isEqualTo(1);
         assertThat(value(m, "ett_handshakes_total", "outcome", "ok")).isEqualTo(1);
         assertThat(value(m, "ett_control_frames_queued")).isZero();
@@ -114,16 +127,53 @@ class MetricsEndToEndTest {
       List<PromText.Sample> s = scrape(e.server);
       assertThat(value(s, "ett_info", "role", "server")).isEqualTo(1);
       assertThat(value(s, "ett_client_links", "client", "client0")).isEqualTo(1);
-      assertThat(value(s, "ett_client_stream_bytes_total", "client", "client0", "direction", "from_client")).isEqualTo(BYTES);
-      assertThat(value(s, "ett_client_stream_bytes_total", "client", "client0", "direction", "to_client")).isEqualTo(BYTES);
+      assertThat(
+              value(
+                  s,
+                  "ett_client_stream_bytes_total",
+                  "client",
+                  "client0",
+                  "direction",
+                  "from_client"))
+          .isEqualTo(BYTES);
+      assertThat(
+              value(
+                  s,
+                  "ett_client_stream_bytes_total",
+                  "client",
+                  "client0",
+                  "direction",
+                  "to_client"))
+          .isEqualTo(BYTES);
       assertThat(value(s, "ett_client_streams_opened_total", "client", "client0")).isEqualTo(1);
-      assertThat(value(s, "ett_policy_decisions_total", "policy", "policy", "rule", "1", "outcome", "accepted")).isEqualTo(1);
-      assertThat(value(s, "ett_policy_decisions_total", "policy", "policy", "rule", "none", "outcome", "refused")).isEqualTo(1);
+      assertThat(
+              value(
+                  s,
+                  "ett_policy_decisions_total",
+                  "policy",
+                  "policy",
+                  "rule",
+                  "1",
+                  "outcome",
+                  "accepted"))
+          .isEqualTo(1);
+      assertThat(
+              value(
+                  s,
+                  "ett_policy_decisions_total",
+                  "policy",
+                  "policy",
+                  "rule",
+                  "none",
+                  "outcome",
+                  "refused"))
+          .isEqualTo(1);
       assertThat(value(s, "ett_stream_buffered_bytes")).isZero();
       List<PromText.Sample> c = scrape(e.client);
       assertThat(value(c, "ett_info", "role", "client")).isEqualTo(1);
       assertThat(value(c, "ett_reconnects_total")).isZero();
-      assertThat(c).noneMatch(x -> x.name().startsWith("ett_client_")); // per-client series are the server's
+      assertThat(c)
+          .noneMatch(x -> x.name().startsWith("ett_client_")); // per-client series are the server's
 
       String out = status(e.server);
       assertThat(out)
@@ -133,7 +183,9 @@ class MetricsEndToEndTest {
           .contains("streams:  0 open, 1 opened, 1 refused (1 POLICY)")
           .contains("transfer: 97.7 KiB from client(s), 97.7 KiB to client(s)")
           .containsPattern("\n  client0 +1 +0 +1 +97.7 KiB +97.7 KiB\n");
-      assertThat(status(e.client)).startsWith("client at http://127.0.0.1:").contains("link:     up, 1 handshake(s) ok, 0 failed, 0 reconnect(s)");
+      assertThat(status(e.client))
+          .startsWith("client at http://127.0.0.1:")
+          .contains("link:     up, 1 handshake(s) ok, 0 failed, 0 reconnect(s)");
 
       // The link ends: its counts stay in the totals (counters never go back), its gauges go.
       e.t.front.close();
@@ -142,8 +194,17 @@ class MetricsEndToEndTest {
       List<PromText.Sample> after = scrapeUntil(e.server, x -> value(x, "ett_links") == 0);
       assertThat(value(after, "ett_links")).isZero();
       assertThat(value(after, "ett_client_links", "client", "client0")).isZero();
-      assertThat(value(after, "ett_stream_bytes_total", "direction", "from_client")).isEqualTo(BYTES);
-      assertThat(value(after, "ett_client_stream_bytes_total", "client", "client0", "direction", "to_client")).isEqualTo(BYTES);
+      assertThat(value(after, "ett_stream_bytes_total", "direction", "from_client"))
+          .isEqualTo(BYTES);
+      assertThat(
+              value(
+                  after,
+                  "ett_client_stream_bytes_total",
+                  "client",
+                  "client0",
+                  "direction",
+                  "to_client"))
+          .isEqualTo(BYTES);
       assertThat(value(after, "ett_streams_opened_total")).isEqualTo(1);
       assertThat(value(after, "ett_streams_refused_total", "reason", "POLICY")).isEqualTo(1);
       assertThat(healthz(e.client)).isEqualTo("503 link down");
@@ -155,8 +216,11 @@ class MetricsEndToEndTest {
   void healthzFollowsTheClientsLinkAndTheServersListenerAndReconnectsAreCounted() throws Exception {
     try (Endpoints e = new Endpoints(Tunnel.start(TestTarget.Mode.ECHO))) {
       e.t.awaitLink(Duration.ofSeconds(10));
-      assertThat(healthz(e.client)).isEqualTo("200 link up to 127.0.0.1:" + e.t.serverAddress.getPort());
-      assertThat(healthz(e.server)).isEqualTo("200 listening on 127.0.0.1:" + e.t.serverAddress.getPort() + ", 1 link(s) up");
+      assertThat(healthz(e.client))
+          .isEqualTo("200 link up to 127.0.0.1:" + e.t.serverAddress.getPort());
+      assertThat(healthz(e.server))
+          .isEqualTo(
+              "200 listening on 127.0.0.1:" + e.t.serverAddress.getPort() + ", 1 link(s) up");
       e.t.stopServer();
       e.t.server = null; // stopped: not for Tunnel.close again
       assertThat(healthz(e.server)).isEqualTo("503 not listening");
@@ -176,7 +240,9 @@ class MetricsEndToEndTest {
 
   @Test
   void aStreamRefusedOnItsFirstBytesIsAResetAndAnUnknownKeyARejectedHandshake() throws Exception {
-    try (Endpoints e = new Endpoints(Tunnel.start(TestTarget.Mode.ECHO, "accept 127.0.0.1 http", LinkConfig.defaults()))) {
+    try (Endpoints e =
+        new Endpoints(
+            Tunnel.start(TestTarget.Mode.ECHO, "accept 127.0.0.1 http", LinkConfig.defaults()))) {
       e.t.awaitLink(Duration.ofSeconds(10));
       try (Socket s = Io.connect(e.t.forward)) {
         s.getOutputStream().write("SSH-2.0-OpenSSH_9.2\r\n".getBytes(StandardCharsets.US_ASCII));
@@ -186,23 +252,38 @@ class MetricsEndToEndTest {
           // the stream's RESET reaches the application as a reset
         }
       }
-      List<PromText.Sample> m = scrapeUntil(e.server, x -> value(x, "ett_streams_refused_total", "answer", "reset", "reason", "POLICY") == 1);
-      assertThat(value(m, "ett_streams_refused_total", "answer", "reset", "reason", "POLICY")).isEqualTo(1);
+      List<PromText.Sample> m =
+          scrapeUntil(
+              e.server,
+              x ->
+                  value(x, "ett_streams_refused_total", "answer", "reset", "reason", "POLICY")
+                      == 1);
+      assertThat(value(m, "ett_streams_refused_total", "answer", "reset", "reason", "POLICY"))
+          .isEqualTo(1);
       assertThat(value(m, "ett_streams_refused_total", "answer", "refused")).isZero();
       assertThat(value(m, "ett_policy_decisions_total", "outcome", "refused")).isEqualTo(1);
       assertThat(value(m, "ett_policy_decisions_total", "outcome", "accepted")).isZero();
 
       // A client whose key the server does not know: closed silently, counted by cause.
       Client stranger =
-          new Client(new Client.Options(e.t.serverAddress, e.t.serverKey.publicKey(), X25519.generate(), Suite.AESGCM,
-              LinkConfig.defaults(), 16));
+          new Client(
+              new Client.Options(
+                  e.t.serverAddress,
+                  e.t.serverKey.publicKey(),
+                  X25519.generate(),
+                  Suite.AESGCM,
+                  LinkConfig.defaults(),
+                  16));
       try {
         stranger.start();
-        assertThat(stranger.firstAttempt().get(10, java.util.concurrent.TimeUnit.SECONDS)).isFalse();
+        assertThat(stranger.firstAttempt().get(10, java.util.concurrent.TimeUnit.SECONDS))
+            .isFalse();
       } finally {
         stranger.close();
       }
-      m = scrapeUntil(e.server, x -> value(x, "ett_handshakes_total", "outcome", "unknown_key") == 1);
+      m =
+          scrapeUntil(
+              e.server, x -> value(x, "ett_handshakes_total", "outcome", "unknown_key") == 1);
       assertThat(value(m, "ett_handshakes_total", "outcome", "unknown_key")).isEqualTo(1);
       assertThat(value(m, "ett_handshakes_total", "outcome", "ok")).isEqualTo(1);
     }
@@ -211,7 +292,8 @@ class MetricsEndToEndTest {
   @Test
   void statusSaysWhenNothingAnswers() throws Exception {
     int port;
-    try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+    try (java.net.ServerSocket free =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       port = free.getLocalPort();
     }
     String[] r = runStatus("--metrics", "127.0.0.1:" + port);
@@ -223,7 +305,9 @@ class MetricsEndToEndTest {
 
   static HttpResponse<String> get(HTTPServer end, String path) throws Exception {
     return HTTP.send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + end.getPort() + path)).timeout(Duration.ofSeconds(10)).build(),
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + end.getPort() + path))
+            .timeout(Duration.ofSeconds(10))
+            .build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
@@ -233,8 +317,12 @@ class MetricsEndToEndTest {
     return PromText.parse(r.body());
   }
 
-  /** Scrapes until {@code done} holds (the server's side of a stream ends just after the client's); at most 10 s. */
-  static List<PromText.Sample> scrapeUntil(HTTPServer end, Predicate<List<PromText.Sample>> done) throws Exception {
+  /**
+   * Scrapes until {@code done} holds (the server's side of a stream ends just after the client's);
+   * at most 10 s.
+   */
+  static List<PromText.Sample> scrapeUntil(HTTPServer end, Predicate<List<PromText.Sample>> done)
+      throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
     List<PromText.Sample> m = scrape(end);
     while (!done.test(m) && System.nanoTime() < deadline) {
@@ -259,7 +347,10 @@ class MetricsEndToEndTest {
     return h;
   }
 
-  /** The value of the one sample named {@code name} with these label pairs (among others); 0 if none. */
+  /**
+   * The value of the one sample named {@code name} with these label pairs (among others); 0 if
+   * none.
+   */
   static long value(List<PromText.Sample> m, String name, String... labels) {
     double v = 0;
     int found = 0;
@@ -276,7 +367,9 @@ class MetricsEndToEndTest {
         found++;
       }
     }
-    assertThat(found).as("samples of %s %s", name, List.of(labels)).isLessThanOrEqualTo(labels.length == 0 ? 1 : Integer.MAX_VALUE);
+    assertThat(found)
+        .as("samples of %s %s", name, List.of(labels))
+        .isLessThanOrEqualTo(labels.length == 0 ? 1 : Integer.MAX_VALUE);
     return Math.round(v);
   }
 
@@ -297,7 +390,11 @@ class MetricsEndToEndTest {
       all[0] = "status";
       System.arraycopy(args, 0, all, 1, args.length);
       int status = Main.run(all);
-      return new String[] {Integer.toString(status), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8)};
+      return new String[] {
+        Integer.toString(status),
+        out.toString(StandardCharsets.UTF_8),
+        err.toString(StandardCharsets.UTF_8)
+      };
     } finally {
       System.setOut(oldOut);
       System.setErr(oldErr);

@@ -98,7 +98,9 @@ final class Netns implements AutoCloseable {
 
   /** The path of a tool on PATH or in /usr/sbin, /sbin; null if missing. */
   static String tool(String name) {
-    List<String> dirs = new ArrayList<>(List.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)));
+    List<String> dirs =
+        new ArrayList<>(
+            List.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)));
     dirs.addAll(List.of("/usr/sbin", "/sbin", "/usr/bin", "/bin"));
     for (String d : dirs) {
       if (!d.isEmpty() && Files.isExecutable(Path.of(d, name))) {
@@ -109,8 +111,11 @@ final class Netns implements AutoCloseable {
   }
 
   static Netns create() throws Exception {
-    String id = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt(1 << 24)).substring(2);
-    String used = run(List.of(tool("ip"), "-4", "-o", "addr", "show")) + run(List.of(tool("ip"), "-4", "route", "show"));
+    String id =
+        HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt(1 << 24)).substring(2);
+    String used =
+        run(List.of(tool("ip"), "-4", "-o", "addr", "show"))
+            + run(List.of(tool("ip"), "-4", "route", "show"));
     String prefix;
     do {
       prefix = "10.252." + ThreadLocalRandom.current().nextInt(256) + ".";
@@ -148,7 +153,9 @@ final class Netns implements AutoCloseable {
     return n;
   }
 
-  /** Runs {@code ip ARGS} in the root namespace (use {@code -n NS} for another); throws on failure. */
+  /**
+   * Runs {@code ip ARGS} in the root namespace (use {@code -n NS} for another); throws on failure.
+   */
   String ip(String... args) throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>(List.of(tool("ip")));
     cmd.addAll(List.of(args));
@@ -202,7 +209,8 @@ final class Netns implements AutoCloseable {
           new Thread(
               () -> {
                 try (BufferedReader r =
-                    new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                    new BufferedReader(
+                        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                   for (String l; (l = r.readLine()) != null; ) {
                     lines.add(new Line(System.nanoTime(), l));
                   }
@@ -224,19 +232,27 @@ final class Netns implements AutoCloseable {
      * When (System.nanoTime) the first line containing one of {@code needles} read at or after
      * {@code sinceNanos} came; fails after {@code timeout} or when the process ends first.
      */
-    long awaitLine(long sinceNanos, Duration timeout, String... needles) throws InterruptedException {
+    long awaitLine(long sinceNanos, Duration timeout, String... needles)
+        throws InterruptedException {
       long deadline = System.nanoTime() + timeout.toNanos();
       while (true) {
         for (Line l : lines) {
-          if (l.nanos() >= sinceNanos && java.util.Arrays.stream(needles).anyMatch(l.text()::contains)) {
+          if (l.nanos() >= sinceNanos
+              && java.util.Arrays.stream(needles).anyMatch(l.text()::contains)) {
             return l.nanos();
           }
         }
         if (!process.isAlive() || System.nanoTime() > deadline) {
           Thread.sleep(100); // the last lines
           throw new AssertionError(
-              name + (process.isAlive() ? "" : " (exited " + process.exitValue() + ")") + " printed none of " + java.util.Arrays.toString(needles)
-                  + " within " + timeout + "; its output:\n" + output());
+              name
+                  + (process.isAlive() ? "" : " (exited " + process.exitValue() + ")")
+                  + " printed none of "
+                  + java.util.Arrays.toString(needles)
+                  + " within "
+                  + timeout
+                  + "; its output:\n"
+                  + output());
         }
         Thread.sleep(20);
       }
@@ -285,7 +301,9 @@ final class Netns implements AutoCloseable {
     // front pair goes first in case A is still held.
     for (List<String> cmd :
         List.of(
-            List.of("link", "del", frontRoot), List.of("netns", "del", a), List.of("netns", "del", b))) {
+            List.of("link", "del", frontRoot),
+            List.of("netns", "del", a),
+            List.of("netns", "del", b))) {
       try {
         ip(cmd.toArray(String[]::new));
       } catch (IOException | InterruptedException ignored) {

@@ -32,24 +32,24 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Goal of these tests: real link faults made by the kernel, not by a userspace proxy — a rate
- * limit, a link that goes down and comes back, packets silently dropped — leave every stream
- * either intact (every byte checked) or reset where the application sees it, and the client finds
- * its server again once the path is back.
+ * limit, a link that goes down and comes back, packets silently dropped — leave every stream either
+ * intact (every byte checked) or reset where the application sees it, and the client finds its
+ * server again once the path is back.
  *
  * <p>Setup ({@link Netns}): namespaces A and B joined by a veth pair, the link. In B run an {@code
  * ett target} (echo) on B's loopback and an {@code ett server} on B's end of the link; in A an
  * {@code ett client} whose {@code -L} forward listens on A's end of a second veth pair from the
  * root namespace, so this JVM (in the root namespace) connects to it directly with plain sockets
- * and sees resets as exceptions. Each ett is a separate JVM run with {@code ip netns exec}, on
- * this test's class path (as {@code ChainCliTest} runs ett), with paranoid leak detection; both
- * ends have {@code --keepalive 1s}, so a link that hears nothing for 3 s is dead.
+ * and sees resets as exceptions. Each ett is a separate JVM run with {@code ip netns exec}, on this
+ * test's class path (as {@code ChainCliTest} runs ett), with paranoid leak detection; both ends
+ * have {@code --keepalive 1s}, so a link that hears nothing for 3 s is dead.
  *
  * <p>Faults, all on A's end of the link (B's too for the rate limit): {@code tc qdisc ... tbf}
  * (this kernel has no netem); {@code ip link set ... down/up}; and drops with a {@code clsact}
  * qdisc and a filter that drops everything both ways — {@code matchall action drop} where the
  * kernel has it, else a one-instruction classic BPF program in direct-action mode returning
- * TC_ACT_SHOT (which needs only cls_bpf). nftables would do the same, but needs a package; tc
- * is part of iproute2, like {@code ip}.
+ * TC_ACT_SHOT (which needs only cls_bpf). nftables would do the same, but needs a package; tc is
+ * part of iproute2, like {@code ip}.
  *
  * <p>Skipped, with the reason, when not root, without {@code ip}, or where the kernel refuses
  * {@code ip netns add} (an unprivileged container); the tc cases also without {@code tc} or the
@@ -58,6 +58,7 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class NetnsFaultsTest {
   static final int SERVER_PORT = 7000, TARGET_PORT = 7001, FORWARD_PORT = 9000;
+
   /** --keepalive of both ends; a link is declared dead after 3 of them without a byte. */
   static final long KEEPALIVE_MS = 1000, DEAD_MS = 3 * KEEPALIVE_MS;
 
@@ -80,20 +81,37 @@ class NetnsFaultsTest {
       return;
     }
     KeyPair serverKey = X25519.generate(), clientKey = X25519.generate();
-    Path sk = dir.resolve("server.key"), ck = dir.resolve("client.key"), authorized = dir.resolve("authorized");
+    Path sk = dir.resolve("server.key"),
+        ck = dir.resolve("client.key"),
+        authorized = dir.resolve("authorized");
     KeyFile.write(sk, serverKey.privateKey(), serverKey.publicKey());
     KeyFile.write(ck, clientKey.privateKey(), clientKey.publicKey());
     Files.writeString(authorized, KeyFile.encode(clientKey.publicKey()) + " alice\n");
     String keepalive = KEEPALIVE_MS + "ms";
-    target = net.spawn(net.b, "target", ett("target", "--listen", "127.0.0.1:" + TARGET_PORT, "--mode", "echo"));
+    target =
+        net.spawn(
+            net.b,
+            "target",
+            ett("target", "--listen", "127.0.0.1:" + TARGET_PORT, "--mode", "echo"));
     server =
         net.spawn(
             net.b,
             "server",
             ett(
-                "server", "--listen", Netns.B_ADDR + ":" + SERVER_PORT, "--key", sk.toString(),
-                "--authorized", authorized.toString(), "--policy", "accept 127.0.0.1:" + TARGET_PORT,
-                "--keepalive", keepalive, "--threads", "1", "-v"));
+                "server",
+                "--listen",
+                Netns.B_ADDR + ":" + SERVER_PORT,
+                "--key",
+                sk.toString(),
+                "--authorized",
+                authorized.toString(),
+                "--policy",
+                "accept 127.0.0.1:" + TARGET_PORT,
+                "--keepalive",
+                keepalive,
+                "--threads",
+                "1",
+                "-v"));
     target.awaitLine(Long.MIN_VALUE, Duration.ofSeconds(30), "listening on");
     server.awaitLine(Long.MIN_VALUE, Duration.ofSeconds(30), "listening on");
     client =
@@ -101,9 +119,18 @@ class NetnsFaultsTest {
             net.a,
             "client",
             ett(
-                "client", "--server", Netns.B_ADDR + ":" + SERVER_PORT, "--server-key",
-                KeyFile.encode(serverKey.publicKey()), "--key", ck.toString(),
-                "-L", net.frontAddr + ":" + FORWARD_PORT + ":127.0.0.1:" + TARGET_PORT, "--keepalive", keepalive, "-v"));
+                "client",
+                "--server",
+                Netns.B_ADDR + ":" + SERVER_PORT,
+                "--server-key",
+                KeyFile.encode(serverKey.publicKey()),
+                "--key",
+                ck.toString(),
+                "-L",
+                net.frontAddr + ":" + FORWARD_PORT + ":127.0.0.1:" + TARGET_PORT,
+                "--keepalive",
+                keepalive,
+                "-v"));
     client.awaitLine(Long.MIN_VALUE, Duration.ofSeconds(30), "link up to");
     forward = new InetSocketAddress(net.frontAddr, FORWARD_PORT);
     reachableAfter(System.nanoTime(), Duration.ofSeconds(10));
@@ -136,22 +163,31 @@ class NetnsFaultsTest {
     cmd.add(ProcessHandle.current().info().command().orElse("java"));
     cmd.addAll(
         List.of(
-            "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xms16m", "-Xmx96m",
-            "-Dio.netty.leakDetection.level=paranoid", "-cp", System.getProperty("java.class.path"),
+            "--enable-native-access=ALL-UNNAMED",
+            "-XX:+UseSerialGC",
+            "-Xms16m",
+            "-Xmx96m",
+            "-Dio.netty.leakDetection.level=paranoid",
+            "-cp",
+            System.getProperty("java.class.path"),
             "dev.ett.cli.Main"));
     cmd.addAll(List.of(args));
     return cmd;
   }
 
-  // ---- the cases ---------------------------------------------------------------------------------
+  // ---- the cases
+  // ---------------------------------------------------------------------------------
 
   @Test
   void aRateLimitedLinkDeliversEveryByteAtTheRate() throws Exception {
     assumeTrue(Netns.tool("tc") != null, "tc (iproute2) is not installed");
     long size = 4L << 20;
     try {
-      for (String[] end : List.of(new String[] {net.a, net.linkA}, new String[] {net.b, net.linkB})) {
-        tcOrSkip(end[0], "qdisc", "add", "dev", end[1], "root", "tbf", "rate", "8mbit", "burst", "32kbit", "latency", "400ms");
+      for (String[] end :
+          List.of(new String[] {net.a, net.linkA}, new String[] {net.b, net.linkB})) {
+        tcOrSkip(
+            end[0], "qdisc", "add", "dev", end[1], "root", "tbf", "rate", "8mbit", "burst",
+            "32kbit", "latency", "400ms");
       }
       long t0 = System.nanoTime();
       Echoed r;
@@ -162,10 +198,15 @@ class NetnsFaultsTest {
       assertThat(r.outcome()).isEqualTo(Outcome.INTACT);
       assertThat(r.received()).isEqualTo(size);
       // 8 Mbit/s each way is 1 MB/s: 4 MiB cannot echo back in less than 4.19 s (plus headers).
-      assertThat(secs).as("seconds to echo 4 MiB at 8 Mbit/s").isBetween(0.85 * size * 8 / 8e6, 30.0);
-      report("tbf 8mbit: 4 MiB echoed intact in %.2f s = %.2f Mbit/s of payload each way", secs, size * 8 / secs / 1e6);
+      assertThat(secs)
+          .as("seconds to echo 4 MiB at 8 Mbit/s")
+          .isBetween(0.85 * size * 8 / 8e6, 30.0);
+      report(
+          "tbf 8mbit: 4 MiB echoed intact in %.2f s = %.2f Mbit/s of payload each way",
+          secs, size * 8 / secs / 1e6);
     } finally {
-      for (String[] end : List.of(new String[] {net.a, net.linkA}, new String[] {net.b, net.linkB})) {
+      for (String[] end :
+          List.of(new String[] {net.a, net.linkA}, new String[] {net.b, net.linkB})) {
         quietly(() -> net.tc(end[0], "qdisc", "del", "dev", end[1], "root"));
       }
     }
@@ -177,7 +218,8 @@ class NetnsFaultsTest {
     int links = client.count("link up to");
     long size = 3L << 20;
     try (Socket s = Io.connect(forward)) {
-      CompletableFuture<Echoed> transfer = CompletableFuture.supplyAsync(() -> echoUnchecked(s, size, 1 << 20));
+      CompletableFuture<Echoed> transfer =
+          CompletableFuture.supplyAsync(() -> echoUnchecked(s, size, 1 << 20));
       Thread.sleep(700);
       try {
         net.ip("-n", net.a, "link", "set", net.linkA, "down");
@@ -186,10 +228,14 @@ class NetnsFaultsTest {
         net.ip("-n", net.a, "link", "set", net.linkA, "up");
       }
       Echoed r = transfer.get(30, TimeUnit.SECONDS);
-      assertThat(r.outcome()).as("a 1 s outage is shorter than the %d ms deadline", DEAD_MS).isEqualTo(Outcome.INTACT);
+      assertThat(r.outcome())
+          .as("a 1 s outage is shorter than the %d ms deadline", DEAD_MS)
+          .isEqualTo(Outcome.INTACT);
       assertThat(r.received()).isEqualTo(size);
     }
-    assertThat(client.count("link up to")).as("the same link carried the stream through").isEqualTo(links);
+    assertThat(client.count("link up to"))
+        .as("the same link carried the stream through")
+        .isEqualTo(links);
   }
 
   @Test
@@ -214,7 +260,8 @@ class NetnsFaultsTest {
       r = transfer.get(30, TimeUnit.SECONDS);
       // Never a clean end short of the data, never a changed byte (echo() throws on one).
       assertThat(r.outcome())
-          .as("the stream, cut for longer than the deadline, ended %.2f s after the cut: %s%s",
+          .as(
+              "the stream, cut for longer than the deadline, ended %.2f s after the cut: %s%s",
               (r.endNanos() - downAt) / 1e9, r, logs())
           .isEqualTo(Outcome.RESET);
       assertThat(r.received()).isLessThan(8L << 20);
@@ -222,20 +269,26 @@ class NetnsFaultsTest {
     long lostAt = client.awaitLine(mark, Duration.ofSeconds(10), LINK_GONE);
     double noticed = (lostAt - downAt) / 1e9;
     double back = reachableAfter(upAt, Duration.ofSeconds(15));
-    report("link down %.1f s: client gave the link up %.2f s after the cut, the stream saw its reset %.2f s after;"
-        + " a new stream echoed %.2f s after link up", (upAt - downAt) / 1e9, noticed, (r.endNanos() - downAt) / 1e9, back);
+    report(
+        "link down %.1f s: client gave the link up %.2f s after the cut, the stream saw its reset %.2f s after;"
+            + " a new stream echoed %.2f s after link up",
+        (upAt - downAt) / 1e9, noticed, (r.endNanos() - downAt) / 1e9, back);
     // With stream data queued on the link, the deadline must still end it: the application
     // learns of the dead path after 3 keepalives, not when TCP gives up (~15 min) or the path
     // comes back.
     assertThat(lostAt)
-        .as("client gave the dead link up %.2f s after the cut, the link being down for %.1f s; client:%n%s",
+        .as(
+            "client gave the dead link up %.2f s after the cut, the link being down for %.1f s; client:%n%s",
             noticed, (upAt - downAt) / 1e9, client.output())
         .isLessThan(upAt);
-    assertThat(noticed).as("seconds from the cut to the client giving the link up").isBetween(1.0, DEAD_MS / 1000.0 + 1.5);
+    assertThat(noticed)
+        .as("seconds from the cut to the client giving the link up")
+        .isBetween(1.0, DEAD_MS / 1000.0 + 1.5);
     // Reconnect attempts fail at once while the link is down (no route); with a 250 ms backoff
     // doubling from the loss (~3 s) the next attempt after link up comes within ~2.4 s.
     assertThat(back).as("seconds from link up to a working stream").isLessThan(3.5);
-    client.awaitLine(mark, Duration.ofSeconds(2), "link up to"); // its log line may come after the echo
+    client.awaitLine(
+        mark, Duration.ofSeconds(2), "link up to"); // its log line may come after the echo
     assertThat(client.count("link up to")).as("links").isEqualTo(links + 1);
   }
 
@@ -260,13 +313,17 @@ class NetnsFaultsTest {
     long lostAt = client.awaitLine(mark, Duration.ofSeconds(1), LINK_GONE);
     double noticed = (lostAt - dropAt) / 1e9;
     double back = reachableAfter(liftAt, Duration.ofSeconds(20));
-    report("drop %.1f s: client gave the link up %.2f s after drops began; a new stream echoed %.2f s after they ended",
+    report(
+        "drop %.1f s: client gave the link up %.2f s after drops began; a new stream echoed %.2f s after they ended",
         (liftAt - dropAt) / 1e9, noticed, back);
-    assertThat(noticed).as("seconds from the first drop to the client giving the link up").isBetween(1.0, DEAD_MS / 1000.0 + 1.5);
+    assertThat(noticed)
+        .as("seconds from the first drop to the client giving the link up")
+        .isBetween(1.0, DEAD_MS / 1000.0 + 1.5);
     // The attempt under way when drops end waits for its SYN's next retransmission (1 s, then 2 s
     // later), or for the next backoff.
     assertThat(back).as("seconds from the end of drops to a working stream").isLessThan(8.0);
-    client.awaitLine(mark, Duration.ofSeconds(2), "link up to"); // its log line may come after the echo
+    client.awaitLine(
+        mark, Duration.ofSeconds(2), "link up to"); // its log line may come after the echo
     assertThat(client.count("link up to")).as("links").isEqualTo(links + 1);
   }
 
@@ -280,7 +337,8 @@ class NetnsFaultsTest {
     }
   }
 
-  // ---- helpers -----------------------------------------------------------------------------------
+  // ---- helpers
+  // -----------------------------------------------------------------------------------
 
   /** The output of the ett processes, for a failure message. */
   private static String logs() {
@@ -320,7 +378,8 @@ class NetnsFaultsTest {
     Exception last = null;
     while (System.nanoTime() < deadline) {
       try (Socket s = Io.connect(forward)) {
-        s.setSoTimeout((int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+        s.setSoTimeout(
+            (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
         s.getOutputStream().write("ping\n".getBytes(StandardCharsets.US_ASCII));
         if (Io.readLine(s).equals("ping")) {
           return (System.nanoTime() - sinceNanos) / 1e9;
@@ -330,7 +389,8 @@ class NetnsFaultsTest {
       }
       Thread.sleep(50);
     }
-    throw new AssertionError("no stream got through within " + timeout + "; client:\n" + client.output(), last);
+    throw new AssertionError(
+        "no stream got through within " + timeout + "; client:\n" + client.output(), last);
   }
 
   enum Outcome {
@@ -359,10 +419,11 @@ class NetnsFaultsTest {
    *
    * <p>A reset is reported once, to whichever call on the socket comes first (Linux hands the
    * pending ECONNRESET to one call and clears it; the next read sees the end of the stream): when
-   * the writer, blocked in write, takes it, the reader sees EOF. So an EOF short of the data
-   * counts as a reset when the writer failed.
+   * the writer, blocked in write, takes it, the reader sees EOF. So an EOF short of the data counts
+   * as a reset when the writer failed.
    */
-  static Echoed echo(Socket s, long size, long bytesPerSecond) throws IOException, InterruptedException {
+  static Echoed echo(Socket s, long size, long bytesPerSecond)
+      throws IOException, InterruptedException {
     AtomicReference<IOException> writeError = new AtomicReference<>();
     Thread writer =
         Thread.ofPlatform()

@@ -1,6 +1,5 @@
 package dev.ett.e2e;
 
-import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.ett.client.Client;
@@ -64,22 +63,38 @@ class NetnsOwnAddressTest {
     Path sk = dir.resolve("server.key"), authorized = dir.resolve("authorized");
     KeyFile.write(sk, serverKey.privateKey(), serverKey.publicKey());
     Files.writeString(authorized, KeyFile.encode(clientKey.publicKey()) + " alice\n");
-    target = net.spawn(net.a, "target", NetnsFaultsTest.ett("target", "--listen", "0.0.0.0:" + TARGET_PORT, "--mode", "echo"));
+    target =
+        net.spawn(
+            net.a,
+            "target",
+            NetnsFaultsTest.ett("target", "--listen", "0.0.0.0:" + TARGET_PORT, "--mode", "echo"));
     server =
         net.spawn(
             net.a,
             "server",
             NetnsFaultsTest.ett(
-                "server", "--listen", net.frontAddr + ":" + SERVER_PORT, "--key", sk.toString(),
-                "--authorized", authorized.toString(),
-                "--policy", "accept " + NAMED + ":" + TARGET_PORT + ", accept *:*", "--threads", "1"));
+                "server",
+                "--listen",
+                net.frontAddr + ":" + SERVER_PORT,
+                "--key",
+                sk.toString(),
+                "--authorized",
+                authorized.toString(),
+                "--policy",
+                "accept " + NAMED + ":" + TARGET_PORT + ", accept *:*",
+                "--threads",
+                "1"));
     target.awaitLine(Long.MIN_VALUE, Duration.ofSeconds(30), "listening on");
     server.awaitLine(Long.MIN_VALUE, Duration.ofSeconds(30), "listening on");
     client =
         new Client(
             new Client.Options(
-                new InetSocketAddress(net.frontAddr, SERVER_PORT), serverKey.publicKey(), clientKey, Suite.AESGCM,
-                LinkConfig.defaults(), 1024));
+                new InetSocketAddress(net.frontAddr, SERVER_PORT),
+                serverKey.publicKey(),
+                clientKey,
+                Suite.AESGCM,
+                LinkConfig.defaults(),
+                1024));
     client.start().get(30, TimeUnit.SECONDS);
   }
 
@@ -99,7 +114,8 @@ class NetnsOwnAddressTest {
   }
 
   static AnyForward front(String address) throws Exception {
-    AnyForward f = new AnyForward(client, Destination.of(InetAddress.getByName(address), TARGET_PORT));
+    AnyForward f =
+        new AnyForward(client, Destination.of(InetAddress.getByName(address), TARGET_PORT));
     f.start();
     return f;
   }
@@ -110,7 +126,9 @@ class NetnsOwnAddressTest {
       f.assertRefused(RefuseCode.POLICY);
     }
     server.awaitLine(
-        Long.MIN_VALUE, Duration.ofSeconds(10), OWN + " is an address of this server; closed unless a rule names it");
+        Long.MIN_VALUE,
+        Duration.ofSeconds(10),
+        OWN + " is an address of this server; closed unless a rule names it");
   }
 
   @Test
@@ -124,7 +142,8 @@ class NetnsOwnAddressTest {
   void anAddressAddedWhileTheServerRunsIsClosedWithinSeconds() throws Exception {
     long since = System.nanoTime();
     net.ip("-n", net.a, "addr", "add", ADDED + "/32", "dev", net.linkA);
-    server.awaitLine(since, Duration.ofSeconds(20), "addresses of this server changed: added " + ADDED);
+    server.awaitLine(
+        since, Duration.ofSeconds(20), "addresses of this server changed: added " + ADDED);
     try (AnyForward f = front(ADDED)) {
       f.assertRefused(RefuseCode.POLICY);
     }

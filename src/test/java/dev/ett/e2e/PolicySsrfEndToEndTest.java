@@ -44,10 +44,10 @@ class PolicySsrfEndToEndTest {
   }
 
   /**
-   * One way of writing the target's address, as the client puts it on the wire. {@code
-   * connectable} is false for the unspecified addresses: whether a connect to 0.0.0.0 or :: lands
-   * on a loopback listener depends on the kernel and the socket API (Java's own sockets rewrite
-   * it, native epoll does not), so for them "reachable" means "the policy let it through".
+   * One way of writing the target's address, as the client puts it on the wire. {@code connectable}
+   * is false for the unspecified addresses: whether a connect to 0.0.0.0 or :: lands on a loopback
+   * listener depends on the kernel and the socket API (Java's own sockets rewrite it, native epoll
+   * does not), so for them "reachable" means "the policy let it through".
    */
   record Spelling(String label, Destination destination, String resolved, boolean connectable) {
     Spelling(String label, Destination destination, String resolved) {
@@ -65,16 +65,39 @@ class PolicySsrfEndToEndTest {
     mapped[15] = 1;
     List<Spelling> s = new ArrayList<>();
     String loop4 = "127.0.0.1:" + p4;
-    s.add(new Spelling("127.0.0.1 (address)", Destination.of(InetAddress.getByName("127.0.0.1"), p4), loop4));
-    for (String name : List.of("127.1", "2130706433", "0x7f.1", "0177.0.0.1", "0x7f000001", "127.0.0.1", "::ffff:127.0.0.1", "[::ffff:127.0.0.1]", "[::127.0.0.1]")) {
+    s.add(
+        new Spelling(
+            "127.0.0.1 (address)", Destination.of(InetAddress.getByName("127.0.0.1"), p4), loop4));
+    for (String name :
+        List.of(
+            "127.1",
+            "2130706433",
+            "0x7f.1",
+            "0177.0.0.1",
+            "0x7f000001",
+            "127.0.0.1",
+            "::ffff:127.0.0.1",
+            "[::ffff:127.0.0.1]",
+            "[::127.0.0.1]")) {
       s.add(new Spelling(name + " (name)", Destination.ofName(name, p4), loop4));
     }
-    s.add(new Spelling("::ffff:127.0.0.1 (IPv6 address)", Destination.of(Inet6Address.getByAddress(null, mapped, -1), p4), loop4));
-    s.add(new Spelling("0.0.0.0 (address)", Destination.of(InetAddress.getByName("0.0.0.0"), p4), "0.0.0.0:" + p4, false));
+    s.add(
+        new Spelling(
+            "::ffff:127.0.0.1 (IPv6 address)",
+            Destination.of(Inet6Address.getByAddress(null, mapped, -1), p4),
+            loop4));
+    s.add(
+        new Spelling(
+            "0.0.0.0 (address)",
+            Destination.of(InetAddress.getByName("0.0.0.0"), p4),
+            "0.0.0.0:" + p4,
+            false));
     s.add(new Spelling("0 (name)", Destination.ofName("0", p4), "0.0.0.0:" + p4, false));
     s.add(new Spelling("rebind.test (--hosts name)", Destination.ofName("rebind.test", p4), loop4));
     s.add(new Spelling("[::] (name)", Destination.ofName("[::]", p6), "[::]:" + p6, false));
-    s.add(new Spelling("::1 (address)", Destination.of(InetAddress.getByName("::1"), p6), "[::1]:" + p6));
+    s.add(
+        new Spelling(
+            "::1 (address)", Destination.of(InetAddress.getByName("::1"), p6), "[::1]:" + p6));
     s.add(new Spelling("[::1] (name)", Destination.ofName("[::1]", p6), "[::1]:" + p6));
     return s;
   }
@@ -99,7 +122,10 @@ class PolicySsrfEndToEndTest {
         assertThat(e.get("end")).as(s.label()).isEqualTo("policy");
         assertThat(e.get("code")).as(s.label()).isEqualTo("POLICY");
         assertThat(e.get("resolved")).as(s.label()).isEqualTo(s.resolved());
-        assertThat((String) e.get("rule")).as(s.label()).contains("is special-purpose").contains("does not open it");
+        assertThat((String) e.get("rule"))
+            .as(s.label())
+            .contains("is special-purpose")
+            .contains("does not open it");
       }
       assertThat(t.auditEvents()).noneMatch(e -> "stream_opened".equals(e.get("event")));
     }
@@ -107,7 +133,10 @@ class PolicySsrfEndToEndTest {
 
   @Test
   void everySpellingIsReachableOnceARuleNamesItsRange(@TempDir Path dir) throws Exception {
-    try (PolicyTunnel t = tunnel(dir, "accept 127.0.0.0/8:*, accept 0.0.0.0/8:*, accept [::]:*, accept [::1]:*, accept *:*")) {
+    try (PolicyTunnel t =
+        tunnel(
+            dir,
+            "accept 127.0.0.0/8:*, accept 0.0.0.0/8:*, accept [::]:*, accept [::1]:*, accept *:*")) {
       int opened = 0;
       int failed = 0;
       for (Spelling s : spellings()) {
@@ -134,12 +163,16 @@ class PolicySsrfEndToEndTest {
   }
 
   @Test
-  void aNameWithAPrivateAndAnAllowedAddressConnectsOnlyToTheAllowedOne(@TempDir Path dir) throws Exception {
+  void aNameWithAPrivateAndAnAllowedAddressConnectsOnlyToTheAllowedOne(@TempDir Path dir)
+      throws Exception {
     // multi.test is 10.0.0.1 and 127.0.0.1 in --hosts; only 127.0.0.0/8 is open, and the server
     // must never try 10.0.0.1 (it is not loopback: a connect would leave this machine).
     try (PolicyTunnel t = tunnel(dir, "accept 127.0.0.0/8:" + v4.address().getPort())) {
       t.frontToName("alice", "multi.test", v4.address().getPort()).assertEchoes();
-      Map<String, Object> e = t.awaitEvent(PolicyTunnel.event("stream_opened", "requested", "multi.test:" + v4.address().getPort()));
+      Map<String, Object> e =
+          t.awaitEvent(
+              PolicyTunnel.event(
+                  "stream_opened", "requested", "multi.test:" + v4.address().getPort()));
       assertThat(e.get("resolved")).isEqualTo("127.0.0.1:" + v4.address().getPort());
     }
   }
@@ -148,7 +181,8 @@ class PolicySsrfEndToEndTest {
   void twoClientsWithDifferentRulesReachDifferentPlaces(@TempDir Path dir) throws Exception {
     PolicyTunnel t = new PolicyTunnel(dir);
     int echo = v4.address().getPort();
-    try (TestTarget other = TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO);
+    try (TestTarget other =
+            TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO);
         t) {
       int otherPort = other.address().getPort();
       t.writeAuthorized("alice accept 127.0.0.1:" + echo, "bob accept 127.0.0.1:" + otherPort);
@@ -163,11 +197,19 @@ class PolicySsrfEndToEndTest {
       t.front("bob", toOther).assertEchoes();
       t.front("bob", toEcho).assertRefused(RefuseCode.POLICY);
 
-      Map<String, Object> aliceOk = t.awaitEvent(e -> "stream_opened".equals(e.get("event")) && "alice".equals(e.get("client")));
+      Map<String, Object> aliceOk =
+          t.awaitEvent(
+              e -> "stream_opened".equals(e.get("event")) && "alice".equals(e.get("client")));
       assertThat(aliceOk.get("rule"))
-          .isEqualTo("accepted by client alice rule 1 'accept 127.0.0.1:" + echo + "' and global rule 1 'accept 127.0.0.0/8:*'");
-      Map<String, Object> bobNo = t.awaitEvent(e -> "stream_refused".equals(e.get("event")) && "bob".equals(e.get("client")));
-      assertThat((String) bobNo.get("rule")).startsWith("refused by client bob: 127.0.0.1 is special-purpose");
+          .isEqualTo(
+              "accepted by client alice rule 1 'accept 127.0.0.1:"
+                  + echo
+                  + "' and global rule 1 'accept 127.0.0.0/8:*'");
+      Map<String, Object> bobNo =
+          t.awaitEvent(
+              e -> "stream_refused".equals(e.get("event")) && "bob".equals(e.get("client")));
+      assertThat((String) bobNo.get("rule"))
+          .startsWith("refused by client bob: 127.0.0.1 is special-purpose");
     }
   }
 }

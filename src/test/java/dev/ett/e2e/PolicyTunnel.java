@@ -32,12 +32,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /**
- * A server configured from real files (authorized, hosts, audit trail in a temp directory) and
- * any number of named clients, each with fronts to arbitrary wire destinations: the setup of the
+ * A server configured from real files (authorized, hosts, audit trail in a temp directory) and any
+ * number of named clients, each with fronts to arbitrary wire destinations: the setup of the
  * policy, audit, reload and limits end-to-end tests.
  *
- * <p>Authorized lines are written with client names where the key goes: {@code "alice accept
- * *:*"} becomes {@code "<alice's key> alice accept *:*"}.
+ * <p>Authorized lines are written with client names where the key goes: {@code "alice accept *:*"}
+ * becomes {@code "<alice's key> alice accept *:*"}.
  */
 final class PolicyTunnel implements AutoCloseable {
   final Path dir;
@@ -47,7 +47,8 @@ final class PolicyTunnel implements AutoCloseable {
   final Path auditFile;
   private final Map<String, KeyPair> keys = new HashMap<>();
   private final Map<String, Client> clients = new LinkedHashMap<>();
-  private final Map<String, java.util.concurrent.CompletableFuture<Void>> firstLinks = new HashMap<>();
+  private final Map<String, java.util.concurrent.CompletableFuture<Void>> firstLinks =
+      new HashMap<>();
   private final List<AnyForward> fronts = new ArrayList<>();
   Server server;
   InetSocketAddress serverAddress;
@@ -119,7 +120,10 @@ final class PolicyTunnel implements AutoCloseable {
     return clients.computeIfAbsent(
         name,
         n -> {
-          Client c = new Client(new Client.Options(serverAddress, serverKey.publicKey(), key(n), Suite.AESGCM, config, 1024));
+          Client c =
+              new Client(
+                  new Client.Options(
+                      serverAddress, serverKey.publicKey(), key(n), Suite.AESGCM, config, 1024));
           // start() only once: each call makes the client connect again.
           firstLinks.put(n, c.start());
           return c;
@@ -169,7 +173,9 @@ final class PolicyTunnel implements AutoCloseable {
         }
       }
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("no audit event matched; trail:\n" + String.join("\n", auditEvents().stream().map(Object::toString).toList()));
+        throw new AssertionError(
+            "no audit event matched; trail:\n"
+                + String.join("\n", auditEvents().stream().map(Object::toString).toList()));
       }
       Thread.sleep(20);
     }
@@ -188,12 +194,19 @@ final class PolicyTunnel implements AutoCloseable {
   Map<String, Object> nthEvent(String type, int n) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (true) {
-      List<Map<String, Object>> of = auditEvents().stream().filter(e -> type.equals(e.get("event"))).toList();
+      List<Map<String, Object>> of =
+          auditEvents().stream().filter(e -> type.equals(e.get("event"))).toList();
       if (of.size() > n) {
         return of.get(n);
       }
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("no " + type + " event #" + n + "; trail:\n" + String.join("\n", auditEvents().stream().map(Object::toString).toList()));
+        throw new AssertionError(
+            "no "
+                + type
+                + " event #"
+                + n
+                + "; trail:\n"
+                + String.join("\n", auditEvents().stream().map(Object::toString).toList()));
       }
       Thread.sleep(20);
     }
@@ -214,7 +227,6 @@ final class PolicyTunnel implements AutoCloseable {
       audit.close();
     }
   }
-
 
   /** Waits up to 10 s for {@code condition}; fails the test if it never holds. */
   static void await(java.util.function.BooleanSupplier condition) throws InterruptedException {

@@ -22,8 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Goal of this test: a real Prometheus server (Debian's {@code prometheus}, started on loopback
  * with a configuration written here) scrapes an ett server's endpoint and, asked through its HTTP
- * API, has the values of a known transfer: the page is what Prometheus reads, not only what our
- * own parser reads. Skipped when {@code prometheus} is not installed (.ci/run installs it).
+ * API, has the values of a known transfer: the page is what Prometheus reads, not only what our own
+ * parser reads. Skipped when {@code prometheus} is not installed (.ci/run installs it).
  */
 @Timeout(120)
 class PrometheusScrapeTest {
@@ -32,8 +32,11 @@ class PrometheusScrapeTest {
   @Test
   void prometheusScrapesTheBytesOfAKnownTransfer() throws Exception {
     Path prometheus = onPath("prometheus");
-    assumeTrue(prometheus != null, "prometheus is not installed (Debian: apt-get install prometheus; .ci/run does)");
-    try (MetricsEndToEndTest.Endpoints e = new MetricsEndToEndTest.Endpoints(Tunnel.start(TestTarget.Mode.ECHO))) {
+    assumeTrue(
+        prometheus != null,
+        "prometheus is not installed (Debian: apt-get install prometheus; .ci/run does)");
+    try (MetricsEndToEndTest.Endpoints e =
+        new MetricsEndToEndTest.Endpoints(Tunnel.start(TestTarget.Mode.ECHO))) {
       e.t.awaitLink(Duration.ofSeconds(10));
       MetricsEndToEndTest.echo(e.t);
       int web = freePort();
@@ -70,7 +73,11 @@ class PrometheusScrapeTest {
             .isEqualTo(Integer.toString(MetricsEndToEndTest.BYTES));
         assertThat(await(api, "ett_stream_bytes_total{direction=\"to_client\"}", log))
             .isEqualTo(Integer.toString(MetricsEndToEndTest.BYTES));
-        assertThat(await(api, "ett_client_stream_bytes_total{client=\"client0\",direction=\"to_client\"}", log))
+        assertThat(
+                await(
+                    api,
+                    "ett_client_stream_bytes_total{client=\"client0\",direction=\"to_client\"}",
+                    log))
             .isEqualTo(Integer.toString(MetricsEndToEndTest.BYTES));
         assertThat(await(api, "ett_streams_opened_total", log)).isEqualTo("1");
         assertThat(await(api, "ett_handshakes_total{outcome=\"ok\"}", log)).isEqualTo("1");
@@ -97,7 +104,8 @@ class PrometheusScrapeTest {
       try {
         HttpResponse<String> r =
             MetricsEndToEndTest.HTTP.send(
-                HttpRequest.newBuilder(URI.create(api + URLEncoder.encode(query, StandardCharsets.UTF_8)))
+                HttpRequest.newBuilder(
+                        URI.create(api + URLEncoder.encode(query, StandardCharsets.UTF_8)))
                     .timeout(Duration.ofSeconds(5))
                     .build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -112,12 +120,17 @@ class PrometheusScrapeTest {
       Thread.sleep(200);
     }
     throw new AssertionError(
-        "Prometheus had no value for " + query + " within 30 s; last answer: " + last + "\nits log:\n"
+        "Prometheus had no value for "
+            + query
+            + " within 30 s; last answer: "
+            + last
+            + "\nits log:\n"
             + (Files.exists(log) ? Files.readString(log) : "(none)"));
   }
 
   private static int freePort() throws java.io.IOException {
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+    try (java.net.ServerSocket s =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
     }
   }

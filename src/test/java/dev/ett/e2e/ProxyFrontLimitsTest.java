@@ -29,9 +29,18 @@ class ProxyFrontLimitsTest {
     Client client =
         new Client(
             new Client.Options(
-                new InetSocketAddress("127.0.0.1", 9), X25519.generate().publicKey(), X25519.generate(), Suite.AESGCM, LinkConfig.defaults(), 16));
+                new InetSocketAddress("127.0.0.1", 9),
+                X25519.generate().publicKey(),
+                X25519.generate(),
+                Suite.AESGCM,
+                LinkConfig.defaults(),
+                16));
     ProxyFront front =
-        new ProxyFront(new ProxySpec("127.0.0.1", 0), client, null, new ProxyFront.Limits(2, Duration.ofMillis(700)));
+        new ProxyFront(
+            new ProxySpec("127.0.0.1", 0),
+            client,
+            null,
+            new ProxyFront.Limits(2, Duration.ofMillis(700)));
     try {
       InetSocketAddress a = front.start();
       try (Socket one = Io.connect(a);
@@ -41,7 +50,9 @@ class ProxyFrontLimitsTest {
         try (Socket three = Io.connect(a)) {
           // Over the cap: the oldest connection that has sent nothing (two) makes room for three.
           two.setSoTimeout(2000);
-          assertThat(two.getInputStream().read()).as("the silent one, closed to make room").isEqualTo(-1);
+          assertThat(two.getInputStream().read())
+              .as("the silent one, closed to make room")
+              .isEqualTo(-1);
           three.setSoTimeout(300);
           try {
             three.getInputStream().read();
@@ -70,15 +81,26 @@ class ProxyFrontLimitsTest {
     Client client =
         new Client(
             new Client.Options(
-                new InetSocketAddress("127.0.0.1", 9), X25519.generate().publicKey(), X25519.generate(), Suite.AESGCM, LinkConfig.defaults(), 16));
+                new InetSocketAddress("127.0.0.1", 9),
+                X25519.generate().publicKey(),
+                X25519.generate(),
+                Suite.AESGCM,
+                LinkConfig.defaults(),
+                16));
     ProxyFront front =
-        new ProxyFront(new ProxySpec("127.0.0.1", 0), client, null, new ProxyFront.Limits(16, Duration.ofMillis(700)));
+        new ProxyFront(
+            new ProxySpec("127.0.0.1", 0),
+            client,
+            null,
+            new ProxyFront.Limits(16, Duration.ofMillis(700)));
     try {
       InetSocketAddress a = front.start();
       try (Socket slow = Io.connect(a)) {
-        byte[] request = "GET http://example.test/ HTTP/1.1\r\nHost: example.test\r\n\r\n".getBytes();
+        byte[] request =
+            "GET http://example.test/ HTTP/1.1\r\nHost: example.test\r\n\r\n".getBytes();
         long t0 = System.nanoTime();
-        java.util.concurrent.CompletableFuture<Long> closedAfter = new java.util.concurrent.CompletableFuture<>();
+        java.util.concurrent.CompletableFuture<Long> closedAfter =
+            new java.util.concurrent.CompletableFuture<>();
         Thread.ofVirtual()
             .start(
                 () -> {
@@ -97,7 +119,9 @@ class ProxyFrontLimitsTest {
           }
           Thread.sleep(150);
         }
-        assertThat(closedAfter.get(5, TimeUnit.SECONDS)).as("ms until the front closed it").isLessThan(2000L);
+        assertThat(closedAfter.get(5, TimeUnit.SECONDS))
+            .as("ms until the front closed it")
+            .isLessThan(2000L);
       }
     } finally {
       front.close();

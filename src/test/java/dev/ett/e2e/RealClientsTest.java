@@ -40,9 +40,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Goal of these tests: the applications people really use reach a destination through a {@code
- * -D} port or {@code ett connect} unchanged — curl, ncat, PySocks, ssh and headless Chromium — and
- * a name is resolved by the server: {@value #NAME} is known only to the server's hosts file, so it
+ * Goal of these tests: the applications people really use reach a destination through a {@code -D}
+ * port or {@code ett connect} unchanged — curl, ncat, PySocks, ssh and headless Chromium — and a
+ * name is resolved by the server: {@value #NAME} is known only to the server's hosts file, so it
  * loads when the client passes the name on (SOCKS5-hostname, SOCKS4a, HTTP) and fails when the
  * application must resolve it itself (plain SOCKS5, SOCKS4).
  *
@@ -77,8 +77,13 @@ class RealClientsTest {
               x.getRequestURI().getPath().equals("/echo")
                   ? new String(body, StandardCharsets.ISO_8859_1)
                   : x.getRequestURI().getPath().equals("/who")
-                      ? x.getRequestMethod() + " " + x.getRequestURI() + " host=" + x.getRequestHeaders().getFirst("Host")
-                          + " proxy-auth=" + x.getRequestHeaders().getFirst("Proxy-Authorization")
+                      ? x.getRequestMethod()
+                          + " "
+                          + x.getRequestURI()
+                          + " host="
+                          + x.getRequestHeaders().getFirst("Host")
+                          + " proxy-auth="
+                          + x.getRequestHeaders().getFirst("Proxy-Authorization")
                       : "<html><body><p id=t>" + PAGE + "</p></body></html>";
           byte[] b = reply.getBytes(StandardCharsets.ISO_8859_1);
           x.getResponseHeaders().add("Content-Type", "text/html");
@@ -93,13 +98,20 @@ class RealClientsTest {
       closedPort = s.getLocalPort();
     }
     sshdPort = freePort();
-    String policy = "accept 127.0.0.1:" + originPort + ", accept 127.0.0.1:" + closedPort + ", accept 127.0.0.1:" + sshdPort;
+    String policy =
+        "accept 127.0.0.1:"
+            + originPort
+            + ", accept 127.0.0.1:"
+            + closedPort
+            + ", accept 127.0.0.1:"
+            + sshdPort;
     server =
         new Server(
             new Server.Options(
                 new InetSocketAddress("127.0.0.1", 0),
                 serverKey,
-                AuthorizedFile.parse("authorized", KeyFile.encode(clientKey.publicKey()) + " alice\n"),
+                AuthorizedFile.parse(
+                    "authorized", KeyFile.encode(clientKey.publicKey()) + " alice\n"),
                 Policy.parse(policy),
                 HostsFile.parse("hosts", "127.0.0.1 " + NAME + "\n"),
                 LinkConfig.defaults(),
@@ -107,11 +119,21 @@ class RealClientsTest {
                 2));
     serverAddress = server.start();
     client =
-        new Client(new Client.Options(serverAddress, serverKey.publicKey(), clientKey, Suite.AESGCM, LinkConfig.defaults(), 1024));
-    open = new ProxyFront(new ProxySpec("127.0.0.1", 0), client, null, ProxyFront.Limits.defaults());
+        new Client(
+            new Client.Options(
+                serverAddress,
+                serverKey.publicKey(),
+                clientKey,
+                Suite.AESGCM,
+                LinkConfig.defaults(),
+                1024));
+    open =
+        new ProxyFront(new ProxySpec("127.0.0.1", 0), client, null, ProxyFront.Limits.defaults());
     proxyPort = open.start().getPort();
     authenticator = new Authenticator(Users.parse("users", Users.line("alice", "s3cret pw", 1000)));
-    guarded = new ProxyFront(new ProxySpec("127.0.0.1", 0), client, authenticator, ProxyFront.Limits.defaults());
+    guarded =
+        new ProxyFront(
+            new ProxySpec("127.0.0.1", 0), client, authenticator, ProxyFront.Limits.defaults());
     guardedPort = guarded.start().getPort();
     client.start().get(10, TimeUnit.SECONDS);
     clientKeyFile = dir.resolve("alice.key");
@@ -136,7 +158,8 @@ class RealClientsTest {
   record Run(int status, String out, String err) {}
 
   static boolean installed(String program) {
-    for (String d : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
+    for (String d :
+        System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
       if (Files.isExecutable(Path.of(d, program))) {
         return true;
       }
@@ -145,7 +168,9 @@ class RealClientsTest {
   }
 
   static void need(String program, String debianPackage) {
-    assumeTrue(installed(program), program + " is not installed (Debian package " + debianPackage + "; .ci/run installs it)");
+    assumeTrue(
+        installed(program),
+        program + " is not installed (Debian package " + debianPackage + "; .ci/run installs it)");
   }
 
   static Run run(byte[] stdin, String... command) throws Exception {
@@ -165,7 +190,10 @@ class RealClientsTest {
     }
     o.join();
     e.join();
-    return new Run(p.exitValue(), out.toString(StandardCharsets.ISO_8859_1), err.toString(StandardCharsets.UTF_8));
+    return new Run(
+        p.exitValue(),
+        out.toString(StandardCharsets.ISO_8859_1),
+        err.toString(StandardCharsets.UTF_8));
   }
 
   static Thread pipe(InputStream in, ByteArrayOutputStream to) {
@@ -219,7 +247,8 @@ class RealClientsTest {
   @Test
   void theSameNameFailsWhenTheApplicationMustResolveIt() throws Exception {
     need("curl", "curl");
-    for (String[] how : List.of(new String[] {"--socks5", proxy()}, new String[] {"-x", "socks4://" + proxy()})) {
+    for (String[] how :
+        List.of(new String[] {"--socks5", proxy()}, new String[] {"-x", "socks4://" + proxy()})) {
       Run r = curl(how[0], how[1], url("/"));
       assertThat(r.status()).as(String.join(" ", how)).isNotZero();
       assertThat(r.err()).contains("resolve");
@@ -234,7 +263,8 @@ class RealClientsTest {
   void httpProxyRewritesTheRequestForTheOrigin() throws Exception {
     need("curl", "curl");
     Run r = curl("-x", "http://" + proxy(), "--proxy-user", "x:y", url("/who?a=1"));
-    assertThat(r.out()).isEqualTo("GET /who?a=1 host=" + NAME + ":" + originPort + " proxy-auth=null");
+    assertThat(r.out())
+        .isEqualTo("GET /who?a=1 host=" + NAME + ":" + originPort + " proxy-auth=null");
   }
 
   @Test
@@ -247,7 +277,15 @@ class RealClientsTest {
     Files.writeString(f, hex);
     Run plain = curl("-x", "http://" + proxy(), "--data-binary", "@" + f, url("/echo"));
     assertThat(plain.out()).isEqualTo(hex);
-    Run chunked = curl("-x", "http://" + proxy(), "-H", "Transfer-Encoding: chunked", "--data-binary", "@" + f, url("/echo"));
+    Run chunked =
+        curl(
+            "-x",
+            "http://" + proxy(),
+            "-H",
+            "Transfer-Encoding: chunked",
+            "--data-binary",
+            "@" + f,
+            url("/echo"));
     assertThat(chunked.out()).isEqualTo(hex);
   }
 
@@ -255,14 +293,28 @@ class RealClientsTest {
   void curlWithProxyUserPassesAndAWrongPasswordIsRefused() throws Exception {
     need("curl", "curl");
     String g = "127.0.0.1:" + guardedPort;
-    assertThat(curl("--socks5-hostname", g, "--proxy-user", "alice:s3cret pw", url("/")).out()).contains(PAGE);
-    assertThat(curl("-x", "http://" + g, "--proxy-user", "alice:s3cret pw", url("/")).out()).contains(PAGE);
-    assertThat(curl("-p", "-x", "http://" + g, "--proxy-user", "alice:s3cret pw", url("/")).out()).contains(PAGE);
+    assertThat(curl("--socks5-hostname", g, "--proxy-user", "alice:s3cret pw", url("/")).out())
+        .contains(PAGE);
+    assertThat(curl("-x", "http://" + g, "--proxy-user", "alice:s3cret pw", url("/")).out())
+        .contains(PAGE);
+    assertThat(curl("-p", "-x", "http://" + g, "--proxy-user", "alice:s3cret pw", url("/")).out())
+        .contains(PAGE);
 
     Run socks = curl("--socks5-hostname", g, "--proxy-user", "alice:wrong", url("/"));
     assertThat(socks.status()).isNotZero();
     assertThat(socks.err()).contains("rejected by the SOCKS5 server");
-    Run http = curl("-s", "-o", "/dev/null", "-w", "%{http_code}", "-x", "http://" + g, "--proxy-user", "alice:wrong", url("/"));
+    Run http =
+        curl(
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-x",
+            "http://" + g,
+            "--proxy-user",
+            "alice:wrong",
+            url("/"));
     assertThat(http.out()).isEqualTo("407");
     Run none = curl("-s", "-o", "/dev/null", "-w", "%{http_code}", "-x", "http://" + g, url("/"));
     assertThat(none.out()).isEqualTo("407");
@@ -273,11 +325,38 @@ class RealClientsTest {
   @Test
   void refusalsBecomeTheRightCurlErrors() throws Exception {
     need("curl", "curl");
-    Run policy = curl("-s", "-o", "/dev/null", "-w", "%{http_code}", "-x", "http://" + proxy(), "http://127.0.0.1:1/");
+    Run policy =
+        curl(
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-x",
+            "http://" + proxy(),
+            "http://127.0.0.1:1/");
     assertThat(policy.out()).isEqualTo("403");
-    Run refused = curl("-s", "-o", "/dev/null", "-w", "%{http_code}", "-x", "http://" + proxy(), "http://127.0.0.1:" + closedPort + "/");
+    Run refused =
+        curl(
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-x",
+            "http://" + proxy(),
+            "http://127.0.0.1:" + closedPort + "/");
     assertThat(refused.out()).isEqualTo("502");
-    Run unresolvable = curl("-s", "-o", "/dev/null", "-w", "%{http_code}", "-x", "http://" + proxy(), "http://no-such-name.invalid/");
+    Run unresolvable =
+        curl(
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-x",
+            "http://" + proxy(),
+            "http://no-such-name.invalid/");
     assertThat(unresolvable.out()).isIn("403", "502");
   }
 
@@ -292,9 +371,13 @@ class RealClientsTest {
 
   @Test
   void socks5RepliesTellTheTruthAndNothingElseBreaks() throws Exception {
-    String policyRefused = HexFormat.of().formatHex(socks5(proxyPort, "05010001" + "7f000001" + "0001"));
+    String policyRefused =
+        HexFormat.of().formatHex(socks5(proxyPort, "05010001" + "7f000001" + "0001"));
     assertThat(policyRefused).isEqualTo("0500" + "05020001000000000000");
-    String connRefused = HexFormat.of().formatHex(socks5(proxyPort, "05010001" + "7f000001" + String.format("%04x", closedPort)));
+    String connRefused =
+        HexFormat.of()
+            .formatHex(
+                socks5(proxyPort, "05010001" + "7f000001" + String.format("%04x", closedPort)));
     assertThat(connRefused).isEqualTo("0500" + "05050001000000000000");
     String bind = HexFormat.of().formatHex(socks5(proxyPort, "05020001" + "7f000001" + "0016"));
     assertThat(bind).isEqualTo("0500" + "05070001000000000000");
@@ -303,8 +386,11 @@ class RealClientsTest {
     String garbage = HexFormat.of().formatHex(socks5(proxyPort, "ffffffffffffffffffff"));
     assertThat(garbage).isEqualTo("0500" + "05010001000000000000");
     try (Socket s = Io.connect(new InetSocketAddress("127.0.0.1", proxyPort))) {
-      s.getOutputStream().write("\u0016\u0003\u0001 not a proxy request".getBytes(StandardCharsets.ISO_8859_1));
-      assertThat(s.getInputStream().readAllBytes()).as("unknown protocol: closed, no reply").isEmpty();
+      s.getOutputStream()
+          .write("\u0016\u0003\u0001 not a proxy request".getBytes(StandardCharsets.ISO_8859_1));
+      assertThat(s.getInputStream().readAllBytes())
+          .as("unknown protocol: closed, no reply")
+          .isEmpty();
     }
     // The same port still serves.
     assertThat(curl("--socks5-hostname", proxy(), url("/")).out()).contains(PAGE);
@@ -315,12 +401,18 @@ class RealClientsTest {
     try (Socket s = Io.connect(new InetSocketAddress("127.0.0.1", proxyPort))) {
       String req = "GET " + url("/who?n=") + "%d HTTP/1.1\r\nHost: x\r\n\r\n";
       s.getOutputStream()
-          .write((String.format(req, 1) + String.format(req, 2)
-                  + "GET http://127.0.0.1:" + originPort + "/who?n=3 HTTP/1.1\r\nHost: y\r\n\r\n")
-              .getBytes(StandardCharsets.ISO_8859_1));
+          .write(
+              (String.format(req, 1)
+                      + String.format(req, 2)
+                      + "GET http://127.0.0.1:"
+                      + originPort
+                      + "/who?n=3 HTTP/1.1\r\nHost: y\r\n\r\n")
+                  .getBytes(StandardCharsets.ISO_8859_1));
       String all = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
       assertThat(all).contains("GET /who?n=1 host=").contains("GET /who?n=2 host=");
-      assertThat(all).as("the third request named another host: the connection ended instead").doesNotContain("n=3");
+      assertThat(all)
+          .as("the third request named another host: the connection ended instead")
+          .doesNotContain("n=3");
     }
   }
 
@@ -329,9 +421,21 @@ class RealClientsTest {
   @Test
   void ncatThroughSocks5AndHttpProxies() throws Exception {
     need("ncat", "ncat");
-    byte[] request = ("GET / HTTP/1.0\r\nHost: " + NAME + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+    byte[] request =
+        ("GET / HTTP/1.0\r\nHost: " + NAME + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
     for (String type : List.of("socks5", "http")) {
-      Run r = run(request, "ncat", "--proxy", proxy(), "--proxy-type", type, "--proxy-dns", "remote", NAME, "" + originPort);
+      Run r =
+          run(
+              request,
+              "ncat",
+              "--proxy",
+              proxy(),
+              "--proxy-type",
+              type,
+              "--proxy-dns",
+              "remote",
+              NAME,
+              "" + originPort);
       assertThat(r.out()).as(type + ": " + r.err()).contains(PAGE);
     }
   }
@@ -339,7 +443,9 @@ class RealClientsTest {
   @Test
   void pySocksSocks5AndSocks4WithRemoteDns() throws Exception {
     need("/usr/bin/python3", "python3");
-    assumeTrue(run(null, "/usr/bin/python3", "-c", "import socks").status() == 0, "PySocks missing (Debian python3-socks)");
+    assumeTrue(
+        run(null, "/usr/bin/python3", "-c", "import socks").status() == 0,
+        "PySocks missing (Debian python3-socks)");
     String script =
         String.join(
             "\n",
@@ -373,29 +479,38 @@ class RealClientsTest {
   }
 
   static String[] ettConnect(String host, int port) {
-    List<String> c = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+    List<String> c =
+        new ArrayList<>(
+            List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
     if (Runtime.version().feature() >= 24) {
-      c.addAll(List.of("--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow")); // as bin/ett
+      c.addAll(
+          List.of(
+              "--enable-native-access=ALL-UNNAMED",
+              "--sun-misc-unsafe-memory-access=allow")); // as bin/ett
     }
-    c.addAll(List.of(
-      "-cp",
-      System.getProperty("java.class.path"),
-      "dev.ett.cli.Main",
-      "connect",
-      "--server",
-      "127.0.0.1:" + serverAddress.getPort(),
-      "--server-key",
-      KeyFile.encode(serverKey.publicKey()),
-      "--key",
-      clientKeyFile.toString(),
-      host,
-      "" + port));
+    c.addAll(
+        List.of(
+            "-cp",
+            System.getProperty("java.class.path"),
+            "dev.ett.cli.Main",
+            "connect",
+            "--server",
+            "127.0.0.1:" + serverAddress.getPort(),
+            "--server-key",
+            KeyFile.encode(serverKey.publicKey()),
+            "--key",
+            clientKeyFile.toString(),
+            host,
+            "" + port));
     return c.toArray(String[]::new);
   }
 
   @Test
   void ettConnectJoinsStdioToAStreamAndSaysWhyItFailed() throws Exception {
-    Run ok = run(("GET / HTTP/1.0\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.US_ASCII), ettConnect(NAME, originPort));
+    Run ok =
+        run(
+            ("GET / HTTP/1.0\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.US_ASCII),
+            ettConnect(NAME, originPort));
     assertThat(ok.out()).startsWith("HTTP/1.1 200 ").contains(PAGE);
     assertThat(ok.err()).isEmpty();
     assertThat(ok.status()).isZero();
@@ -403,7 +518,9 @@ class RealClientsTest {
     Run refused = run(new byte[0], ettConnect("127.0.0.1", 1));
     assertThat(refused.status()).isEqualTo(1);
     assertThat(refused.out()).isEmpty();
-    assertThat(refused.err().lines().toList()).singleElement().satisfies(l -> assertThat(l).startsWith("ett: ").contains("not allowed by policy"));
+    assertThat(refused.err().lines().toList())
+        .singleElement()
+        .satisfies(l -> assertThat(l).startsWith("ett: ").contains("not allowed by policy"));
   }
 
   @Test
@@ -411,8 +528,14 @@ class RealClientsTest {
     need("ssh", "openssh-client");
     need("/usr/sbin/sshd", "openssh-server");
     Path hostKey = dir.resolve("ssh_host_ed25519_key"), userKey = dir.resolve("id_ed25519");
-    assertThat(run(null, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", hostKey.toString()).status()).isZero();
-    assertThat(run(null, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", userKey.toString()).status()).isZero();
+    assertThat(
+            run(null, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", hostKey.toString())
+                .status())
+        .isZero();
+    assertThat(
+            run(null, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", userKey.toString())
+                .status())
+        .isZero();
     Path authorizedKeys = dir.resolve("authorized_keys");
     Files.copy(Path.of(userKey + ".pub"), authorizedKeys);
     try {
@@ -421,8 +544,13 @@ class RealClientsTest {
       assumeTrue(false, "cannot create /run/sshd for a test sshd (run as root, as CI does): " + e);
     }
     Path config = dir.resolve("sshd_config");
-    Files.writeString(config, dev.ett.bench.Bench.sshdConfig("127.0.0.1", sshdPort, hostKey, authorizedKeys));
-    sshd = new ProcessBuilder("/usr/sbin/sshd", "-D", "-e", "-f", config.toString()).redirectErrorStream(true).redirectOutput(dir.resolve("sshd.log").toFile()).start();
+    Files.writeString(
+        config, dev.ett.bench.Bench.sshdConfig("127.0.0.1", sshdPort, hostKey, authorizedKeys));
+    sshd =
+        new ProcessBuilder("/usr/sbin/sshd", "-D", "-e", "-f", config.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("sshd.log").toFile())
+            .start();
     for (int i = 0; i < 100; i++) {
       try (Socket s = new Socket("127.0.0.1", sshdPort)) {
         break;
@@ -431,23 +559,34 @@ class RealClientsTest {
       }
     }
     String[] connect = ettConnect("%h", 0);
-    connect[connect.length - 1] = "%p"; // ssh puts the port there (not a text replace: a key may hold " 0")
+    connect[connect.length - 1] =
+        "%p"; // ssh puts the port there (not a text replace: a key may hold " 0")
     String proxyCommand = String.join(" ", connect);
     Run r =
         run(
             null,
             "ssh",
-            "-F", "/dev/null",
-            "-i", userKey.toString(),
-            "-o", "BatchMode=yes",
-            "-o", "StrictHostKeyChecking=no",
-            "-o", "UserKnownHostsFile=/dev/null",
-            "-o", "LogLevel=ERROR",
-            "-o", "ProxyCommand=" + proxyCommand,
-            "-p", "" + sshdPort,
+            "-F",
+            "/dev/null",
+            "-i",
+            userKey.toString(),
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "LogLevel=ERROR",
+            "-o",
+            "ProxyCommand=" + proxyCommand,
+            "-p",
+            "" + sshdPort,
             System.getProperty("user.name") + "@" + NAME,
             "echo ssh-through-ett-$((6*7))");
-    assertThat(r.out()).as(r.err() + "\nsshd: " + Files.readString(dir.resolve("sshd.log"))).contains("ssh-through-ett-42");
+    assertThat(r.out())
+        .as(r.err() + "\nsshd: " + Files.readString(dir.resolve("sshd.log")))
+        .contains("ssh-through-ett-42");
     assertThat(r.status()).isZero();
   }
 
@@ -456,8 +595,12 @@ class RealClientsTest {
   @Test
   void headlessChromiumLoadsAPageThroughSocks5AndHttp() throws Exception {
     String chrome =
-        installed("chromium-headless-shell") ? "chromium-headless-shell" : installed("chromium") ? "chromium" : null;
-    assumeTrue(chrome != null, "no headless Chromium (Debian chromium-headless-shell; .ci/run installs it)");
+        installed("chromium-headless-shell")
+            ? "chromium-headless-shell"
+            : installed("chromium") ? "chromium" : null;
+    assumeTrue(
+        chrome != null,
+        "no headless Chromium (Debian chromium-headless-shell; .ci/run installs it)");
     for (String scheme : List.of("socks5", "http")) {
       Path profile = Files.createTempDirectory(dir, "chrome");
       Run r =

@@ -12,9 +12,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Goal of this test: PROTOCOL.md §4 says handshake failures are logged with the remote address.
- * The peer hears nothing, but the operator reads why and from where (rate-limited: the counts of
- * each cause over a minute, with the address of the last one).
+ * Goal of this test: PROTOCOL.md §4 says handshake failures are logged with the remote address. The
+ * peer hears nothing, but the operator reads why and from where (rate-limited: the counts of each
+ * cause over a minute, with the address of the last one).
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class RejectedHandshakeLogTest {
@@ -30,7 +30,10 @@ class RejectedHandshakeLogTest {
         assertThat(s.getInputStream().read()).as("closed without a word").isEqualTo(-1);
       }
       String line = log.await(l -> l.contains("rejected handshakes"), Duration.ofSeconds(5));
-      assertThat(line).endsWith("rejected handshakes: 1 not a handshake (bad preamble, record or message 1); last from " + from);
+      assertThat(line)
+          .endsWith(
+              "rejected handshakes: 1 not a handshake (bad preamble, record or message 1); last from "
+                  + from);
     }
   }
 }

@@ -27,22 +27,24 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Goal of this test: editing the authorized file under load adds a key without disturbing the
- * links that stay allowed, a broken edit changes nothing, and removing a key closes that client's
- * link at once — its open streams included — while the others carry on.
+ * Goal of this test: editing the authorized file under load adds a key without disturbing the links
+ * that stay allowed, a broken edit changes nothing, and removing a key closes that client's link at
+ * once — its open streams included — while the others carry on.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ReloadEndToEndTest {
 
   @Test
   void addingAndRevokingKeysUnderLoadTouchesOnlyThoseKeys(@TempDir Path dir) throws Exception {
-    try (TestTarget echo = TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO);
+    try (TestTarget echo =
+            TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO);
         PolicyTunnel t = new PolicyTunnel(dir);
         ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
       int port = echo.address().getPort();
       t.writeAuthorized("alice");
       t.startServer(List.of("accept 127.0.0.1:" + port), Limits.UNLIMITED);
-      try (ConfigWatcher watcher = new ConfigWatcher(t.sources.files(), Duration.ofMillis(100), t.reloader::reload)) {
+      try (ConfigWatcher watcher =
+          new ConfigWatcher(t.sources.files(), Duration.ofMillis(100), t.reloader::reload)) {
         t.awaitLink("alice");
         AnyForward alice = t.front("alice", Destination.ofName("127.0.0.1", port));
 
@@ -95,15 +97,23 @@ class ReloadEndToEndTest {
 
         // Revoke alice: her link closes at once, bob's stays.
         t.writeAuthorized("bob");
-        Map<String, Object> down = t.awaitEvent(e -> "link_down".equals(e.get("event")) && "alice".equals(e.get("client")));
+        Map<String, Object> down =
+            t.awaitEvent(
+                e -> "link_down".equals(e.get("event")) && "alice".equals(e.get("client")));
         assertThat(down).containsEntry("reason", "key revoked");
         assertThat(readAfterRevocation(held)).isEqualTo(-1);
         held.close();
         stop.set(true);
-        Map<String, Object> reload = t.awaitEvent(e -> "reload".equals(e.get("event")) && !((List<?>) e.get("revoked")).isEmpty());
+        Map<String, Object> reload =
+            t.awaitEvent(
+                e -> "reload".equals(e.get("event")) && !((List<?>) e.get("revoked")).isEmpty());
         assertThat(reload).containsEntry("revoked", List.of("alice")).containsEntry("clients", 1L);
         assertThat(t.auditEvents())
-            .anyMatch(e -> "stream_closed".equals(e.get("event")) && "alice".equals(e.get("client")) && "policy".equals(e.get("end")));
+            .anyMatch(
+                e ->
+                    "stream_closed".equals(e.get("event"))
+                        && "alice".equals(e.get("client"))
+                        && "policy".equals(e.get("end")));
 
         // alice cannot come back; bob never noticed.
         PolicyTunnel.await(() -> t.client("alice").lastFailure().contains("handshake failed"));
@@ -115,24 +125,28 @@ class ReloadEndToEndTest {
   }
 
   /**
-   * The attack of issue 12 item 9: the policy file was mode 0666, another local user wrote
-   * {@code accept private} into it, and 1.5 s later the hot reload had opened loopback to every
-   * client. Now the reload refuses the file, logs {@code file: reason}, and the old policy holds.
+   * The attack of issue 12 item 9: the policy file was mode 0666, another local user wrote {@code
+   * accept private} into it, and 1.5 s later the hot reload had opened loopback to every client.
+   * Now the reload refuses the file, logs {@code file: reason}, and the old policy holds.
    */
   @Test
-  void aPolicyFileOthersCanWriteIsRefusedOnReloadAndTheOldPolicyHolds(@TempDir Path dir) throws Exception {
+  void aPolicyFileOthersCanWriteIsRefusedOnReloadAndTheOldPolicyHolds(@TempDir Path dir)
+      throws Exception {
     java.io.PrintStream oldErr = System.err;
     java.io.ByteArrayOutputStream log = new java.io.ByteArrayOutputStream();
-    try (TestTarget echo = TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO);
+    try (TestTarget echo =
+            TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO);
         PolicyTunnel t = new PolicyTunnel(dir)) {
       int port = echo.address().getPort();
       Path policyFile = dir.resolve("policy");
       Files.writeString(policyFile, "accept 192.0.2.1:" + port + "\n");
-      Files.setPosixFilePermissions(policyFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+      Files.setPosixFilePermissions(
+          policyFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
       t.writeAuthorized("alice");
       t.startServer(List.of(), Limits.UNLIMITED);
       // The same server, its global rules now from the file (PolicyTunnel has no --policy-file).
-      t.sources = new dev.ett.server.Reloader.Sources(t.authorizedFile, List.of(), policyFile, null);
+      t.sources =
+          new dev.ett.server.Reloader.Sources(t.authorizedFile, List.of(), policyFile, null);
       t.reloader = new dev.ett.server.Reloader(t.server, t.sources);
       assertThat(t.reloader.reload("test")).isTrue();
       assertThat(t.server.config().globalPolicy().rules()).hasSize(1);
@@ -140,22 +154,34 @@ class ReloadEndToEndTest {
       AnyForward loopback = t.front("alice", Destination.ofName("127.0.0.1", port));
       loopback.assertRefused(RefuseCode.POLICY);
 
-      System.setErr(new java.io.PrintStream(new TeeStream(oldErr, log), true, java.nio.charset.StandardCharsets.UTF_8));
-      try (ConfigWatcher watcher = new ConfigWatcher(t.sources.files(), Duration.ofMillis(100), t.reloader::reload)) {
+      System.setErr(
+          new java.io.PrintStream(
+              new TeeStream(oldErr, log), true, java.nio.charset.StandardCharsets.UTF_8));
+      try (ConfigWatcher watcher =
+          new ConfigWatcher(t.sources.files(), Duration.ofMillis(100), t.reloader::reload)) {
         // Someone makes it writable by all, and another user writes into it (in place).
-        Files.setPosixFilePermissions(policyFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-rw-"));
+        Files.setPosixFilePermissions(
+            policyFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-rw-"));
         Files.writeString(policyFile, "accept private\n");
-        String expected = policyFile + ": mode 0666 lets group or others change the exit policy; run chmod go-w " + policyFile;
-        PolicyTunnel.await(() -> log.toString(java.nio.charset.StandardCharsets.UTF_8).contains(expected));
+        String expected =
+            policyFile
+                + ": mode 0666 lets group or others change the exit policy; run chmod go-w "
+                + policyFile;
+        PolicyTunnel.await(
+            () -> log.toString(java.nio.charset.StandardCharsets.UTF_8).contains(expected));
         assertThat(log.toString(java.nio.charset.StandardCharsets.UTF_8))
-            .contains("reload (policy changed) failed, keeping the previous configuration: " + expected);
+            .contains(
+                "reload (policy changed) failed, keeping the previous configuration: " + expected);
         assertThat(t.reloader.reload("SIGHUP")).isFalse();
 
-        assertThat(t.server.config().globalPolicy().toString()).contains("192.0.2.1").doesNotContain("private");
+        assertThat(t.server.config().globalPolicy().toString())
+            .contains("192.0.2.1")
+            .doesNotContain("private");
         loopback.assertRefused(RefuseCode.POLICY);
 
         // Back to 0644: the next change is read, checked and applied.
-        Files.setPosixFilePermissions(policyFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        Files.setPosixFilePermissions(
+            policyFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
         PolicyTunnel.await(() -> t.server.config().globalPolicy().toString().contains("private"));
       } finally {
         System.setErr(oldErr);

@@ -2,8 +2,8 @@ package dev.ett.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.ett.policy.Limits;
 import dev.ett.link.LinkConfig;
+import dev.ett.policy.Limits;
 import dev.ett.testing.LogCapture;
 import java.io.DataInputStream;
 import java.net.Socket;
@@ -18,10 +18,10 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Goal of this test: the audit trail and the log say a client connected only when it proved that
- * it holds the keys. Message 1 recorded on the wire and replayed to a restarted server (whose
- * replay guard, kept in memory, starts empty) still gets message 2, but no "link up" line and no
- * link_up event; the replay shows only as a rejected handshake with the replayer's address.
+ * Goal of this test: the audit trail and the log say a client connected only when it proved that it
+ * holds the keys. Message 1 recorded on the wire and replayed to a restarted server (whose replay
+ * guard, kept in memory, starts empty) still gets message 2, but no "link up" line and no link_up
+ * event; the replay shows only as a rejected handshake with the replayer's address.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ReplayAfterRestartTest {
@@ -57,13 +57,20 @@ class ReplayAfterRestartTest {
         s.getOutputStream().write(recorded);
         DataInputStream in = new DataInputStream(s.getInputStream());
         int length = in.readUnsignedShort();
-        in.readFully(new byte[length]); // message 2: the server cannot tell yet, and it is useless without alice's keys
+        in.readFully(
+            new byte[length]); // message 2: the server cannot tell yet, and it is useless without
+        // alice's keys
         s.setSoTimeout(10_000);
-        assertThat(in.read()).as("closed at the handshake deadline, nothing more said").isEqualTo(-1);
+        assertThat(in.read())
+            .as("closed at the handshake deadline, nothing more said")
+            .isEqualTo(-1);
       }
       String rejected = log.await(l -> l.contains("rejected handshakes"), Duration.ofSeconds(5));
-      assertThat(rejected).contains("1 no valid record after message 2").contains("last from " + replayer);
-      assertThat(log.lines().subList(before, log.lines().size())).noneMatch(l -> l.contains("link up: "));
+      assertThat(rejected)
+          .contains("1 no valid record after message 2")
+          .contains("last from " + replayer);
+      assertThat(log.lines().subList(before, log.lines().size()))
+          .noneMatch(l -> l.contains("link up: "));
       assertThat(t.count("link_up")).as("only alice's real link before the restart").isEqualTo(1);
 
       // Alice herself still gets in after the replay, and is reported at once.
@@ -78,7 +85,8 @@ class ReplayAfterRestartTest {
     // The server takes a link up on the client's first record: the client sends one (a PING) at
     // once, rather than when it first opens a stream or after a keepalive period of silence.
     try (PolicyTunnel t = new PolicyTunnel(dir)) {
-      t.config = LinkConfig.defaults().withHandshakeTimeout(Duration.ofSeconds(2)); // keepalive: 15 s
+      t.config =
+          LinkConfig.defaults().withHandshakeTimeout(Duration.ofSeconds(2)); // keepalive: 15 s
       t.writeAuthorized("alice");
       t.startServer(List.of("reject *:*"), Limits.UNLIMITED);
       t.awaitLink("alice");

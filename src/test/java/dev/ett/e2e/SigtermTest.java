@@ -19,9 +19,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Goal of these tests: a SIGTERM, how a service manager asks a service to stop, ends a server (after
- * its drain) and a client with exit status 0, not the JVM's 143, which systemd would log as a
- * failure.
+ * Goal of these tests: a SIGTERM, how a service manager asks a service to stop, ends a server
+ * (after its drain) and a client with exit status 0, not the JVM's 143, which systemd would log as
+ * a failure.
  */
 class SigtermTest {
   @TempDir Path dir;
@@ -39,10 +39,12 @@ class SigtermTest {
   }
 
   /** Starts the command and returns once a line of its output matches; group 1 is returned too. */
-  private static String[] startUntil(List<String> cmd, Process[] started, String regex) throws Exception {
+  private static String[] startUntil(List<String> cmd, Process[] started, String regex)
+      throws Exception {
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     started[0] = p;
-    BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    BufferedReader out =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
     Pattern pattern = Pattern.compile(regex);
     StringBuilder seen = new StringBuilder();
     for (String line; (line = out.readLine()) != null; ) {
@@ -77,13 +79,31 @@ class SigtermTest {
     try {
       String port =
           startUntil(
-              java("server", "--listen", "127.0.0.1:0", "--key", sk.toString(), "--authorized", authorized.toString(),
-                  "--policy", "accept 127.0.0.1:9", "--drain-timeout", "2s"),
+              java(
+                  "server",
+                  "--listen",
+                  "127.0.0.1:0",
+                  "--key",
+                  sk.toString(),
+                  "--authorized",
+                  authorized.toString(),
+                  "--policy",
+                  "accept 127.0.0.1:9",
+                  "--drain-timeout",
+                  "2s"),
               server,
               "listening on /?127\\.0\\.0\\.1:(\\d+)")[1];
       startUntil(
-          java("client", "--server", "127.0.0.1:" + port, "--server-key", KeyFile.encode(serverKey.publicKey()), "--key",
-              ck.toString(), "-L", "127.0.0.1:0:127.0.0.1:9"),
+          java(
+              "client",
+              "--server",
+              "127.0.0.1:" + port,
+              "--server-key",
+              KeyFile.encode(serverKey.publicKey()),
+              "--key",
+              ck.toString(),
+              "-L",
+              "127.0.0.1:0:127.0.0.1:9"),
           client,
           "link up");
       assertThat(sigtermAndWait(client[0])).as("client exit status").isZero();

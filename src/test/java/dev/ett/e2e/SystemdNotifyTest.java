@@ -44,9 +44,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Goal of these tests: ett run by systemd with Type=notify tells it the truth over a real
- * NOTIFY_SOCKET. The test plays systemd: it binds its own AF_UNIX datagram socket, starts {@code ett
- * server} or {@code ett client} in a JVM of its own with NOTIFY_SOCKET (and WATCHDOG_USEC) in the
- * environment, and reads what arrives. READY=1 must mean the port accepts; SIGHUP must give
+ * NOTIFY_SOCKET. The test plays systemd: it binds its own AF_UNIX datagram socket, starts {@code
+ * ett server} or {@code ett client} in a JVM of its own with NOTIFY_SOCKET (and WATCHDOG_USEC) in
+ * the environment, and reads what arrives. READY=1 must mean the port accepts; SIGHUP must give
  * RELOADING=1 with a CLOCK_MONOTONIC timestamp, then READY=1; SIGTERM STOPPING=1 and status 0; the
  * watchdog pings must keep coming.
  */
@@ -59,8 +59,10 @@ class SystemdNotifyTest {
   private EventLoopGroup group;
   private Channel notifySocket;
   private Path notifyPath;
+
   /** Every datagram but the watchdog pings, in order of arrival. */
   private final BlockingQueue<String> messages = new LinkedBlockingQueue<>();
+
   private final AtomicInteger watchdogPings = new AtomicInteger();
   private final List<Process> children = new ArrayList<>();
   private final StringBuffer output = new StringBuffer();
@@ -111,33 +113,51 @@ class SystemdNotifyTest {
   }
 
   @Test
-  void aServerIsReadyWhenItsPortAcceptsReloadsOnSighupStopsOnSigtermAndPingsTheWatchdog() throws Exception {
+  void aServerIsReadyWhenItsPortAcceptsReloadsOnSighupStopsOnSigtermAndPingsTheWatchdog()
+      throws Exception {
     Keys keys = keys();
     Process server =
         start(
             Map.of("NOTIFY_SOCKET", notifyPath.toString(), "WATCHDOG_USEC", "400000"),
-            "server", "--listen", "127.0.0.1:0", "--key", keys.serverKey.toString(), "--authorized",
-            keys.authorized.toString(), "--policy", "accept 127.0.0.1:9", "--drain-timeout", "1s");
+            "server",
+            "--listen",
+            "127.0.0.1:0",
+            "--key",
+            keys.serverKey.toString(),
+            "--authorized",
+            keys.authorized.toString(),
+            "--policy",
+            "accept 127.0.0.1:9",
+            "--drain-timeout",
+            "1s");
 
     Map<String, String> ready = next("READY=1");
-    Matcher port = Pattern.compile("listening on /?127\\.0\\.0\\.1:(\\d+)").matcher(ready.get("STATUS"));
+    Matcher port =
+        Pattern.compile("listening on /?127\\.0\\.0\\.1:(\\d+)").matcher(ready.get("STATUS"));
     assertThat(port.find()).as("STATUS names the bound address: %s", ready).isTrue();
     try (Socket s = new Socket()) {
-      s.connect(new InetSocketAddress("127.0.0.1", Integer.parseInt(port.group(1))), 2000); // accepts at once
+      s.connect(
+          new InetSocketAddress("127.0.0.1", Integer.parseInt(port.group(1))),
+          2000); // accepts at once
     }
     assertThat(ready.get("MAINPID")).isEqualTo(Long.toString(server.pid()));
-    assertThat(output.toString()).as("the log said it listened before READY=1").contains("listening on");
+    assertThat(output.toString())
+        .as("the log said it listened before READY=1")
+        .contains("listening on");
 
     int before = watchdogPings.get();
     Thread.sleep(1_000); // pings every 200 ms
-    assertThat(watchdogPings.get() - before).as("watchdog pings in 1 s at WATCHDOG_USEC=400000").isGreaterThanOrEqualTo(3);
+    assertThat(watchdogPings.get() - before)
+        .as("watchdog pings in 1 s at WATCHDOG_USEC=400000")
+        .isGreaterThanOrEqualTo(3);
 
     long sentAfterUsec = System.nanoTime() / 1000;
     kill("-HUP", server);
     Map<String, String> reloading = next("RELOADING=1");
     long receivedUsec = System.nanoTime() / 1000;
     // CLOCK_MONOTONIC is system-wide: the child's timestamp lies between our own two readings.
-    assertThat(Long.parseLong(reloading.get("MONOTONIC_USEC"))).isBetween(sentAfterUsec, receivedUsec);
+    assertThat(Long.parseLong(reloading.get("MONOTONIC_USEC")))
+        .isBetween(sentAfterUsec, receivedUsec);
     Map<String, String> reloaded = next("READY=1");
     assertThat(reloaded.get("STATUS")).contains("reloaded (SIGHUP)");
 
@@ -152,14 +172,29 @@ class SystemdNotifyTest {
     Keys keys = keys();
     Process server =
         start(
-            Map.of(), "server", "--listen", "127.0.0.1:0", "--key", keys.serverKey.toString(), "--authorized",
-            keys.authorized.toString(), "--policy", "accept 127.0.0.1:9");
+            Map.of(),
+            "server",
+            "--listen",
+            "127.0.0.1:0",
+            "--key",
+            keys.serverKey.toString(),
+            "--authorized",
+            keys.authorized.toString(),
+            "--policy",
+            "accept 127.0.0.1:9");
     String serverPort = awaitOutput("listening on /?127\\.0\\.0\\.1:(\\d+)");
     Process client =
         start(
             Map.of("NOTIFY_SOCKET", notifyPath.toString(), "WATCHDOG_USEC", "400000"),
-            "client", "--server", "127.0.0.1:" + serverPort, "--server-key", keys.serverPublic, "--key",
-            keys.clientKey.toString(), "-L", "127.0.0.1:0:127.0.0.1:9");
+            "client",
+            "--server",
+            "127.0.0.1:" + serverPort,
+            "--server-key",
+            keys.serverPublic,
+            "--key",
+            keys.clientKey.toString(),
+            "-L",
+            "127.0.0.1:0:127.0.0.1:9");
 
     Map<String, String> ready = next("READY=1");
     assertThat(ready.get("STATUS")).startsWith("link up to 127.0.0.1:" + serverPort);
@@ -170,7 +205,9 @@ class SystemdNotifyTest {
     }
     int before = watchdogPings.get();
     Thread.sleep(1_000);
-    assertThat(watchdogPings.get() - before).as("the client pings the watchdog too").isGreaterThanOrEqualTo(3);
+    assertThat(watchdogPings.get() - before)
+        .as("the client pings the watchdog too")
+        .isGreaterThanOrEqualTo(3);
 
     client.destroy();
     assertThat(next("STOPPING=1")).containsKey("STATUS");
@@ -193,11 +230,20 @@ class SystemdNotifyTest {
     Process client =
         start(
             Map.of("NOTIFY_SOCKET", "@" + name),
-            "client", "--server", "127.0.0.1:" + closedPort, "--server-key", keys.serverPublic, "--key",
-            keys.clientKey.toString(), "-L", "127.0.0.1:0:127.0.0.1:9");
+            "client",
+            "--server",
+            "127.0.0.1:" + closedPort,
+            "--server-key",
+            keys.serverPublic,
+            "--key",
+            keys.clientKey.toString(),
+            "-L",
+            "127.0.0.1:0:127.0.0.1:9");
 
     Map<String, String> ready = next("READY=1");
-    assertThat(ready.get("STATUS")).startsWith("link down (").contains("retrying; 1 port(s) accepting");
+    assertThat(ready.get("STATUS"))
+        .startsWith("link down (")
+        .contains("retrying; 1 port(s) accepting");
     String front = awaitOutput("forwarding /?127\\.0\\.0\\.1:(\\d+)");
     try (Socket s = new Socket()) {
       s.connect(new InetSocketAddress("127.0.0.1", Integer.parseInt(front)), 2000);
@@ -224,7 +270,9 @@ class SystemdNotifyTest {
     return new Keys(sk, KeyFile.encode(serverKey.publicKey()), ck, authorized);
   }
 
-  /** Starts Main in a JVM of its own with the test classpath; its output goes to {@link #output}. */
+  /**
+   * Starts Main in a JVM of its own with the test classpath; its output goes to {@link #output}.
+   */
   private Process start(Map<String, String> env, String... args) throws Exception {
     List<String> cmd = new ArrayList<>();
     cmd.add(ProcessHandle.current().info().command().orElse("java"));
@@ -242,7 +290,8 @@ class SystemdNotifyTest {
     e.putAll(new HashMap<>(env));
     Process p = pb.start();
     children.add(p);
-    BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    BufferedReader out =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
     Thread.ofPlatform()
         .daemon()
         .start(
@@ -275,7 +324,9 @@ class SystemdNotifyTest {
   /** The next notification (watchdog pings aside), which must carry {@code first}; as a map. */
   private Map<String, String> next(String first) throws InterruptedException {
     String m = messages.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-    assertThat(m).as("a notification with %s within %s; output:\n%s", first, WAIT, output).isNotNull();
+    assertThat(m)
+        .as("a notification with %s within %s; output:\n%s", first, WAIT, output)
+        .isNotNull();
     assertThat(m.split("\n")[0]).as("notification %s", m).isEqualTo(first);
     Map<String, String> fields = new HashMap<>();
     for (String line : m.split("\n")) {
@@ -288,6 +339,8 @@ class SystemdNotifyTest {
 
   private static void kill(String signal, Process p) throws Exception {
     Process k = new ProcessBuilder("kill", signal, Long.toString(p.pid())).inheritIO().start();
-    assertThat(k.waitFor(10, TimeUnit.SECONDS) && k.exitValue() == 0).as("kill %s %s", signal, p.pid()).isTrue();
+    assertThat(k.waitFor(10, TimeUnit.SECONDS) && k.exitValue() == 0)
+        .as("kill %s %s", signal, p.pid())
+        .isTrue();
   }
 }

@@ -18,8 +18,12 @@ final class TamperingProxy implements AutoCloseable {
   private final InetSocketAddress upstream;
   final ByteArrayOutputStream clientBytes = new ByteArrayOutputStream();
   volatile long flipServerToClientAt = -1;
-  /** Connections accepted before this generation forward nothing more (a dead path, not a close). */
+
+  /**
+   * Connections accepted before this generation forward nothing more (a dead path, not a close).
+   */
   private volatile int stalledBelow;
+
   private int generation;
 
   TamperingProxy(InetSocketAddress upstream) throws IOException {

@@ -32,6 +32,7 @@ final class Tunnel implements AutoCloseable {
   InetSocketAddress forward;
   private final String policy;
   private final LinkConfig config;
+
   /** The server's --max-handshakes. */
   private int maxHandshakes = 256;
 
@@ -49,7 +50,8 @@ final class Tunnel implements AutoCloseable {
     return start(mode, policy, config, 256);
   }
 
-  static Tunnel start(TestTarget.Mode mode, String policy, LinkConfig config, int maxHandshakes) throws Exception {
+  static Tunnel start(TestTarget.Mode mode, String policy, LinkConfig config, int maxHandshakes)
+      throws Exception {
     Tunnel t = new Tunnel(mode, policy, config);
     t.maxHandshakes = maxHandshakes;
     t.startServer(new InetSocketAddress("127.0.0.1", 0));
@@ -70,7 +72,14 @@ final class Tunnel implements AutoCloseable {
     server =
         new Server(
             new Server.Options(
-                listen, serverKey, authorized(clientKey), Policy.parse(policy), null, config, maxHandshakes, 2));
+                listen,
+                serverKey,
+                authorized(clientKey),
+                Policy.parse(policy),
+                null,
+                config,
+                maxHandshakes,
+                2));
     serverAddress = server.start();
   }
 
@@ -80,7 +89,9 @@ final class Tunnel implements AutoCloseable {
 
   void startClient(KeyPair key, byte[] pinned, InetSocketAddress to) throws Exception {
     client = new Client(new Client.Options(to, pinned, key, Suite.AESGCM, config, 1024));
-    front = new ForwardFront(ForwardSpec.parse("127.0.0.1:0:127.0.0.1:" + target.address().getPort()), client);
+    front =
+        new ForwardFront(
+            ForwardSpec.parse("127.0.0.1:0:127.0.0.1:" + target.address().getPort()), client);
     forward = front.start();
     client.start();
   }
@@ -94,7 +105,8 @@ final class Tunnel implements AutoCloseable {
     client.start().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     while (server != null && server.linkCount() == 0) {
       if (System.nanoTime() > deadline) {
-        throw new java.util.concurrent.TimeoutException("the server did not count the link within " + timeout);
+        throw new java.util.concurrent.TimeoutException(
+            "the server did not count the link within " + timeout);
       }
       Thread.sleep(5);
     }

@@ -100,7 +100,8 @@ class TunnelEndToEndTest {
                 () -> {
                   try (Socket s = Io.connect(t.forward)) {
                     s.getOutputStream().write("ping".getBytes());
-                    return java.util.Arrays.equals(Io.readFully(s.getInputStream(), 4), "ping".getBytes());
+                    return java.util.Arrays.equals(
+                        Io.readFully(s.getInputStream(), 4), "ping".getBytes());
                   }
                 }));
       }
@@ -117,7 +118,8 @@ class TunnelEndToEndTest {
         s.getOutputStream().write("hello".getBytes());
         s.shutdownOutput();
         // sha256("hello")
-        assertThat(Io.readLine(s)).isEqualTo("2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+        assertThat(Io.readLine(s))
+            .isEqualTo("2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
         assertThat(s.getInputStream().read()).isEqualTo(-1);
       }
     }
@@ -151,7 +153,8 @@ class TunnelEndToEndTest {
 
   @Test
   void destinationOutsideThePolicyIsRefused() throws Exception {
-    try (Tunnel t = Tunnel.start(TestTarget.Mode.ECHO, "accept 127.0.0.1:1", LinkConfig.defaults())) {
+    try (Tunnel t =
+        Tunnel.start(TestTarget.Mode.ECHO, "accept 127.0.0.1:1", LinkConfig.defaults())) {
       t.awaitLink(Duration.ofSeconds(10));
       assertStreamFails(t);
     }
@@ -211,5 +214,4 @@ class TunnelEndToEndTest {
     }
     assertThat(r).isEqualTo(-1);
   }
-
 }

@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Goal of these tests: the server's own addresses follow its interfaces — a new address is closed
- * within the refresh period (or at once on a reload), a failed read keeps the last addresses
- * rather than opening them — and reading them stays a field read.
+ * within the refresh period (or at once on a reload), a failed read keeps the last addresses rather
+ * than opening them — and reading them stays a field read.
  */
 class InterfaceAddressesTest {
   static final InetAddress A = ip("93.184.215.14"), B = ip("2a00:1450:4001::7");
@@ -101,7 +101,9 @@ class InterfaceAddressesTest {
     for (NetworkInterface ni : NetworkInterface.networkInterfaces().toList()) {
       for (InetAddress a : ni.inetAddresses().toList()) {
         if (!a.isLoopbackAddress()) {
-          assertThat(own.contains(InetAddress.getByAddress(a.getAddress()))).as(ni + " " + a).isTrue();
+          assertThat(own.contains(InetAddress.getByAddress(a.getAddress())))
+              .as(ni + " " + a)
+              .isTrue();
         }
       }
     }

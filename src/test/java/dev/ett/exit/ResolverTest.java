@@ -35,7 +35,8 @@ class ResolverTest {
 
   @Test
   void aHostsNameResolvesWithoutAskingTheNameServer() throws Exception {
-    try (FakeNameServer dns = FakeNameServer.start(Map.of("db.test", List.of(ip("192.0.2.9"))), n -> false, 300);
+    try (FakeNameServer dns =
+            FakeNameServer.start(Map.of("db.test", List.of(ip("192.0.2.9"))), n -> false, 300);
         Resolver r = resolver(List.of(dns.address()), Duration.ofSeconds(2))) {
       assertThat(r.fromHosts("DB.test.")).containsExactly(ip("10.0.0.5"));
       assertThat(r.resolve("db.test")).containsExactly(ip("10.0.0.5"));
@@ -46,16 +47,22 @@ class ResolverTest {
   @Test
   void bothAddressFamiliesAreReturnedIpv4First() throws Exception {
     try (FakeNameServer dns =
-            FakeNameServer.start(Map.of("dual.test", List.of(ip("2001:db8::1"), ip("192.0.2.1"), ip("192.0.2.2"))), n -> false, 300);
+            FakeNameServer.start(
+                Map.of("dual.test", List.of(ip("2001:db8::1"), ip("192.0.2.1"), ip("192.0.2.2"))),
+                n -> false,
+                300);
         Resolver r = resolver(List.of(dns.address()), Duration.ofSeconds(2))) {
-      assertThat(r.resolve("dual.test")).containsExactly(ip("192.0.2.1"), ip("192.0.2.2"), ip("2001:db8::1"));
+      assertThat(r.resolve("dual.test"))
+          .containsExactly(ip("192.0.2.1"), ip("192.0.2.2"), ip("2001:db8::1"));
     }
   }
 
   @Test
   void answersAreCachedForTheirTtlAndNotBeyondIt() throws Exception {
-    try (FakeNameServer longTtl = FakeNameServer.start(Map.of("cached.test", List.of(ip("192.0.2.1"))), n -> false, 300);
-        FakeNameServer zeroTtl = FakeNameServer.start(Map.of("fresh.test", List.of(ip("192.0.2.1"))), n -> false, 0);
+    try (FakeNameServer longTtl =
+            FakeNameServer.start(Map.of("cached.test", List.of(ip("192.0.2.1"))), n -> false, 300);
+        FakeNameServer zeroTtl =
+            FakeNameServer.start(Map.of("fresh.test", List.of(ip("192.0.2.1"))), n -> false, 0);
         Resolver cached = resolver(List.of(longTtl.address()), Duration.ofSeconds(2));
         Resolver fresh = resolver(List.of(zeroTtl.address()), Duration.ofSeconds(2))) {
       for (int i = 0; i < 3; i++) {
@@ -70,14 +77,18 @@ class ResolverTest {
 
   @Test
   void theLookupTimerHearsEachDnsLookupsOutcomeAndNotTheHostsTable() throws Exception {
-    try (FakeNameServer dns = FakeNameServer.start(Map.of("ok.test", List.of(ip("192.0.2.1"))), n -> n.startsWith("hangs"), 300);
+    try (FakeNameServer dns =
+            FakeNameServer.start(
+                Map.of("ok.test", List.of(ip("192.0.2.1"))), n -> n.startsWith("hangs"), 300);
         Resolver r = resolver(List.of(dns.address()), Duration.ofMillis(800))) {
       List<String> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
       r.setLookupTimer((outcome, nanos) -> heard.add(outcome + (nanos > 0 ? "" : " (no time)")));
       r.resolve("db.test"); // --hosts: no lookup
       r.resolve("ok.test");
-      assertThat(catchThrowableOfType(Resolver.Unresolved.class, () -> r.resolve("nosuch.invalid"))).isNotNull();
-      assertThat(catchThrowableOfType(Resolver.Unresolved.class, () -> r.resolve("hangs.invalid"))).isNotNull();
+      assertThat(catchThrowableOfType(Resolver.Unresolved.class, () -> r.resolve("nosuch.invalid")))
+          .isNotNull();
+      assertThat(catchThrowableOfType(Resolver.Unresolved.class, () -> r.resolve("hangs.invalid")))
+          .isNotNull();
       long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
       while (heard.size() < 3 && System.nanoTime() < deadline) {
         Thread.sleep(10); // told on the lookup's event loop, maybe just after resolve() returned
@@ -91,7 +102,8 @@ class ResolverTest {
     try (FakeNameServer dns = FakeNameServer.start(Map.of(), n -> false, 300);
         Resolver r = resolver(List.of(dns.address()), Duration.ofSeconds(5))) {
       long t0 = System.nanoTime();
-      Resolver.Unresolved e = catchThrowableOfType(Resolver.Unresolved.class, () -> r.resolve("nosuch.invalid"));
+      Resolver.Unresolved e =
+          catchThrowableOfType(Resolver.Unresolved.class, () -> r.resolve("nosuch.invalid"));
       assertThat(e.code).isEqualTo(RefuseCode.HOST_UNREACHABLE);
       assertThat(e.getMessage()).isEqualTo("name does not resolve");
       assertThat((System.nanoTime() - t0) / 1e9).as("seconds for an NXDOMAIN").isLessThan(3.0);
@@ -103,7 +115,8 @@ class ResolverTest {
     try (FakeNameServer dns = FakeNameServer.start(Map.of(), n -> true, 300);
         Resolver r = resolver(List.of(dns.address()), Duration.ofMillis(800))) {
       long t0 = System.nanoTime();
-      Resolver.Unresolved e = catchThrowableOfType(Resolver.Unresolved.class, () -> r.resolve("hangs.invalid"));
+      Resolver.Unresolved e =
+          catchThrowableOfType(Resolver.Unresolved.class, () -> r.resolve("hangs.invalid"));
       double seconds = (System.nanoTime() - t0) / 1e9;
       assertThat(e.code).isEqualTo(RefuseCode.TIMED_OUT);
       assertThat(e.getMessage()).isEqualTo("name did not resolve within 0.8 s");
@@ -115,17 +128,22 @@ class ResolverTest {
   @Test
   void theNextNameServerIsAskedWhenTheFirstIsSilent() throws Exception {
     try (FakeNameServer silent = FakeNameServer.start(Map.of(), n -> true, 300);
-        FakeNameServer answering = FakeNameServer.start(Map.of("ok.test", List.of(ip("192.0.2.7"))), n -> false, 300);
-        Resolver r = resolver(List.of(silent.address(), answering.address()), Duration.ofSeconds(4))) {
+        FakeNameServer answering =
+            FakeNameServer.start(Map.of("ok.test", List.of(ip("192.0.2.7"))), n -> false, 300);
+        Resolver r =
+            resolver(List.of(silent.address(), answering.address()), Duration.ofSeconds(4))) {
       assertThat(r.resolve("ok.test")).containsExactly(ip("192.0.2.7"));
       assertThat(silent.queries("ok.test")).isPositive();
     }
   }
 
   @Test
-  void aResolvConfWithoutNameServerMeansLoopbackNotAPublicResolver(@TempDir Path dir) throws Exception {
+  void aResolvConfWithoutNameServerMeansLoopbackNotAPublicResolver(@TempDir Path dir)
+      throws Exception {
     Path conf = dir.resolve("resolv.conf");
-    Files.writeString(conf, "search example.test\noptions ndots:1\n# nameserver 8.8.8.8\nnameservers-are-not-this\n");
+    Files.writeString(
+        conf,
+        "search example.test\noptions ndots:1\n# nameserver 8.8.8.8\nnameservers-are-not-this\n");
     assertThat(Resolver.resolvConfNamesAServer(conf)).isFalse();
     assertThat(Resolver.resolvConfNamesAServer(dir.resolve("missing"))).isFalse();
     Files.writeString(conf, "search example.test\n  nameserver\t192.0.2.53\n");

@@ -19,15 +19,22 @@ import org.junit.jupiter.api.Test;
  * (address, name) with backoff and a limit, and a worker that takes turns between users.
  */
 class AuthenticatorTest {
-  private static final long COSTLIEST_MS = 100, FAILURE_MS = (long) (COSTLIEST_MS * Authenticator.MARGIN);
+  private static final long COSTLIEST_MS = 100,
+      FAILURE_MS = (long) (COSTLIEST_MS * Authenticator.MARGIN);
   private static final Users USERS =
       Users.parse(
           "users",
-          Users.line("alice", "alice pw", 2000) + "\n" + Users.line("bob", "bob pw", 2000) + "\n" + Users.line("carol", "carol pw", 1000));
+          Users.line("alice", "alice pw", 2000)
+              + "\n"
+              + Users.line("bob", "bob pw", 2000)
+              + "\n"
+              + Users.line("carol", "carol pw", 1000));
 
   private final EmbeddedChannel loop = new EmbeddedChannel();
+
   /** PBKDF2 jobs, run by {@link #runJobs}. */
   private final ArrayDeque<Runnable> jobs = new ArrayDeque<>();
+
   private final Authenticator auth =
       new Authenticator(USERS, jobs::add, TimeUnit.MILLISECONDS.toNanos(COSTLIEST_MS), false);
 
@@ -117,7 +124,9 @@ class AuthenticatorTest {
     }
     // Two free failures, then 250 ms, 500 ms, 1 s, 2 s before each next attempt starts.
     long f = FAILURE_MS;
-    assertThat(waits).containsExactly(round(f), round(f), round(f), round(250 + f), round(500 + f), round(1000 + f));
+    assertThat(waits)
+        .containsExactly(
+            round(f), round(f), round(f), round(250 + f), round(500 + f), round(1000 + f));
     // The same name from another address, and another name from this one, start at once.
     Answer other = check("127.0.0.2", "mallory", "x");
     Answer alice = check("127.0.0.1", "alice", "alice pw");
@@ -137,7 +146,8 @@ class AuthenticatorTest {
     for (int i = 0; i < Authenticator.MAX_PENDING_PER_LANE + 3; i++) {
       answers.add(check("127.0.0.1", "nobody", "x"));
     }
-    assertThat(answers.subList(0, Authenticator.MAX_PENDING_PER_LANE)).allMatch(a -> a.outcome == null);
+    assertThat(answers.subList(0, Authenticator.MAX_PENDING_PER_LANE))
+        .allMatch(a -> a.outcome == null);
     assertThat(answers.subList(Authenticator.MAX_PENDING_PER_LANE, answers.size()))
         .allMatch(a -> a.outcome == Outcome.OVER_LIMIT);
     // The same for a name that exists: the limit does not tell names apart.

@@ -51,14 +51,16 @@ public final class FrontBench {
     int threads = args.length > 1 ? Integer.parseInt(args[1]) : 16;
     dev.ett.util.Log.setLevel(0);
     KeyPair serverKey = X25519.generate(), clientKey = X25519.generate();
-    try (TestTarget echo = TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO)) {
+    try (TestTarget echo =
+        TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO)) {
       InetSocketAddress t = echo.address();
       Server server =
           new Server(
               new Server.Options(
                   new InetSocketAddress("127.0.0.1", 0),
                   serverKey,
-                  AuthorizedFile.parse("authorized", KeyFile.encode(clientKey.publicKey()) + " bench\n"),
+                  AuthorizedFile.parse(
+                      "authorized", KeyFile.encode(clientKey.publicKey()) + " bench\n"),
                   Policy.parse("accept 127.0.0.1:" + t.getPort()),
                   null,
                   LinkConfig.defaults(),
@@ -66,9 +68,13 @@ public final class FrontBench {
                   1));
       InetSocketAddress s = server.start();
       Client client =
-          new Client(new Client.Options(s, serverKey.publicKey(), clientKey, Suite.AESGCM, LinkConfig.defaults(), 4096));
-      ForwardFront l = new ForwardFront(ForwardSpec.parse("127.0.0.1:0:127.0.0.1:" + t.getPort()), client);
-      ProxyFront d = new ProxyFront(new ProxySpec("127.0.0.1", 0), client, null, ProxyFront.Limits.defaults());
+          new Client(
+              new Client.Options(
+                  s, serverKey.publicKey(), clientKey, Suite.AESGCM, LinkConfig.defaults(), 4096));
+      ForwardFront l =
+          new ForwardFront(ForwardSpec.parse("127.0.0.1:0:127.0.0.1:" + t.getPort()), client);
+      ProxyFront d =
+          new ProxyFront(new ProxySpec("127.0.0.1", 0), client, null, ProxyFront.Limits.defaults());
       FrontBench b = new FrontBench(t, l.start(), d.start());
       client.start().get();
       System.out.printf("%-10s %14s %14s %14s%n", "path", "conn/s", "ping p50 us", "ping p99 us");
@@ -77,7 +83,9 @@ public final class FrontBench {
         b.pingPong(p, 2000);
         double cps = b.connections(p, seconds, threads);
         long[] lat = b.pingPong(p, 20_000);
-        System.out.printf("%-10s %14.0f %14.1f %14.1f%n", p, cps, lat[lat.length / 2] / 1e3, lat[lat.length * 99 / 100] / 1e3);
+        System.out.printf(
+            "%-10s %14.0f %14.1f %14.1f%n",
+            p, cps, lat[lat.length / 2] / 1e3, lat[lat.length * 99 / 100] / 1e3);
       }
       d.close();
       l.close();
@@ -99,7 +107,9 @@ public final class FrontBench {
         InputStream in = s.getInputStream();
         out.write(new byte[] {5, 1, 0});
         readFully(in, 2);
-        byte[] req = HexFormat.of().parseHex("05010001" + "7f000001" + String.format("%04x", target.getPort()));
+        byte[] req =
+            HexFormat.of()
+                .parseHex("05010001" + "7f000001" + String.format("%04x", target.getPort()));
         out.write(req);
         byte[] reply = readFully(in, 10);
         if (reply[1] != 0) {

@@ -16,8 +16,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Goal of this test: what an origin receives for plain-HTTP proxy requests — origin-form, Host
- * from the target, hop-by-hop headers gone, bodies intact (Content-Length and chunked), pipelined
+ * Goal of this test: what an origin receives for plain-HTTP proxy requests — origin-form, Host from
+ * the target, hop-by-hop headers gone, bodies intact (Content-Length and chunked), pipelined
  * requests in order — and that a request for another host ends the stream instead of going there.
  */
 class HttpForwarderTest {
@@ -108,16 +108,20 @@ class HttpForwarderTest {
         forward(
             "GET http://intranet.test:8080/1 HTTP/1.1\r\nProxy-Connection: close\r\n\r\n"
                 + "GET http://intranet.test:8080/2 HTTP/1.1\r\n\r\n");
-    assertThat(out).isEqualTo("GET /1 HTTP/1.1\r\nHost: intranet.test:8080\r\nConnection: close\r\n\r\n");
+    assertThat(out)
+        .isEqualTo("GET /1 HTTP/1.1\r\nHost: intranet.test:8080\r\nConnection: close\r\n\r\n");
     assertThat(events).containsExactly(ChannelInputShutdownEvent.INSTANCE);
   }
 
   @Test
   void http10KeepAliveIsKeptExplicit() {
-    String out = forward("GET http://intranet.test:8080/ HTTP/1.0\r\nProxy-Connection: keep-alive\r\n\r\n");
-    assertThat(out).isEqualTo("GET / HTTP/1.0\r\nHost: intranet.test:8080\r\nConnection: keep-alive\r\n\r\n");
+    String out =
+        forward("GET http://intranet.test:8080/ HTTP/1.0\r\nProxy-Connection: keep-alive\r\n\r\n");
+    assertThat(out)
+        .isEqualTo("GET / HTTP/1.0\r\nHost: intranet.test:8080\r\nConnection: keep-alive\r\n\r\n");
     String closing = forward("GET http://intranet.test:8080/ HTTP/1.0\r\n\r\n");
-    assertThat(closing).isEqualTo("GET / HTTP/1.0\r\nHost: intranet.test:8080\r\nConnection: close\r\n\r\n");
+    assertThat(closing)
+        .isEqualTo("GET / HTTP/1.0\r\nHost: intranet.test:8080\r\nConnection: close\r\n\r\n");
     assertThat(events).containsExactly(ChannelInputShutdownEvent.INSTANCE);
   }
 

@@ -18,7 +18,8 @@ class HttpTargetTest {
     "http://user:pw@a.example:81/p, a.example, 81, a.example:81, /p",
     "http://a.example?q, a.example, 80, a.example, /?q",
   })
-  void absoluteFormKeepsNamesAsNames(String uri, String host, int port, String authority, String origin) {
+  void absoluteFormKeepsNamesAsNames(
+      String uri, String host, int port, String authority, String origin) {
     HttpTarget t = HttpTarget.absolute(uri);
     assertThat(t.destination()).isEqualTo(Destination.ofName(host, port));
     assertThat(t.authority()).isEqualTo(authority);
@@ -29,11 +30,23 @@ class HttpTargetTest {
   void literalsBecomeAddresses() throws Exception {
     assertThat(HttpTarget.absolute("http://[::1]:8080/").destination())
         .isEqualTo(Destination.of(InetAddress.getByName("::1"), 8080));
-    assertThat(HttpTarget.authority("10.0.0.1:443")).isEqualTo(Destination.of(InetAddress.getByName("10.0.0.1"), 443));
+    assertThat(HttpTarget.authority("10.0.0.1:443"))
+        .isEqualTo(Destination.of(InetAddress.getByName("10.0.0.1"), 443));
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"https://a/", "/relative", "http://:80/", "http://a:0/", "http://a:99999/", "http://a:x/", "http://a b/", "http://[::1/", "http://[a.b]/"})
+  @ValueSource(
+      strings = {
+        "https://a/",
+        "/relative",
+        "http://:80/",
+        "http://a:0/",
+        "http://a:99999/",
+        "http://a:x/",
+        "http://a b/",
+        "http://[::1/",
+        "http://[a.b]/"
+      })
   void badAbsoluteTargetsAreRejected(String uri) {
     assertThatThrownBy(() -> HttpTarget.absolute(uri)).isInstanceOf(IllegalArgumentException.class);
   }
@@ -45,14 +58,17 @@ class HttpTargetTest {
     for (String host : new String[] {"[a\u0001b:]", "[a\u007fb:]", "[a\u0000:]", "[\u00e9:]"}) {
       assertThatThrownBy(() -> HttpTarget.authority(host + ":443"))
           .isInstanceOf(IllegalArgumentException.class)
-          .hasMessageContaining("(expected: 1~255 characters, each printable ASCII other than space, 0x21~0x7e)");
-      assertThatThrownBy(() -> HttpTarget.absolute("http://" + host + "/")).isInstanceOf(IllegalArgumentException.class);
+          .hasMessageContaining(
+              "(expected: 1~255 characters, each printable ASCII other than space, 0x21~0x7e)");
+      assertThatThrownBy(() -> HttpTarget.absolute("http://" + host + "/"))
+          .isInstanceOf(IllegalArgumentException.class);
     }
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"a.example", "a.example:", ":443", "[::1]", "a:b:c"})
   void connectNeedsHostAndPort(String authority) {
-    assertThatThrownBy(() -> HttpTarget.authority(authority)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> HttpTarget.authority(authority))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

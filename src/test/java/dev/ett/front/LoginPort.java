@@ -34,8 +34,18 @@ final class LoginPort implements AutoCloseable {
     client =
         new Client(
             new Client.Options(
-                new InetSocketAddress("127.0.0.1", 9), X25519.generate().publicKey(), X25519.generate(), Suite.AESGCM, LinkConfig.defaults(), 16));
-    front = new ProxyFront(new ProxySpec("127.0.0.1", 0), client, authenticator, new ProxyFront.Limits(4096, Duration.ofSeconds(10)));
+                new InetSocketAddress("127.0.0.1", 9),
+                X25519.generate().publicKey(),
+                X25519.generate(),
+                Suite.AESGCM,
+                LinkConfig.defaults(),
+                16));
+    front =
+        new ProxyFront(
+            new ProxySpec("127.0.0.1", 0),
+            client,
+            authenticator,
+            new ProxyFront.Limits(4096, Duration.ofSeconds(10)));
     address = front.start();
   }
 
@@ -52,7 +62,10 @@ final class LoginPort implements AutoCloseable {
     return login(from, user, password, 15_000);
   }
 
-  /** As {@link #login(String, String, String)}, giving up (SocketTimeoutException) after {@code timeoutMillis}. */
+  /**
+   * As {@link #login(String, String, String)}, giving up (SocketTimeoutException) after {@code
+   * timeoutMillis}.
+   */
   Result login(String from, String user, String password, int timeoutMillis) throws IOException {
     try (Socket s = new Socket()) {
       if (from != null) {
@@ -69,7 +82,8 @@ final class LoginPort implements AutoCloseable {
       if (method[1] != 2) {
         throw new IOException("method " + method[1] + " (expected: 2, username/password)");
       }
-      byte[] u = user.getBytes(StandardCharsets.UTF_8), p = password.getBytes(StandardCharsets.UTF_8);
+      byte[] u = user.getBytes(StandardCharsets.UTF_8),
+          p = password.getBytes(StandardCharsets.UTF_8);
       byte[] auth = new byte[3 + u.length + p.length];
       auth[0] = 1;
       auth[1] = (byte) u.length;

@@ -1,9 +1,8 @@
 package dev.ett.front;
 
-import dev.ett.front.FrontFuzzing.Open;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ett.front.FrontFuzzing.Open;
 import dev.ett.wire.Destination;
 import dev.ett.wire.RefuseCode;
 import io.netty.buffer.ByteBuf;
@@ -41,7 +40,8 @@ class ProxyCodecTest {
   }
 
   private static Authenticator alice() {
-    return new Authenticator(Users.parse("test", Users.line("alice", "s3cret", 1000)), Runnable::run);
+    return new Authenticator(
+        Users.parse("test", Users.line("alice", "s3cret", 1000)), Runnable::run);
   }
 
   @AfterEach
@@ -81,11 +81,17 @@ class ProxyCodecTest {
     EmbeddedChannel ch = connection();
     ch.writeInbound(hex("05 01 00"));
     assertThat(written(ch)).isEqualTo("0500");
-    ch.writeInbound(hex("05 01 00 03 0b") .writeBytes("example.com".getBytes(StandardCharsets.US_ASCII)).writeShort(443));
-    assertThat(opens).singleElement().satisfies(o -> {
-      assertThat(o.destination()).isEqualTo(Destination.ofName("example.com", 443));
-      assertThat(o.zeroRtt()).isFalse();
-    });
+    ch.writeInbound(
+        hex("05 01 00 03 0b")
+            .writeBytes("example.com".getBytes(StandardCharsets.US_ASCII))
+            .writeShort(443));
+    assertThat(opens)
+        .singleElement()
+        .satisfies(
+            o -> {
+              assertThat(o.destination()).isEqualTo(Destination.ofName("example.com", 443));
+              assertThat(o.zeroRtt()).isFalse();
+            });
     assertThat(written(ch)).as("no reply before the server answers").isEmpty();
     opens.get(0).listener().onOpened(Destination.of(InetAddress.getByName("93.184.216.34"), 443));
     assertThat(written(ch)).isEqualTo("05000001000000000000");
@@ -101,7 +107,8 @@ class ProxyCodecTest {
     assertThat(opens)
         .extracting(Open::destination)
         .containsExactly(
-            Destination.of(InetAddress.getByName("10.0.0.1"), 80), Destination.of(InetAddress.getByName("::1"), 8080));
+            Destination.of(InetAddress.getByName("10.0.0.1"), 80),
+            Destination.of(InetAddress.getByName("::1"), 8080));
   }
 
   @ParameterizedTest(name = "{0} -> REP {1}")
@@ -150,7 +157,8 @@ class ProxyCodecTest {
     // unreachable (what the server answers a name it cannot use), SOCKS4a its one failure, 91.
     byte[] name = HexFormat.of().parseHex("61" + bad + "622e74657374"); // "a?b.test"
     EmbeddedChannel v5 = connection();
-    v5.writeInbound(hex("05 01 00  05 01 00 03").writeByte(name.length).writeBytes(name).writeShort(80));
+    v5.writeInbound(
+        hex("05 01 00  05 01 00 03").writeByte(name.length).writeBytes(name).writeShort(80));
     assertThat(written(v5)).isEqualTo("0500" + "05040001000000000000");
     assertThat(v5.isOpen()).isFalse();
     EmbeddedChannel v4a = connection();
@@ -173,7 +181,8 @@ class ProxyCodecTest {
     EmbeddedChannel ch = connection(alice());
     ch.writeInbound(hex("05 02 00 02"));
     assertThat(written(ch)).as("the password method is chosen").isEqualTo("0502");
-    ch.writeInbound(hex("01 05").writeBytes("alice".getBytes()).writeByte(6).writeBytes("s3cret".getBytes()));
+    ch.writeInbound(
+        hex("01 05").writeBytes("alice".getBytes()).writeByte(6).writeBytes("s3cret".getBytes()));
     assertThat(written(ch)).isEqualTo("0100");
     ch.writeInbound(hex("05 01 00 01 7f000001 0016"));
     assertThat(opens).hasSize(1);
@@ -182,7 +191,11 @@ class ProxyCodecTest {
   @Test
   void socks5PasswordAndRequestSentTogetherStillWork() {
     EmbeddedChannel ch = connection(alice());
-    ByteBuf all = hex("05 01 02  01 05").writeBytes("alice".getBytes()).writeByte(6).writeBytes("s3cret".getBytes());
+    ByteBuf all =
+        hex("05 01 02  01 05")
+            .writeBytes("alice".getBytes())
+            .writeByte(6)
+            .writeBytes("s3cret".getBytes());
     all.writeBytes(HexFormat.of().parseHex("050100017f0000010016"));
     ch.writeInbound(all);
     assertThat(written(ch)).isEqualTo("0502" + "0100");
@@ -192,7 +205,11 @@ class ProxyCodecTest {
   @Test
   void socks5WrongPasswordIsRefusedAndClosed() {
     EmbeddedChannel ch = connection(alice());
-    ch.writeInbound(hex("05 01 02  01 05").writeBytes("alice".getBytes()).writeByte(5).writeBytes("wrong".getBytes()));
+    ch.writeInbound(
+        hex("05 01 02  01 05")
+            .writeBytes("alice".getBytes())
+            .writeByte(5)
+            .writeBytes("wrong".getBytes()));
     // RFC 1929 §2: any STATUS but X'00' is a failure; Netty's encoder sends X'FF'.
     assertThat(written(ch)).isEqualTo("0502" + "01ff");
     assertThat(ch.isOpen()).isFalse();
@@ -215,10 +232,13 @@ class ProxyCodecTest {
     v4.writeInbound(hex("04 01 0050 0a000001 00"));
     EmbeddedChannel v4a = connection();
     // SOCKS4a: DSTIP 0.0.0.x (x != 0), then USERID NUL, then the name NUL.
-    v4a.writeInbound(hex("04 01 0050 00000001 75736572 00").writeBytes("intranet.test".getBytes()).writeByte(0));
+    v4a.writeInbound(
+        hex("04 01 0050 00000001 75736572 00").writeBytes("intranet.test".getBytes()).writeByte(0));
     assertThat(opens)
         .extracting(Open::destination)
-        .containsExactly(Destination.of(InetAddress.getByName("10.0.0.1"), 80), Destination.ofName("intranet.test", 80));
+        .containsExactly(
+            Destination.of(InetAddress.getByName("10.0.0.1"), 80),
+            Destination.ofName("intranet.test", 80));
     opens.get(0).listener().onOpened(Destination.of(InetAddress.getByName("10.0.0.1"), 80));
     assertThat(written(v4)).isEqualTo("005a000000000000");
     opens.get(1).listener().onRefused(RefuseCode.HOST_UNREACHABLE, "");
@@ -235,10 +255,17 @@ class ProxyCodecTest {
     ch.writeInbound(hex("6572 00 696e747261"));
     assertThat(opens).isEmpty();
     ch.writeInbound(hex("6e65742e74657374 00"));
-    assertThat(opens).extracting(Open::destination).containsExactly(Destination.ofName("intranet.test", 80));
+    assertThat(opens)
+        .extracting(Open::destination)
+        .containsExactly(Destination.ofName("intranet.test", 80));
     EmbeddedChannel longUser = connection();
-    longUser.writeInbound(hex("04 01 0050 00000001").writeBytes("u".repeat(300).getBytes(StandardCharsets.US_ASCII)).writeByte(0));
-    assertThat(written(longUser)).as("a user id past Netty's limit still gets its failure").isEqualTo("005b000000000000");
+    longUser.writeInbound(
+        hex("04 01 0050 00000001")
+            .writeBytes("u".repeat(300).getBytes(StandardCharsets.US_ASCII))
+            .writeByte(0));
+    assertThat(written(longUser))
+        .as("a user id past Netty's limit still gets its failure")
+        .isEqualTo("005b000000000000");
   }
 
   @Test
@@ -257,11 +284,16 @@ class ProxyCodecTest {
   @Test
   void httpConnectAnswers200OnlyWhenTheStreamIsOpen() throws Exception {
     EmbeddedChannel ch = connection();
-    ch.writeInbound(ascii("CONNECT intranet.test:443 HTTP/1.1\r\nHost: intranet.test:443\r\n\r\n\u0016\u0003\u0001"));
-    assertThat(opens).singleElement().satisfies(o -> {
-      assertThat(o.destination()).isEqualTo(Destination.ofName("intranet.test", 443));
-      assertThat(o.zeroRtt()).isFalse();
-    });
+    ch.writeInbound(
+        ascii(
+            "CONNECT intranet.test:443 HTTP/1.1\r\nHost: intranet.test:443\r\n\r\n\u0016\u0003\u0001"));
+    assertThat(opens)
+        .singleElement()
+        .satisfies(
+            o -> {
+              assertThat(o.destination()).isEqualTo(Destination.ofName("intranet.test", 443));
+              assertThat(o.zeroRtt()).isFalse();
+            });
     assertThat(ch.pipeline().get(ProtocolDetector.DECODER)).as("the HTTP codec left").isNull();
     assertThat(written(ch)).isEmpty();
     opens.get(0).listener().onOpened(Destination.of(InetAddress.getByName("10.1.1.1"), 443));
@@ -269,23 +301,35 @@ class ProxyCodecTest {
   }
 
   @ParameterizedTest(name = "{0} -> {1}")
-  @CsvSource({"POLICY, 403", "TIMED_OUT, 504", "CONNECTION_REFUSED, 502", "HOST_UNREACHABLE, 502", "GENERAL, 502"})
+  @CsvSource({
+    "POLICY, 403",
+    "TIMED_OUT, 504",
+    "CONNECTION_REFUSED, 502",
+    "HOST_UNREACHABLE, 502",
+    "GENERAL, 502"
+  })
   void httpRefusalsAreStatusCodes(RefuseCode code, int status) {
     EmbeddedChannel ch = connection();
     ch.writeInbound(ascii("CONNECT [::1]:22 HTTP/1.1\r\n\r\n"));
     opens.get(0).listener().onRefused(code, "");
-    assertThat(writtenText(ch)).startsWith("HTTP/1.1 " + status + " ").contains("Connection: close\r\n");
+    assertThat(writtenText(ch))
+        .startsWith("HTTP/1.1 " + status + " ")
+        .contains("Connection: close\r\n");
     assertThat(ch.isOpen()).isFalse();
   }
 
   @Test
   void absoluteFormRequestOpensA0RttStreamToItsHost() {
     EmbeddedChannel ch = connection();
-    ch.writeInbound(ascii("GET http://Intranet.Test:8080/a?b HTTP/1.1\r\nHost: intranet.test:8080\r\n\r\n"));
-    assertThat(opens).singleElement().satisfies(o -> {
-      assertThat(o.destination()).isEqualTo(Destination.ofName("intranet.test", 8080));
-      assertThat(o.zeroRtt()).isTrue();
-    });
+    ch.writeInbound(
+        ascii("GET http://Intranet.Test:8080/a?b HTTP/1.1\r\nHost: intranet.test:8080\r\n\r\n"));
+    assertThat(opens)
+        .singleElement()
+        .satisfies(
+            o -> {
+              assertThat(o.destination()).isEqualTo(Destination.ofName("intranet.test", 8080));
+              assertThat(o.zeroRtt()).isTrue();
+            });
     assertThat(ch.pipeline().get(HttpForwarder.class)).isNotNull();
     opens.get(0).listener().onRefused(RefuseCode.POLICY, "no");
     assertThat(writtenText(ch)).startsWith("HTTP/1.1 403 Forbidden\r\n");
@@ -316,7 +360,9 @@ class ProxyCodecTest {
   @Test
   void overlongRequestLineGets414() {
     EmbeddedChannel ch = connection();
-    ch.writeInbound(ascii("GET http://x/" + "a".repeat(ProtocolDetector.MAX_REQUEST_LINE) + " HTTP/1.1\r\n\r\n"));
+    ch.writeInbound(
+        ascii(
+            "GET http://x/" + "a".repeat(ProtocolDetector.MAX_REQUEST_LINE) + " HTTP/1.1\r\n\r\n"));
     assertThat(writtenText(ch)).startsWith("HTTP/1.1 414 ");
     assertThat(ch.isOpen()).isFalse();
   }
@@ -327,10 +373,12 @@ class ProxyCodecTest {
     none.writeInbound(ascii("CONNECT x:1 HTTP/1.1\r\n\r\n"));
     assertThat(writtenText(none)).startsWith("HTTP/1.1 407 ").contains("Proxy-Authenticate: Basic");
     EmbeddedChannel wrong = connection(alice());
-    wrong.writeInbound(ascii("CONNECT x:1 HTTP/1.1\r\nProxy-Authorization: Basic YWxpY2U6d3Jvbmc=\r\n\r\n"));
+    wrong.writeInbound(
+        ascii("CONNECT x:1 HTTP/1.1\r\nProxy-Authorization: Basic YWxpY2U6d3Jvbmc=\r\n\r\n"));
     assertThat(writtenText(wrong)).startsWith("HTTP/1.1 407 ");
     EmbeddedChannel right = connection(alice());
-    right.writeInbound(ascii("CONNECT x:1 HTTP/1.1\r\nProxy-Authorization: basic YWxpY2U6czNjcmV0\r\n\r\n"));
+    right.writeInbound(
+        ascii("CONNECT x:1 HTTP/1.1\r\nProxy-Authorization: basic YWxpY2U6czNjcmV0\r\n\r\n"));
     assertThat(opens).hasSize(1);
     assertThat(none.isOpen()).isFalse();
     assertThat(wrong.isOpen()).isFalse();

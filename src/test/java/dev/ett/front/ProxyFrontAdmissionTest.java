@@ -19,10 +19,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Goal of this test: on a proxy port at its cap, connections that carry streams are never closed
- * to make room — only ones still without a complete request, silent ones first — and when every
- * connection carries a stream, a new one is closed at accept. A silent connection is closed after
- * 3 s even when the request deadline is longer.
+ * Goal of this test: on a proxy port at its cap, connections that carry streams are never closed to
+ * make room — only ones still without a complete request, silent ones first — and when every
+ * connection carries a stream, a new one is closed at accept. A silent connection is closed after 3
+ * s even when the request deadline is longer.
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class ProxyFrontAdmissionTest {
@@ -33,7 +33,8 @@ class ProxyFrontAdmissionTest {
     return new ProxyFront(
         new ProxySpec("127.0.0.1", 0),
         client,
-        (destination, socket, listener, zeroRtt) -> handedOff.add(new FrontFuzzing.Open(destination, listener, zeroRtt)),
+        (destination, socket, listener, zeroRtt) ->
+            handedOff.add(new FrontFuzzing.Open(destination, listener, zeroRtt)),
         null,
         limits);
   }
@@ -41,7 +42,12 @@ class ProxyFrontAdmissionTest {
   private static Client client() {
     return new Client(
         new Client.Options(
-            new InetSocketAddress("127.0.0.1", 9), X25519.generate().publicKey(), X25519.generate(), Suite.AESGCM, LinkConfig.defaults(), 16));
+            new InetSocketAddress("127.0.0.1", 9),
+            X25519.generate().publicKey(),
+            X25519.generate(),
+            Suite.AESGCM,
+            LinkConfig.defaults(),
+            16));
   }
 
   private static Socket connect(InetSocketAddress a) throws IOException {
@@ -88,7 +94,9 @@ class ProxyFrontAdmissionTest {
           request(next);
           awaitHandedOff(2);
           try (Socket over = connect(a)) {
-            assertThat(openAfter(over, 2000)).as("nothing to make room: closed at accept").isFalse();
+            assertThat(openAfter(over, 2000))
+                .as("nothing to make room: closed at accept")
+                .isFalse();
           }
           assertThat(openAfter(streaming, 200)).isTrue();
           assertThat(openAfter(next, 200)).isTrue();
@@ -112,7 +120,8 @@ class ProxyFrontAdmissionTest {
         long t0 = System.nanoTime();
         silent.setSoTimeout(6000);
         assertThat(silent.getInputStream().read()).isEqualTo(-1);
-        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isBetween(Duration.ofMillis(2500), Duration.ofMillis(5000));
+        assertThat(Duration.ofNanos(System.nanoTime() - t0))
+            .isBetween(Duration.ofMillis(2500), Duration.ofMillis(5000));
         assertThat(openAfter(talking, 100)).as("it spoke: the request deadline applies").isTrue();
       }
     } finally {

@@ -32,14 +32,18 @@ class ProxyLoginFloodTest {
         Users.parse(
             "users",
             Users.line("alice", "alice's password", 50_000)
-                + "\n" + Users.line("bob", "bob's password", 50_000)
-                + "\n" + Users.line("dave", "dave's password", 50_000));
+                + "\n"
+                + Users.line("bob", "bob's password", 50_000)
+                + "\n"
+                + Users.line("dave", "dave's password", 50_000));
     PrintStream oldErr = System.err;
     ByteArrayOutputStream log = new ByteArrayOutputStream();
     try (Authenticator auth = new Authenticator(users);
         LoginPort port = new LoginPort(auth)) {
       AtomicBoolean stop = new AtomicBoolean();
-      AtomicInteger attempts = new AtomicInteger(), accepted = new AtomicInteger(), inFlight = new AtomicInteger();
+      AtomicInteger attempts = new AtomicInteger(),
+          accepted = new AtomicInteger(),
+          inFlight = new AtomicInteger();
       List<Thread> threads = new ArrayList<>();
       System.setErr(new PrintStream(log, true, StandardCharsets.UTF_8));
       for (int i = 0; i < FLOODERS + GUESSERS; i++) {
@@ -92,16 +96,22 @@ class ProxyLoginFloodTest {
         t.join(30_000);
       }
       System.setErr(oldErr);
-      assertThat(concurrent).as("bad logins in flight as each real one began").allMatch(n -> n >= 80);
+      assertThat(concurrent)
+          .as("bad logins in flight as each real one began")
+          .allMatch(n -> n >= 80);
       assertThat(accepted.get()).as("bad logins accepted").isZero();
       assertThat(real)
           .as("every real login succeeds, and in time")
-          .allSatisfy(r -> {
-            assertThat(r.status()).isZero();
-            assertThat(r.millis()).isLessThan(5000); // PBKDF2 at 50,000 on a loaded machine, and one turn
-          });
+          .allSatisfy(
+              r -> {
+                assertThat(r.status()).isZero();
+                assertThat(r.millis())
+                    .isLessThan(5000); // PBKDF2 at 50,000 on a loaded machine, and one turn
+              });
       List<String> lines = log.toString(StandardCharsets.UTF_8).lines().toList();
-      assertThat(lines).as("log lines for %d bad logins", attempts.get()).hasSizeLessThanOrEqualTo(3);
+      assertThat(lines)
+          .as("log lines for %d bad logins", attempts.get())
+          .hasSizeLessThanOrEqualTo(3);
       assertThat(lines).anyMatch(l -> l.contains(": failed login from 127.0.0.1"));
       // The minute's summary (its timer, called early): every failure counted, by address.
       log.reset();
@@ -109,9 +119,23 @@ class ProxyLoginFloodTest {
       assertThat(port.front.summarizeFailedLogins()).isTrue();
       System.setErr(oldErr);
       String summary = log.toString(StandardCharsets.UTF_8);
-      System.out.println(during + " bad logins in " + floodMillis + " ms, " + concurrent + " at once, while " + real.size() + " real ones succeeded in "
-          + real.stream().map(LoginPort.Result::millis).toList() + " ms; log: " + lines + "\n" + summary);
-      assertThat(summary).containsPattern(" [0-9]{3,} more failed logins in the last minute, from 127\\.0\\.0\\.1 \\([0-9]{3,}\\)");
+      System.out.println(
+          during
+              + " bad logins in "
+              + floodMillis
+              + " ms, "
+              + concurrent
+              + " at once, while "
+              + real.size()
+              + " real ones succeeded in "
+              + real.stream().map(LoginPort.Result::millis).toList()
+              + " ms; log: "
+              + lines
+              + "\n"
+              + summary);
+      assertThat(summary)
+          .containsPattern(
+              " [0-9]{3,} more failed logins in the last minute, from 127\\.0\\.0\\.1 \\([0-9]{3,}\\)");
     } finally {
       System.setErr(oldErr);
     }

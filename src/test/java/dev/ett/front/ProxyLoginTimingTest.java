@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Timeout;
  * iteration counts) apart. Every failure must now take the same time.
  *
  * <p>Each attempt comes from its own address in 127.0.0.0/8 so that no backoff (per address and
- * name) is in play: this measures the failure itself. Medians of several attempts, compared with
- * a wide tolerance (the machine is shared and noisy); the old gap was 40 times, not 35 %.
+ * name) is in play: this measures the failure itself. Medians of several attempts, compared with a
+ * wide tolerance (the machine is shared and noisy); the old gap was 40 times, not 35 %.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ProxyLoginTimingTest {
@@ -26,11 +26,17 @@ class ProxyLoginTimingTest {
   @Test
   void aFailureTakesAsLongForAnUnknownNameAsForACheapOrACostlyEntry() throws Exception {
     Users users =
-        Users.parse("users", Users.line("alice", "alice pw", 50_000) + "\n" + Users.line("carol", "carol pw", 1_000));
+        Users.parse(
+            "users",
+            Users.line("alice", "alice pw", 50_000)
+                + "\n"
+                + Users.line("carol", "carol pw", 1_000));
     try (Authenticator auth = new Authenticator(users);
         LoginPort port = new LoginPort(auth)) {
       int[] source = {2};
-      for (int i = 0; i < 4; i++) { // warm-up: the JIT, and the measured cost of the costliest entry
+      for (int i = 0;
+          i < 4;
+          i++) { // warm-up: the JIT, and the measured cost of the costliest entry
         port.login(next(source), "alice", "wrong");
       }
       List<Long> unknown = new ArrayList<>(), cheap = new ArrayList<>(), costly = new ArrayList<>();
@@ -38,14 +44,27 @@ class ProxyLoginTimingTest {
         LoginPort.Result u = port.login(next(source), "mallory" + i, "wrong");
         LoginPort.Result c = port.login(next(source), "carol", "wrong");
         LoginPort.Result a = port.login(next(source), "alice", "wrong");
-        assertThat(List.of(u.status(), c.status(), a.status())).as("all refused").doesNotContain(0, -1);
+        assertThat(List.of(u.status(), c.status(), a.status()))
+            .as("all refused")
+            .doesNotContain(0, -1);
         unknown.add(u.millis());
         cheap.add(c.millis());
         costly.add(a.millis());
       }
       long mu = median(unknown), mc = median(cheap), ma = median(costly);
-      String figures = "median ms: unknown name " + unknown + " -> " + mu + ", cheap entry " + cheap + " -> " + mc
-          + ", costly entry " + costly + " -> " + ma;
+      String figures =
+          "median ms: unknown name "
+              + unknown
+              + " -> "
+              + mu
+              + ", cheap entry "
+              + cheap
+              + " -> "
+              + mc
+              + ", costly entry "
+              + costly
+              + " -> "
+              + ma;
       System.out.println(figures);
       assertClose(mu, mc, figures);
       assertClose(mu, ma, figures);

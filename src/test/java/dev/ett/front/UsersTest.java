@@ -20,7 +20,8 @@ class UsersTest {
   void anUnknownNameCostsNoPbkdf2AndTheCostliestEntryIsKnown() {
     // An unknown name used to cost a dummy run as costly as the costliest entry: made-up names
     // bought the most expensive work the file allows. Equal timing is the Authenticator's job now.
-    Users u = Users.parse("users", Users.line("alice", "p", 1000) + "\n" + Users.line("bob", "p", 2000));
+    Users u =
+        Users.parse("users", Users.line("alice", "p", 1000) + "\n" + Users.line("bob", "p", 2000));
     assertThat(u.iterationsFor("mallory")).isZero();
     assertThat(u.iterationsFor("alice")).isEqualTo(1000);
     assertThat(u.costliestIterations()).isEqualTo(2000);
@@ -48,7 +49,13 @@ class UsersTest {
   void authenticatorRemembersOnlyRightPasswords() {
     Users u = Users.parse("u", Users.line("alice", "pw", 1000));
     int[] runs = {0};
-    Authenticator a = new Authenticator(u, r -> { runs[0]++; r.run(); });
+    Authenticator a =
+        new Authenticator(
+            u,
+            r -> {
+              runs[0]++;
+              r.run();
+            });
     Authenticator.Outcome[] result = new Authenticator.Outcome[1];
     io.netty.channel.embedded.EmbeddedChannel ch = new io.netty.channel.embedded.EmbeddedChannel();
     a.check(ch.remoteAddress(), "alice", "nope", ch.eventLoop(), () -> true, o -> result[0] = o);

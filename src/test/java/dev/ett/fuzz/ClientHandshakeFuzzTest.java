@@ -3,19 +3,19 @@ package dev.ett.fuzz;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import org.junit.jupiter.api.Tag;
 import com.code_intelligence.jazzer.mutation.annotation.NotNull;
 import com.code_intelligence.jazzer.mutation.annotation.WithLength;
 import dev.ett.link.HandshakeFailedException;
 import dev.ett.link.LinkConfig;
 import dev.ett.link.LinkEstablished;
 import dev.ett.link.LinkFuzzing;
-import dev.ett.noise.HandshakeState;
-import dev.ett.noise.NoiseException;
 import dev.ett.link.Records;
 import dev.ett.link.Suite;
+import dev.ett.noise.HandshakeState;
+import dev.ett.noise.NoiseException;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
+import org.junit.jupiter.api.Tag;
 
 /**
  * Goal of this test: whatever a server (or something posing as one) answers to a client's message
@@ -32,7 +32,11 @@ class ClientHandshakeFuzzTest {
   static {
     try {
       AFTER_MESSAGE_1 =
-          LinkFuzzing.clientAfterMessage1(Suite.AESGCM, FuzzKeys.client(), FuzzKeys.server().publicKey(), LinkConfig.defaults());
+          LinkFuzzing.clientAfterMessage1(
+              Suite.AESGCM,
+              FuzzKeys.client(),
+              FuzzKeys.server().publicKey(),
+              LinkConfig.defaults());
     } catch (NoiseException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -46,7 +50,13 @@ class ClientHandshakeFuzzTest {
     client.config().setAllocator(alloc);
     client
         .pipeline()
-        .addLast(Records.decoder(), LinkFuzzing.clientAwaitingResponse(Suite.AESGCM, FuzzKeys.server().publicKey(), LinkConfig.defaults(), AFTER_MESSAGE_1))
+        .addLast(
+            Records.decoder(),
+            LinkFuzzing.clientAwaitingResponse(
+                Suite.AESGCM,
+                FuzzKeys.server().publicKey(),
+                LinkConfig.defaults(),
+                AFTER_MESSAGE_1))
         .addLast(seen);
     client.register();
     try {

@@ -1,7 +1,6 @@
 package dev.ett.fuzz;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import org.junit.jupiter.api.Tag;
 import com.code_intelligence.jazzer.mutation.annotation.NotNull;
 import com.code_intelligence.jazzer.mutation.annotation.WithLength;
 import dev.ett.config.AuthorizedFile;
@@ -13,12 +12,13 @@ import dev.ett.policy.Policy;
 import dev.ett.policy.PolicyParseException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 
 /**
  * Goal of this test: every file and flag an operator (or whoever can write those files) hands the
  * server or client parses or fails with the parser's own documented exception, which names the
- * place — never an unchecked surprise (NumberFormatException, StringIndexOutOfBounds, NPE) and never
- * a hang. Bytes are decoded as UTF-8, as the readers do.
+ * place — never an unchecked surprise (NumberFormatException, StringIndexOutOfBounds, NPE) and
+ * never a hang. Bytes are decoded as UTF-8, as the readers do.
  */
 @Tag("fuzz")
 class ConfigFuzzTest {
@@ -77,7 +77,8 @@ class ConfigFuzzTest {
       Users.parse("users", text(input));
     } catch (IllegalArgumentException expected) {
       if (expected.getMessage() == null || !expected.getMessage().startsWith("users:")) {
-        throw new AssertionError("error does not name the file and line: " + expected.getMessage(), expected);
+        throw new AssertionError(
+            "error does not name the file and line: " + expected.getMessage(), expected);
       }
     }
   }

@@ -55,7 +55,8 @@ class FirstBytesFuzzTest {
         assertThat(m.protocol()).isEqualTo(expected);
         m.serverName().ifPresent(name -> assertThat(name).matches("[\\x21-\\x7e]+"));
         // Once whole, more bytes after it do not change the answer (the exit may hold a few more).
-        byte[] more = Arrays.copyOf(Arrays.copyOfRange(input, from, input.length), input.length - from + 3);
+        byte[] more =
+            Arrays.copyOf(Arrays.copyOfRange(input, from, input.length), input.length - from + 3);
         assertThat(FirstBytes.inspect(expected, ByteBuffer.wrap(more), atLimit)).isEqualTo(m);
       }
       case Inspection.Mismatched x -> assertThat(x.seen()).matches("[\\x20-\\x7e]+");

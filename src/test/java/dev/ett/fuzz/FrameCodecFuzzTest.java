@@ -3,7 +3,6 @@ package dev.ett.fuzz;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import org.junit.jupiter.api.Tag;
 import com.code_intelligence.jazzer.mutation.annotation.NotNull;
 import com.code_intelligence.jazzer.mutation.annotation.WithLength;
 import dev.ett.wire.Frame;
@@ -13,6 +12,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 
 /**
  * Goal of this test: frame decoding (PROTOCOL.md §5) of any record plaintext an authenticated peer
@@ -48,23 +48,26 @@ class FrameCodecFuzzTest {
         }
         assertThat(ByteBufBytes.of(out2)).isEqualTo(ByteBufBytes.of(out));
       } catch (ProtocolException e) {
-        throw new AssertionError("re-encoded frames do not decode: " + e.getMessage() + " " + frames, e);
+        throw new AssertionError(
+            "re-encoded frames do not decode: " + e.getMessage() + " " + frames, e);
       } finally {
-        again.forEach(f -> {
-          if (f instanceof Frame.Data d) {
-            d.release();
-          }
-        });
+        again.forEach(
+            f -> {
+              if (f instanceof Frame.Data d) {
+                d.release();
+              }
+            });
         copy.release();
         out2.release();
       }
     } finally {
       out.release();
-      frames.forEach(f -> {
-        if (f instanceof Frame.Data d) {
-          d.release();
-        }
-      });
+      frames.forEach(
+          f -> {
+            if (f instanceof Frame.Data d) {
+              d.release();
+            }
+          });
       assertThat(in.refCnt()).as("decode must not release the record").isEqualTo(1);
       in.release();
     }

@@ -3,7 +3,6 @@ package dev.ett.fuzz;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import org.junit.jupiter.api.Tag;
 import com.code_intelligence.jazzer.mutation.annotation.NotNull;
 import com.code_intelligence.jazzer.mutation.annotation.WithLength;
 import dev.ett.front.FrontFuzzing;
@@ -16,12 +15,13 @@ import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 
 /**
  * Goal of this test: the first bytes an application sends a {@code -D} port — SOCKS4, SOCKS4a,
  * SOCKS5 (with or without a password), HTTP CONNECT or absolute-URI requests, or garbage — never
- * make the front throw, open a stream for something that is not a complete valid request, or leak
- * a buffer, whatever the server then answers; and the request deadline closes what is left.
+ * make the front throw, open a stream for something that is not a complete valid request, or leak a
+ * buffer, whatever the server then answers; and the request deadline closes what is left.
  *
  * <p>Input: the bytes the application sends, in one read. Whether the server accepts the streams
  * the front opens, and how, depends on the input's length (so every reply path is reached).
@@ -52,7 +52,10 @@ class ProxyFrontFuzzTest {
         assertThat(o.destination()).isNotNull();
         switch (input.length % 3) {
           case 0 -> o.listener().onOpened(Destination.of(InetAddress.getByName("192.0.2.1"), 443));
-          case 1 -> o.listener().onRefused(RefuseCode.values()[input.length % RefuseCode.values().length], "fuzz");
+          case 1 ->
+              o.listener()
+                  .onRefused(
+                      RefuseCode.values()[input.length % RefuseCode.values().length], "fuzz");
           default -> {} // the server never answers: the deadline below ends it
         }
       }

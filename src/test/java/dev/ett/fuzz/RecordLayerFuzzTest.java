@@ -3,12 +3,12 @@ package dev.ett.fuzz;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import org.junit.jupiter.api.Tag;
 import com.code_intelligence.jazzer.mutation.annotation.NotNull;
 import com.code_intelligence.jazzer.mutation.annotation.WithLength;
 import dev.ett.wire.Frame;
 import dev.ett.wire.ProtocolException;
 import java.util.Arrays;
+import org.junit.jupiter.api.Tag;
 
 /**
  * Goal of this test: an authenticated client can send the server any sequence of records (each
@@ -17,15 +17,15 @@ import java.util.Arrays;
  * IllegalArgumentException from a frame constructor, no NPE), and once the link is closed every
  * buffer it allocated has been released.
  *
- * <p>Input: records back to back, each {@code u16 length} + that many plaintext bytes (a short
- * last one takes what is left). The server's exit connects every third stream, refuses every third
- * and answers the rest only when the test ends, so OPEN, DATA, WINDOW, FIN and RESET meet streams
- * in every state.
+ * <p>Input: records back to back, each {@code u16 length} + that many plaintext bytes (a short last
+ * one takes what is left). The server's exit connects every third stream, refuses every third and
+ * answers the rest only when the test ends, so OPEN, DATA, WINDOW, FIN and RESET meet streams in
+ * every state.
  *
- * <p>The link starts established from fixed transport keys ({@link ServerPipeline.afterHandshake()}),
- * not from a real handshake: the handshake has a target of its own ({@link
- * ServerHandshakeFuzzTest}), and its Diffie-Hellman operations would cost more than everything
- * else an input does here.
+ * <p>The link starts established from fixed transport keys ({@link
+ * ServerPipeline.afterHandshake()}), not from a real handshake: the handshake has a target of its
+ * own ({@link ServerHandshakeFuzzTest}), and its Diffie-Hellman operations would cost more than
+ * everything else an input does here.
  */
 @Tag("fuzz")
 class RecordLayerFuzzTest {
@@ -37,7 +37,10 @@ class RecordLayerFuzzTest {
         int len = i + 2 <= input.length ? ((input[i] & 0xff) << 8 | (input[i + 1] & 0xff)) : 0;
         i += 2;
         len = Math.min(Math.min(len, Frame.MAX_RECORD_PLAINTEXT), Math.max(0, input.length - i));
-        boolean more = p.sendRecord(Arrays.copyOfRange(input, Math.min(i, input.length), Math.min(i, input.length) + len));
+        boolean more =
+            p.sendRecord(
+                Arrays.copyOfRange(
+                    input, Math.min(i, input.length), Math.min(i, input.length) + len));
         i += len;
         if (!more) {
           break; // the server moved to KEYX keys this test client does not derive
@@ -46,7 +49,9 @@ class RecordLayerFuzzTest {
         p.discardOutbound();
       }
       for (Throwable t : p.seen.errors) {
-        assertThat(t).as("only a protocol error may end the link").isInstanceOf(ProtocolException.class);
+        assertThat(t)
+            .as("only a protocol error may end the link")
+            .isInstanceOf(ProtocolException.class);
       }
       assertThat(p.closeAndCountHeld()).as("bytes still allocated after close").isZero();
     }

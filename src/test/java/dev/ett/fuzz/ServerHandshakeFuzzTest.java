@@ -2,12 +2,11 @@ package dev.ett.fuzz;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.ett.link.HandshakeRejection;
-
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import org.junit.jupiter.api.Tag;
 import com.code_intelligence.jazzer.mutation.annotation.NotNull;
 import com.code_intelligence.jazzer.mutation.annotation.WithLength;
+import dev.ett.link.HandshakeRejection;
+import org.junit.jupiter.api.Tag;
 
 /**
  * Goal of this test: whatever bytes a stranger sends a server before finishing a handshake
@@ -36,13 +35,17 @@ class ServerHandshakeFuzzTest {
       boolean answered = p.established() || p.rejection == HandshakeRejection.UNCONFIRMED;
       Object written = p.server.readOutbound();
       if (!answered) {
-        assertThat(written).as("nothing is sent before the client proved an authorized key").isNull();
+        assertThat(written)
+            .as("nothing is sent before the client proved an authorized key")
+            .isNull();
       }
       if (!p.established()) {
         assertThat(p.seen.errors).as("failures before authentication stay silent").isEmpty();
       }
       io.netty.util.ReferenceCountUtil.release(written);
-      assertThat(p.handshakesFinished).as("the unfinished-handshake count is given back once").isEqualTo(1);
+      assertThat(p.handshakesFinished)
+          .as("the unfinished-handshake count is given back once")
+          .isEqualTo(1);
       assertThat(p.closeAndCountHeld()).as("bytes still allocated after close").isZero();
     }
   }

@@ -4,9 +4,9 @@ import dev.ett.link.HandshakeRejection;
 import dev.ett.link.LinkConfig;
 import dev.ett.link.LinkEstablished;
 import dev.ett.link.LinkFuzzing;
-import dev.ett.link.RecordLayer;
 import dev.ett.link.Preamble;
 import dev.ett.link.PreambleDecoder;
+import dev.ett.link.RecordLayer;
 import dev.ett.link.Records;
 import dev.ett.link.ReplayGuard;
 import dev.ett.link.ServerHandshake;
@@ -44,16 +44,20 @@ import java.util.Optional;
  */
 final class ServerPipeline implements AutoCloseable {
   final UnpooledByteBufAllocator alloc = new UnpooledByteBufAllocator(true, false);
-  final LinkConfig config = LinkConfig.defaults().withInitialWindow(16 * 1024).withMaxStreams(8).withMaxPendingOpens(4);
+  final LinkConfig config =
+      LinkConfig.defaults().withInitialWindow(16 * 1024).withMaxStreams(8).withMaxPendingOpens(4);
   final EmbeddedChannel server;
   final Seen seen = new Seen();
   final List<EmbeddedChannel> sockets = new ArrayList<>();
   final List<Exit.Callback> pendingOpens = new ArrayList<>();
   int handshakesFinished;
+
   /** Why the server closed the connection before taking the link up, once it did. */
   HandshakeRejection rejection;
+
   private int opens;
   private CipherState sender;
+
   /** The bytes of the last {@link #receive} (the seed writer keeps real handshakes this way). */
   byte[] lastReceived;
 
@@ -76,7 +80,6 @@ final class ServerPipeline implements AutoCloseable {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
       ReferenceCountUtil.release(msg);
     }
-
   }
 
   private boolean linkUp;
@@ -93,8 +96,8 @@ final class ServerPipeline implements AutoCloseable {
 
   /**
    * A server link whose handshake with the authorized client ("alice") already completed, set up
-   * from the fixed transport keys of {@link FuzzKeys} instead of a real handshake (which costs
-   * six X25519 operations): the pipeline is what {@code ServerHandshake} leaves behind — record
+   * from the fixed transport keys of {@link FuzzKeys} instead of a real handshake (which costs six
+   * X25519 operations): the pipeline is what {@code ServerHandshake} leaves behind — record
    * framing, the record layer, the mux — and the mux has seen {@link LinkEstablished}. {@link
    * #sendRecord} seals records for it.
    */
@@ -129,7 +132,10 @@ final class ServerPipeline implements AutoCloseable {
       ServerHandshake hs =
           new ServerHandshake(
               FuzzKeys.server(),
-              key -> Arrays.equals(key, FuzzKeys.client().publicKey()) ? Optional.of("alice") : Optional.empty(),
+              key ->
+                  Arrays.equals(key, FuzzKeys.client().publicKey())
+                      ? Optional.of("alice")
+                      : Optional.empty(),
               new ReplayGuard(),
               config,
               new ServerHandshake.Outcome() {
@@ -152,25 +158,32 @@ final class ServerPipeline implements AutoCloseable {
     } else {
       server.pipeline().addLast("framing", Records.decoder());
     }
-    server.pipeline().addLast("mux", new Mux(config, exit, m -> linkUp = true)).addLast("seen", seen);
+    server
+        .pipeline()
+        .addLast("mux", new Mux(config, exit, m -> linkUp = true))
+        .addLast("seen", seen);
   }
 
   /** Connects every third stream, refuses every third, leaves the rest pending until close. */
-  private void open(String client, Destination d, io.netty.channel.EventLoop loop, Exit.Callback cb) {
+  private void open(
+      String client, Destination d, io.netty.channel.EventLoop loop, Exit.Callback cb) {
     switch (opens++ % 3) {
       case 0 -> {
         EmbeddedChannel socket = new EmbeddedChannel();
         socket.config().setAutoRead(false);
         StreamSocketHandler.install(socket);
         sockets.add(socket);
-        cb.connected(socket, Destination.of(InetAddress.getLoopbackAddress(), Math.max(1, d.port())));
+        cb.connected(
+            socket, Destination.of(InetAddress.getLoopbackAddress(), Math.max(1, d.port())));
       }
       case 1 -> cb.refused(RefuseCode.POLICY, "fuzz");
       default -> pendingOpens.add(cb);
     }
   }
 
-  /** Writes {@code bytes} into the server as if read from its socket (a copy from our allocator). */
+  /**
+   * Writes {@code bytes} into the server as if read from its socket (a copy from our allocator).
+   */
   void receive(byte[] bytes) {
     lastReceived = bytes;
     if (!server.isOpen() || bytes.length == 0) {
@@ -184,7 +197,11 @@ final class ServerPipeline implements AutoCloseable {
     byte[] preamble = Preamble.encode(suite);
     HandshakeState hs =
         HandshakeState.initiator(
-            NoiseProtocol.parse(suite.noiseName), Preamble.prologue(preamble), FuzzKeys.client(), FuzzKeys.server().publicKey(), null);
+            NoiseProtocol.parse(suite.noiseName),
+            Preamble.prologue(preamble),
+            FuzzKeys.client(),
+            FuzzKeys.server().publicKey(),
+            null);
     ByteBuffer p1 = ByteBuffer.allocate(Tai64n.LENGTH + 4);
     p1.put(Tai64n.encode(Instant.now()));
     p1.putInt(config.initialWindow());
@@ -226,8 +243,8 @@ final class ServerPipeline implements AutoCloseable {
 
   /**
    * Seals {@code plaintext} (at most 65519 bytes) into one record and hands it to the server.
-   * Follows a REKEY the record held as a real client would; returns false once the server moved
-   * to keys of a KEYX exchange, which this client cannot follow (nothing more can be sent).
+   * Follows a REKEY the record held as a real client would; returns false once the server moved to
+   * keys of a KEYX exchange, which this client cannot follow (nothing more can be sent).
    */
   boolean sendRecord(byte[] plaintext) {
     RecordLayer records = server.pipeline().get(RecordLayer.class);

@@ -13,7 +13,8 @@ public final class Starts {
 
   /** {@code GET / HTTP/1.1} with {@code Host: host}. */
   public static byte[] httpGet(String host) {
-    return ("GET / HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: t\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+    return ("GET / HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: t\r\n\r\n")
+        .getBytes(StandardCharsets.US_ASCII);
   }
 
   /** OpenSSH's identification string. */

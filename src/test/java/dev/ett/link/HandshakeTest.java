@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ett.noise.X25519;
 import io.netty.buffer.ByteBuf;
-import io.netty.util.ReferenceCountUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.util.ReferenceCountUtil;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Goal of this test: the handshake of PROTOCOL.md §4 on two pipelines without sockets. A client
- * that holds an authorized key and pins the right server key gets a link; anything else fails,
- * and the server never says a word to a peer that has not proven an authorized key.
+ * that holds an authorized key and pins the right server key gets a link; anything else fails, and
+ * the server never says a word to a peer that has not proven an authorized key.
  */
 class HandshakeTest {
   private final LinkHarness h = new LinkHarness();
@@ -70,7 +70,8 @@ class HandshakeTest {
     try {
       // ETT! v1 suite 01 reserved 0000, then u16 length; IK message 1 is 32 (e) + 48 (s) +
       // 16 (P1: 12 timestamp + 4 window) + 16 (tag) = 112 bytes.
-      assertThat(HexFormat.of().formatHex(bytes(first, 0, 10))).isEqualTo("45545421" + "01" + "01" + "0000" + "0070");
+      assertThat(HexFormat.of().formatHex(bytes(first, 0, 10)))
+          .isEqualTo("45545421" + "01" + "01" + "0000" + "0070");
       assertThat(first.readableBytes()).isEqualTo(8 + 2 + 112);
     } finally {
       first.release();
@@ -211,10 +212,14 @@ class HandshakeTest {
     h.toServer();
     h.toClient();
     assertThat(h.clientSeen.established()).as("client: up on message 2").isNotNull();
-    assertThat(h.serverSeen.established()).as("server: message 2 sent, no record of the client's yet").isNull();
+    assertThat(h.serverSeen.established())
+        .as("server: message 2 sent, no record of the client's yet")
+        .isNull();
     assertThat(h.handshakesFinished).as("still an unfinished handshake").isZero();
 
-    assertThat(h.toServer()).as("the client's first record, sent at once without any stream").isEqualTo(1);
+    assertThat(h.toServer())
+        .as("the client's first record, sent at once without any stream")
+        .isEqualTo(1);
     assertThat(h.serverSeen.established()).isNotNull();
     assertThat(h.handshakesFinished).isEqualTo(1);
     assertThat(h.rejections).isEmpty();
@@ -266,7 +271,8 @@ class HandshakeTest {
     assertThat(h.rejections).containsExactly(HandshakeRejection.UNCONFIRMED);
   }
 
-  // ---- the silent-connection deadline ------------------------------------------------------------
+  // ---- the silent-connection deadline
+  // ------------------------------------------------------------
 
   @Test
   void aConnectionThatSendsNothingIsClosedAfterThreeSeconds() {
@@ -298,7 +304,9 @@ class HandshakeTest {
   @Test
   void eachRejectionSaysWhy() {
     h.newServer();
-    h.server.writeInbound(Unpooled.wrappedBuffer("GET / HTTP/1.0\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+    h.server.writeInbound(
+        Unpooled.wrappedBuffer(
+            "GET / HTTP/1.0\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
     assertThat(h.rejections).containsExactly(HandshakeRejection.GARBAGE);
 
     LinkHarness stranger = new LinkHarness();
@@ -313,7 +321,8 @@ class HandshakeTest {
     ByteBuf first = h.client.readOutbound();
     ByteBuf copy = first.copy();
     accepted.writeInbound(first);
-    h.newServer(new LinkHarness.Recorder()).writeInbound(copy); // the same bytes again, to the same server process
+    h.newServer(new LinkHarness.Recorder())
+        .writeInbound(copy); // the same bytes again, to the same server process
     assertThat(h.rejections).endsWith(HandshakeRejection.REPLAY);
     accepted.finishAndReleaseAll(); // gone before any record of the client's arrived
     assertThat(h.rejections).endsWith(HandshakeRejection.UNCONFIRMED);
@@ -350,7 +359,8 @@ class HandshakeTest {
     h.newServer();
     h.toServer();
     ByteBuf response = h.server.readOutbound();
-    response.setByte(response.writerIndex() - 1, response.getByte(response.writerIndex() - 1) ^ 0x80);
+    response.setByte(
+        response.writerIndex() - 1, response.getByte(response.writerIndex() - 1) ^ 0x80);
     h.client.writeInbound(response);
 
     assertThat(h.clientSeen.errors).singleElement().isInstanceOf(HandshakeFailedException.class);
@@ -373,14 +383,16 @@ class HandshakeTest {
     h.client.runScheduledPendingTasks();
     assertThat(h.client.isOpen()).isFalse();
     assertThat(h.clientSeen.errors).singleElement().isInstanceOf(HandshakeFailedException.class);
-    assertThat(h.clientSeen.errors.get(0)).hasMessage("handshake failed: no handshake answer within 3 s");
+    assertThat(h.clientSeen.errors.get(0))
+        .hasMessage("handshake failed: no handshake answer within 3 s");
   }
 
   @Test
   void serverClosesSilentlyWhenTheHandshakeTimesOut() {
     h.serverConfig = h.serverConfig.withHandshakeTimeout(Duration.ofSeconds(5));
     h.newServer();
-    h.server.freezeTime(); // only advanceTimeBy moves the clock: a loaded machine cannot add a late ms
+    h.server
+        .freezeTime(); // only advanceTimeBy moves the clock: a loaded machine cannot add a late ms
     h.server.writeInbound(Unpooled.wrappedBuffer(Preamble.encode(Suite.AESGCM))); // then nothing
 
     h.server.advanceTimeBy(4999, TimeUnit.MILLISECONDS);
@@ -474,9 +486,13 @@ class HandshakeTest {
 
   @Test
   void preambleBindsIntoThePrologue() {
-    assertThat(new String(Preamble.prologue(Preamble.encode(Suite.CHACHAPOLY)), java.nio.charset.StandardCharsets.ISO_8859_1))
+    assertThat(
+            new String(
+                Preamble.prologue(Preamble.encode(Suite.CHACHAPOLY)),
+                java.nio.charset.StandardCharsets.ISO_8859_1))
         .isEqualTo("ett/1ETT!\u0001\u0002\u0000\u0000");
-    assertThat(Preamble.decode(HexFormat.of().parseHex("4554542101020000"))).isEqualTo(Suite.CHACHAPOLY);
+    assertThat(Preamble.decode(HexFormat.of().parseHex("4554542101020000")))
+        .isEqualTo(Suite.CHACHAPOLY);
     assertThat(Preamble.decode(HexFormat.of().parseHex("4554542101030000"))).isNull();
   }
 

@@ -144,9 +144,12 @@ class HandshakeWindowTest {
     byte[] preamble = Preamble.encode(Suite.AESGCM);
     HandshakeState hs = initiator(preamble);
     try {
-      byte[] msg1 = hs.writeMessage(concat(Tai64n.encode(Instant.now()), HexFormat.of().parseHex(windowHex)));
+      byte[] msg1 =
+          hs.writeMessage(concat(Tai64n.encode(Instant.now()), HexFormat.of().parseHex(windowHex)));
       h.server.writeInbound(
-          Unpooled.wrappedBuffer(concat(preamble, ByteBuffer.allocate(2).putShort((short) msg1.length).array(), msg1)));
+          Unpooled.wrappedBuffer(
+              concat(
+                  preamble, ByteBuffer.allocate(2).putShort((short) msg1.length).array(), msg1)));
       List<ByteBuf> written = LinkHarness.drain(h.server);
       assertThat(written).as("message 2").isNotEmpty();
       ByteBuf msg2 = written.get(0);
@@ -162,7 +165,9 @@ class HandshakeWindowTest {
       ping.release();
       byte[] ct = new byte[plaintext.length + 16];
       sender.encrypt(ByteBuffer.wrap(plaintext), ByteBuffer.wrap(ct));
-      h.server.writeInbound(Unpooled.wrappedBuffer(concat(ByteBuffer.allocate(2).putShort((short) ct.length).array(), ct)));
+      h.server.writeInbound(
+          Unpooled.wrappedBuffer(
+              concat(ByteBuffer.allocate(2).putShort((short) ct.length).array(), ct)));
     } catch (NoiseException e) {
       throw new AssertionError(e);
     } finally {
@@ -172,7 +177,11 @@ class HandshakeWindowTest {
 
   private HandshakeState initiator(byte[] preamble) {
     return HandshakeState.initiator(
-        NoiseProtocol.parse(Suite.AESGCM.noiseName), Preamble.prologue(preamble), h.clientKey, h.serverKey.publicKey(), null);
+        NoiseProtocol.parse(Suite.AESGCM.noiseName),
+        Preamble.prologue(preamble),
+        h.clientKey,
+        h.serverKey.publicKey(),
+        null);
   }
 
   /** Preamble + message 1 whose P1 is a fresh timestamp and then the window bytes given. */
@@ -211,12 +220,17 @@ class HandshakeWindowTest {
     byte[] msg1 = java.util.Arrays.copyOfRange(all, Preamble.LENGTH + 2, all.length);
     HandshakeState hs =
         HandshakeState.responder(
-            NoiseProtocol.parse(Suite.AESGCM.noiseName), Preamble.prologue(preamble), h.serverKey, null, null);
+            NoiseProtocol.parse(Suite.AESGCM.noiseName),
+            Preamble.prologue(preamble),
+            h.serverKey,
+            null,
+            null);
     try {
       hs.readMessage(msg1);
       byte[] msg2 = hs.writeMessage(HexFormat.of().parseHex(p2Hex.replace(" ", "")));
       h.client.writeInbound(
-          Unpooled.wrappedBuffer(concat(ByteBuffer.allocate(2).putShort((short) msg2.length).array(), msg2)));
+          Unpooled.wrappedBuffer(
+              concat(ByteBuffer.allocate(2).putShort((short) msg2.length).array(), msg2)));
     } catch (NoiseException e) {
       throw new AssertionError(e);
     } finally {

@@ -17,18 +17,26 @@ import org.junit.jupiter.api.Test;
  * Goal of this test: what a peer sees after each kind of error on an established link, as
  * PROTOCOL.md §3 and §5 write it down. A record that cannot be authenticated (zero length, shorter
  * than the tag, a failed MAC) closes the link with nothing sent: no key vouches for it. A record
- * that decrypts but holds a malformed frame gets GOAWAY {@code 01} (PROTOCOL_ERROR, with the reason)
- * and then the close. The WINDOW increment is a u32 in 1..2^31-1; the boundaries are golden bytes.
+ * that decrypts but holds a malformed frame gets GOAWAY {@code 01} (PROTOCOL_ERROR, with the
+ * reason) and then the close. The WINDOW increment is a u32 in 1..2^31-1; the boundaries are golden
+ * bytes.
  */
 class LinkErrorsTest {
   private static final byte[] KEY = new byte[32];
   private final CipherState peerSender = cipher(KEY);
+
   /** What the server under test sends with: the test holds this key too, to read its GOAWAY. */
   private final CipherState serverSent = cipher(new byte[32]);
+
   private final EmbeddedChannel server =
       new EmbeddedChannel(
           Records.decoder(),
-          new RecordLayer(LinkEstablished.Role.SERVER, cipher(new byte[32]), cipher(KEY), new byte[32], LinkConfig.defaults()),
+          new RecordLayer(
+              LinkEstablished.Role.SERVER,
+              cipher(new byte[32]),
+              cipher(KEY),
+              new byte[32],
+              LinkConfig.defaults()),
           new LinkHarness.Recorder());
 
   @AfterEach
@@ -46,7 +54,9 @@ class LinkErrorsTest {
 
   @Test
   void aRecordShorterThanTheTagClosesTheLinkWithoutGoaway() {
-    server.writeInbound(Unpooled.wrappedBuffer(new byte[] {0, 15, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}));
+    server.writeInbound(
+        Unpooled.wrappedBuffer(
+            new byte[] {0, 15, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}));
     assertClosedWithNothingSent();
   }
 
@@ -96,7 +106,9 @@ class LinkErrorsTest {
   private void assertClosedWithNothingSent() {
     assertThat(server.isOpen()).isFalse();
     assertThat((Object) server.readInbound()).isNull();
-    assertThat((Object) server.readOutbound()).as("bytes sent after an unauthenticated record").isNull();
+    assertThat((Object) server.readOutbound())
+        .as("bytes sent after an unauthenticated record")
+        .isNull();
   }
 
   private void assertGoawayProtocolErrorThenClosed(String reason) throws NoiseException {
@@ -108,17 +120,20 @@ class LinkErrorsTest {
     out.release();
     int len = ((wire[0] & 0xff) << 8) | (wire[1] & 0xff);
     assertThat(len).isEqualTo(wire.length - 2);
-    byte[] plain = serverSent.decryptWithAd(new byte[0], java.util.Arrays.copyOfRange(wire, 2, wire.length));
+    byte[] plain =
+        serverSent.decryptWithAd(new byte[0], java.util.Arrays.copyOfRange(wire, 2, wire.length));
     String hex = HexFormat.of().formatHex(plain);
     // GOAWAY (0a) on stream 0, body: code 01 then the UTF-8 reason
-    String body = "01" + HexFormat.of().formatHex(reason.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    String body =
+        "01" + HexFormat.of().formatHex(reason.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     assertThat(hex).isEqualTo("0a" + "00000000" + String.format("%04x", body.length() / 2) + body);
     assertThat((Object) server.readOutbound()).as("anything after the GOAWAY").isNull();
   }
 
   /** One record as it travels: u16 length, then the sealed plaintext given in hex. */
   private byte[] record(String hex) {
-    byte[] sealed = peerSender.encryptWithAd(new byte[0], HexFormat.of().parseHex(hex.replace(" ", "")));
+    byte[] sealed =
+        peerSender.encryptWithAd(new byte[0], HexFormat.of().parseHex(hex.replace(" ", "")));
     byte[] out = new byte[2 + sealed.length];
     out[0] = (byte) (sealed.length >> 8);
     out[1] = (byte) sealed.length;

@@ -10,9 +10,9 @@ import io.netty.channel.ChannelPipeline;
  * Test-only door into the package-private parts of a link, for the fuzz targets in {@code
  * dev.ett.fuzz}: puts a {@link RecordLayer} into a pipeline as the handshake leaves it (in place of
  * the handshake handler, with the transport keys a completed handshake would have split) and fires
- * {@link LinkEstablished} through it, exactly as {@link ServerHandshake} does once message 1 checked
- * out — but without the handshake's Diffie-Hellman operations, which a fuzz target that only wants
- * the record layer and what sits above it would otherwise pay on every input.
+ * {@link LinkEstablished} through it, exactly as {@link ServerHandshake} does once message 1
+ * checked out — but without the handshake's Diffie-Hellman operations, which a fuzz target that
+ * only wants the record layer and what sits above it would otherwise pay on every input.
  */
 public final class LinkFuzzing {
   private LinkFuzzing() {}
@@ -45,8 +45,8 @@ public final class LinkFuzzing {
    * The state a client's handshake is in once it has sent message 1 (PROTOCOL.md §4, client steps
    * 1-3), to be copied for each input by {@link #clientAwaitingResponse}.
    */
-  public static HandshakeState clientAfterMessage1(Suite suite, KeyPair clientKey, byte[] serverKey, LinkConfig config)
-      throws NoiseException {
+  public static HandshakeState clientAfterMessage1(
+      Suite suite, KeyPair clientKey, byte[] serverKey, LinkConfig config) throws NoiseException {
     HandshakeState hs = ClientHandshake.initiator(suite, clientKey, serverKey);
     ClientHandshake.writeMessage1(hs, config);
     return hs;

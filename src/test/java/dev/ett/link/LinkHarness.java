@@ -25,6 +25,7 @@ final class LinkHarness {
   LinkConfig serverConfig = LinkConfig.defaults().withInitialWindow(64 * 1024).withMaxStreams(7);
   Suite suite = Suite.AESGCM;
   int handshakesFinished;
+
   /** Why the server closed each connection it did not take up (none for a link that came up). */
   final List<HandshakeRejection> rejections = new ArrayList<>();
 
@@ -65,7 +66,9 @@ final class LinkHarness {
   EmbeddedChannel newClient(byte[] pinnedServerKey, Recorder seen) {
     client =
         new EmbeddedChannel(
-            Records.decoder(), new ClientHandshake(suite, clientKey, pinnedServerKey, clientConfig), seen);
+            Records.decoder(),
+            new ClientHandshake(suite, clientKey, pinnedServerKey, clientConfig),
+            seen);
     return client;
   }
 
@@ -115,11 +118,13 @@ final class LinkHarness {
     toClient();
     toServer();
     if (clientSeen.established() == null || serverSeen.established() == null) {
-      throw new AssertionError("handshake did not complete: " + clientSeen.errors + serverSeen.errors);
+      throw new AssertionError(
+          "handshake did not complete: " + clientSeen.errors + serverSeen.errors);
     }
     Object first = server.readInbound();
     if (!(first instanceof dev.ett.wire.Frame.Ping)) {
-      throw new AssertionError("the client's first frame: " + first + " (expected: the PING it sends at once)");
+      throw new AssertionError(
+          "the client's first frame: " + first + " (expected: the PING it sends at once)");
     }
     return this;
   }

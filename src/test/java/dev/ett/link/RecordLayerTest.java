@@ -8,7 +8,6 @@ import dev.ett.wire.Destination;
 import dev.ett.wire.Frame;
 import dev.ett.wire.GoawayCode;
 import dev.ett.wire.ProtocolException;
-import dev.ett.wire.ResetCode;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -18,9 +17,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Goal of this test: after a handshake, frames go in at one end and come out the same at the
- * other (PROTOCOL.md §3, §5), a changed bit ends the link before any frame of its record is seen,
- * and the key schedule (§7: REKEY by volume, KEYX for fresh keys) keeps both directions flowing.
+ * Goal of this test: after a handshake, frames go in at one end and come out the same at the other
+ * (PROTOCOL.md §3, §5), a changed bit ends the link before any frame of its record is seen, and the
+ * key schedule (§7: REKEY by volume, KEYX for fresh keys) keeps both directions flowing.
  */
 class RecordLayerTest {
   private final LinkHarness h = new LinkHarness();
@@ -38,9 +37,11 @@ class RecordLayerTest {
     h.toServer();
     assertThat((Object) h.server.readInbound()).isEqualTo(open);
 
-    h.server.writeOutbound(new Frame.Opened(1, Destination.ofName("example.com", 443)), data(1, "hello"));
+    h.server.writeOutbound(
+        new Frame.Opened(1, Destination.ofName("example.com", 443)), data(1, "hello"));
     h.toClient();
-    assertThat((Object) h.client.readInbound()).isEqualTo(new Frame.Opened(1, Destination.ofName("example.com", 443)));
+    assertThat((Object) h.client.readInbound())
+        .isEqualTo(new Frame.Opened(1, Destination.ofName("example.com", 443)));
     assertThat(readData(h.client)).isEqualTo("hello");
   }
 
@@ -91,22 +92,26 @@ class RecordLayerTest {
   void runningOutOfDirectMemoryForARecordClosesThisLinkAndFreesTheRecord() {
     h.establish();
     h.client.writeOutbound(data(1, "hello"));
-    h.server.config().setAllocator(new io.netty.buffer.AbstractByteBufAllocator(false) {
-      @Override
-      protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
-        return Unpooled.buffer(initialCapacity, maxCapacity);
-      }
+    h.server
+        .config()
+        .setAllocator(
+            new io.netty.buffer.AbstractByteBufAllocator(false) {
+              @Override
+              protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
+                return Unpooled.buffer(initialCapacity, maxCapacity);
+              }
 
-      @Override
-      protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
-        throw new OutOfMemoryError("Cannot reserve " + initialCapacity + " bytes of direct buffer memory (test)");
-      }
+              @Override
+              protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
+                throw new OutOfMemoryError(
+                    "Cannot reserve " + initialCapacity + " bytes of direct buffer memory (test)");
+              }
 
-      @Override
-      public boolean isDirectBufferPooled() {
-        return false;
-      }
-    });
+              @Override
+              public boolean isDirectBufferPooled() {
+                return false;
+              }
+            });
 
     h.toServer(); // the leak check after the test finds the record if it was not released
 
@@ -353,7 +358,8 @@ class RecordLayerTest {
     CipherState peerSender = cipher(key);
     EmbeddedChannel server = serverWithReceivingKey(key);
     // PING, then WINDOW with a 3-byte body (PROTOCOL.md §5: "a body of the wrong size")
-    server.writeInbound(seal(peerSender, "08 00000000 0008 0000000000000009 05 00000001 0003 000080"));
+    server.writeInbound(
+        seal(peerSender, "08 00000000 0008 0000000000000009 05 00000001 0003 000080"));
 
     assertThat((Object) server.readInbound()).isEqualTo(new Frame.Ping(9));
     assertThat((Object) server.readInbound()).isNull();
@@ -385,7 +391,11 @@ class RecordLayerTest {
     java.util.Arrays.fill(chainingKey, (byte) 0x5a);
     RecordLayer records =
         new RecordLayer(
-            LinkEstablished.Role.SERVER, cipher(new byte[32]), cipher(new byte[32]), chainingKey, LinkConfig.defaults());
+            LinkEstablished.Role.SERVER,
+            cipher(new byte[32]),
+            cipher(new byte[32]),
+            chainingKey,
+            LinkConfig.defaults());
     EmbeddedChannel server = new EmbeddedChannel(records, new LinkHarness.Recorder());
     assertThat(chainingKey).as("in use while the link is up").containsOnly(0x5a);
 
@@ -404,7 +414,11 @@ class RecordLayerTest {
   private static EmbeddedChannel serverWithReceivingKey(byte[] key) {
     RecordLayer records =
         new RecordLayer(
-            LinkEstablished.Role.SERVER, cipher(new byte[32]), cipher(key), new byte[32], LinkConfig.defaults());
+            LinkEstablished.Role.SERVER,
+            cipher(new byte[32]),
+            cipher(key),
+            new byte[32],
+            LinkConfig.defaults());
     return new EmbeddedChannel(records, new LinkHarness.Recorder());
   }
 
@@ -447,7 +461,8 @@ class RecordLayerTest {
   }
 
   private static Frame.Data data(int stream, String s) {
-    return new Frame.Data(stream, Unpooled.copiedBuffer(s, java.nio.charset.StandardCharsets.US_ASCII));
+    return new Frame.Data(
+        stream, Unpooled.copiedBuffer(s, java.nio.charset.StandardCharsets.US_ASCII));
   }
 
   /** The next inbound frame, which must be DATA; its payload as text, released. */

@@ -9,10 +9,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Goal of this test: which bytes count towards --rekey-bytes (PROTOCOL.md §7.1). The volume is
- * the plaintext of the records sealed under the current key (frame headers and bodies; not the
- * 2-byte length, not the tag); the record that reaches the limit is followed by a record holding
- * only REKEY, still counted under the old key, and the new key's count starts at 0.
+ * Goal of this test: which bytes count towards --rekey-bytes (PROTOCOL.md §7.1). The volume is the
+ * plaintext of the records sealed under the current key (frame headers and bodies; not the 2-byte
+ * length, not the tag); the record that reaches the limit is followed by a record holding only
+ * REKEY, still counted under the old key, and the new key's count starts at 0.
  */
 class RekeyVolumeTest {
   private final LinkHarness h = new LinkHarness();
@@ -38,12 +38,15 @@ class RekeyVolumeTest {
     ping.release();
     for (int i = 1; i <= 6; i++) {
       int plaintext = i == 1 ? 4089 - pingRecord : 4089;
-      h.client.writeOutbound(new Frame.Data(1, Unpooled.wrappedBuffer(new byte[plaintext - Frame.HEADER_LENGTH])));
+      h.client.writeOutbound(
+          new Frame.Data(1, Unpooled.wrappedBuffer(new byte[plaintext - Frame.HEADER_LENGTH])));
       h.toServer();
       for (Object m; (m = h.server.readInbound()) != null; ) {
         ReferenceCountUtil.release(m);
       }
-      assertThat(h.clientRecords().keyCounters()[0]).as("REKEYs after record " + i).isEqualTo(i / 2);
+      assertThat(h.clientRecords().keyCounters()[0])
+          .as("REKEYs after record " + i)
+          .isEqualTo(i / 2);
     }
     assertThat(h.serverRecords().keyCounters()[1]).as("REKEYs the server applied").isEqualTo(3);
   }

@@ -7,17 +7,17 @@ import dev.ett.link.LinkEstablished;
 import dev.ett.link.Suite;
 import dev.ett.wire.Destination;
 import dev.ett.wire.Frame;
+import dev.ett.wire.FrameCodec;
 import dev.ett.wire.GoawayCode;
 import dev.ett.wire.RefuseCode;
 import dev.ett.wire.ResetCode;
-import dev.ett.wire.FrameCodec;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
-import io.netty.util.ReferenceCountUtil;
 import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
@@ -29,9 +29,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Goal of this test: the server side of the mux against a scripted peer (OkHttp's MockHttp2Peer
- * shape). The test plays the client by writing frames into the link and reading the frames the
- * mux writes; a scripted {@link Exit} "connects" streams to {@link DestinationSocket}s. No crypto
- * and no sockets: the link pipeline carries {@link Frame} objects directly.
+ * shape). The test plays the client by writing frames into the link and reading the frames the mux
+ * writes; a scripted {@link Exit} "connects" streams to {@link DestinationSocket}s. No crypto and
+ * no sockets: the link pipeline carries {@link Frame} objects directly.
  *
  * <p>Windows are the minimum (16 KiB) both ways, so credit goes back in batches of 8 KiB.
  */
@@ -70,7 +70,9 @@ class MuxTest {
     }
     mux = newMux(exit);
     link = new EmbeddedChannel(mux);
-    link.pipeline().fireUserEventTriggered(new LinkEstablished(role, Suite.AESGCM, "alice", new byte[32], WINDOW, 2));
+    link.pipeline()
+        .fireUserEventTriggered(
+            new LinkEstablished(role, Suite.AESGCM, "alice", new byte[32], WINDOW, 2));
   }
 
   private Mux newMux(Exit exit) {
@@ -209,7 +211,8 @@ class MuxTest {
     for (String bad : new String[] {"a b.example", "a\nb.example", "a\tb", "a\u007fb"}) {
       byte[] name = bad.getBytes(StandardCharsets.ISO_8859_1);
       link.writeInbound(new Frame.OpenBadName(id, name, 80), data(id, "0-RTT bytes, dropped"));
-      assertThat(next()).isEqualTo(new Frame.Refused(id, RefuseCode.HOST_UNREACHABLE, "bad host name"));
+      assertThat(next())
+          .isEqualTo(new Frame.Refused(id, RefuseCode.HOST_UNREACHABLE, "bad host name"));
       assertNoFrame();
       id += 2;
     }
@@ -274,7 +277,8 @@ class MuxTest {
     socket.send(10_000); // 100 bytes of credit left: wait
     assertNoFrame();
 
-    link.writeInbound(new Frame.Window(1, WINDOW / 2 - 200)); // 100 + 7,992: half the window less 100
+    link.writeInbound(
+        new Frame.Window(1, WINDOW / 2 - 200)); // 100 + 7,992: half the window less 100
     assertNoFrame();
     link.writeInbound(new Frame.Window(1, 100)); // half the window: enough to cut the frame
     assertThat(dataBytes(next())).isEqualTo(WINDOW / 2);
@@ -527,7 +531,9 @@ class MuxTest {
     link.writeInbound(new Frame.GoAway(GoawayCode.NORMAL, "bye"));
     assertThat(link.isOpen()).isFalse();
     for (Object m; (m = link.readOutbound()) != null; ) {
-      assertThat(m).as("written after the peer's GOAWAY").isNotInstanceOf(Frame.class); // the flush marker only
+      assertThat(m)
+          .as("written after the peer's GOAWAY")
+          .isNotInstanceOf(Frame.class); // the flush marker only
     }
   }
 
@@ -586,7 +592,8 @@ class MuxTest {
     assertThat(socket.isOpen()).isFalse();
   }
 
-  // ---- memory held for a stream (issue 12, item 1) -----------------------------------------------
+  // ---- memory held for a stream (issue 12, item 1)
+  // -----------------------------------------------
 
   /** One record's plaintext as the record layer decrypts it: a pooled direct buffer. */
   private static ByteBuf record(Frame... frames) {
@@ -611,7 +618,9 @@ class MuxTest {
     decodeIntoLink(record);
     record.release(); // as the record layer does once the record is decoded
 
-    assertThat(record.refCnt()).as("the record's references after the record layer let go").isZero();
+    assertThat(record.refCnt())
+        .as("the record's references after the record layer let go")
+        .isZero();
     DestinationSocket socket = connect();
     assertThat(socket.received()).isEqualTo("x");
   }
@@ -622,12 +631,15 @@ class MuxTest {
     startLink();
     link.writeInbound(new Frame.Open(1, TARGET));
     int n = Frame.MAX_RECORD_PLAINTEXT / 2 - Frame.HEADER_LENGTH; // too big to be collected
-    ByteBuf record = record(data(1, n), data(99, Frame.MAX_RECORD_PLAINTEXT - 2 * Frame.HEADER_LENGTH - n));
+    ByteBuf record =
+        record(data(1, n), data(99, Frame.MAX_RECORD_PLAINTEXT - 2 * Frame.HEADER_LENGTH - n));
 
     decodeIntoLink(record);
     record.release();
 
-    assertThat(record.refCnt()).as("the record's references after the record layer let go").isZero();
+    assertThat(record.refCnt())
+        .as("the record's references after the record layer let go")
+        .isZero();
     assertThat(connect().receivedBytes()).isEqualTo(n);
   }
 
@@ -655,7 +667,9 @@ class MuxTest {
     for (int i = 0; i < 1000; i++) {
       link.writeInbound(data(1, "x"));
     }
-    assertThat(budget.used()).as("bytes charged for 1000 bytes held").isEqualTo(1000 + BufferBudget.PER_BUFFER);
+    assertThat(budget.used())
+        .as("bytes charged for 1000 bytes held")
+        .isEqualTo(1000 + BufferBudget.PER_BUFFER);
 
     DestinationSocket socket = connect();
     assertThat(socket.received()).isEqualTo("x".repeat(1000));
@@ -666,7 +680,8 @@ class MuxTest {
   void dataForASocketThatTakesNoMoreWaitsInTheStreamAndGoesOutInOrder() {
     DestinationSocket socket = open(1);
     socket.setWritable(false);
-    link.writeInbound(data(1, "one "), data(1, "two "), data(1, "x".repeat(2000)), new Frame.Fin(1));
+    link.writeInbound(
+        data(1, "one "), data(1, "two "), data(1, "x".repeat(2000)), new Frame.Fin(1));
     assertThat(socket.received()).isEmpty();
     assertThat(socket.isOutputShutdown()).as("the FIN waits for the bytes before it").isFalse();
 
@@ -692,7 +707,11 @@ class MuxTest {
     Mux otherMux = newMux(exit);
     EmbeddedChannel other = new EmbeddedChannel(otherMux);
     try {
-      other.pipeline().fireUserEventTriggered(new LinkEstablished(LinkEstablished.Role.SERVER, Suite.AESGCM, "bob", new byte[32], WINDOW, 2));
+      other
+          .pipeline()
+          .fireUserEventTriggered(
+              new LinkEstablished(
+                  LinkEstablished.Role.SERVER, Suite.AESGCM, "bob", new byte[32], WINDOW, 2));
       link.writeInbound(new Frame.Open(1, TARGET), new Frame.Open(3, TARGET));
       other.writeInbound(new Frame.Open(1, TARGET));
 
@@ -735,15 +754,19 @@ class MuxTest {
     startLink(LinkEstablished.Role.CLIENT, null);
     DestinationSocket app = socket().onLoop(link.eventLoop());
     List<Destination> opened = new ArrayList<>();
-    mux.open(TARGET, app, new StreamListener() {
-      @Override
-      public void onOpened(Destination bound) {
-        opened.add(bound);
-      }
+    mux.open(
+        TARGET,
+        app,
+        new StreamListener() {
+          @Override
+          public void onOpened(Destination bound) {
+            opened.add(bound);
+          }
 
-      @Override
-      public void onRefused(RefuseCode code, String reason) {}
-    }, false);
+          @Override
+          public void onRefused(RefuseCode code, String reason) {}
+        },
+        false);
 
     assertThat(next()).isEqualTo(new Frame.Open(1, TARGET));
     assertThat(app.reads).isZero();
@@ -758,7 +781,8 @@ class MuxTest {
     startLink(LinkEstablished.Role.CLIENT, null); // the peer allows 2
     List<RefuseCode> refused = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
-      mux.open(TARGET, socket().onLoop(link.eventLoop()), (code, reason) -> refused.add(code), true);
+      mux.open(
+          TARGET, socket().onLoop(link.eventLoop()), (code, reason) -> refused.add(code), true);
     }
     assertThat(next()).isEqualTo(new Frame.Open(1, TARGET));
     assertThat(next()).isEqualTo(new Frame.Open(3, TARGET));
@@ -790,7 +814,8 @@ class MuxTest {
         .isInstanceOf(IllegalStateException.class);
   }
 
-  // ---- streams decided on their first bytes (PROTOCOL.md §6.1) ------------------------------------
+  // ---- streams decided on their first bytes (PROTOCOL.md §6.1)
+  // ------------------------------------
 
   /** The exit's side of a waiting stream, scripted: records what the mux showed it. */
   static final class RecordingJudge implements Exit.Judge {
@@ -804,7 +829,10 @@ class MuxTest {
       viewWasDirect.add(v.isDirect());
       byte[] b = new byte[v.remaining()];
       v.duplicate().get(b);
-      seen.add(new String(b, StandardCharsets.ISO_8859_1) + (held.fin() ? "|fin" : "") + (held.full() ? "|full" : ""));
+      seen.add(
+          new String(b, StandardCharsets.ISO_8859_1)
+              + (held.fin() ? "|fin" : "")
+              + (held.full() ? "|full" : ""));
     }
 
     @Override
@@ -856,7 +884,9 @@ class MuxTest {
     assertThat(next()).isEqualTo(new Frame.Opened(1, BOUND));
     ByteBuf big = Unpooled.directBuffer(2000).writeZero(2000);
     link.writeInbound(new Frame.Data(1, big));
-    assertThat(judge.viewWasDirect).as("the judge read the held buffer itself, not a copy").containsExactly(true);
+    assertThat(judge.viewWasDirect)
+        .as("the judge read the held buffer itself, not a copy")
+        .containsExactly(true);
 
     DestinationSocket socket = socket();
     exit.requests.poll().callback().connected(socket, BOUND);
@@ -906,7 +936,8 @@ class MuxTest {
     await(judge, WINDOW);
     next();
     // A large payload is kept as it came; a small one after it starts a collecting buffer.
-    link.writeInbound(new Frame.Data(1, Unpooled.copiedBuffer("a".repeat(1500), StandardCharsets.US_ASCII)));
+    link.writeInbound(
+        new Frame.Data(1, Unpooled.copiedBuffer("a".repeat(1500), StandardCharsets.US_ASCII)));
     link.writeInbound(data(1, "tail"));
     assertThat(judge.seen.get(1)).isEqualTo("a".repeat(1500) + "tail");
   }

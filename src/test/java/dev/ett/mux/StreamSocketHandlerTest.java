@@ -53,7 +53,8 @@ class StreamSocketHandlerTest {
     EmbeddedChannel socket = new EmbeddedChannel();
     StreamSocketHandler.install(socket);
     RecvByteBufAllocator.Handle reads = socket.config().getRecvByteBufAllocator().newHandle();
-    assertThat(reads).isInstanceOf(RecvByteBufAllocator.ExtendedHandle.class); // the epoll transport needs one
+    assertThat(reads)
+        .isInstanceOf(RecvByteBufAllocator.ExtendedHandle.class); // the epoll transport needs one
     for (int i = 0; i < 20; i++) {
       read(socket, reads, Integer.MAX_VALUE);
     }
@@ -66,8 +67,12 @@ class StreamSocketHandlerTest {
     socket.close();
   }
 
-  /** One read of at most {@code available} bytes into the buffer the handle allocates; returns its size. */
-  private static int read(EmbeddedChannel socket, RecvByteBufAllocator.Handle reads, int available) {
+  /**
+   * One read of at most {@code available} bytes into the buffer the handle allocates; returns its
+   * size.
+   */
+  private static int read(
+      EmbeddedChannel socket, RecvByteBufAllocator.Handle reads, int available) {
     reads.reset(socket.config());
     ByteBuf buf = reads.allocate(UnpooledByteBufAllocator.DEFAULT);
     int size = buf.writableBytes();

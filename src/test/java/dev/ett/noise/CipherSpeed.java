@@ -20,8 +20,11 @@ public final class CipherSpeed {
   public static void main(String[] args) throws NoiseException {
     double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 2.0;
     System.out.printf(
-        Locale.ROOT, "%s %s, %d-byte records%n", System.getProperty("java.vm.name"),
-        System.getProperty("java.version"), RECORD);
+        Locale.ROOT,
+        "%s %s, %d-byte records%n",
+        System.getProperty("java.vm.name"),
+        System.getProperty("java.version"),
+        RECORD);
     for (CipherFunction function : CipherFunction.values()) {
       for (boolean direct : new boolean[] {false, true}) {
         run(function, direct, seconds / 4); // warm-up

@@ -166,7 +166,7 @@ class CipherStateTest {
     assertThat(p[0].key()).isNotEqualTo(before).isEqualTo(p[1].key());
     // Spec 5.1: Rekey() only replaces k; n carries on.
     assertThat(p[0].nonce()).isEqualTo(1);
-    byte[] c = p[0].encryptWithAd(EMPTY, new byte[]{42});
+    byte[] c = p[0].encryptWithAd(EMPTY, new byte[] {42});
     assertThat(p[1].decryptWithAd(EMPTY, c)).containsExactly(42);
     // And a receiver that did not rekey cannot read it.
     CipherState stale = pair(function)[1];

@@ -45,7 +45,10 @@ class HandshakeStateTest {
       byte[] c = initiator.sender().encryptWithAd(new byte[0], up);
       assertThat(c).hasSize(up.length + 16);
       assertThat(responder.receiver().decryptWithAd(new byte[0], c)).isEqualTo(up);
-      assertThat(initiator.receiver().decryptWithAd(new byte[0], responder.sender().encryptWithAd(new byte[0], down)))
+      assertThat(
+              initiator
+                  .receiver()
+                  .decryptWithAd(new byte[0], responder.sender().encryptWithAd(new byte[0], down)))
           .isEqualTo(down);
     }
   }
@@ -80,7 +83,9 @@ class HandshakeStateTest {
     HandshakeState second = initiator.copy();
     assertThat(second.readMessage(message2)).isEqualTo("hello".getBytes(UTF_8));
     assertThat(initiator.readMessage(message2)).isEqualTo("hello".getBytes(UTF_8));
-    assertThat(second.handshakeHash()).isEqualTo(initiator.handshakeHash()).isEqualTo(responder.handshakeHash());
+    assertThat(second.handshakeHash())
+        .isEqualTo(initiator.handshakeHash())
+        .isEqualTo(responder.handshakeHash());
     Transport fromCopy = second.split();
     Transport fromResponder = responder.split();
     assertTransportWorksBothWays(fromCopy, fromResponder);
@@ -263,7 +268,9 @@ class HandshakeStateTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("s: null");
     assertThatThrownBy(
-            () -> HandshakeState.initiator(xx, PROLOGUE, clientStatic, serverStatic.publicKey(), null))
+            () ->
+                HandshakeState.initiator(
+                    xx, PROLOGUE, clientStatic, serverStatic.publicKey(), null))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("does not pre-know");
   }

@@ -22,7 +22,8 @@ class ClientLimitsTest {
     assertThat(l.tryOpen()).isEqualTo(ClientLimits.Admission.ADMITTED);
     assertThat(l.tryOpen()).isEqualTo(ClientLimits.Admission.ADMITTED);
     assertThat(l.tryOpen()).isEqualTo(ClientLimits.Admission.TOO_MANY_STREAMS);
-    assertThat(l.describe(ClientLimits.Admission.TOO_MANY_STREAMS)).isEqualTo("client limit: 2 streams open (limit streams=2)");
+    assertThat(l.describe(ClientLimits.Admission.TOO_MANY_STREAMS))
+        .isEqualTo("client limit: 2 streams open (limit streams=2)");
     l.release();
     assertThat(l.tryOpen()).isEqualTo(ClientLimits.Admission.ADMITTED);
     assertThat(l.openStreams()).isEqualTo(2);
@@ -78,7 +79,8 @@ class ClientLimitsTest {
   void limitWordsParse(String words, int streams, int rate, int burst, int effectiveBurst) {
     Limits l = Limits.parse(List.of(words.split(" ")));
     assertThat(l).isEqualTo(new Limits(streams, rate, burst, Limits.INHERIT));
-    assertThat(l.over(Limits.UNLIMITED).effectiveBurst()).isEqualTo(effectiveBurst == -1 ? 1 : effectiveBurst);
+    assertThat(l.over(Limits.UNLIMITED).effectiveBurst())
+        .isEqualTo(effectiveBurst == -1 ? 1 : effectiveBurst);
   }
 
   @ParameterizedTest(name = "{0}")

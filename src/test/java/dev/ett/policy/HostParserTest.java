@@ -98,8 +98,7 @@ class HostParserTest {
       delimiter = '|',
       value = {"64 | label of 64 characters", "254 | 254 characters (expected: 1~253)"})
   void overlongNamesAndLabelsAreRefused(int length, String reason) {
-    String name =
-        length == 64 ? "a".repeat(64) + ".com" : ("a".repeat(62) + ".").repeat(4) + "ab";
+    String name = length == 64 ? "a".repeat(64) + ".com" : ("a".repeat(62) + ".").repeat(4) + "ab";
     assertThat(name.length()).isEqualTo(length == 64 ? 68 : 254);
     assertThatThrownBy(() -> HostParser.parse(name)).hasMessageContaining(reason);
   }

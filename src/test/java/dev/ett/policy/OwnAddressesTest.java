@@ -11,12 +11,13 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * Goal of these tests: the server's own addresses (its interfaces', given here as a value) are
  * closed like special-purpose addresses — {@code accept *:*} and wide ranges do not open them, a
- * rule naming the address itself does — because a stream to them reaches the server's own
- * services from the loopback side, past host firewall rules that guard the external interface.
+ * rule naming the address itself does — because a stream to them reaches the server's own services
+ * from the loopback side, past host firewall rules that guard the external interface.
  */
 class OwnAddressesTest {
   /** Public-looking (in no special-purpose block), so only the own-address rule can close them. */
   static final InetAddress OWN4 = ip("93.184.215.14"), OWN6 = ip("[2a00:1450:4001::7]");
+
   /** A private address on another interface of the same server. */
   static final InetAddress OWN_PRIVATE = ip("10.0.0.5");
 
@@ -98,14 +99,17 @@ class OwnAddressesTest {
 
   @Test
   void aRejectRuleStillMatchesFirst() {
-    Decision d = byAddress("reject 93.184.215.0/24:80, accept 93.184.215.14:80", "93.184.215.14", 80);
+    Decision d =
+        byAddress("reject 93.184.215.0/24:80, accept 93.184.215.14:80", "93.184.215.14", 80);
     assertThat(d.accepted()).isFalse();
     assertThat(d.rule().orElseThrow().index()).isEqualTo(1);
   }
 
   @Test
   void aNameThatResolvesToTheServerIsRefusedAndANameRuleDoesNotOpenIt() {
-    Decision d = Policy.parse("accept *:*, accept evil.example").decide(Request.of("evil.example", 80), OWN4, OWN);
+    Decision d =
+        Policy.parse("accept *:*, accept evil.example")
+            .decide(Request.of("evil.example", 80), OWN4, OWN);
     assertThat(d.accepted()).isFalse();
     assertThat(d.reason()).contains("93.184.215.14 is an address of this server");
   }
@@ -115,8 +119,11 @@ class OwnAddressesTest {
     OwnAddresses withLoopback = OwnAddresses.of(ip("127.0.0.1"), ip("[::1]"), OWN4);
     assertThat(withLoopback).isEqualTo(OwnAddresses.of(OWN4));
     Request d = Request.of("127.0.0.1", 80);
-    assertThat(Policy.parse("accept 127.0.0.0/8").decide(d, ip("127.0.0.1"), withLoopback).accepted()).isTrue();
-    assertThat(Policy.parse("accept private").decide(d, ip("127.0.0.1"), withLoopback).accepted()).isTrue();
+    assertThat(
+            Policy.parse("accept 127.0.0.0/8").decide(d, ip("127.0.0.1"), withLoopback).accepted())
+        .isTrue();
+    assertThat(Policy.parse("accept private").decide(d, ip("127.0.0.1"), withLoopback).accepted())
+        .isTrue();
   }
 
   @Test
@@ -127,7 +134,10 @@ class OwnAddressesTest {
     Decision clientWildcard = Policy.combine(wildcard, named).decide(d, OWN4, OWN);
     assertThat(clientWildcard.accepted()).isFalse();
     assertThat(clientWildcard.policy()).isEqualTo("client alice");
-    assertThat(Policy.combine(Policy.parse("client alice", "accept 93.184.215.14"), named).decide(d, OWN4, OWN).accepted())
+    assertThat(
+            Policy.combine(Policy.parse("client alice", "accept 93.184.215.14"), named)
+                .decide(d, OWN4, OWN)
+                .accepted())
         .isTrue();
   }
 
@@ -144,7 +154,8 @@ class OwnAddressesTest {
 
   @Test
   void ownAddressesAreNormalizedAndPrintedSorted() {
-    OwnAddresses own = OwnAddresses.of(ip("[2a00:1450:4001::7]"), ip("[::ffff:93.184.215.14]"), ip("10.0.0.5"));
+    OwnAddresses own =
+        OwnAddresses.of(ip("[2a00:1450:4001::7]"), ip("[::ffff:93.184.215.14]"), ip("10.0.0.5"));
     assertThat(own.contains(OWN4)).isTrue();
     assertThat(own).hasToString("10.0.0.5, 93.184.215.14, 2a00:1450:4001::7");
   }

@@ -150,7 +150,15 @@ class PolicyTest {
   }
 
   @ParameterizedTest(name = "port {0}: {1}")
-  @CsvSource({"19, false", "20, true", "22, true", "25, true", "26, false", "80, true", "443, true"})
+  @CsvSource({
+    "19, false",
+    "20, true",
+    "22, true",
+    "25, true",
+    "26, false",
+    "80, true",
+    "443, true"
+  })
   void portRangesAndListsAreInclusive(int port, boolean accepted) {
     assertThat(byAddress("accept *:20-25,80, accept *:443", "8.8.8.8", port).accepted())
         .isEqualTo(accepted);
@@ -205,7 +213,8 @@ class PolicyTest {
 
     Decision ok = both.decide(Request.of("8.8.8.8", 443));
     assertThat(ok.accepted()).isTrue();
-    assertThat(ok.reason()).isEqualTo("accepted by client rule 1 'accept *:443' and global rule 2 'accept *:*'");
+    assertThat(ok.reason())
+        .isEqualTo("accepted by client rule 1 'accept *:443' and global rule 2 'accept *:*'");
     assertThat(ok.rule().orElseThrow().text()).isEqualTo("accept *:*");
 
     Decision clientSaysNo = both.decide(Request.of("8.8.8.8", 80));
@@ -220,7 +229,8 @@ class PolicyTest {
   @Test
   void aClientCannotOpenWhatTheGlobalPolicyDoesNot() {
     ExitPolicy both =
-        Policy.combine(Policy.parse("client", "accept private:*"), Policy.parse("global", "accept *:*"));
+        Policy.combine(
+            Policy.parse("client", "accept private:*"), Policy.parse("global", "accept *:*"));
     assertThat(both.decide(Request.of("127.0.0.1", 22)).accepted()).isFalse();
   }
 

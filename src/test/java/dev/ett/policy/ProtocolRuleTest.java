@@ -16,11 +16,15 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /** Accept rules with a protocol qualifier: grammar, and decisions on a stream's first bytes. */
 class ProtocolRuleTest {
-  private static final InetAddress PUBLIC = ((Host.Address) HostParser.parse("93.184.215.14")).address();
+  private static final InetAddress PUBLIC =
+      ((Host.Address) HostParser.parse("93.184.215.14")).address();
 
-  private static Decision decide(String policy, String host, int port, byte[] first, boolean complete) {
-    StreamStart start = first == null ? StreamStart.NOT_SEEN : StreamStart.of(ByteBuffer.wrap(first), complete);
-    return Policy.parse("global", policy).decide(Request.of(host, port), PUBLIC, OwnAddresses.NONE, start);
+  private static Decision decide(
+      String policy, String host, int port, byte[] first, boolean complete) {
+    StreamStart start =
+        first == null ? StreamStart.NOT_SEEN : StreamStart.of(ByteBuffer.wrap(first), complete);
+    return Policy.parse("global", policy)
+        .decide(Request.of(host, port), PUBLIC, OwnAddresses.NONE, start);
   }
 
   private static Decision decide(String policy, String host, int port, byte[] first) {
@@ -49,7 +53,8 @@ class ProtocolRuleTest {
 
   @Test
   void rulesWithoutAProtocolHaveNone() {
-    assertThat(Policy.parse("accept *:443, reject *:*").rules()).allMatch(r -> r.protocol().isEmpty());
+    assertThat(Policy.parse("accept *:443, reject *:*").rules())
+        .allMatch(r -> r.protocol().isEmpty());
   }
 
   @ParameterizedTest(name = "{0}")
@@ -63,7 +68,10 @@ class ProtocolRuleTest {
         "accept 1.2.3.4 5.6.7.8 | unexpected '5.6.7.8' after '1.2.3.4'",
       })
   void aBadQualifierIsAnErrorNamingTheRule(String text, String message) {
-    assertThatThrownBy(() -> Policy.parse(text)).isInstanceOf(PolicyParseException.class).hasMessageContaining("rule 1").hasMessageContaining(message);
+    assertThatThrownBy(() -> Policy.parse(text))
+        .isInstanceOf(PolicyParseException.class)
+        .hasMessageContaining("rule 1")
+        .hasMessageContaining(message);
   }
 
   @Test
@@ -79,18 +87,23 @@ class ProtocolRuleTest {
     assertThat(d.refused()).isFalse();
     assertThat(d.reason()).contains("needs a TLS ClientHello");
 
-    assertThat(decide("accept *:80, accept *:443 tls", "93.184.215.14", 80, null).accepted()).isTrue();
+    assertThat(decide("accept *:80, accept *:443 tls", "93.184.215.14", 80, null).accepted())
+        .isTrue();
     // A reject before it decides without waiting; so does nothing matching at all.
-    assertThat(decide("reject *:443, accept *:443 tls", "93.184.215.14", 443, null).refused()).isTrue();
+    assertThat(decide("reject *:443, accept *:443 tls", "93.184.215.14", 443, null).refused())
+        .isTrue();
     assertThat(decide("accept *:443 tls", "93.184.215.14", 80, null).refused()).isTrue();
   }
 
   @Test
   void aClientHelloPassesATlsRuleAndTheDecisionSaysWhatWasSeen() {
-    Decision d = decide("accept *:443 tls", "93.184.215.14", 443, Starts.clientHello("www.example.com"));
+    Decision d =
+        decide("accept *:443 tls", "93.184.215.14", 443, Starts.clientHello("www.example.com"));
     assertThat(d.accepted()).isTrue();
-    assertThat(d.seen()).contains(new Inspection.Matched(Protocol.TLS, Optional.of("www.example.com"), false));
-    assertThat(d.reason()).isEqualTo("accepted by global rule 1 'accept *:443 tls' (tls, SNI www.example.com)");
+    assertThat(d.seen())
+        .contains(new Inspection.Matched(Protocol.TLS, Optional.of("www.example.com"), false));
+    assertThat(d.reason())
+        .isEqualTo("accepted by global rule 1 'accept *:443 tls' (tls, SNI www.example.com)");
   }
 
   @Test
@@ -98,13 +111,15 @@ class ProtocolRuleTest {
     Decision d = decide("accept *:443 tls", "93.184.215.14", 443, Starts.sshBanner());
     assertThat(d.refused()).isTrue();
     assertThat(d.reason())
-        .isEqualTo("refused by global: rule 1 'accept *:443 tls' expected a TLS ClientHello, saw an SSH banner");
+        .isEqualTo(
+            "refused by global: rule 1 'accept *:443 tls' expected a TLS ClientHello, saw an SSH banner");
   }
 
   @Test
   void aMismatchFallsThroughToTheNextRule() {
     String policy = "accept *:443 tls, accept 93.184.215.14:443 ssh, reject *:*";
-    assertThat(decide(policy, "93.184.215.14", 443, Starts.sshBanner()).reason()).contains("rule 2");
+    assertThat(decide(policy, "93.184.215.14", 443, Starts.sshBanner()).reason())
+        .contains("rule 2");
     assertThat(decide(policy, "93.184.215.14", 443, Starts.sshBanner()).accepted()).isTrue();
     Decision garbage = decide(policy, "93.184.215.14", 443, "hello\n".getBytes());
     assertThat(garbage.reason()).isEqualTo("refused by global rule 3 'reject *:*'");
@@ -128,41 +143,72 @@ class ProtocolRuleTest {
     "evil.example, www.example.com, false",
     "www.example.com, , false",
   })
-  void aNameRuleNeedsTheSniToMatchAsWellAsTheRequestedName(String requested, String sni, boolean accepted) {
+  void aNameRuleNeedsTheSniToMatchAsWellAsTheRequestedName(
+      String requested, String sni, boolean accepted) {
     Decision d = decide("accept *.example.com:443 tls", requested, 443, Starts.clientHello(sni));
     assertThat(d.accepted()).as(d.reason()).isEqualTo(accepted);
   }
 
   @Test
   void aRefusedSniIsNamedInTheReason() {
-    assertThat(decide("accept *.example.com:443 tls", "www.example.com", 443, Starts.clientHello("evil.example")).reason())
-        .isEqualTo("refused by global: rule 1 'accept *.example.com:443 tls' SNI evil.example does not match *.example.com");
-    assertThat(decide("accept *.example.com:443 tls", "www.example.com", 443, Starts.clientHello(null)).reason())
-        .endsWith("saw a TLS ClientHello without an SNI: a name rule needs the SNI to match *.example.com");
+    assertThat(
+            decide(
+                    "accept *.example.com:443 tls",
+                    "www.example.com",
+                    443,
+                    Starts.clientHello("evil.example"))
+                .reason())
+        .isEqualTo(
+            "refused by global: rule 1 'accept *.example.com:443 tls' SNI evil.example does not match *.example.com");
+    assertThat(
+            decide("accept *.example.com:443 tls", "www.example.com", 443, Starts.clientHello(null))
+                .reason())
+        .endsWith(
+            "saw a TLS ClientHello without an SNI: a name rule needs the SNI to match *.example.com");
   }
 
   @Test
   void withoutANameInTheRuleNoSniIsFine() {
-    assertThat(decide("accept *:443 tls", "93.184.215.14", 443, Starts.clientHello(null)).accepted()).isTrue();
+    assertThat(
+            decide("accept *:443 tls", "93.184.215.14", 443, Starts.clientHello(null)).accepted())
+        .isTrue();
   }
 
   @Test
   void anHttpRuleChecksTheHostHeaderAgainstItsName() {
-    assertThat(decide("accept *.example.com:80 http", "a.example.com", 80, Starts.httpGet("a.example.com")).accepted()).isTrue();
-    Decision d = decide("accept *.example.com:80 http", "a.example.com", 80, Starts.httpGet("evil.example"));
+    assertThat(
+            decide(
+                    "accept *.example.com:80 http",
+                    "a.example.com",
+                    80,
+                    Starts.httpGet("a.example.com"))
+                .accepted())
+        .isTrue();
+    Decision d =
+        decide("accept *.example.com:80 http", "a.example.com", 80, Starts.httpGet("evil.example"));
     assertThat(d.reason()).endsWith("Host evil.example does not match *.example.com");
-    assertThat(decide("accept *:80 http", "93.184.215.14", 80, Starts.clientHello("x.example")).reason())
+    assertThat(
+            decide("accept *:80 http", "93.184.215.14", 80, Starts.clientHello("x.example"))
+                .reason())
         .endsWith("expected an HTTP/1.x request, saw a TLS ClientHello");
   }
 
   @Test
   void anSshRuleWithANameNeedsOnlyTheRequestedName() {
-    assertThat(decide("accept git.example.com:22 ssh", "git.example.com", 22, Starts.sshBanner()).accepted()).isTrue();
+    assertThat(
+            decide("accept git.example.com:22 ssh", "git.example.com", 22, Starts.sshBanner())
+                .accepted())
+        .isTrue();
   }
 
   @Test
   void aRequestByAddressNeverMatchesANameRuleWhateverTheSni() {
-    Decision d = decide("accept *.example.com:443 tls", "93.184.215.14", 443, Starts.clientHello("www.example.com"));
+    Decision d =
+        decide(
+            "accept *.example.com:443 tls",
+            "93.184.215.14",
+            443,
+            Starts.clientHello("www.example.com"));
     assertThat(d.refused()).isTrue();
   }
 
@@ -171,25 +217,37 @@ class ProtocolRuleTest {
     InetAddress loopback = ((Host.Address) HostParser.parse("127.0.0.1")).address();
     Decision d =
         Policy.parse("accept *:443 tls")
-            .decide(Request.of("127.0.0.1", 443), loopback, OwnAddresses.NONE, StreamStart.of(ByteBuffer.wrap(Starts.clientHello(null)), true));
+            .decide(
+                Request.of("127.0.0.1", 443),
+                loopback,
+                OwnAddresses.NONE,
+                StreamStart.of(ByteBuffer.wrap(Starts.clientHello(null)), true));
     assertThat(d.refused()).isTrue();
     assertThat(d.reason()).contains("special-purpose");
   }
 
   @Test
   void bothAClientsRulesAndTheGlobalRulesMaySeeTheBytes() {
-    ExitPolicy p = Policy.combine(Policy.parse("client alice", "accept *.example.com:443 tls"), Policy.parse("global", "accept *:443"));
-    StreamStart hello = StreamStart.of(ByteBuffer.wrap(Starts.clientHello("www.example.com")), true);
+    ExitPolicy p =
+        Policy.combine(
+            Policy.parse("client alice", "accept *.example.com:443 tls"),
+            Policy.parse("global", "accept *:443"));
+    StreamStart hello =
+        StreamStart.of(ByteBuffer.wrap(Starts.clientHello("www.example.com")), true);
     Decision d = p.decide(Request.of("www.example.com", 443), PUBLIC, OwnAddresses.NONE, hello);
     assertThat(d.accepted()).isTrue();
     assertThat(d.seen()).isPresent();
     assertThat(d.reason()).endsWith("and global rule 1 'accept *:443' (tls, SNI www.example.com)");
-    assertThat(p.decide(Request.of("www.example.com", 443), PUBLIC, OwnAddresses.NONE).awaiting()).isTrue();
+    assertThat(p.decide(Request.of("www.example.com", 443), PUBLIC, OwnAddresses.NONE).awaiting())
+        .isTrue();
   }
 
   @Test
   void aStreamTheGlobalRulesRefuseWhateverItsBytesIsRefusedAtOnceNotKeptWaiting() {
-    ExitPolicy p = Policy.combine(Policy.parse("client alice", "accept *:443 tls"), Policy.parse("global", "accept *:80"));
+    ExitPolicy p =
+        Policy.combine(
+            Policy.parse("client alice", "accept *:443 tls"),
+            Policy.parse("global", "accept *:80"));
     Decision d = p.decide(Request.of("93.184.215.14", 443), PUBLIC, OwnAddresses.NONE);
     assertThat(d.refused()).as(d.reason()).isTrue();
     assertThat(d.policy()).isEqualTo("global");
@@ -200,7 +258,9 @@ class ProtocolRuleTest {
     ByteBuffer b = ByteBuffer.wrap(Starts.clientHello("www.example.com"));
     int limit = b.limit();
     decide("accept *:443 tls", "93.184.215.14", 443, null);
-    Policy.parse("accept *:443 tls").decide(Request.of("93.184.215.14", 443), PUBLIC, OwnAddresses.NONE, StreamStart.of(b, false));
+    Policy.parse("accept *:443 tls")
+        .decide(
+            Request.of("93.184.215.14", 443), PUBLIC, OwnAddresses.NONE, StreamStart.of(b, false));
     assertThat(b.position()).isZero();
     assertThat(b.limit()).isEqualTo(limit);
   }

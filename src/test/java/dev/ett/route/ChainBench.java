@@ -23,11 +23,11 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Chain benchmark (run by {@code bench/chain.sh}): three {@code ett server}s and an {@code ett
- * client} as separate processes on loopback; the client's route goes through 1, 2 and 3 of them
- * in turn ({@code --via}). For each route length: bulk MB/s (one stream pulling N bytes from a
- * SOURCE target, median of 3, exact count and sampled bytes checked) and new connections/s (W threads: connect,
- * 100 B out, 100 B echoed back, close). The direct path is printed for reference, and each route
- * as a ratio to the one-hop route.
+ * client} as separate processes on loopback; the client's route goes through 1, 2 and 3 of them in
+ * turn ({@code --via}). For each route length: bulk MB/s (one stream pulling N bytes from a SOURCE
+ * target, median of 3, exact count and sampled bytes checked) and new connections/s (W threads:
+ * connect, 100 B out, 100 B echoed back, close). The direct path is printed for reference, and each
+ * route as a ratio to the one-hop route.
  *
  * <p>Usage: {@code ChainBench ETT_LAUNCHER WORKDIR [BULK_MB] [CONN_SECONDS] [CONN_WORKERS]}.
  */
@@ -42,7 +42,8 @@ public final class ChainBench {
     int workers = args.length > 4 ? Integer.parseInt(args[4]) : 8;
     Runtime.getRuntime().addShutdownHook(new Thread(ChainBench::stopAll));
 
-    TestTarget source = TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.SOURCE);
+    TestTarget source =
+        TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.SOURCE);
     TestTarget echo = TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO);
     KeyPair alice = X25519.generate();
     Path aliceKey = dir.resolve("alice.key");
@@ -58,15 +59,30 @@ public final class ChainBench {
       int port = freePort();
       ports.add(port);
       pubs.add(KeyFile.encode(k.publicKey()));
-      spawn(dir, "hop" + n, ett, "server", "--listen", "127.0.0.1:" + port, "--key", key.toString(),
-          "--authorized", authorized.toString(), "--policy", "accept 127.0.0.0/8:*");
+      spawn(
+          dir,
+          "hop" + n,
+          ett,
+          "server",
+          "--listen",
+          "127.0.0.1:" + port,
+          "--key",
+          key.toString(),
+          "--authorized",
+          authorized.toString(),
+          "--policy",
+          "accept 127.0.0.0/8:*");
     }
     for (int port : ports) {
       awaitPort(port);
     }
 
-    System.out.printf(Locale.ROOT, "chain benchmark: bulk %d MB x3 (median), connections %d s x %d threads%n",
-        bulk / 1_000_000, connSeconds, workers);
+    System.out.printf(
+        Locale.ROOT,
+        "chain benchmark: bulk %d MB x3 (median), connections %d s x %d threads%n",
+        bulk / 1_000_000,
+        connSeconds,
+        workers);
     double[] direct = measure(source.address(), echo.address(), bulk, connSeconds, workers);
     List<double[]> rows = new ArrayList<>();
     for (int hops = 1; hops <= 3; hops++) {
@@ -76,15 +92,24 @@ public final class ChainBench {
         cmd.add("--via");
         cmd.add("127.0.0.1:" + ports.get(n - 1) + "=" + pubs.get(n - 1));
       }
-      cmd.addAll(List.of("--server", "127.0.0.1:" + ports.get(hops - 1), "--server-key", pubs.get(hops - 1),
-          "--key", aliceKey.toString(),
-          "-L", "127.0.0.1:" + srcFwd + ":127.0.0.1:" + source.address().getPort(),
-          "-L", "127.0.0.1:" + echoFwd + ":127.0.0.1:" + echo.address().getPort()));
+      cmd.addAll(
+          List.of(
+              "--server",
+              "127.0.0.1:" + ports.get(hops - 1),
+              "--server-key",
+              pubs.get(hops - 1),
+              "--key",
+              aliceKey.toString(),
+              "-L",
+              "127.0.0.1:" + srcFwd + ":127.0.0.1:" + source.address().getPort(),
+              "-L",
+              "127.0.0.1:" + echoFwd + ":127.0.0.1:" + echo.address().getPort()));
       Process client = spawn(dir, "client-" + hops, cmd.toArray(String[]::new));
       awaitPort(srcFwd);
       InetSocketAddress src = new InetSocketAddress("127.0.0.1", srcFwd);
       pull(src, 1_000_000); // the route is up
-      rows.add(measure(src, new InetSocketAddress("127.0.0.1", echoFwd), bulk, connSeconds, workers));
+      rows.add(
+          measure(src, new InetSocketAddress("127.0.0.1", echoFwd), bulk, connSeconds, workers));
       client.destroy();
       client.waitFor(5, TimeUnit.SECONDS);
     }
@@ -92,11 +117,19 @@ public final class ChainBench {
     System.out.println();
     System.out.println("| path    | bulk MB/s | vs 1 hop | new conn/s | vs 1 hop |");
     System.out.println("|---------|----------:|---------:|-----------:|---------:|");
-    System.out.printf(Locale.ROOT, "| direct  | %9.0f |          | %10.0f |          |%n", direct[0], direct[1]);
+    System.out.printf(
+        Locale.ROOT, "| direct  | %9.0f |          | %10.0f |          |%n", direct[0], direct[1]);
     for (int i = 0; i < rows.size(); i++) {
       double[] r = rows.get(i);
-      System.out.printf(Locale.ROOT, "| %d hop%s  | %9.0f | %8.2f | %10.0f | %8.2f |%n",
-          i + 1, i == 0 ? " " : "s", r[0], r[0] / rows.get(0)[0], r[1], r[1] / rows.get(0)[1]);
+      System.out.printf(
+          Locale.ROOT,
+          "| %d hop%s  | %9.0f | %8.2f | %10.0f | %8.2f |%n",
+          i + 1,
+          i == 0 ? " " : "s",
+          r[0],
+          r[0] / rows.get(0)[0],
+          r[1],
+          r[1] / rows.get(0)[1]);
     }
     source.close();
     echo.close();
@@ -104,7 +137,8 @@ public final class ChainBench {
   }
 
   /** {bulk MB/s (median of 3), new connections/s}. */
-  private static double[] measure(InetSocketAddress src, InetSocketAddress echo, long bulk, int seconds, int workers)
+  private static double[] measure(
+      InetSocketAddress src, InetSocketAddress echo, long bulk, int seconds, int workers)
       throws Exception {
     double[] mbs = new double[3];
     for (int i = 0; i < 3; i++) {
@@ -149,7 +183,8 @@ public final class ChainBench {
     }
   }
 
-  private static double connections(InetSocketAddress a, int workers, int seconds) throws Exception {
+  private static double connections(InetSocketAddress a, int workers, int seconds)
+      throws Exception {
     long start = System.nanoTime(), stop = start + TimeUnit.SECONDS.toNanos(seconds);
     AtomicLong done = new AtomicLong();
     AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -171,7 +206,8 @@ public final class ChainBench {
                           }
                           while (in.hasRemaining()) {
                             if (ch.read(in) < 0) {
-                              throw new EOFException("echo ended after " + in.position() + " bytes");
+                              throw new EOFException(
+                                  "echo ended after " + in.position() + " bytes");
                             }
                           }
                         }
@@ -192,7 +228,10 @@ public final class ChainBench {
   }
 
   private static Process spawn(Path dir, String name, String... cmd) throws IOException {
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve(name + ".log").toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd)
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve(name + ".log").toFile());
     pb.environment().put("ETT_NO_BUILD", "1");
     Process p = pb.start();
     synchronized (CHILDREN) {

@@ -58,9 +58,14 @@ class ChainedClientTest {
       try (Started hop1 = server(k1, "accept 127.0.0.1:" + a2.getPort());
           ChainedClient chain =
               new ChainedClient(
-                  new Route(List.of(Hop.parse("127.0.0.1:" + hop1.address().getPort(), k1.publicKey()),
-                      Hop.parse("127.0.0.1:" + a2.getPort(), k2.publicKey()))),
-                  alice, Suite.AESGCM, LinkConfig.defaults(), 16)) {
+                  new Route(
+                      List.of(
+                          Hop.parse("127.0.0.1:" + hop1.address().getPort(), k1.publicKey()),
+                          Hop.parse("127.0.0.1:" + a2.getPort(), k2.publicKey()))),
+                  alice,
+                  Suite.AESGCM,
+                  LinkConfig.defaults(),
+                  16)) {
         chain.start().get(10, TimeUnit.SECONDS);
         try (Socket s = new Socket()) {
           s.connect(chain.joint(1), 2000);
@@ -75,7 +80,9 @@ class ChainedClientTest {
         while (hop2.server().linkCount() == 0 && System.nanoTime() < deadline) {
           Thread.sleep(5);
         }
-        assertThat(hop2.server().linkCount()).as("only the route's link reached hop 2").isEqualTo(1);
+        assertThat(hop2.server().linkCount())
+            .as("only the route's link reached hop 2")
+            .isEqualTo(1);
         assertThat(chain.innermost().linksEstablished()).isEqualTo(1);
         assertThat(chain.lastFailure()).isEmpty();
       }
@@ -90,15 +97,21 @@ class ChainedClientTest {
       try (Started hop1 = server(k1, "accept 127.0.0.1:" + a2.getPort());
           ChainedClient chain =
               new ChainedClient(
-                  new Route(List.of(Hop.parse("127.0.0.1:" + hop1.address().getPort(), k1.publicKey()),
-                      Hop.parse("127.0.0.1:" + a2.getPort(), wrong.publicKey()))),
-                  alice, Suite.AESGCM, LinkConfig.defaults(), 16)) {
+                  new Route(
+                      List.of(
+                          Hop.parse("127.0.0.1:" + hop1.address().getPort(), k1.publicKey()),
+                          Hop.parse("127.0.0.1:" + a2.getPort(), wrong.publicKey()))),
+                  alice,
+                  Suite.AESGCM,
+                  LinkConfig.defaults(),
+                  16)) {
         chain.start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (chain.lastFailure().isEmpty() && System.nanoTime() < deadline) {
           Thread.sleep(20);
         }
-        assertThat(chain.lastFailure()).startsWith("hop 2 (127.0.0.1:" + a2.getPort() + "): handshake failed");
+        assertThat(chain.lastFailure())
+            .startsWith("hop 2 (127.0.0.1:" + a2.getPort() + "): handshake failed");
         assertThat(chain.layer(1).linksEstablished()).isEqualTo(1);
       }
     }

@@ -21,11 +21,13 @@ class RouteTest {
 
   @Test
   void hopParsesHostAndPortWithIpv6InBrackets() {
-    assertThat(Hop.parse("relay.example:7000", KEY)).satisfies(h -> {
-      assertThat(h.host()).isEqualTo("relay.example");
-      assertThat(h.port()).isEqualTo(7000);
-      assertThat(h.destination().isName()).isTrue();
-    });
+    assertThat(Hop.parse("relay.example:7000", KEY))
+        .satisfies(
+            h -> {
+              assertThat(h.host()).isEqualTo("relay.example");
+              assertThat(h.port()).isEqualTo(7000);
+              assertThat(h.destination().isName()).isTrue();
+            });
     Hop v6 = Hop.parse("[2001:db8::1]:7000", KEY);
     assertThat(v6.host()).isEqualTo("2001:db8::1");
     assertThat(v6.toString()).isEqualTo("[2001:db8::1]:7000");
@@ -35,12 +37,18 @@ class RouteTest {
 
   @Test
   void hopRejectsWhatIsNotHostColonPort() {
-    assertThatThrownBy(() -> Hop.parse("relay.example", KEY)).hasMessageContaining("expected HOST:PORT");
-    assertThatThrownBy(() -> Hop.parse("relay.example:", KEY)).hasMessageContaining("expected HOST:PORT");
-    assertThatThrownBy(() -> Hop.parse("2001:db8::1:7000", KEY)).hasMessageContaining("in brackets");
-    assertThatThrownBy(() -> Hop.parse("relay:70000", KEY)).hasMessage("port: 70000 (expected: 1~65535)");
-    assertThatThrownBy(() -> Hop.parse("relay:x", KEY)).hasMessageContaining("port x (expected: 1~65535)");
-    assertThatThrownBy(() -> Hop.parse("relay:7000", new byte[31])).hasMessage("key: 31 bytes (expected: 32 bytes)");
+    assertThatThrownBy(() -> Hop.parse("relay.example", KEY))
+        .hasMessageContaining("expected HOST:PORT");
+    assertThatThrownBy(() -> Hop.parse("relay.example:", KEY))
+        .hasMessageContaining("expected HOST:PORT");
+    assertThatThrownBy(() -> Hop.parse("2001:db8::1:7000", KEY))
+        .hasMessageContaining("in brackets");
+    assertThatThrownBy(() -> Hop.parse("relay:70000", KEY))
+        .hasMessage("port: 70000 (expected: 1~65535)");
+    assertThatThrownBy(() -> Hop.parse("relay:x", KEY))
+        .hasMessageContaining("port x (expected: 1~65535)");
+    assertThatThrownBy(() -> Hop.parse("relay:7000", new byte[31]))
+        .hasMessage("key: 31 bytes (expected: 32 bytes)");
   }
 
   @Test
@@ -69,6 +77,7 @@ class RouteTest {
     }
     assertThatThrownBy(() -> new Route(nine)).hasMessage("hops: 9 (expected: 1~8)");
     List<Hop> twice = Collections.nCopies(2, Hop.parse("a:1", KEY));
-    assertThatThrownBy(() -> new Route(twice)).hasMessage("hops 1 and 2: both a:1 (expected: a different server)");
+    assertThatThrownBy(() -> new Route(twice))
+        .hasMessage("hops 1 and 2: both a:1 (expected: a different server)");
   }
 }

@@ -26,7 +26,8 @@ class HandshakeSlotsTest {
     assertThat(slots.perSource()).isEqualTo(2); // an eighth of the cap
     assertThat(slots.admit(ip("192.0.2.1"), NOTHING).admitted()).isTrue();
     assertThat(slots.admit(ip("192.0.2.1"), NOTHING).admitted()).isTrue();
-    assertThat(slots.admit(ip("192.0.2.1"), NOTHING).refusal()).isEqualTo(HandshakeRejection.SOURCE_SHARE);
+    assertThat(slots.admit(ip("192.0.2.1"), NOTHING).refusal())
+        .isEqualTo(HandshakeRejection.SOURCE_SHARE);
     assertThat(slots.admit(ip("192.0.2.2"), NOTHING).admitted()).isTrue();
     assertThat(slots.unfinished()).isEqualTo(3);
   }
@@ -36,7 +37,8 @@ class HandshakeSlotsTest {
     HandshakeSlots slots = new HandshakeSlots(16);
     assertThat(slots.admit(ip("2001:db8:0:1::1"), NOTHING).admitted()).isTrue();
     assertThat(slots.admit(ip("2001:db8:0:1:ffff::9"), NOTHING).admitted()).isTrue();
-    assertThat(slots.admit(ip("2001:db8:0:1::2"), NOTHING).refusal()).isEqualTo(HandshakeRejection.SOURCE_SHARE);
+    assertThat(slots.admit(ip("2001:db8:0:1::2"), NOTHING).refusal())
+        .isEqualTo(HandshakeRejection.SOURCE_SHARE);
     assertThat(slots.admit(ip("2001:db8:0:2::1"), NOTHING).admitted()).isTrue();
   }
 
@@ -66,7 +68,9 @@ class HandshakeSlotsTest {
     assertThat(slots.sources()).as("sources tracked").isEqualTo(8);
     taken.forEach(HandshakeSlots.Slot::release);
     assertThat(slots.unfinished()).isEqualTo(1);
-    assertThat(slots.sources()).as("no entry kept for a source with nothing under way").isEqualTo(1);
+    assertThat(slots.sources())
+        .as("no entry kept for a source with nothing under way")
+        .isEqualTo(1);
     assertThat(slots.evicted()).isZero();
   }
 
@@ -119,7 +123,8 @@ class HandshakeSlotsTest {
       slots.admit(ip("192.0.2." + i), () -> closed.add(n));
     }
     assertThat(slots.unfinished()).isEqualTo(16);
-    assertThat(slots.admit(ip("192.0.2.1"), NOTHING).refusal()).isEqualTo(HandshakeRejection.SOURCE_SHARE);
+    assertThat(slots.admit(ip("192.0.2.1"), NOTHING).refusal())
+        .isEqualTo(HandshakeRejection.SOURCE_SHARE);
     assertThat(closed).isEmpty();
     assertThat(slots.admit(ip("192.0.2.9"), NOTHING).admitted()).isTrue();
     assertThat(closed).containsExactly(1);
@@ -133,9 +138,11 @@ class HandshakeSlotsTest {
   void theCountNeverPassesTheCapWhileThreadsAdmitSpeakAndRelease() throws Exception {
     int cap = 32;
     HandshakeSlots slots = new HandshakeSlots(cap);
-    java.util.concurrent.atomic.AtomicInteger most = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger most =
+        new java.util.concurrent.atomic.AtomicInteger();
     java.util.concurrent.atomic.AtomicLong evictions = new java.util.concurrent.atomic.AtomicLong();
-    java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.atomic.AtomicBoolean done =
+        new java.util.concurrent.atomic.AtomicBoolean();
     Thread watcher =
         Thread.ofPlatform()
             .start(

@@ -16,9 +16,11 @@ class RejectionLogTest {
   @Test
   void theFirstRejectionIsLoggedAtOnceWithItsCauseAndAddress() {
     RejectionLog log = new RejectionLog();
-    RejectionLog.Line line = log.record(HandshakeRejection.UNKNOWN_KEY, "192.0.2.1:4242", 5 * SECOND);
+    RejectionLog.Line line =
+        log.record(HandshakeRejection.UNKNOWN_KEY, "192.0.2.1:4242", 5 * SECOND);
     assertThat(line).isNotNull();
-    assertThat(line.text()).isEqualTo("rejected handshakes: 1 unknown client key; last from 192.0.2.1:4242");
+    assertThat(line.text())
+        .isEqualTo("rejected handshakes: 1 unknown client key; last from 192.0.2.1:4242");
     assertThat(line.capReached()).isFalse();
   }
 
@@ -28,7 +30,8 @@ class RejectionLogTest {
     RejectionLog log = new RejectionLog();
     assertThat(log.record(HandshakeRejection.GARBAGE, "192.0.2.1:1", t0)).isNotNull();
     for (int i = 0; i < 300; i++) {
-      assertThat(log.record(HandshakeRejection.SOURCE_SHARE, "192.0.2.2:" + i, t0 + SECOND)).isNull();
+      assertThat(log.record(HandshakeRejection.SOURCE_SHARE, "192.0.2.2:" + i, t0 + SECOND))
+          .isNull();
     }
     assertThat(log.record(HandshakeRejection.SILENT, "192.0.2.2:9", t0 + 2 * SECOND)).isNull();
     assertThat(log.record(HandshakeRejection.SILENT, "192.0.2.3:7", t0 + 3 * SECOND)).isNull();
@@ -42,6 +45,7 @@ class RejectionLogTest {
     assertThat(line.capReached()).isTrue();
     assertThat(log.flush(t0 + 200 * SECOND)).as("counted once").isNull();
     assertThat(log.record(HandshakeRejection.REPLAY, "192.0.2.4:1", t0 + 200 * SECOND).text())
-        .isEqualTo("rejected handshakes in the last 140 s: 1 replayed or old message 1; last from 192.0.2.4:1");
+        .isEqualTo(
+            "rejected handshakes in the last 140 s: 1 replayed or old message 1; last from 192.0.2.4:1");
   }
 }

@@ -77,7 +77,8 @@ class NotifierTest {
   @Test
   void aWedgedEventLoopStopsTheWatchdogPingsUntilItRunsAgain() throws Exception {
     EventLoopGroup loops = new DefaultEventLoopGroup(2);
-    Notifier notifier = Notifier.open(new SdNotify(dir.resolve("notify").toString(), Duration.ofMillis(200)));
+    Notifier notifier =
+        Notifier.open(new SdNotify(dir.resolve("notify").toString(), Duration.ofMillis(200)));
     try {
       List<EventExecutor> watched = new ArrayList<>();
       loops.forEach(watched::add);
@@ -101,15 +102,20 @@ class NotifierTest {
 
   @Test
   void aServiceManagerThatIsNotListeningCostsOneWarning() throws Exception {
-    Notifier notifier = Notifier.open(new SdNotify(dir.resolve("nobody-here").toString(), Duration.ZERO));
+    Notifier notifier =
+        Notifier.open(new SdNotify(dir.resolve("nobody-here").toString(), Duration.ZERO));
     try (LogCapture log = new LogCapture()) {
       notifier.ready("up");
       notifier.status("still up");
       notifier.stopping("stopping"); // waits for its datagram's fate
       notifier.close();
-      List<String> warnings = log.lines().stream().filter(l -> l.contains("WARN") && l.contains("notify systemd")).toList();
+      List<String> warnings =
+          log.lines().stream()
+              .filter(l -> l.contains("WARN") && l.contains("notify systemd"))
+              .toList();
       assertThat(warnings).hasSize(1);
-      assertThat(warnings.get(0)).contains("cannot notify systemd at " + dir.resolve("nobody-here"));
+      assertThat(warnings.get(0))
+          .contains("cannot notify systemd at " + dir.resolve("nobody-here"));
     }
   }
 

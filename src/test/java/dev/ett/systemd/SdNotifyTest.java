@@ -23,14 +23,18 @@ class SdNotifyTest {
 
   @Test
   void aPathIsUsedAsItIs() {
-    SdNotify n = SdNotify.fromEnvironment(Map.of("NOTIFY_SOCKET", "/run/systemd/notify"), PID).orElseThrow();
+    SdNotify n =
+        SdNotify.fromEnvironment(Map.of("NOTIFY_SOCKET", "/run/systemd/notify"), PID).orElseThrow();
     assertThat(n.address()).isEqualTo("/run/systemd/notify");
     assertThat(n.watchdogEnabled()).isFalse();
   }
 
   @Test
   void anAbstractSocketsAtSignStandsForTheNulByte() {
-    SdNotify n = SdNotify.fromEnvironment(Map.of("NOTIFY_SOCKET", "@/org/freedesktop/systemd1/notify/1"), PID).orElseThrow();
+    SdNotify n =
+        SdNotify.fromEnvironment(
+                Map.of("NOTIFY_SOCKET", "@/org/freedesktop/systemd1/notify/1"), PID)
+            .orElseThrow();
     assertThat(n.address()).isEqualTo("\0/org/freedesktop/systemd1/notify/1");
   }
 
@@ -39,7 +43,8 @@ class SdNotifyTest {
     for (String bad : new String[] {"notify", "vsock:2:1234", "@"}) {
       assertThatThrownBy(() -> SdNotify.fromEnvironment(Map.of("NOTIFY_SOCKET", bad), PID))
           .isInstanceOf(IllegalArgumentException.class)
-          .hasMessage("NOTIFY_SOCKET: " + bad + " (expected: an absolute path or an @abstract name)");
+          .hasMessage(
+              "NOTIFY_SOCKET: " + bad + " (expected: an absolute path or an @abstract name)");
     }
   }
 
@@ -53,16 +58,19 @@ class SdNotifyTest {
   @Test
   void theWatchdogPingsAtHalfItsTimeout() {
     SdNotify n =
-        SdNotify.fromEnvironment(Map.of("NOTIFY_SOCKET", "/n", "WATCHDOG_USEC", "400000"), PID).orElseThrow();
+        SdNotify.fromEnvironment(Map.of("NOTIFY_SOCKET", "/n", "WATCHDOG_USEC", "400000"), PID)
+            .orElseThrow();
     assertThat(n.watchdog()).isEqualTo(Duration.ofMillis(400));
     assertThat(n.pingInterval()).isEqualTo(Duration.ofMillis(200));
   }
 
   @Test
   void aWatchdogForOurPidIsOursAndOneForAnotherPidIsNot() {
-    Map<String, String> ours = Map.of("NOTIFY_SOCKET", "/n", "WATCHDOG_USEC", "30000000", "WATCHDOG_PID", "4242");
+    Map<String, String> ours =
+        Map.of("NOTIFY_SOCKET", "/n", "WATCHDOG_USEC", "30000000", "WATCHDOG_PID", "4242");
     assertThat(SdNotify.fromEnvironment(ours, PID).orElseThrow().watchdogEnabled()).isTrue();
-    Map<String, String> theirs = Map.of("NOTIFY_SOCKET", "/n", "WATCHDOG_USEC", "30000000", "WATCHDOG_PID", "1");
+    Map<String, String> theirs =
+        Map.of("NOTIFY_SOCKET", "/n", "WATCHDOG_USEC", "30000000", "WATCHDOG_PID", "1");
     SdNotify n = SdNotify.fromEnvironment(theirs, PID).orElseThrow();
     assertThat(n.watchdogEnabled()).isFalse();
     assertThat(n.address()).as("readiness is still ours to report").isEqualTo("/n");
@@ -70,9 +78,14 @@ class SdNotifyTest {
 
   @Test
   void aMalformedWatchdogVariableIsRefusedNamingIt() {
-    assertThatThrownBy(() -> SdNotify.fromEnvironment(Map.of("NOTIFY_SOCKET", "/n", "WATCHDOG_USEC", "30s"), PID))
+    assertThatThrownBy(
+            () ->
+                SdNotify.fromEnvironment(
+                    Map.of("NOTIFY_SOCKET", "/n", "WATCHDOG_USEC", "30s"), PID))
         .hasMessage("WATCHDOG_USEC: 30s (expected: a positive number of microseconds)");
-    assertThatThrownBy(() -> SdNotify.fromEnvironment(Map.of("NOTIFY_SOCKET", "/n", "WATCHDOG_USEC", "0"), PID))
+    assertThatThrownBy(
+            () ->
+                SdNotify.fromEnvironment(Map.of("NOTIFY_SOCKET", "/n", "WATCHDOG_USEC", "0"), PID))
         .hasMessage("WATCHDOG_USEC: 0 (expected: a positive number of microseconds)");
     assertThatThrownBy(
             () ->

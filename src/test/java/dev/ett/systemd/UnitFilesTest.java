@@ -31,24 +31,27 @@ class UnitFilesTest {
   /**
    * systemd-analyze verify checks that ExecStart's program exists and is executable, and
    * /usr/bin/ett is where a package will put it, not where a checkout has it. The units are
-   * therefore verified as copies whose /usr/bin/ett names a stub in a temporary directory
-   * (--root= would need a whole system tree under it: systemd 252 then looks for sysinit.target
-   * there). verify exits 0 even for unknown keys and bad values, which it only prints: any output
-   * at all fails the test.
+   * therefore verified as copies whose /usr/bin/ett names a stub in a temporary directory (--root=
+   * would need a whole system tree under it: systemd 252 then looks for sysinit.target there).
+   * verify exits 0 even for unknown keys and bad values, which it only prints: any output at all
+   * fails the test.
    */
   @Test
   @Timeout(value = 60, unit = TimeUnit.SECONDS)
   void systemdAnalyzeVerifiesBothUnitsWithoutAWord() throws Exception {
     Path analyze = Path.of("/usr/bin/systemd-analyze");
     Assumptions.assumeTrue(
-        Files.isExecutable(analyze), "systemd-analyze is not installed (apt-get install systemd); unit files not verified");
+        Files.isExecutable(analyze),
+        "systemd-analyze is not installed (apt-get install systemd); unit files not verified");
     Path stub = dir.resolve("ett");
     Files.writeString(stub, "#!/bin/sh\nexit 0\n");
     Files.setPosixFilePermissions(stub, PosixFilePermissions.fromString("rwxr-xr-x"));
-    List<String> cmd = new ArrayList<>(List.of(analyze.toString(), "verify", "--man=no", "--generators=no"));
+    List<String> cmd =
+        new ArrayList<>(List.of(analyze.toString(), "verify", "--man=no", "--generators=no"));
     for (String name : NAMES) {
       Path copy = dir.resolve(name);
-      Files.writeString(copy, Files.readString(UNITS.resolve(name)).replace("/usr/bin/ett", stub.toString()));
+      Files.writeString(
+          copy, Files.readString(UNITS.resolve(name)).replace("/usr/bin/ett", stub.toString()));
       cmd.add(copy.toString());
     }
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
@@ -65,7 +68,10 @@ class UnitFilesTest {
       assertThat(s.get("Type")).as(name).containsExactly("notify");
       assertThat(s.get("ExecStart").get(0)).as(name).startsWith("/usr/bin/ett ");
       assertThat(s).as(name).containsKeys("WatchdogSec", "LoadCredential");
-      assertThat(s.get("ExecStart").get(0)).as(name).contains(" --config /etc/ett/").contains(" --key %d/");
+      assertThat(s.get("ExecStart").get(0))
+          .as(name)
+          .contains(" --config /etc/ett/")
+          .contains(" --key %d/");
       assertThat(s.get("Restart")).as(name).containsExactly("on-failure");
       Map<String, String> hardening = new LinkedHashMap<>();
       hardening.put("DynamicUser", "yes");
@@ -79,9 +85,12 @@ class UnitFilesTest {
       hardening.put("SystemCallFilter", "@system-service");
       hardening.put("LogsDirectory", "ett");
       hardening.forEach((k, v) -> assertThat(s.get(k)).as(name + " " + k).containsExactly(v));
-      assertThat(s).as(name + ": the JIT needs W+X memory").doesNotContainKey("MemoryDenyWriteExecute");
+      assertThat(s)
+          .as(name + ": the JIT needs W+X memory")
+          .doesNotContainKey("MemoryDenyWriteExecute");
     }
-    assertThat(service("ett-server.service").get("ExecReload")).containsExactly("/bin/kill -HUP $MAINPID");
+    assertThat(service("ett-server.service").get("ExecReload"))
+        .containsExactly("/bin/kill -HUP $MAINPID");
   }
 
   /** The [Service] section's assignments, comments and other sections left out. */
@@ -99,7 +108,8 @@ class UnitFilesTest {
       }
       int eq = line.indexOf('=');
       if (section.equals("[Service]") && eq > 0) {
-        out.computeIfAbsent(line.substring(0, eq), k -> new ArrayList<>()).add(line.substring(eq + 1));
+        out.computeIfAbsent(line.substring(0, eq), k -> new ArrayList<>())
+            .add(line.substring(eq + 1));
       }
     }
     return out;

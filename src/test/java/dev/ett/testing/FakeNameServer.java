@@ -33,7 +33,8 @@ public final class FakeNameServer implements AutoCloseable {
   private final Map<String, AtomicInteger> queries = new ConcurrentHashMap<>();
   private final Thread thread;
 
-  private FakeNameServer(Map<String, List<InetAddress>> records, Predicate<String> silent, int ttlSeconds)
+  private FakeNameServer(
+      Map<String, List<InetAddress>> records, Predicate<String> silent, int ttlSeconds)
       throws SocketException {
     this.socket = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0));
     this.records = Map.copyOf(records);
@@ -49,7 +50,8 @@ public final class FakeNameServer implements AutoCloseable {
    * @param silent names never answered
    * @param ttlSeconds the TTL of every record sent
    */
-  public static FakeNameServer start(Map<String, List<InetAddress>> records, Predicate<String> silent, int ttlSeconds)
+  public static FakeNameServer start(
+      Map<String, List<InetAddress>> records, Predicate<String> silent, int ttlSeconds)
       throws SocketException {
     return new FakeNameServer(records, silent, ttlSeconds);
   }
@@ -117,7 +119,11 @@ public final class FakeNameServer implements AutoCloseable {
         all == null
             ? List.of()
             : all.stream()
-                .filter(a -> qtype == TYPE_A ? a instanceof Inet4Address : qtype == TYPE_AAAA && a instanceof Inet6Address)
+                .filter(
+                    a ->
+                        qtype == TYPE_A
+                            ? a instanceof Inet4Address
+                            : qtype == TYPE_AAAA && a instanceof Inet6Address)
                 .toList();
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.write(q[0]); // ID

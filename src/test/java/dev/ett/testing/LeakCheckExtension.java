@@ -24,7 +24,10 @@ public final class LeakCheckExtension implements AfterEachCallback {
 
   @Override
   public void afterEach(ExtensionContext context) throws Exception {
-    if (context.getTestClass().map(c -> c.isAnnotationPresent(NoNettyBuffers.class)).orElse(false)) {
+    if (context
+        .getTestClass()
+        .map(c -> c.isAnnotationPresent(NoNettyBuffers.class))
+        .orElse(false)) {
       return;
     }
     int before;
@@ -42,7 +45,10 @@ public final class LeakCheckExtension implements AfterEachCallback {
       if (LEAKS.size() > before) {
         List<String> found = new ArrayList<>(LEAKS.subList(before, LEAKS.size()));
         throw new AssertionError(
-            "Netty reported " + found.size() + " leak(s) during or before this test:\n" + String.join("\n----\n", found));
+            "Netty reported "
+                + found.size()
+                + " leak(s) during or before this test:\n"
+                + String.join("\n----\n", found));
       }
     }
   }
@@ -50,7 +56,8 @@ public final class LeakCheckExtension implements AfterEachCallback {
   private static final class CountingFactory extends ResourceLeakDetectorFactory {
     @Override
     @SuppressWarnings("deprecation")
-    public <T> ResourceLeakDetector<T> newResourceLeakDetector(Class<T> resource, int samplingInterval, long maxActive) {
+    public <T> ResourceLeakDetector<T> newResourceLeakDetector(
+        Class<T> resource, int samplingInterval, long maxActive) {
       return new ResourceLeakDetector<>(resource, samplingInterval) {
         @Override
         protected void reportTracedLeak(String resourceType, String records) {
@@ -67,7 +74,8 @@ public final class LeakCheckExtension implements AfterEachCallback {
     }
 
     @Override
-    public <T> ResourceLeakDetector<T> newResourceLeakDetector(Class<T> resource, int samplingInterval) {
+    public <T> ResourceLeakDetector<T> newResourceLeakDetector(
+        Class<T> resource, int samplingInterval) {
       return newResourceLeakDetector(resource, samplingInterval, Long.MAX_VALUE);
     }
   }

@@ -57,7 +57,8 @@ public final class LogCapture implements AutoCloseable {
         }
       }
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("no log line matched within " + timeout + "; log:\n" + String.join("\n", lines()));
+        throw new AssertionError(
+            "no log line matched within " + timeout + "; log:\n" + String.join("\n", lines()));
       }
       Thread.sleep(20);
     }

@@ -46,7 +46,11 @@ class LogFormatTest {
       assertThat(ours(log))
           .hasSize(3)
           .satisfiesExactly(
-              l -> assertThat(l).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}(Z|[+-]\\d\\d:\\d\\d) INFO hello " + id),
+              l ->
+                  assertThat(l)
+                      .matches(
+                          "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}(Z|[+-]\\d\\d:\\d\\d) INFO hello "
+                              + id),
               l -> assertThat(l).endsWith(" WARN careful " + id),
               l -> assertThat(l).endsWith(" ERROR broken " + id));
     }
@@ -61,9 +65,14 @@ class LogFormatTest {
       assertThat(lines).hasSize(1);
       Map<String, String> o = parseObject(lines.get(0));
       assertThat(o).containsOnlyKeys("time", "level", "logger", "thread", "message");
-      assertThat(o.get("time")).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}(Z|[+-]\\d\\d:\\d\\d)");
-      assertThat(o).containsEntry("level", "INFO").containsEntry("logger", LogFormatTest.class.getName());
-      assertThat(o).containsEntry("thread", Thread.currentThread().getName()).containsEntry("message", "hello " + id);
+      assertThat(o.get("time"))
+          .matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}(Z|[+-]\\d\\d:\\d\\d)");
+      assertThat(o)
+          .containsEntry("level", "INFO")
+          .containsEntry("logger", LogFormatTest.class.getName());
+      assertThat(o)
+          .containsEntry("thread", Thread.currentThread().getName())
+          .containsEntry("message", "hello " + id);
     }
   }
 
@@ -75,7 +84,9 @@ class LogFormatTest {
       Log.warn("w " + id);
       Log.info("i " + id);
       Log.debug("d " + id);
-      assertThat(ours(log)).containsExactly("<3>ERROR e " + id, "<4>WARN w " + id, "<6>INFO i " + id, "<7>DEBUG d " + id);
+      assertThat(ours(log))
+          .containsExactly(
+              "<3>ERROR e " + id, "<4>WARN w " + id, "<6>INFO i " + id, "<7>DEBUG d " + id);
     }
   }
 
@@ -112,7 +123,8 @@ class LogFormatTest {
     assertThat(Log.level()).isEqualTo(Log.SILENT);
     Log.setLevel(2); // -Dett.log=2, the old -v: ett's debug lines, not Netty's
     assertThat(Log.debugEnabled()).isTrue();
-    assertThat(InternalLoggerFactory.getInstance("io.netty.ett.LogFormatTest").isDebugEnabled()).isFalse();
+    assertThat(InternalLoggerFactory.getInstance("io.netty.ett.LogFormatTest").isDebugEnabled())
+        .isFalse();
   }
 
   @Test
@@ -120,9 +132,11 @@ class LogFormatTest {
     assertThatThrownBy(() -> LogSetup.configure("xml", "info", List.of()))
         .hasMessage("--log-format: 'xml' (expected: text, json or journald)");
     assertThatThrownBy(() -> LogSetup.configure(null, "info", List.of("dev.ett.mux=loud")))
-        .hasMessage("--log-level dev.ett.mux: 'loud' (expected: off, error, warn, info, debug or trace)");
+        .hasMessage(
+            "--log-level dev.ett.mux: 'loud' (expected: off, error, warn, info, debug or trace)");
     assertThatThrownBy(() -> LogSetup.configure(null, "info", List.of("dev ett=debug")))
-        .hasMessageStartingWith("--log-level dev ett=debug: 'dev ett' is not a package or class name");
+        .hasMessageStartingWith(
+            "--log-level dev ett=debug: 'dev ett' is not a package or class name");
   }
 
   @Test
@@ -138,13 +152,19 @@ class LogFormatTest {
     LogSetup.configure("text", "info", List.of("io.netty=debug"));
     try (LogCapture log = new LogCapture()) {
       netty.debug("netty debug {}", id);
-      assertThat(ours(log)).singleElement().asString().endsWith(" DEBUG io.netty.ett.LogFormatTest: netty debug " + id);
+      assertThat(ours(log))
+          .singleElement()
+          .asString()
+          .endsWith(" DEBUG io.netty.ett.LogFormatTest: netty debug " + id);
     }
   }
 
   @Test
   void aLineBreakFromOutsideCannotForgeALineInAnyFormat() {
-    String evil = "a\nb.example:80 " + id + "\n2026-01-01T00:00:00.000Z INFO link up: mallory\r\u2028\u0085\\n";
+    String evil =
+        "a\nb.example:80 "
+            + id
+            + "\n2026-01-01T00:00:00.000Z INFO link up: mallory\r\u2028\u0085\\n";
     InternalLogger netty = InternalLoggerFactory.getInstance("io.netty.ett.LogFormatTest");
     for (String format : List.of("text", "json", "journald")) {
       LogSetup.configure(format, "info", List.of());
@@ -154,13 +174,19 @@ class LogFormatTest {
         List<String> lines = ours(log);
         assertThat(lines).as(format).hasSize(2);
         if (format.equals("json")) {
-          assertThat(parseObject(lines.get(0)).get("message")).isEqualTo("proxy: " + Log.escape(evil));
-          assertThat(parseObject(lines.get(1)).get("message")).isEqualTo("netty: " + Log.escape(evil));
+          assertThat(parseObject(lines.get(0)).get("message"))
+              .isEqualTo("proxy: " + Log.escape(evil));
+          assertThat(parseObject(lines.get(1)).get("message"))
+              .isEqualTo("netty: " + Log.escape(evil));
         } else {
           assertThat(lines.get(0)).as(format).endsWith("WARN proxy: " + Log.escape(evil));
-          assertThat(lines.get(1)).as(format).endsWith("WARN io.netty.ett.LogFormatTest: netty: " + Log.escape(evil));
+          assertThat(lines.get(1))
+              .as(format)
+              .endsWith("WARN io.netty.ett.LogFormatTest: netty: " + Log.escape(evil));
         }
-        assertThat(log.lines()).as(format).noneMatch(l -> l.contains("link up: mallory") && !l.contains(id));
+        assertThat(log.lines())
+            .as(format)
+            .noneMatch(l -> l.contains("link up: mallory") && !l.contains(id));
       }
     }
   }
@@ -173,7 +199,9 @@ class LogFormatTest {
     try (LogCapture log = new LogCapture()) {
       netty.warn("failed " + id, boom);
       List<String> lines = log.lines();
-      int first = lines.indexOf(lines.stream().filter(l -> l.endsWith("failed " + id)).findFirst().orElseThrow());
+      int first =
+          lines.indexOf(
+              lines.stream().filter(l -> l.endsWith("failed " + id)).findFirst().orElseThrow());
       assertThat(lines.get(first + 1)).isEqualTo("\tjava.io.IOException: bad\\nINFO forged " + id);
       assertThat(lines.get(first + 2)).startsWith("\t\tat dev.ett.util.LogFormatTest.");
     }
@@ -183,7 +211,10 @@ class LogFormatTest {
       List<String> lines = ours(log);
       assertThat(lines).hasSize(1);
       assertThat(parseObject(lines.get(0)).get("exception"))
-          .startsWith("java.io.IOException: bad\\nINFO forged " + id + "\n\tat dev.ett.util.LogFormatTest.");
+          .startsWith(
+              "java.io.IOException: bad\\nINFO forged "
+                  + id
+                  + "\n\tat dev.ett.util.LogFormatTest.");
     }
   }
 

@@ -50,6 +50,8 @@ class LogTest {
     String out = captured.toString(StandardCharsets.UTF_8);
     assertThat(out.lines()).hasSize(1);
     assertThat(out)
-        .endsWith(" WARN proxy: a\\nb.example:80 refused\\n12:00:00.000 INFO link up: mallory\\r\\u2028" + System.lineSeparator());
+        .endsWith(
+            " WARN proxy: a\\nb.example:80 refused\\n12:00:00.000 INFO link up: mallory\\r\\u2028"
+                + System.lineSeparator());
   }
 }

@@ -90,13 +90,13 @@ class FrameCodecTest {
 
   @Test
   void refusedReasonIsUtf8() throws Exception {
-    assertGolden(
-        new Frame.Refused(1, RefuseCode.SHUTTING_DOWN, "é"), "03 00000001 0003 | 11 c3a9");
+    assertGolden(new Frame.Refused(1, RefuseCode.SHUTTING_DOWN, "é"), "03 00000001 0003 | 11 c3a9");
   }
 
   @Test
   void data() throws Exception {
-    ByteBuf encoded = encode(new Frame.Data(1, Unpooled.copiedBuffer("hi", StandardCharsets.US_ASCII)));
+    ByteBuf encoded =
+        encode(new Frame.Data(1, Unpooled.copiedBuffer("hi", StandardCharsets.US_ASCII)));
     assertThat(hex(encoded)).isEqualTo(clean("04 00000001 0002 | 6869"));
 
     List<Frame> frames = decode("04 00000001 0002 | 6869");
@@ -158,7 +158,8 @@ class FrameCodecTest {
     for (int i = 0; i < 32; i++) {
       key[i] = (byte) i;
     }
-    String golden = "0c 00000000 0020 | 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+    String golden =
+        "0c 00000000 0020 | 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
     assertThat(hex(encode(new Frame.KeyExchange(key)))).isEqualTo(clean(golden));
     // byte[] has no value equality: compare the key itself
     List<Frame> frames = decode(golden);
@@ -173,7 +174,8 @@ class FrameCodecTest {
 
   @Test
   void severalFramesInOneRecordAreDeliveredInOrder() throws Exception {
-    List<Frame> frames = decode("06 00000001 0000 | 07 00000003 0001 01 | 08 00000000 0008 0000000000000001");
+    List<Frame> frames =
+        decode("06 00000001 0000 | 07 00000003 0001 01 | 08 00000000 0008 0000000000000001");
     assertThat(frames)
         .containsExactly(
             new Frame.Fin(1), new Frame.Reset(3, ResetCode.DESTINATION_RESET), new Frame.Ping(1));
@@ -183,15 +185,18 @@ class FrameCodecTest {
   void resetCodesForStreamsDecidedOnTheirFirstBytes() throws Exception {
     assertGolden(new Frame.Reset(1, ResetCode.POLICY), "07 00000001 0001 | 05");
     assertGolden(new Frame.Reset(1, ResetCode.UNREACHABLE), "07 00000001 0001 | 06");
-    assertThat(decode("07 00000001 0001 | 07")).containsExactly(new Frame.Reset(1, ResetCode.INTERNAL));
+    assertThat(decode("07 00000001 0001 | 07"))
+        .containsExactly(new Frame.Reset(1, ResetCode.INTERNAL));
   }
 
   @Test
   void unknownCodesFromANewerPeerReadAsGeneric() throws Exception {
     assertThat(decode("03 00000001 0001 | 7f"))
         .containsExactly(new Frame.Refused(1, RefuseCode.GENERAL, ""));
-    assertThat(decode("07 00000001 0001 | 7f")).containsExactly(new Frame.Reset(1, ResetCode.INTERNAL));
-    assertThat(decode("0a 00000000 0001 | 7f")).containsExactly(new Frame.GoAway(GoawayCode.INTERNAL, ""));
+    assertThat(decode("07 00000001 0001 | 7f"))
+        .containsExactly(new Frame.Reset(1, ResetCode.INTERNAL));
+    assertThat(decode("0a 00000000 0001 | 7f"))
+        .containsExactly(new Frame.GoAway(GoawayCode.INTERNAL, ""));
   }
 
   @Test
@@ -316,7 +321,8 @@ class FrameCodecTest {
     // PROTOCOL.md §5: the name's content is the stream's business; only its framing is the link's.
     for (String bad : new String[] {"0a", "20", "09", "0d", "00", "7f", "c3", "80"}) {
       byte[] name = HexFormat.of().parseHex("61" + bad + "62");
-      assertGolden(new Frame.OpenBadName(1, name, 443), "01 00000001 0007 | 03 03 61" + bad + "62 01bb");
+      assertGolden(
+          new Frame.OpenBadName(1, name, 443), "01 00000001 0007 | 03 03 61" + bad + "62 01bb");
     }
   }
 
@@ -328,20 +334,28 @@ class FrameCodecTest {
       all.append(c);
     }
     String hexName = HexFormat.of().formatHex(all.toString().getBytes(StandardCharsets.US_ASCII));
-    assertGolden(new Frame.Open(9, Destination.ofName(all.toString(), 80)), "01 00000009 0062 | 03 5e " + hexName + " 0050");
+    assertGolden(
+        new Frame.Open(9, Destination.ofName(all.toString(), 80)),
+        "01 00000009 0062 | 03 5e " + hexName + " 0050");
   }
 
   @Test
   void openedWithANameOfBadBytesIsStillAProtocolError() {
     // A server never names what it connected to with a name, let alone a bad one.
-    assertMalformed("02 00000001 0007 | 03 03 610a62 01bb", "destination: name: character 0x0a at offset 1");
-    assertMalformed("02 00000001 0007 | 03 03 612062 01bb", "destination: name: character 0x20 at offset 1");
+    assertMalformed(
+        "02 00000001 0007 | 03 03 610a62 01bb", "destination: name: character 0x0a at offset 1");
+    assertMalformed(
+        "02 00000001 0007 | 03 03 612062 01bb", "destination: name: character 0x20 at offset 1");
   }
 
   @Test
   void badNameInOpenDoesNotStopTheFramesAfterIt() throws Exception {
-    List<Frame> got = decode("01 00000001 0007 | 03 03 612062 01bb | 08 00000000 0008 | 0102030405060708");
-    assertThat(got).containsExactly(new Frame.OpenBadName(1, "a b".getBytes(StandardCharsets.US_ASCII), 443), new Frame.Ping(0x0102030405060708L));
+    List<Frame> got =
+        decode("01 00000001 0007 | 03 03 612062 01bb | 08 00000000 0008 | 0102030405060708");
+    assertThat(got)
+        .containsExactly(
+            new Frame.OpenBadName(1, "a b".getBytes(StandardCharsets.US_ASCII), 443),
+            new Frame.Ping(0x0102030405060708L));
   }
 
   @Test
@@ -401,7 +415,8 @@ class FrameCodecTest {
 
   @Test
   void decodingDoesNotReleaseTheRecordButDataHoldsItsOwnReference() throws Exception {
-    ByteBuf in = bytes("04 00000001 000a | 00010203040506070809"); // the payload is most of the record
+    ByteBuf in =
+        bytes("04 00000001 000a | 00010203040506070809"); // the payload is most of the record
     List<Frame> got = new ArrayList<>();
     FrameCodec.decode(in, got::add);
     assertThat(in.refCnt()).isEqualTo(2); // the record's own, and the Data slice's: no copy
@@ -453,26 +468,45 @@ class FrameCodecTest {
   void destinationRefusesBadValuesWithTheActualValue() {
     assertThatThrownBy(() -> Destination.ofName("a", 70000))
         .hasMessage("port: 70000 (expected: 0~65535)");
-    assertThatThrownBy(() -> Destination.ofName("", 1)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Destination.ofName("", 1))
+        .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> Destination.ofName("a".repeat(256), 1))
         .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> Destination.ofName("é", 1)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Destination.ofName("é", 1))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
   void destinationNamesHoldOnlyPrintableAsciiWithoutSpace() {
-    for (String bad : new String[] {"a b.example", "a\tb.example", "a\nb.example", "a\rb", "a\u0000b", "a\u007fb", "a\u0085b", "a\u2028b", " ", "é.example"}) {
-      assertThatThrownBy(() -> Destination.ofName(bad, 80)).as(HexFormat.of().formatHex(bad.getBytes(StandardCharsets.UTF_8))).isInstanceOf(IllegalArgumentException.class);
-      assertThatThrownBy(() -> Destination.parse(bad, 80)).isInstanceOf(IllegalArgumentException.class);
+    for (String bad :
+        new String[] {
+          "a b.example",
+          "a\tb.example",
+          "a\nb.example",
+          "a\rb",
+          "a\u0000b",
+          "a\u007fb",
+          "a\u0085b",
+          "a\u2028b",
+          " ",
+          "é.example"
+        }) {
+      assertThatThrownBy(() -> Destination.ofName(bad, 80))
+          .as(HexFormat.of().formatHex(bad.getBytes(StandardCharsets.UTF_8)))
+          .isInstanceOf(IllegalArgumentException.class);
+      assertThatThrownBy(() -> Destination.parse(bad, 80))
+          .isInstanceOf(IllegalArgumentException.class);
       assertThat(Destination.nameProblem(bad)).isNotNull();
     }
     assertThat(Destination.nameProblem("a b.example"))
-        .isEqualTo("name: character 0x20 at offset 1 (expected: 1~255 characters, each printable ASCII other than space, 0x21~0x7e)");
+        .isEqualTo(
+            "name: character 0x20 at offset 1 (expected: 1~255 characters, each printable ASCII other than space, 0x21~0x7e)");
     assertThat(Destination.nameProblem("a\nb")).contains("0x0a at offset 1").doesNotContain("\n");
     assertThat(Destination.nameProblem("a\u2028")).contains("U+2028 at offset 1");
     assertThat(Destination.nameProblem("")).startsWith("name: empty");
     assertThat(Destination.nameProblem("a".repeat(256))).startsWith("name: 256 characters");
-    for (String good : new String[] {"a", "example.com", "EXAMPLE.com.", "_srv.a-b.example", "[::1]", "a!b~c"}) {
+    for (String good :
+        new String[] {"a", "example.com", "EXAMPLE.com.", "_srv.a-b.example", "[::1]", "a!b~c"}) {
       assertThat(Destination.nameProblem(good)).as(good).isNull();
     }
   }
@@ -480,7 +514,8 @@ class FrameCodecTest {
   @Test
   void destinationParseNeverResolves() throws Exception {
     assertThat(Destination.parse("192.0.2.1", 1)).isEqualTo(Destination.of(ip("192.0.2.1"), 1));
-    assertThat(Destination.parse("[2001:db8::1]", 1)).isEqualTo(Destination.of(ip("2001:db8::1"), 1));
+    assertThat(Destination.parse("[2001:db8::1]", 1))
+        .isEqualTo(Destination.of(ip("2001:db8::1"), 1));
     assertThat(Destination.parse("1.2.3", 1).isName()).isTrue();
     assertThat(Destination.parse("256.1.1.1", 1).isName()).isTrue();
     assertThat(Destination.parse("localhost", 1).isName()).isTrue();
