@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.ett.config.KeyFile;
 import dev.ett.noise.KeyPair;
 import dev.ett.noise.X25519;
+import dev.ett.testing.ChildJvm;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -39,19 +40,9 @@ class JournaldLogTest {
     List<String> cmd =
         new ArrayList<>(
             List.of("sh", "-c", "JOURNAL_STREAM=" + journalStream + " exec \"$@\"", "sh"));
-    cmd.add(ProcessHandle.current().info().command().orElse("java"));
     cmd.addAll(
-        List.of(
-            "-XX:+UseSerialGC",
-            "-XX:TieredStopAtLevel=1",
-            "-Xmx64m",
-            "--enable-native-access=ALL-UNNAMED"));
-    if (Runtime.version().feature() >= 24) {
-      cmd.add("--sun-misc-unsafe-memory-access=allow");
-    }
-    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.ett.cli.Main"));
-    cmd.addAll(
-        List.of(
+        ChildJvm.ett(
+            List.of("-XX:TieredStopAtLevel=1"),
             "server",
             "--listen",
             "127.0.0.1:0",

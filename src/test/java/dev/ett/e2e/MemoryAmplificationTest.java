@@ -11,6 +11,7 @@ import dev.ett.link.LinkConfig;
 import dev.ett.link.Suite;
 import dev.ett.noise.KeyPair;
 import dev.ett.noise.X25519;
+import dev.ett.testing.ChildJvm;
 import dev.ett.wire.Destination;
 import dev.ett.wire.Frame;
 import io.netty.buffer.Unpooled;
@@ -284,28 +285,17 @@ class MemoryAmplificationTest {
       KeyFile.write(key, serverKey.privateKey(), serverKey.publicKey());
       Path authorized = dir.resolve("authorized");
       Files.writeString(authorized, KeyFile.encode(clientKey.publicKey()) + " alice\n");
-      List<String> cmd = new ArrayList<>();
-      cmd.add(ProcessHandle.current().info().command().orElse("java"));
-      cmd.addAll(
-          List.of(
-              "-XX:+UseSerialGC",
-              "-Xms8m",
-              "-Xmx64m",
-              "-Xss512k",
-              "--enable-native-access=ALL-UNNAMED"));
-      if (Runtime.version().feature() >= 24) {
-        cmd.add("--sun-misc-unsafe-memory-access=allow");
-      }
-      cmd.addAll(
-          List.of("-cp", System.getProperty("java.class.path"), "dev.ett.cli.Main", "server"));
-      cmd.addAll(
-          List.of(
-              "--listen",
-              "127.0.0.1:0",
-              "--key",
-              key.toString(),
-              "--authorized",
-              authorized.toString()));
+      List<String> cmd =
+          new ArrayList<>(
+              ChildJvm.ett(
+                  List.of("-Xms8m", "-Xss512k"),
+                  "server",
+                  "--listen",
+                  "127.0.0.1:0",
+                  "--key",
+                  key.toString(),
+                  "--authorized",
+                  authorized.toString()));
       cmd.addAll(List.of("--connect-timeout", "60s", "--threads", "2"));
       for (int port : ports) {
         cmd.addAll(List.of("--policy", "accept 127.0.0.1:" + port));

@@ -5,12 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.ett.config.KeyFile;
 import dev.ett.noise.KeyPair;
 import dev.ett.noise.X25519;
+import dev.ett.testing.ChildJvm;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -27,15 +27,7 @@ class SigtermTest {
   @TempDir Path dir;
 
   private static List<String> java(String... args) {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(ProcessHandle.current().info().command().orElse("java"));
-    cmd.addAll(List.of("-XX:+UseSerialGC", "-Xmx64m", "--enable-native-access=ALL-UNNAMED"));
-    if (Runtime.version().feature() >= 24) {
-      cmd.add("--sun-misc-unsafe-memory-access=allow");
-    }
-    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.ett.cli.Main"));
-    cmd.addAll(List.of(args));
-    return cmd;
+    return ChildJvm.ett(args);
   }
 
   /** Starts the command and returns once a line of its output matches; group 1 is returned too. */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.ett.config.KeyFile;
 import dev.ett.noise.KeyPair;
 import dev.ett.noise.X25519;
+import dev.ett.testing.ChildJvm;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -274,15 +275,7 @@ class SystemdNotifyTest {
    * Starts Main in a JVM of its own with the test classpath; its output goes to {@link #output}.
    */
   private Process start(Map<String, String> env, String... args) throws Exception {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(ProcessHandle.current().info().command().orElse("java"));
-    cmd.addAll(List.of("-XX:+UseSerialGC", "-Xmx64m", "--enable-native-access=ALL-UNNAMED"));
-    if (Runtime.version().feature() >= 24) {
-      cmd.add("--sun-misc-unsafe-memory-access=allow");
-    }
-    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.ett.cli.Main"));
-    cmd.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    ProcessBuilder pb = new ProcessBuilder(ChildJvm.ett(args)).redirectErrorStream(true);
     Map<String, String> e = pb.environment();
     for (String v : List.of("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")) {
       e.remove(v); // the test's own service manager, if any, is not the child's
