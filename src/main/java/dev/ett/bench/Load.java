@@ -13,7 +13,7 @@ import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.atomic.AtomicReference;
 
 /** The load generators. Blocking NIO with direct buffers: no per-byte work on the hot path. */
-final class Load {
+public final class Load {
   private Load() {}
 
   static final int BULK_BUFFER = 256 * 1024;
@@ -273,7 +273,7 @@ final class Load {
    * RFC 1928 greeting (no authentication) and an IPv4 CONNECT, sent together as curl does; reads
    * both replies and fails unless the proxy says "succeeded".
    */
-  static void socks5Connect(SocketChannel ch, InetSocketAddress to) throws IOException {
+  public static void socks5Connect(SocketChannel ch, InetSocketAddress to) throws IOException {
     byte[] ip = to.getAddress().getAddress();
     ByteBuffer req = ByteBuffer.allocate(3 + 10);
     req.put(new byte[] {5, 1, 0});

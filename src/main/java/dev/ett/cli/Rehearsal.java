@@ -1,5 +1,6 @@
 package dev.ett.cli;
 
+import dev.ett.bench.Load;
 import dev.ett.bench.TestTarget;
 import dev.ett.client.Client;
 import dev.ett.config.AuthorizedFile;
@@ -14,12 +15,12 @@ import dev.ett.noise.KeyPair;
 import dev.ett.noise.X25519;
 import dev.ett.policy.Policy;
 import dev.ett.server.Server;
-import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.channels.SocketChannel;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 
@@ -87,8 +88,11 @@ final class Rehearsal {
         } catch (IOException e) {
           throw new IOException("connection " + (i + 1) + " through -L: " + e.getMessage(), e);
         }
-        try (Socket c = open(d)) {
-          socks5Connect(c, port);
+        try (SocketChannel ch = SocketChannel.open(d)) {
+          // The benchmark's own SOCKS5 CONNECT; then the channel's socket view, in blocking mode.
+          Load.socks5Connect(ch, target.address());
+          Socket c = ch.socket();
+          c.setSoTimeout(10_000);
           echo(c, hello);
         } catch (IOException e) {
           throw new IOException("connection " + (i + 1) + " through SOCKS5: " + e.getMessage(), e);
@@ -129,22 +133,6 @@ final class Rehearsal {
     byte[] back = c.getInputStream().readNBytes(bytes.length);
     if (!Arrays.equals(back, bytes)) {
       throw new IOException("the echo came back as " + back.length + " other bytes");
-    }
-  }
-
-  /** SOCKS5, no authentication, CONNECT 127.0.0.1:port (RFC 1928). */
-  private static void socks5Connect(Socket c, int port) throws IOException {
-    OutputStream out = c.getOutputStream();
-    DataInputStream in = new DataInputStream(c.getInputStream());
-    out.write(new byte[] {5, 1, 0});
-    if (in.readUnsignedByte() != 5 || in.readUnsignedByte() != 0) {
-      throw new IOException("the SOCKS5 port refused the no-authentication method");
-    }
-    out.write(new byte[] {5, 1, 0, 1, 127, 0, 0, 1, (byte) (port >> 8), (byte) port});
-    byte[] reply = new byte[10];
-    in.readFully(reply);
-    if (reply[1] != 0) {
-      throw new IOException("the SOCKS5 CONNECT was refused with reply " + reply[1]);
     }
   }
 
