@@ -343,22 +343,12 @@ final class ClientCommand implements Callable<Integer>, ConfigArgs.Configurable 
    * and a file planted under a key's name in the working directory cannot stand in for it.
    */
   static byte[] readServerKey(String s) throws java.io.IOException {
-    if (isKey(s)) {
+    if (KeyFile.isPublicKey(s)) {
       return KeyFile.parsePublic(s);
     }
     if (Files.isRegularFile(Path.of(s))) {
       return KeyFile.readPublic(Path.of(s));
     }
     return KeyFile.parsePublic(s); // neither: the key's error says what a key looks like
-  }
-
-  /** Whether {@code s} is a public key written out (44 characters of base64 for 32 bytes). */
-  static boolean isKey(String s) {
-    try {
-      KeyFile.parsePublic(s);
-      return true;
-    } catch (IllegalArgumentException e) {
-      return false;
-    }
   }
 }

@@ -8,6 +8,7 @@ import dev.ett.config.ConfigFile.Scalar;
 import dev.ett.config.ConfigFile.Setting;
 import dev.ett.config.ConfigFile.Table;
 import dev.ett.config.ConfigFile.Value;
+import dev.ett.config.KeyFile;
 import dev.ett.config.Spelling;
 import dev.ett.util.Log;
 import java.io.IOException;
@@ -275,7 +276,7 @@ final class ConfigArgs {
       } else if (o.paramLabel().equals("KEY")) {
         // A key (44 characters of base64) or a file holding one (server-key).
         values =
-            values.stream().map(v -> ClientCommand.isKey(v) ? v : relativeToFile(file, v)).toList();
+            values.stream().map(v -> KeyFile.isPublicKey(v) ? v : relativeToFile(file, v)).toList();
       }
       if (overridden.contains(s.key())) {
         continue; // checked above all the same: a broken file is broken whatever the flags say

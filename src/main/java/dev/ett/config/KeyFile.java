@@ -220,6 +220,16 @@ public final class KeyFile {
    *
    * @throws IllegalArgumentException saying what is wrong with it
    */
+  /** Whether {@code text} is a public key written out: 44 characters of base64 for 32 bytes. */
+  public static boolean isPublicKey(String text) {
+    try {
+      parsePublic(text);
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+
   public static byte[] parsePublic(String base64) {
     try {
       return decode("public key", base64.strip().toCharArray(), true);
