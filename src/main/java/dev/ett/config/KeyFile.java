@@ -170,13 +170,21 @@ public final class KeyFile {
             + ")");
   }
 
-  private static boolean looksLikeAKey(String text) {
-    try {
-      parsePublic(text);
+  /**
+   * Whether a file name that does not exist is a key pasted in its place: a key itself, or one
+   * whose "//" the path collapsed to "/" (Path.of does), so up to a few characters short of 44. A
+   * name that only resembles one costs nothing but the wording of a "not found".
+   */
+  private static boolean looksLikeAKey(String name) {
+    if (isPublicKey(name)) {
       return true;
-    } catch (IllegalArgumentException e) {
-      return false;
     }
+    return name.length() >= ENCODED_CHARS - 4
+        && name.length() < ENCODED_CHARS
+        && name.endsWith("=")
+        && name.chars()
+            .allMatch(
+                c -> Character.isLetterOrDigit(c) && c < 128 || c == '+' || c == '/' || c == '=');
   }
 
   /**

@@ -245,4 +245,15 @@ class KeyFileTest {
         .hasMessageContaining("a key itself, not a file")
         .hasMessageNotContaining(key.substring(0, 20));
   }
+
+  @Test
+  void aKeyWithDoubleSlashesGivenInPlaceOfItsFileIsNotEchoedEither() {
+    // Path.of collapses "//" to "/", so the name is no longer 44 characters; it is still a key.
+    String key = "nBrITRhlBa+vizkz3G47jCJqQ//Fu2d/UxLvSElUSlw=";
+    assertThat(KeyFile.isPublicKey(key)).isTrue();
+    assertThatThrownBy(() -> KeyFile.readPrivate(Path.of(key)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("a key itself, not a file")
+        .hasMessageNotContaining("3G47jCJqQ");
+  }
 }
