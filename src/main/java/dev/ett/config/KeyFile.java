@@ -184,7 +184,7 @@ public final class KeyFile {
         && name.endsWith("=")
         && name.chars()
             .allMatch(
-                c -> Character.isLetterOrDigit(c) && c < 128 || c == '+' || c == '/' || c == '=');
+                c -> (Character.isLetterOrDigit(c) && c < 128) || c == '+' || c == '/' || c == '=');
   }
 
   /**
