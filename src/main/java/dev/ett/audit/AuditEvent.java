@@ -61,8 +61,12 @@ public sealed interface AuditEvent {
   }
 
   /**
-   * The server connected a stream's destination. {@code seen} is null unless a rule with a protocol
-   * accepted the stream on its first bytes.
+   * The server connected a stream's destination. {@code source} is the server's own end of that
+   * connection ({@code address:port}, null when unknown): what the destination sees as its peer, so
+   * that when the destination is the next hop of a chain, its {@code link_up}'s {@code remote}
+   * names this stream ({@code ett audit trace} joins the two). It tells this hop nothing new: its
+   * own address. {@code seen} is null unless a rule with a protocol accepted the stream on its
+   * first bytes.
    */
   record StreamOpened(
       Instant time,
@@ -71,6 +75,7 @@ public sealed interface AuditEvent {
       int stream,
       String requested,
       String resolved,
+      String source,
       String rule,
       Seen seen)
       implements AuditEvent {
@@ -81,8 +86,20 @@ public sealed interface AuditEvent {
         int stream,
         String requested,
         String resolved,
+        String rule,
+        Seen seen) {
+      this(time, link, client, stream, requested, resolved, null, rule, seen);
+    }
+
+    public StreamOpened(
+        Instant time,
+        long link,
+        String client,
+        int stream,
+        String requested,
+        String resolved,
         String rule) {
-      this(time, link, client, stream, requested, resolved, rule, null);
+      this(time, link, client, stream, requested, resolved, null, rule, null);
     }
 
     @Override

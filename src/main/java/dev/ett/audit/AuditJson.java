@@ -52,6 +52,7 @@ public final class AuditJson {
                 .num("stream", Integer.toUnsignedLong(o.stream()))
                 .str("requested", o.requested())
                 .str("resolved", o.resolved())
+                .strIfAny("source", o.source())
                 .str("rule", o.rule())
                 .seen(o.seen());
         case AuditEvent.StreamRefused r ->
@@ -143,6 +144,13 @@ public final class AuditJson {
       g.writeFieldName(k);
       value(v);
       return this;
+    }
+
+    /**
+     * A field that older trails lack: written only when known, so their lines stay as they were.
+     */
+    Line strIfAny(String k, String v) throws IOException {
+      return v == null ? this : str(k, v);
     }
 
     private void value(String v) throws IOException {

@@ -27,6 +27,7 @@ public final class Main implements Runnable {
           "pubkey",
           "server",
           "policy",
+          "audit",
           "client",
           "status",
           "connect",
@@ -44,6 +45,7 @@ public final class Main implements Runnable {
       case "pubkey" -> new PubkeyCommand();
       case "server" -> new ServerCommand();
       case "policy" -> new PolicyCommand();
+      case "audit" -> new AuditCommand();
       case "client" -> new ClientCommand();
       case "status" -> new StatusCommand();
       case "connect" -> new ConnectCommand();

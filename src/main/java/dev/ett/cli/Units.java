@@ -114,7 +114,7 @@ final class Units {
     return max == unbounded ? ">= " + min : min + "~" + max;
   }
 
-  private static String text(Duration d) {
+  static String text(Duration d) {
     if (d.isZero()) {
       return "0s";
     }

@@ -14,6 +14,7 @@ import dev.ett.wire.ResetCode;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -119,6 +120,7 @@ final class LinkExit implements Exit, StreamObserver {
                               id,
                               text(destination),
                               t.resolved,
+                              source(socket),
                               t.rule,
                               t.seen));
                 }
@@ -243,6 +245,16 @@ final class LinkExit implements Exit, StreamObserver {
       return (n.indexOf(':') >= 0 && !n.startsWith("[") ? "[" + n + "]" : n) + ":" + d.port();
     }
     return new Host.Address(d.address()) + ":" + d.port();
+  }
+
+  /**
+   * This server's end of a destination socket, as the destination sees its peer: what a next hop's
+   * {@code link_up} records as {@code remote}, for {@code ett audit trace} to join the two.
+   */
+  private static String source(Channel socket) {
+    return socket.localAddress() instanceof InetSocketAddress a && a.getAddress() != null
+        ? text(Destination.of(a.getAddress(), a.getPort()))
+        : null;
   }
 
   static String endOf(RefuseCode code) {
