@@ -56,6 +56,25 @@ class LayeringTest {
   }
 
   @Test
+  void auditTrailReadingIsPureAndKnowsNothingOfTheTunnel() {
+    // ett audit trace/stats read other operators' files offline: plain Java and Jackson, tested on
+    // lines written by hand, and nothing of the server they describe.
+    noClasses()
+        .that()
+        .resideInAPackage("dev.ett.audit.trail..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(
+            "io.netty..",
+            "dev.ett.server..",
+            "dev.ett.client..",
+            "dev.ett.mux..",
+            "dev.ett.link..",
+            "dev.ett.cli..")
+        .check(classes);
+  }
+
+  @Test
   void firstBytesInspectionDependsOnTheJdkOnly() {
     // dev.ett.inspect parses bytes from outside; policy and exit may call it, it calls nothing of
     // ours.

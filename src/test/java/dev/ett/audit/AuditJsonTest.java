@@ -37,6 +37,23 @@ class AuditJsonTest {
   }
 
   @Test
+  void streamOpenedSaysItsSourceAfterResolvedWhenKnownAndOmitsItOtherwise() {
+    String rule = "accepted by global rule 1 'accept 127.0.0.0/8:*'";
+    String with =
+        AuditJson.encode(
+            new AuditEvent.StreamOpened(
+                T, 3, "alice", 5, "hop2:7000", "127.0.0.1:7000", "127.0.0.1:41234", rule, null));
+    assertThat(JsonLines.parse(with).keySet())
+        .containsExactly(
+            "time", "event", "link", "client", "stream", "requested", "resolved", "source", "rule");
+    assertThat(JsonLines.parse(with)).containsEntry("source", "127.0.0.1:41234");
+    String without =
+        AuditJson.encode(
+            new AuditEvent.StreamOpened(T, 3, "alice", 5, "hop2:7000", "127.0.0.1:7000", rule));
+    assertThat(JsonLines.parse(without)).doesNotContainKey("source");
+  }
+
+  @Test
   void stringsCannotBreakTheLineOrForgeAField() {
     String evil = "a\"b\\c\nd\re\tf\u0000g\u2028h\u2029i\u007fj\ud800k";
     String line = AuditJson.encode(new AuditEvent.Reloaded(T, evil, 2, List.of(evil, "bob")));
