@@ -62,6 +62,8 @@ final class AuditCommand implements Runnable {
           err.println("ett: " + a + ": " + t.skipped().describe());
         }
         trails.add(t);
+      } catch (java.nio.file.NoSuchFileException e) {
+        throw new UncheckedIOException(e.getFile() + ": no such file", e);
       } catch (IOException e) {
         throw new UncheckedIOException(a + ": " + e.getMessage(), e);
       }
@@ -137,7 +139,7 @@ final class AuditCommand implements Runnable {
 
     static void print(
         PrintStream out, Trace.Target target, Instant at, Duration w, List<Trace.Path> paths) {
-      String when = at + " ± " + Units.text(w);
+      String when = at + " ± " + text(w);
       if (paths.isEmpty()) {
         out.println("no stream to " + target + " within " + when + " in the given files");
         return;
@@ -198,6 +200,18 @@ final class AuditCommand implements Runnable {
                 + (first.link().remote() == null ? "" : " from " + first.link().remote()));
         out.println("   the trail ends: " + p.end().why());
       }
+    }
+
+    /** "5m", "90s", "1500ms": the window as it would be given. */
+    static String text(Duration d) {
+      long ms = d.toMillis();
+      if (ms % 3_600_000 == 0 && ms > 0) {
+        return ms / 3_600_000 + "h";
+      }
+      if (ms % 60_000 == 0 && ms > 0) {
+        return ms / 60_000 + "m";
+      }
+      return ms % 1000 == 0 ? ms / 1000 + "s" : ms + "ms";
     }
 
     static Map<String, Object> jsonOf(

@@ -114,7 +114,7 @@ final class Units {
     return max == unbounded ? ">= " + min : min + "~" + max;
   }
 
-  static String text(Duration d) {
+  private static String text(Duration d) {
     if (d.isZero()) {
       return "0s";
     }
