@@ -113,7 +113,17 @@ class AuditEndToEndTest {
       Map<String, Object> opened = t.nthEvent("stream_opened", 0);
       assertThat(opened.keySet())
           .containsExactly(
-              "time", "event", "link", "client", "stream", "requested", "resolved", "rule");
+              "time",
+              "event",
+              "link",
+              "client",
+              "stream",
+              "requested",
+              "resolved",
+              "source",
+              "rule");
+      // The server's own end of the connection: what a next hop's link_up would call its remote.
+      assertThat((String) opened.get("source")).startsWith("127.0.0.1:").isNotEqualTo(sinkText);
       assertThat(opened)
           .containsEntry("client", "alice")
           .containsEntry("stream", 1L)
