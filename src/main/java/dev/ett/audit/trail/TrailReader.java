@@ -16,7 +16,6 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.zip.GZIPInputStream;
@@ -209,7 +208,7 @@ public final class TrailReader {
   private record Key(LinkState link, int stream) {}
 
   private Trail finish() {
-    Map<LinkState, Trail.Link> done = new IdentityHashMap<>();
+    Map<LinkState, Trail.Link> done = new HashMap<>(); // LinkState: equal only to itself
     List<Trail.Link> ls = new ArrayList<>();
     for (LinkState l : links) {
       Trail.Link t = new Trail.Link(name, l.id, l.up, l.down, l.client, l.fingerprint, l.remote);
