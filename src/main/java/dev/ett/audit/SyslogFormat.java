@@ -77,16 +77,20 @@ public final class SyslogFormat {
    * @param pid the PROCID field
    */
   public SyslogFormat(String facility, String hostname, long pid) {
-    this.facility = facilityCode(facility);
+    try {
+      this.facility = facilityCode(facility);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("syslog facility: " + e.getMessage(), e);
+    }
     this.header = " " + printable(hostname, 255) + " ett " + pid + " ";
   }
 
-  /** The facility's code, or an error naming the valid names. */
+  /** The facility's code, or an error naming the valid names ({@code NAME (expected: ...)}). */
   public static int facilityCode(String name) {
     int code = FACILITIES.indexOf(name);
     if (code < 0) {
       throw new IllegalArgumentException(
-          "syslog facility: " + name + " (expected: one of " + String.join(", ", FACILITIES) + ")");
+          name + " (expected: one of " + String.join(", ", FACILITIES) + ")");
     }
     return code;
   }
