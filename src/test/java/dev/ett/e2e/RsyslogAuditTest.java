@@ -1,9 +1,11 @@
 package dev.ett.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ett.audit.SyslogTarget;
 import dev.ett.bench.TestTarget;
 import dev.ett.client.Client;
 import dev.ett.config.KeyFile;
@@ -27,6 +29,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.net.ssl.SSLHandshakeException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -47,7 +50,6 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class RsyslogAuditTest {
   private static final Path RSYSLOGD = Path.of("/usr/sbin/rsyslogd");
-  private static final Path GTLS = Path.of("/usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so");
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir Path dir;
@@ -74,18 +76,63 @@ class RsyslogAuditTest {
 
   @Test
   void overTlsTheCollectorsCertificateIsCheckedAndEveryEventArrives() throws Exception {
+    Rsyslog rsyslog = tlsRsyslog();
+    runAcrossARestart(
+        rsyslog,
+        "syslog+tls://127.0.0.1:" + rsyslog.port,
+        "--audit-syslog-ca",
+        dir.resolve("pki/ca.pem").toString());
+  }
+
+  @Test
+  void aTlsCollectorWithTheWrongNameOrAnUnknownCaIsNotSentAnything() throws Exception {
+    Rsyslog rsyslog = tlsRsyslog();
+    Path pki = dir.resolve("pki");
+    Path otherCa = Files.createDirectories(dir.resolve("other"));
+    run(
+        otherCa,
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1"
+            + " -addext subjectAltName=IP:127.0.0.1 -keyout ca.key -out ca.pem");
+    int port = rsyslog.port;
+    // The right CA and the address the certificate names: connects.
+    SyslogTarget good = SyslogTarget.parse("syslog+tls://127.0.0.1:" + port, pki.resolve("ca.pem"));
+    good.connect(good.tlsContext()).close();
+    // The right CA, but "localhost" is not in the certificate (only IP:127.0.0.1).
+    SyslogTarget wrongName =
+        SyslogTarget.parse("syslog+tls://localhost:" + port, pki.resolve("ca.pem"));
+    assertThatThrownBy(() -> wrongName.connect(wrongName.tlsContext()))
+        .isInstanceOf(SSLHandshakeException.class)
+        .hasMessageContaining("localhost");
+    // Another CA (a self-signed certificate that even names 127.0.0.1).
+    SyslogTarget wrongCa =
+        SyslogTarget.parse("syslog+tls://127.0.0.1:" + port, otherCa.resolve("ca.pem"));
+    assertThatThrownBy(() -> wrongCa.connect(wrongCa.tlsContext()))
+        .isInstanceOf(SSLHandshakeException.class);
+    // The JDK's own trust store does not know the test CA either.
+    SyslogTarget noCa = SyslogTarget.parse("syslog+tls://127.0.0.1:" + port, null);
+    assertThatThrownBy(() -> noCa.connect(noCa.tlsContext()))
+        .isInstanceOf(SSLHandshakeException.class);
+    rsyslog.stop();
+    assertThat(rsyslog.received()).isEmpty();
+  }
+
+  /** An rsyslogd with gtls (a certificate for IP 127.0.0.1 signed by pki/ca.pem), started. */
+  private Rsyslog tlsRsyslog() throws Exception {
     assumeTrue(Files.isExecutable(RSYSLOGD), "rsyslogd is not installed (Debian: rsyslog)");
-    assumeTrue(Files.exists(GTLS), "rsyslog's gtls driver is not installed (rsyslog-gnutls)");
+    assumeTrue(hasGtls(), "rsyslog's gtls driver is not installed (Debian: rsyslog-gnutls)");
     assumeTrue(Files.isExecutable(Path.of("/usr/bin/openssl")), "openssl is not installed");
     Path pki = Files.createDirectories(dir.resolve("pki"));
     makeCertificates(pki);
     Rsyslog rsyslog = new Rsyslog(dir.resolve("rsyslog"), freePort(), pki);
     rsyslog.start();
-    runAcrossARestart(
-        rsyslog,
-        "syslog+tls://127.0.0.1:" + rsyslog.port,
-        "--audit-syslog-ca",
-        pki.resolve("ca.pem").toString());
+    return rsyslog;
+  }
+
+  /** rsyslog's modules live in /usr/lib/MULTIARCH/rsyslog on Debian. */
+  private static boolean hasGtls() throws IOException {
+    try (var dirs = Files.list(Path.of("/usr/lib"))) {
+      return dirs.anyMatch(d -> Files.exists(d.resolve("rsyslog/lmnsd_gtls.so")));
+    }
   }
 
   /**
