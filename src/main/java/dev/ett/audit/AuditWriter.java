@@ -73,6 +73,7 @@ public final class AuditWriter implements AuditLog {
 
   private static final int MAX_BATCH = 512;
   private static final long REPORT_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
+  private static final String HELD = ", events wait in the queue";
   private static final long FIRST_RETRY_MILLIS = 100;
   private static final long MAX_RETRY_MILLIS = 5_000;
 
@@ -297,18 +298,7 @@ public final class AuditWriter implements AuditLog {
     } catch (IOException | RuntimeException e) {
       long total = failed.addAndGet(batch.size());
       closeSink();
-      long now = System.nanoTime();
-      if (!failing || now - lastFailReport > REPORT_EVERY_NANOS) {
-        lastFailReport = now;
-        Log.error(
-            "audit: cannot write to "
-                + name
-                + ": "
-                + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
-                + "; the tunnel keeps running; events lost so far: "
-                + total);
-      }
-      failing = true;
+      reportFailure("cannot write to", e, "", total);
       return;
     }
     droppedReported += lostDropped;
@@ -329,11 +319,13 @@ public final class AuditWriter implements AuditLog {
     int next = 0;
     boolean gapSent = false;
     long lostDropped = 0, lostFailed = 0;
+    // Once per batch, not per message: the check waits up to a millisecond for the read to time
+    // out. A connection made below is new, and needs none.
+    if (out instanceof Liveness l && l.peerClosed()) {
+      Log.warn("audit: " + name + " closed the connection; reconnecting");
+      closeSink();
+    }
     while (next < batch.size()) {
-      if (out instanceof Liveness l && l.peerClosed()) {
-        Log.warn("audit: " + name + " closed the connection; reconnecting");
-        closeSink();
-      }
       if (out == null) {
         try {
           out = opener.open();
@@ -348,7 +340,7 @@ public final class AuditWriter implements AuditLog {
             failed.addAndGet(batch.size() - next);
             return;
           }
-          reportFailure("cannot connect to", e, failed.get());
+          reportFailure("cannot connect to", e, HELD, failed.get());
           if (!pause(retryMillis)) {
             failed.addAndGet(batch.size() - next);
             return;
@@ -366,7 +358,7 @@ public final class AuditWriter implements AuditLog {
           try {
             out.write(syslog.frame(new AuditEvent.Gap(clock.instant(), lostDropped, lostFailed)));
           } catch (IOException | RuntimeException e) {
-            reportFailure("cannot write to", e, failed.get());
+            reportFailure("cannot write to", e, HELD, failed.get());
             closeSink();
             continue;
           }
@@ -380,7 +372,7 @@ public final class AuditWriter implements AuditLog {
         written.incrementAndGet();
       } catch (IOException | RuntimeException e) {
         // Part of this message may have gone out: it is counted lost, never sent again.
-        reportFailure("cannot write to", e, failed.incrementAndGet());
+        reportFailure("cannot write to", e, HELD, failed.incrementAndGet());
         closeSink();
         gapSent = false;
       }
@@ -389,7 +381,7 @@ public final class AuditWriter implements AuditLog {
   }
 
   /** Logs a failure when it starts, then at most every 10 s. */
-  private void reportFailure(String what, Exception e, long lost) {
+  private void reportFailure(String what, Exception e, String meanwhile, long lost) {
     long now = System.nanoTime();
     if (!failing || now - lastFailReport > REPORT_EVERY_NANOS) {
       lastFailReport = now;
@@ -400,7 +392,9 @@ public final class AuditWriter implements AuditLog {
               + name
               + ": "
               + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
-              + "; the tunnel keeps running, events wait in the queue; lost so far: "
+              + "; the tunnel keeps running"
+              + meanwhile
+              + "; events lost so far: "
               + lost);
     }
     failing = true;
