@@ -37,6 +37,24 @@ import java.util.concurrent.atomic.AtomicLong;
  * works again an {@link AuditEvent.Gap} line goes first, saying how many events are missing. The
  * tunnel keeps running throughout: an audit trail with a recorded gap is better than a tunnel an
  * operator cannot use, and the gap says exactly what is missing.
+ *
+ * <p>A syslog collector ({@link #toSyslog}) is a connection, not a file, and differs in three ways:
+ *
+ * <ul>
+ *   <li>while it cannot be reached, the batch in hand is <em>held</em> and the connection retried
+ *       with backoff (0.1 s doubling to 5 s); new events wait in the queue meanwhile, and only when
+ *       that is full are they dropped (counted, and reported by the {@code audit_gap} that follows
+ *       the held batch once it is written). A collector restart of a few seconds loses nothing.
+ *   <li>each message is written with a write of its own, so that one failing write costs exactly
+ *       that message (counted as failed: part of it may have reached the old connection, where the
+ *       collector drops a frame cut short), and the rest of the batch goes to the next connection,
+ *       in order. No message is sent twice.
+ *   <li>before each batch the connection is asked whether the collector hung up ({@link Liveness}),
+ *       so a collector that stopped or restarted cleanly (a FIN) is reconnected to before anything
+ *       is written into the dead connection. What the kernel accepted for a connection whose peer
+ *       then vanished without a FIN or RST reaching us is lost without our knowing: TCP syslog (RFC
+ *       6587) has no acknowledgement, and that window is the price of it.
+ * </ul>
  */
 public final class AuditWriter implements AuditLog {
   /** Opens the sink; called again after a failure and on {@link #reopen}. */
@@ -44,15 +62,26 @@ public final class AuditWriter implements AuditLog {
     OutputStream open() throws IOException;
   }
 
+  /** A sink that can tell, before a write, that the other end is gone. */
+  public interface Liveness {
+    /** True if the peer closed: the writer then reconnects before writing. */
+    boolean peerClosed();
+  }
+
   /** Our choice: room for bursts of several thousand streams opening at once. */
   public static final int DEFAULT_CAPACITY = 16_384;
 
   private static final int MAX_BATCH = 512;
   private static final long REPORT_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
+  private static final String HELD = ", events wait in the queue";
+  private static final long FIRST_RETRY_MILLIS = 100;
+  private static final long MAX_RETRY_MILLIS = 5_000;
 
   private final String name;
   private final Opener opener;
   private final Clock clock;
+  // Null for a file (JSON Lines, a batch in one write); a collector's format for syslog.
+  private final SyslogFormat syslog;
   private final ArrayBlockingQueue<AuditEvent> queue;
   private final Thread thread;
   private final AtomicLong accepted = new AtomicLong();
@@ -69,13 +98,23 @@ public final class AuditWriter implements AuditLog {
   private boolean failing;
   private long lastFailReport;
   private long droppedReported, failedReported;
+  private long retryMillis = FIRST_RETRY_MILLIS;
 
   /**
    * @param name the sink in log messages ("/var/log/ett/audit.jsonl", "stdout")
    */
   public AuditWriter(String name, Opener opener, int capacity, Clock clock) {
+    this(name, opener, null, capacity, clock);
+  }
+
+  /**
+   * @param syslog null for a file or stdout (JSON Lines); else the opener connects to a collector
+   *     and events are sent in this format, as the class comment says
+   */
+  public AuditWriter(String name, Opener opener, SyslogFormat syslog, int capacity, Clock clock) {
     this.name = name;
     this.opener = opener;
+    this.syslog = syslog;
     this.clock = clock;
     this.queue = new ArrayBlockingQueue<>(capacity);
     this.thread = new Thread(this::run, "ett-audit");
@@ -122,6 +161,18 @@ public final class AuditWriter implements AuditLog {
               }
             };
     return new AuditWriter("stdout", opener, DEFAULT_CAPACITY, Clock.systemUTC());
+  }
+
+  /**
+   * Sends to a syslog collector. The TLS context (and its CA file) is built now, so that a bad file
+   * fails at start-up; the connection is made by the writer thread, so a collector that is down at
+   * start-up only delays the first events.
+   */
+  public static AuditWriter toSyslog(SyslogTarget target, SyslogFormat format, int capacity)
+      throws IOException {
+    javax.net.ssl.SSLContext tls = target.tlsContext();
+    return new AuditWriter(
+        target.toString(), () -> target.connect(tls), format, capacity, Clock.systemUTC());
   }
 
   @Override
@@ -223,6 +274,10 @@ public final class AuditWriter implements AuditLog {
       reopenRequested = false;
       closeSink();
     }
+    if (syslog != null) {
+      sendBatch(batch);
+      return;
+    }
     long lostDropped = dropped.get() - droppedReported;
     long lostFailed = failed.get() - failedReported;
     StringBuilder sb = new StringBuilder(batch.size() * 256);
@@ -243,18 +298,7 @@ public final class AuditWriter implements AuditLog {
     } catch (IOException | RuntimeException e) {
       long total = failed.addAndGet(batch.size());
       closeSink();
-      long now = System.nanoTime();
-      if (!failing || now - lastFailReport > REPORT_EVERY_NANOS) {
-        lastFailReport = now;
-        Log.error(
-            "audit: cannot write to "
-                + name
-                + ": "
-                + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
-                + "; the tunnel keeps running; events lost so far: "
-                + total);
-      }
-      failing = true;
+      reportFailure("cannot write to", e, "", total);
       return;
     }
     droppedReported += lostDropped;
@@ -265,6 +309,109 @@ public final class AuditWriter implements AuditLog {
       Log.info(
           "audit: writing to " + name + " works again (" + failed.get() + " events lost in all)");
     }
+  }
+
+  /**
+   * Sends a batch to a collector, one write per message, holding it while the collector is down:
+   * see the class comment. Returns once every message is written or counted as failed.
+   */
+  private void sendBatch(List<AuditEvent> batch) {
+    int next = 0;
+    boolean gapSent = false;
+    long lostDropped = 0, lostFailed = 0;
+    // Once per batch, not per message: the check waits up to a millisecond for the read to time
+    // out. A connection made below is new, and needs none.
+    if (out instanceof Liveness l && l.peerClosed()) {
+      Log.warn("audit: " + name + " closed the connection; reconnecting");
+      closeSink();
+    }
+    while (next < batch.size()) {
+      if (out == null) {
+        try {
+          out = opener.open();
+          retryMillis = FIRST_RETRY_MILLIS;
+          if (failing) {
+            failing = false;
+            Log.info(
+                "audit: connected to " + name + " again (" + failed.get() + " events lost in all)");
+          }
+        } catch (IOException | RuntimeException e) {
+          if (closing) {
+            failed.addAndGet(batch.size() - next);
+            return;
+          }
+          reportFailure("cannot connect to", e, HELD, failed.get());
+          if (!pause(retryMillis)) {
+            failed.addAndGet(batch.size() - next);
+            return;
+          }
+          retryMillis = Math.min(retryMillis * 2, MAX_RETRY_MILLIS);
+          continue;
+        }
+      }
+      // The gap goes first on each connection until it is written: it is the next line of the
+      // trail, and the losses it reports happened before the message it precedes.
+      if (!gapSent) {
+        lostDropped = dropped.get() - droppedReported;
+        lostFailed = failed.get() - failedReported;
+        if (lostDropped > 0 || lostFailed > 0) {
+          try {
+            out.write(syslog.frame(new AuditEvent.Gap(clock.instant(), lostDropped, lostFailed)));
+          } catch (IOException | RuntimeException e) {
+            reportFailure("cannot write to", e, HELD, failed.get());
+            closeSink();
+            continue;
+          }
+          droppedReported += lostDropped;
+          failedReported += lostFailed;
+        }
+        gapSent = true;
+      }
+      try {
+        out.write(syslog.frame(batch.get(next)));
+        written.incrementAndGet();
+      } catch (IOException | RuntimeException e) {
+        // Part of this message may have gone out: it is counted lost, never sent again.
+        reportFailure("cannot write to", e, HELD, failed.incrementAndGet());
+        closeSink();
+        gapSent = false;
+      }
+      next++;
+    }
+  }
+
+  /** Logs a failure when it starts, then at most every 10 s. */
+  private void reportFailure(String what, Exception e, String meanwhile, long lost) {
+    long now = System.nanoTime();
+    if (!failing || now - lastFailReport > REPORT_EVERY_NANOS) {
+      lastFailReport = now;
+      Log.error(
+          "audit: "
+              + what
+              + " "
+              + name
+              + ": "
+              + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
+              + "; the tunnel keeps running"
+              + meanwhile
+              + "; events lost so far: "
+              + lost);
+    }
+    failing = true;
+  }
+
+  /** Sleeps {@code millis}, waking early to give up when the writer closes. */
+  private boolean pause(long millis) {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+    try {
+      while (!closing && System.nanoTime() < deadline) {
+        Thread.sleep(Math.min(20, millis));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+    return !closing;
   }
 
   private void closeSink() {

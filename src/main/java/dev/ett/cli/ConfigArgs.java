@@ -57,6 +57,12 @@ final class ConfigArgs {
   /** The commands a configuration file can be for. */
   static final List<String> ROLES = List.of("server", "client");
 
+  /**
+   * Repeatable options that took one value before they became repeatable: a string still means one
+   * value, so existing files keep working ({@code audit = "/var/log/ett/audit.jsonl"}).
+   */
+  private static final Set<String> ONE_OR_MANY = Set.of("audit");
+
   /** Keys that name something not built yet, and what to say instead of "unknown key". */
   private static final Map<String, String> RESERVED =
       Map.of(
@@ -337,6 +343,9 @@ final class ConfigArgs {
       throw new ConfigException(at + show(s.value()) + " (expected: true or false)");
     }
     if (o.isMultiValue()) {
+      if (ONE_OR_MANY.contains(s.key()) && s.value() instanceof Scalar one) {
+        return List.of(one.text());
+      }
       if (!(s.value() instanceof Array a)) {
         throw new ConfigException(
             at
@@ -383,11 +392,11 @@ final class ConfigArgs {
   /**
    * A relative path in the file is relative to the file's directory, so that {@code
    * /etc/ett/server.toml} can say {@code key = "server.key"} whatever directory ett starts in ("-",
-   * standard output for {@code audit}, stays).
+   * standard output for {@code audit}, stays, and so does a URL, {@code syslog://HOST:PORT}).
    */
   private static String relativeToFile(ConfigFile file, String value) {
-    if (value.equals("-") || value.isEmpty()) {
-      return value;
+    if (value.equals("-") || value.isEmpty() || value.contains("://")) {
+      return value; // stdout, or a URL such as syslog://host:514
     }
     Path dir = Path.of(file.source()).toAbsolutePath().getParent();
     return dir == null ? value : dir.resolve(value).toString();

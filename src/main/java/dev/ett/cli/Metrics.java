@@ -3,6 +3,7 @@ package dev.ett.cli;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import dev.ett.audit.AuditLog;
+import dev.ett.audit.AuditTee;
 import dev.ett.audit.AuditWriter;
 import dev.ett.client.Client;
 import dev.ett.config.AuthorizedClient;
@@ -130,22 +131,24 @@ public final class Metrics {
         "ett_stream_buffered_bytes",
         "Stream data the server holds for slow readers, all links (see --window).",
         cb -> cb.call(server.bufferedBytes()));
-    if (audit instanceof AuditWriter w) {
+    // Summed over the sinks (a file and a syslog collector): the totals ett status shows.
+    List<AuditWriter> writers = AuditTee.writers(audit);
+    if (!writers.isEmpty()) {
       counter(
           r,
           "ett_audit_events_written_total",
-          "Audit events written to the audit sink.",
-          cb -> cb.call(w.written()));
+          "Audit events written to the audit sinks.",
+          cb -> cb.call(writers.stream().mapToLong(AuditWriter::written).sum()));
       counter(
           r,
           "ett_audit_events_dropped_total",
-          "Audit events dropped: the sink was slower than the events.",
-          cb -> cb.call(w.dropped()));
+          "Audit events dropped: a sink was slower than the events (or unreachable longer than its queue lasts).",
+          cb -> cb.call(writers.stream().mapToLong(AuditWriter::dropped).sum()));
       counter(
           r,
           "ett_audit_events_failed_total",
-          "Audit events lost to write errors of the sink.",
-          cb -> cb.call(w.failed()));
+          "Audit events lost to write errors of a sink.",
+          cb -> cb.call(writers.stream().mapToLong(AuditWriter::failed).sum()));
     }
     Reading<List<Map.Entry<String, Server.ClientActivity>>> clients =
         new Reading<>(() -> namedClients(server, now.get()));

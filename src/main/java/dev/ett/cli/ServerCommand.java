@@ -1,7 +1,10 @@
 package dev.ett.cli;
 
 import dev.ett.audit.AuditLog;
+import dev.ett.audit.AuditTee;
 import dev.ett.audit.AuditWriter;
+import dev.ett.audit.SyslogFormat;
+import dev.ett.audit.SyslogTarget;
 import dev.ett.config.KeyFile;
 import dev.ett.exit.FirstBytesBounds;
 import dev.ett.exit.Resolver;
@@ -16,6 +19,7 @@ import dev.ett.util.Log;
 import dev.ett.util.Transports;
 import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -106,8 +110,24 @@ final class ServerCommand implements Callable<Integer>, ConfigArgs.Configurable 
       names = "--audit",
       paramLabel = "FILE",
       description =
-          "Write the audit trail (JSON Lines) to FILE, or '-' for stdout. Reopened on SIGHUP.")
-  String audit;
+          "Write the audit trail (JSON Lines) to FILE, or '-' for stdout (reopened on SIGHUP), or send"
+              + " it to a syslog collector: syslog://HOST[:PORT] (TCP) or syslog+tls://HOST[:PORT]."
+              + " Repeatable: each event goes to every sink.")
+  List<String> audit = new ArrayList<>();
+
+  @Option(
+      names = "--audit-syslog-ca",
+      paramLabel = "FILE",
+      description =
+          "CA certificates (PEM) a syslog+tls:// collector's certificate must chain to (default:"
+              + " the JDK's trust store); its name or address is checked too.")
+  Path auditSyslogCa;
+
+  @Option(
+      names = "--audit-syslog-facility",
+      paramLabel = "NAME",
+      description = "Syslog facility of the audit messages (default authpriv).")
+  String auditSyslogFacility = SyslogFormat.DEFAULT_FACILITY;
 
   @Option(
       names = "--client-max-streams",
@@ -217,13 +237,11 @@ final class ServerCommand implements Callable<Integer>, ConfigArgs.Configurable 
       Log.warn(
           "no --policy rule: every stream will be refused (try --policy 'accept 127.0.0.1:8080' or --policy web)");
     }
+    List<Object> auditSinks = auditSinks();
     if (checkOnly) {
       return 0;
     }
-    AuditLog auditLog =
-        audit == null
-            ? AuditLog.NONE
-            : audit.equals("-") ? AuditWriter.toStdout() : AuditWriter.toFile(Path.of(audit));
+    AuditLog auditLog = openAudit(auditSinks);
     Server server =
         new Server(
             new Server.Options(
@@ -269,7 +287,11 @@ final class ServerCommand implements Callable<Integer>, ConfigArgs.Configurable 
             + " authorized client(s), "
             + config.globalPolicy().rules().size()
             + " global rule(s)"
-            + (audit == null ? "" : ", audit to " + (audit.equals("-") ? "stdout" : audit)));
+            + (audit.isEmpty()
+                ? ""
+                : ", audit to "
+                    + String.join(
+                        ", ", audit.stream().map(a -> a.equals("-") ? "stdout" : a).toList())));
     // systemd (when it started us with NOTIFY_SOCKET): ready once the port accepts; each reload
     // bracketed by RELOADING=1 and READY=1; STOPPING=1 as the drain starts; watchdog pings while
     // every event loop runs.
@@ -298,6 +320,66 @@ final class ServerCommand implements Callable<Integer>, ConfigArgs.Configurable 
             });
     stop.await();
     return 0;
+  }
+
+  /**
+   * The --audit sinks, checked: a file name (or '-') or a collector. The syslog options are checked
+   * even when unused, so a mistake in them is not found only the day a collector is added.
+   */
+  private List<Object> auditSinks() {
+    try {
+      SyslogFormat.facilityCode(auditSyslogFacility);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--audit-syslog-facility: " + e.getMessage(), e);
+    }
+    List<Object> sinks = new ArrayList<>();
+    for (String a : audit) {
+      if (!SyslogTarget.isSyslog(a)) {
+        sinks.add(a);
+        continue;
+      }
+      try {
+        sinks.add(SyslogTarget.parse(a, a.startsWith("syslog+tls://") ? auditSyslogCa : null));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("--audit " + e.getMessage(), e);
+      }
+    }
+    if (auditSyslogCa != null
+        && sinks.stream().noneMatch(t -> t instanceof SyslogTarget st && st.tls())) {
+      throw new IllegalArgumentException(
+          "--audit-syslog-ca: "
+              + auditSyslogCa
+              + " (expected: with --audit syslog+tls://HOST:PORT)");
+    }
+    return sinks;
+  }
+
+  /** A writer (queue and thread of its own) for each sink. */
+  private AuditLog openAudit(List<Object> sinks) throws java.io.IOException {
+    SyslogFormat format =
+        new SyslogFormat(auditSyslogFacility, localHostName(), ProcessHandle.current().pid());
+    List<AuditWriter> writers = new ArrayList<>();
+    for (Object sink : sinks) {
+      writers.add(
+          sink instanceof SyslogTarget t
+              ? AuditWriter.toSyslog(t, format, AuditWriter.DEFAULT_CAPACITY)
+              : sink.equals("-")
+                  ? AuditWriter.toStdout()
+                  : AuditWriter.toFile(Path.of((String) sink)));
+    }
+    return AuditTee.of(writers);
+  }
+
+  /**
+   * The HOSTNAME of syslog messages: the kernel's host name, read from /proc rather than through
+   * InetAddress.getLocalHost(), which resolves it and can hang on a broken resolver at start-up.
+   */
+  private static String localHostName() {
+    try {
+      return Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
+    } catch (java.io.IOException e) {
+      return "-";
+    }
   }
 
   /**

@@ -217,6 +217,36 @@ class ConfigArgsTest {
   }
 
   @Test
+  void auditTakesOneSinkAsAStringOrSeveralAsAnArrayAndAUrlIsNotAPath() throws Exception {
+    Run one = check(server("policy = [\"web\"]\naudit = \"audit.jsonl\"\n"));
+    assertThat(one.err()).isEmpty();
+    assertThat(one.status()).isZero();
+    Path f =
+        server(
+            "audit = [\"audit.jsonl\", \"syslog+tls://[::1]:6514\"]\n"
+                + "audit-syslog-ca = \"ca.pem\"\naudit-syslog-facility = \"local3\"\n");
+    ServerCommand s = new ServerCommand();
+    new CommandLine(s)
+        .parseArgs(
+            ConfigArgs.load("server", List.of("--config=" + f)).args().toArray(String[]::new));
+    assertThat(s.audit)
+        .containsExactly(dir.resolve("audit.jsonl").toString(), "syslog+tls://[::1]:6514");
+    assertThat(s.auditSyslogCa).isEqualTo(dir.resolve("ca.pem"));
+    assertThat(s.auditSyslogFacility).isEqualTo("local3");
+  }
+
+  @Test
+  void aBadSyslogSettingIsPlacedInTheFile() throws Exception {
+    assertThat(check(server("audit-syslog-facility = \"local8\"\n")).err())
+        .contains(":5: audit-syslog-facility: local8 (expected: one of kern, user, mail,");
+    assertThat(check(server("audit = [\"syslog://h:0\"]\n")).err())
+        .endsWith(":5: audit syslog port: 0 (expected: 1~65535)\n");
+    assertThat(check(server("audit = \"syslog://h\"\naudit-syslog-ca = \"ca.pem\"\n")).err())
+        .contains("audit-syslog-ca: ")
+        .contains("(expected: with --audit syslog+tls://HOST:PORT)");
+  }
+
+  @Test
   void everyOptionOfBothCommandsHasAKey() {
     // The mapping is picocli's model: -L and -D have long names, so the file can name them.
     assertThat(ConfigArgs.keys(new CommandLine(new ClientCommand()).getCommandSpec()).keySet())
