@@ -193,8 +193,12 @@ public final class ServerHandshake extends ChannelInboundHandlerAdapter {
         reject(ctx, HandshakeRejection.GARBAGE);
         return;
       }
-      // "the server refuses a replayed or older [timestamp] per client key"
-      if (!replay.accept(clientKey, Arrays.copyOf(p1, Tai64n.LENGTH))) {
+      // Step 5: a timestamp older than the window, or message 1's ephemeral already accepted, is
+      // a replay ("Replays": several links under one key may start at the same instant).
+      if (!replay.accept(
+          clientKey,
+          Arrays.copyOf(p1, Tai64n.LENGTH),
+          Arrays.copyOf(msg1, ReplayGuard.EPHEMERAL_LENGTH))) {
         reject(ctx, HandshakeRejection.REPLAY);
         return;
       }
