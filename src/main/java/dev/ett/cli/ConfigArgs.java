@@ -64,6 +64,12 @@ final class ConfigArgs {
           "reverse forwards (-R) are not supported yet; remove the key (see docs/configuration.md, \"Configuration file\")");
 
   /**
+   * Plural spellings of repeatable options, which read better for a list ({@code keys = ["new.key",
+   * "old.key"]}): the same option as the singular key; a file may use one spelling or the other.
+   */
+  private static final Map<String, String> PLURALS = Map.of("keys", "key");
+
+  /**
    * A command that takes {@code --config}: Main hands it what was loaded, for reloads and messages.
    */
   interface Configurable {
@@ -255,7 +261,21 @@ final class ConfigArgs {
       if (s.key().equals("config")) {
         throw new ConfigException(at + "config: a configuration file cannot name another one");
       }
-      OptionSpec o = keys.get(s.key());
+      String key = s.key();
+      if (PLURALS.containsKey(key) && keys.containsKey(PLURALS.get(key))) {
+        key = PLURALS.get(key);
+        if (file.get(key).isPresent()) {
+          throw new ConfigException(
+              at
+                  + s.key()
+                  + ": and "
+                  + key
+                  + " on line "
+                  + file.get(key).get().line()
+                  + " (expected: one of them)");
+        }
+      }
+      OptionSpec o = keys.get(key);
       if (o == null) {
         if (RESERVED.containsKey(s.key())) {
           throw new ConfigException(at + s.key() + ": " + RESERVED.get(s.key()));
@@ -278,7 +298,7 @@ final class ConfigArgs {
         values =
             values.stream().map(v -> KeyFile.isPublicKey(v) ? v : relativeToFile(file, v)).toList();
       }
-      if (overridden.contains(s.key())) {
+      if (overridden.contains(key)) {
         continue; // checked above all the same: a broken file is broken whatever the flags say
       }
       for (String v : values) {
@@ -287,7 +307,10 @@ final class ConfigArgs {
     }
     for (Map.Entry<String, OptionSpec> e : keys.entrySet()) {
       OptionSpec o = e.getValue();
-      if (o.required() && file.get(e.getKey()).isEmpty() && !overridden.contains(e.getKey())) {
+      if (o.required()
+          && file.get(e.getKey()).isEmpty()
+          && file.get(e.getKey() + "s").filter(x -> PLURALS.containsKey(e.getKey() + "s")).isEmpty()
+          && !overridden.contains(e.getKey())) {
         throw new ConfigException(
             file.source()
                 + ": no "
