@@ -70,6 +70,22 @@ final class ConfigArgs {
   private static final Map<String, String> PLURALS = Map.of("keys", "key");
 
   /**
+   * Repeatable options that were single once: one value without brackets still works ({@code key =
+   * "server.key"}, as before the server could hold several keys).
+   */
+  static final Set<String> SINGULAR_TOO = Set.of("key");
+
+  /** The plural spelling of {@code key} (see {@link #PLURALS}), or a key no file can hold. */
+  static String pluralOf(String key) {
+    for (Map.Entry<String, String> e : PLURALS.entrySet()) {
+      if (e.getValue().equals(key)) {
+        return e.getKey();
+      }
+    }
+    return "";
+  }
+
+  /**
    * A command that takes {@code --config}: Main hands it what was loaded, for reloads and messages.
    */
   interface Configurable {
@@ -309,7 +325,7 @@ final class ConfigArgs {
       OptionSpec o = e.getValue();
       if (o.required()
           && file.get(e.getKey()).isEmpty()
-          && file.get(e.getKey() + "s").filter(x -> PLURALS.containsKey(e.getKey() + "s")).isEmpty()
+          && file.get(pluralOf(e.getKey())).isEmpty()
           && !overridden.contains(e.getKey())) {
         throw new ConfigException(
             file.source()
@@ -360,6 +376,12 @@ final class ConfigArgs {
       throw new ConfigException(at + show(s.value()) + " (expected: true or false)");
     }
     if (o.isMultiValue()) {
+      if (SINGULAR_TOO.contains(s.key()) && s.value() instanceof Scalar one) {
+        if (one.kind() != Kind.STRING) {
+          throw new ConfigException(at + show(one) + " (expected: a string or an array of them)");
+        }
+        return List.of(one.text());
+      }
       if (!(s.value() instanceof Array a)) {
         throw new ConfigException(
             at
