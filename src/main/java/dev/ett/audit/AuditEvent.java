@@ -19,10 +19,26 @@ public sealed interface AuditEvent {
   /** The {@code "event"} field. */
   String type();
 
-  /** A client completed its handshake. {@code suite} is the Noise protocol name. */
+  /**
+   * A client completed its handshake. {@code suite} is the Noise protocol name. {@code serverKey}
+   * is the fingerprint of the server key the client pinned (a server holds several while keys
+   * rotate); null where unknown.
+   */
   record LinkUp(
-      Instant time, long link, String client, String fingerprint, String remote, String suite)
+      Instant time,
+      long link,
+      String client,
+      String fingerprint,
+      String remote,
+      String suite,
+      String serverKey)
       implements AuditEvent {
+    /** Without the server key. */
+    public LinkUp(
+        Instant time, long link, String client, String fingerprint, String remote, String suite) {
+      this(time, link, client, fingerprint, remote, suite, null);
+    }
+
     @Override
     public String type() {
       return "link_up";

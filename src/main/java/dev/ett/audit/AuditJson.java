@@ -33,12 +33,16 @@ public final class AuditJson {
       g.writeStartObject();
       l.str("time", e.time().toString()).str("event", e.type());
       switch (e) {
-        case AuditEvent.LinkUp u ->
-            l.num("link", u.link())
-                .str("client", u.client())
-                .str("fingerprint", u.fingerprint())
-                .str("remote", u.remote())
-                .str("suite", u.suite());
+        case AuditEvent.LinkUp u -> {
+          l.num("link", u.link())
+              .str("client", u.client())
+              .str("fingerprint", u.fingerprint())
+              .str("remote", u.remote())
+              .str("suite", u.suite());
+          if (u.serverKey() != null) {
+            l.str("server_key", u.serverKey());
+          }
+        }
         case AuditEvent.LinkDown d ->
             l.num("link", d.link())
                 .str("client", d.client())

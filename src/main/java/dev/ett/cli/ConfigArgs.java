@@ -57,17 +57,34 @@ final class ConfigArgs {
   /** The commands a configuration file can be for. */
   static final List<String> ROLES = List.of("server", "client");
 
-  /**
-   * Repeatable options that took one value before they became repeatable: a string still means one
-   * value, so existing files keep working ({@code audit = "/var/log/ett/audit.jsonl"}).
-   */
-  private static final Set<String> ONE_OR_MANY = Set.of("audit");
-
   /** Keys that name something not built yet, and what to say instead of "unknown key". */
   private static final Map<String, String> RESERVED =
       Map.of(
           "reverse",
           "reverse forwards (-R) are not supported yet; remove the key (see docs/configuration.md, \"Configuration file\")");
+
+  /**
+   * Plural spellings of repeatable options, which read better for a list ({@code keys = ["new.key",
+   * "old.key"]}): the same option as the singular key; a file may use one spelling or the other.
+   */
+  private static final Map<String, String> PLURALS = Map.of("keys", "key");
+
+  /**
+   * Repeatable options that were single once: one value without brackets still works ({@code key =
+   * "server.key"}, as before the server could hold several keys; {@code audit =
+   * "/var/log/ett/audit.jsonl"}, as before a syslog collector could take the trail too).
+   */
+  static final Set<String> SINGULAR_TOO = Set.of("key", "audit");
+
+  /** The plural spelling of {@code key} (see {@link #PLURALS}), or a key no file can hold. */
+  static String pluralOf(String key) {
+    for (Map.Entry<String, String> e : PLURALS.entrySet()) {
+      if (e.getValue().equals(key)) {
+        return e.getKey();
+      }
+    }
+    return "";
+  }
 
   /**
    * A command that takes {@code --config}: Main hands it what was loaded, for reloads and messages.
@@ -261,7 +278,21 @@ final class ConfigArgs {
       if (s.key().equals("config")) {
         throw new ConfigException(at + "config: a configuration file cannot name another one");
       }
-      OptionSpec o = keys.get(s.key());
+      String key = s.key();
+      if (PLURALS.containsKey(key) && keys.containsKey(PLURALS.get(key))) {
+        key = PLURALS.get(key);
+        if (file.get(key).isPresent()) {
+          throw new ConfigException(
+              at
+                  + s.key()
+                  + ": and "
+                  + key
+                  + " on line "
+                  + file.get(key).get().line()
+                  + " (expected: one of them)");
+        }
+      }
+      OptionSpec o = keys.get(key);
       if (o == null) {
         if (RESERVED.containsKey(s.key())) {
           throw new ConfigException(at + s.key() + ": " + RESERVED.get(s.key()));
@@ -284,7 +315,7 @@ final class ConfigArgs {
         values =
             values.stream().map(v -> KeyFile.isPublicKey(v) ? v : relativeToFile(file, v)).toList();
       }
-      if (overridden.contains(s.key())) {
+      if (overridden.contains(key)) {
         continue; // checked above all the same: a broken file is broken whatever the flags say
       }
       for (String v : values) {
@@ -293,7 +324,10 @@ final class ConfigArgs {
     }
     for (Map.Entry<String, OptionSpec> e : keys.entrySet()) {
       OptionSpec o = e.getValue();
-      if (o.required() && file.get(e.getKey()).isEmpty() && !overridden.contains(e.getKey())) {
+      if (o.required()
+          && file.get(e.getKey()).isEmpty()
+          && file.get(pluralOf(e.getKey())).isEmpty()
+          && !overridden.contains(e.getKey())) {
         throw new ConfigException(
             file.source()
                 + ": no "
@@ -343,7 +377,10 @@ final class ConfigArgs {
       throw new ConfigException(at + show(s.value()) + " (expected: true or false)");
     }
     if (o.isMultiValue()) {
-      if (ONE_OR_MANY.contains(s.key()) && s.value() instanceof Scalar one) {
+      if (SINGULAR_TOO.contains(s.key()) && s.value() instanceof Scalar one) {
+        if (one.kind() != Kind.STRING) {
+          throw new ConfigException(at + show(one) + " (expected: a string or an array of them)");
+        }
         return List.of(one.text());
       }
       if (!(s.value() instanceof Array a)) {

@@ -141,8 +141,16 @@ final class ConfigCommand implements Runnable {
       String key = e.getKey();
       OptionSpec o = e.getValue();
       Object value = o.getValue();
+      if (ConfigArgs.SINGULAR_TOO.contains(key)
+          && value instanceof List<?> one
+          && one.size() == 1) {
+        value = one.get(0); // key = "server.key", as before the server could hold several
+      }
       String origin;
-      Optional<Setting> inFile = loaded == null ? Optional.empty() : loaded.file().get(key);
+      Optional<Setting> inFile =
+          loaded == null
+              ? Optional.empty()
+              : loaded.file().get(key).or(() -> loaded.file().get(ConfigArgs.pluralOf(key)));
       if (inFile.isPresent() && !loaded.overridden().contains(key)) {
         origin = loaded.file().at(inFile.get().line()).replaceFirst(": $", "");
       } else if (parsed.getParseResult().hasMatchedOption(o)) {
@@ -180,6 +188,9 @@ final class ConfigCommand implements Runnable {
     String label = o.paramLabel().toUpperCase(java.util.Locale.ROOT);
     if (label.contains("PASSWORD") || label.contains("SECRET") || label.contains("TOKEN")) {
       return true;
+    }
+    if (value instanceof List<?> list) { // key = ["<base64>", ...]: any element
+      return list.stream().anyMatch(v -> secret(key, o, v));
     }
     return key.equals("key") && INLINE_KEY.matcher(value.toString().strip()).matches();
   }

@@ -92,6 +92,13 @@ public final class Metrics {
     Reading<Server.Activity> now = new Reading<>(() -> server.activity(LOOP_WAIT));
     info(r, "server");
     gauge(r, "ett_links", "Links up (authenticated).", cb -> cb.call(now.get().links()));
+    // At most ServerHandshake.MAX_KEYS series, plus dropped keys while links under them last.
+    gauge(
+        r,
+        "ett_server_key_links",
+        "Links up by the server key their client pinned (fingerprint): 0 for a key nobody uses.",
+        "server_key",
+        cb -> server.linksByServerKey().forEach((fp, n) -> cb.call(n, fp)));
     CounterWithCallback.builder()
         .name("ett_handshakes_total")
         .help(

@@ -52,8 +52,10 @@ final class ServerCommand implements Callable<Integer>, ConfigArgs.Configurable 
       names = "--key",
       required = true,
       paramLabel = "FILE",
-      description = "The server's private key (mode 0600).")
-  Path key;
+      description =
+          "The server's private key (mode 0600). Repeatable (at most 4; keys = [...] in --config) to"
+              + " rotate keys: clients that pinned any of them are answered; reloaded on SIGHUP.")
+  List<Path> key = new ArrayList<>();
 
   @Option(
       names = "--authorized",
@@ -229,9 +231,9 @@ final class ServerCommand implements Callable<Integer>, ConfigArgs.Configurable 
     LinkConfig link = linkOptions.toConfig();
     FirstBytesBounds firstBytes =
         firstBytesBounds(firstBytesMax, firstBytesTimeout, link.initialWindow());
-    KeyPair kp = KeyPair.fromPrivateKey(KeyFile.readPrivate(key));
     Reloader.Sources sources = sources();
     Server.Config config = Reloader.load(sources);
+    KeyPair kp = config.keys().get(0);
     Limits defaults = defaultLimits();
     if (config.globalPolicy().isEmpty()) {
       Log.warn(
@@ -257,6 +259,7 @@ final class ServerCommand implements Callable<Integer>, ConfigArgs.Configurable 
                 defaults,
                 resolving,
                 firstBytes));
+    server.setKeys(config.keys());
     InetSocketAddress bound;
     try {
       bound = server.start();
@@ -280,8 +283,9 @@ final class ServerCommand implements Callable<Integer>, ConfigArgs.Configurable 
     Log.info(
         "ett server listening on "
             + bound
-            + ", key "
-            + KeyFile.encode(kp.publicKey())
+            + (config.keys().size() == 1 ? ", key " : ", keys ")
+            + String.join(
+                " ", config.keys().stream().map(k -> KeyFile.encode(k.publicKey())).toList())
             + ", "
             + config.authorized().size()
             + " authorized client(s), "
@@ -386,7 +390,7 @@ final class ServerCommand implements Callable<Integer>, ConfigArgs.Configurable 
    * Where the reloadable configuration comes from: --authorized, --policy, --policy-file, --hosts.
    */
   Reloader.Sources sources() {
-    return new Reloader.Sources(authorized, policy, policyFile, hosts);
+    return new Reloader.Sources(authorized, policy, policyFile, hosts, key);
   }
 
   /** The --client-* limits, checked. */

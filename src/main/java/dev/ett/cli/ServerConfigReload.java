@@ -29,6 +29,7 @@ final class ServerConfigReload {
   static final Set<String> RELOADABLE =
       Set.of(
           "authorized",
+          "key",
           "policy",
           "policy-file",
           "hosts",

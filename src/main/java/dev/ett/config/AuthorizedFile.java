@@ -124,7 +124,8 @@ public final class AuthorizedFile {
     return new Authorized(clients);
   }
 
-  static void checkName(String name) {
+  /** Throws saying what is wrong with a client name (also {@code ett keygen --name}'s check). */
+  public static void checkName(String name) {
     if (name == null || !NAME.matcher(name).matches()) {
       throw new IllegalArgumentException(nameError(name));
     }

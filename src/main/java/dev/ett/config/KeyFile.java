@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.SeekableByteChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -63,6 +64,20 @@ public final class KeyFile {
    */
   public static void write(Path privatePath, byte[] privateKey, byte[] publicKey, boolean force)
       throws IOException {
+    write(privatePath, privateKey, publicKey, force, null);
+  }
+
+  /**
+   * {@link #write(Path, byte[], byte[], boolean)} with a name: the public file then holds {@code
+   * PUBKEY NAME}, a line of the server's authorized file as it is (NAME as {@link AuthorizedFile}
+   * takes it), which {@link #readPublic} also reads as the key alone.
+   */
+  public static void write(
+      Path privatePath, byte[] privateKey, byte[] publicKey, boolean force, String name)
+      throws IOException {
+    if (name != null) {
+      AuthorizedFile.checkName(name);
+    }
     checkKey("privateKey", privateKey);
     checkKey("publicKey", publicKey);
     Path publicPath = publicPathOf(privatePath);
@@ -80,7 +95,13 @@ public final class KeyFile {
     } finally {
       Arrays.fill(privateLine, (byte) 0);
     }
-    writeFile(publicPath, line(publicKey), PUBLIC_MODE, force);
+    writeFile(
+        publicPath,
+        name == null
+            ? line(publicKey)
+            : (encode(publicKey) + " " + name + "\n").getBytes(StandardCharsets.US_ASCII),
+        PUBLIC_MODE,
+        force);
   }
 
   /** {@code server.key} → {@code server.key.pub}. */
@@ -217,10 +238,26 @@ public final class KeyFile {
     return null;
   }
 
-  /** Reads a public key file (any mode). */
+  /**
+   * Reads a public key file (any mode): {@code PUBKEY}, or {@code PUBKEY NAME} as {@code ett keygen
+   * --name} writes it (a line of an authorized file).
+   */
   public static byte[] readPublic(Path path) throws IOException {
     char[] text = readSmall(path);
+    String[] words = new String(text).strip().split("\\s+", 2);
+    if (words.length == 2 && isName(words[1])) {
+      text = words[0].toCharArray();
+    }
     return decode(path + ": public key", text, true);
+  }
+
+  private static boolean isName(String s) {
+    try {
+      AuthorizedFile.checkName(s);
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
   }
 
   /**

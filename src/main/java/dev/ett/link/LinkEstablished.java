@@ -4,7 +4,9 @@ package dev.ett.link;
  * Fired as a user event down the link pipeline when the handshake completed: the link now speaks
  * frames. {@code peerName} is the authorized client's name on the server, "server" on the client.
  * {@code peerMaxPendingOpens} is how many streams the server lets be opening at once (P2's third
- * field; 0 if absent): the client keeps further OPENs back until one of those is answered.
+ * field; 0 if absent): the client keeps further OPENs back until one of those is answered. {@code
+ * localStaticKey} is the public key of this side's static key pair that the handshake used: on a
+ * server holding several keys (rotation), the one this client pinned; null where not known.
  */
 public record LinkEstablished(
     Role role,
@@ -13,7 +15,28 @@ public record LinkEstablished(
     byte[] peerStaticKey,
     int peerInitialWindow,
     int peerMaxStreams,
-    int peerMaxPendingOpens) {
+    int peerMaxPendingOpens,
+    byte[] localStaticKey) {
+
+  /** Without this side's static key (not needed where there is only one). */
+  public LinkEstablished(
+      Role role,
+      Suite suite,
+      String peerName,
+      byte[] peerStaticKey,
+      int peerInitialWindow,
+      int peerMaxStreams,
+      int peerMaxPendingOpens) {
+    this(
+        role,
+        suite,
+        peerName,
+        peerStaticKey,
+        peerInitialWindow,
+        peerMaxStreams,
+        peerMaxPendingOpens,
+        null);
+  }
 
   /** Without a pending-opens figure (0: the peer did not say; the client then does not pace). */
   public LinkEstablished(

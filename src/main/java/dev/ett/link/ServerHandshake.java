@@ -12,9 +12,11 @@ import io.netty.util.ReferenceCountUtil;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The server's side of the handshake (PROTOCOL.md §4, server steps 1-7). Before the client has
@@ -37,6 +39,15 @@ public final class ServerHandshake extends ChannelInboundHandlerAdapter {
    */
   public static final Duration SILENT_TIMEOUT = Duration.ofSeconds(3);
 
+  /**
+   * The most static keys a server holds at once (our choice). Message 1 is encrypted to one of them
+   * and does not say which, so each is tried in turn: every key before the right one costs one
+   * Diffie-Hellman operation (es) and a failed AEAD on the client's static key, and a message 1
+   * that matches none (garbage) costs one per key. Four keeps that within 4x the cost of a
+   * single-key server's garbage, and is two more than a rotation needs.
+   */
+  public static final int MAX_KEYS = 4;
+
   private enum State {
     AWAIT_PREAMBLE,
     AWAIT_INITIATION,
@@ -58,7 +69,12 @@ public final class ServerHandshake extends ChannelInboundHandlerAdapter {
     void rejected(HandshakeRejection why);
   }
 
-  private final KeyPair serverKey;
+  /**
+   * The server's static keys, at most {@link #MAX_KEYS}: one, or two or more while the operator
+   * rotates. Read once per handshake, so a reload changes the keys of the next handshakes only.
+   */
+  private final Supplier<List<KeyPair>> serverKeys;
+
   private final Authorizer authorizer;
   private final ReplayGuard replay;
   private final LinkConfig config;
@@ -101,7 +117,20 @@ public final class ServerHandshake extends ChannelInboundHandlerAdapter {
       ReplayGuard replay,
       LinkConfig config,
       Outcome outcome) {
-    this.serverKey = serverKey;
+    this(() -> List.of(serverKey), authorizer, replay, config, outcome);
+  }
+
+  /**
+   * @param serverKeys the keys a client may have pinned, tried in order (the one most clients pin
+   *     first saves them a Diffie-Hellman operation); 1 to {@link #MAX_KEYS}
+   */
+  public ServerHandshake(
+      Supplier<List<KeyPair>> serverKeys,
+      Authorizer authorizer,
+      ReplayGuard replay,
+      LinkConfig config,
+      Outcome outcome) {
+    this.serverKeys = serverKeys;
     this.authorizer = authorizer;
     this.replay = replay;
     this.config = config;
@@ -167,22 +196,34 @@ public final class ServerHandshake extends ChannelInboundHandlerAdapter {
   }
 
   private void consumeMessageInitiation(ChannelHandlerContext ctx, byte[] msg1) {
-    HandshakeState hs =
-        HandshakeState.responder(
-            NoiseProtocol.parse(suite.noiseName),
-            Preamble.prologue(preamble),
-            serverKey,
-            null,
-            null);
-    try {
-      byte[] p1;
+    List<KeyPair> keys = serverKeys.get();
+    if (keys.isEmpty() || keys.size() > MAX_KEYS) {
+      throw new IllegalStateException("server keys: " + keys.size() + " (expected: 1~" + MAX_KEYS);
+    }
+    // Message 1 does not say which of our keys the client pinned: try each. With the wrong one,
+    // es gives another key and the AEAD over the client's static key fails, so at most one reads
+    // it.
+    HandshakeState hs = null;
+    KeyPair used = null;
+    byte[] p1 = null;
+    for (KeyPair k : keys) {
+      HandshakeState attempt =
+          HandshakeState.responder(
+              NoiseProtocol.parse(suite.noiseName), Preamble.prologue(preamble), k, null, null);
       try {
-        p1 = hs.readMessage(msg1);
+        p1 = attempt.readMessage(msg1);
+        hs = attempt;
+        used = k;
+        break;
       } catch (NoiseException e) {
-        reject(
-            ctx, HandshakeRejection.GARBAGE); // garbage, a bad MAC, or meant for another server key
-        return;
+        attempt.destroy(); // garbage, a bad MAC, or meant for another of our keys
       }
+    }
+    if (hs == null) {
+      reject(ctx, HandshakeRejection.GARBAGE);
+      return;
+    }
+    try {
       byte[] clientKey = hs.remoteStaticKey();
       Optional<String> name = authorizer.apply(clientKey);
       if (name.isEmpty()) {
@@ -193,8 +234,12 @@ public final class ServerHandshake extends ChannelInboundHandlerAdapter {
         reject(ctx, HandshakeRejection.GARBAGE);
         return;
       }
-      // "the server refuses a replayed or older [timestamp] per client key"
-      if (!replay.accept(clientKey, Arrays.copyOf(p1, Tai64n.LENGTH))) {
+      // Step 5: a timestamp older than the window, or message 1's ephemeral already accepted, is
+      // a replay ("Replays": several links under one key may start at the same instant).
+      if (!replay.accept(
+          clientKey,
+          Arrays.copyOf(p1, Tai64n.LENGTH),
+          Arrays.copyOf(msg1, ReplayGuard.EPHEMERAL_LENGTH))) {
         reject(ctx, HandshakeRejection.REPLAY);
         return;
       }
@@ -235,7 +280,9 @@ public final class ServerHandshake extends ChannelInboundHandlerAdapter {
               name.get(),
               clientKey,
               (int) peerWindow,
-              config.maxStreams()));
+              config.maxStreams(),
+              0,
+              used.publicKey()));
     } finally {
       hs.destroy();
     }

@@ -2,9 +2,13 @@ package dev.ett.server;
 
 import dev.ett.config.Authorized;
 import dev.ett.config.AuthorizedFile;
+import dev.ett.config.ConfigException;
 import dev.ett.config.Hosts;
 import dev.ett.config.HostsFile;
+import dev.ett.config.KeyFile;
 import dev.ett.config.PolicyFile;
+import dev.ett.link.ServerHandshake;
+import dev.ett.noise.KeyPair;
 import dev.ett.policy.Policy;
 import dev.ett.util.Log;
 import java.io.IOException;
@@ -26,10 +30,19 @@ public final class Reloader {
    * @param cliRules {@code --policy} values; fixed for the life of the process
    * @param policyFile optional global rules file, reloaded (null if none)
    * @param hosts optional hosts file, reloaded (null if none)
+   * @param keys the server's private key files, read again on reload so that a key can be added or
+   *     dropped (rotation); empty: the server's keys are not reloaded
    */
-  public record Sources(Path authorized, List<String> cliRules, Path policyFile, Path hosts) {
+  public record Sources(
+      Path authorized, List<String> cliRules, Path policyFile, Path hosts, List<Path> keys) {
     public Sources {
       cliRules = List.copyOf(cliRules);
+      keys = List.copyOf(keys);
+    }
+
+    /** Without key files: a reload keeps the server's keys. */
+    public Sources(Path authorized, List<String> cliRules, Path policyFile, Path hosts) {
+      this(authorized, cliRules, policyFile, hosts, List.of());
     }
 
     /** The files worth watching. */
@@ -59,7 +72,32 @@ public final class Reloader {
     Authorized authorized = AuthorizedFile.read(s.authorized());
     Policy global = PolicyFile.global(s.cliRules(), s.policyFile());
     Hosts hosts = s.hosts() == null ? null : HostsFile.read(s.hosts());
-    return new Server.Config(authorized, global, hosts);
+    return new Server.Config(authorized, global, hosts, readKeys(s.keys()));
+  }
+
+  /**
+   * The server's private keys, in the order given (the one most clients pin first: it is tried
+   * first); at most {@link ServerHandshake#MAX_KEYS}, no key twice.
+   */
+  public static List<KeyPair> readKeys(List<Path> files) throws IOException {
+    if (files.size() > ServerHandshake.MAX_KEYS) {
+      throw new ConfigException(
+          "--key: "
+              + files.size()
+              + " keys (expected: at most "
+              + ServerHandshake.MAX_KEYS
+              + "; each costs every handshake for a later one a Diffie-Hellman operation)");
+    }
+    List<KeyPair> keys = new ArrayList<>();
+    for (Path f : files) {
+      KeyPair k = KeyPair.fromPrivateKey(KeyFile.readPrivate(f));
+      if (keys.contains(k)) {
+        throw new ConfigException(
+            "--key " + f + ": the same key as --key " + files.get(keys.indexOf(k)));
+      }
+      keys.add(k);
+    }
+    return keys;
   }
 
   /**

@@ -195,9 +195,19 @@ public final class Server implements AutoCloseable {
     }
   }
 
-  /** What a reload replaces, all at once. {@code hosts} may be null. */
-  public record Config(Authorized authorized, Policy globalPolicy, Hosts hosts) {
+  /**
+   * What a reload replaces, all at once. {@code hosts} may be null. {@code keys} are the server's
+   * static keys (1 to {@link ServerHandshake#MAX_KEYS}, see {@link #setKeys}); empty: unchanged.
+   */
+  public record Config(
+      Authorized authorized, Policy globalPolicy, Hosts hosts, List<KeyPair> keys) {
+    /** Without keys: a reload that keeps the server's keys. */
+    public Config(Authorized authorized, Policy globalPolicy, Hosts hosts) {
+      this(authorized, globalPolicy, hosts, List.of());
+    }
+
     public Config {
+      keys = List.copyOf(keys);
       if (authorized == null || globalPolicy == null) {
         throw new IllegalArgumentException(
             "authorized, globalPolicy: "
@@ -218,10 +228,21 @@ public final class Server implements AutoCloseable {
     final String name;
     final String fingerprint;
     final String remote;
+
+    /** Fingerprint of the server key the client pinned (rotation: which clients moved over). */
+    final String serverKey;
+
     final long upNanos = System.nanoTime();
     volatile boolean revoked;
 
-    LiveLink(long id, Channel channel, Mux mux, byte[] key, String name, String remote) {
+    LiveLink(
+        long id,
+        Channel channel,
+        Mux mux,
+        byte[] key,
+        String name,
+        String remote,
+        String serverKey) {
       this.id = id;
       this.channel = channel;
       this.mux = mux;
@@ -229,6 +250,7 @@ public final class Server implements AutoCloseable {
       this.name = name;
       this.fingerprint = KeyFile.fingerprint(key);
       this.remote = remote;
+      this.serverKey = serverKey;
     }
   }
 
@@ -286,6 +308,12 @@ public final class Server implements AutoCloseable {
   private volatile Config config;
 
   /**
+   * The static keys new handshakes may use, in the order tried; a handshake reads the list once.
+   * Links up under a key dropped since keep running: their transport keys do not depend on it.
+   */
+  private volatile List<KeyPair> keys;
+
+  /**
    * --client-* limits for clients that set none: Options' at start, a config file's after a reload.
    */
   private volatile Limits defaultLimits;
@@ -298,6 +326,7 @@ public final class Server implements AutoCloseable {
   public Server(Options options) {
     this.options = options;
     this.config = new Config(options.authorized(), options.globalPolicy(), options.hosts());
+    this.keys = List.of(options.key());
     this.handshaking = new HandshakeSlots(options.maxHandshakes());
     this.workers = Transports.group(options.threads(), "ett-server");
     for (EventExecutor e : workers) {
@@ -347,7 +376,7 @@ public final class Server implements AutoCloseable {
                     HandshakeSlots.Slot slot = admission.slot();
                     ServerHandshake hs =
                         new ServerHandshake(
-                            options.key(),
+                            () -> keys,
                             key -> config.authorized().lookup(key).map(AuthorizedClient::name),
                             replay,
                             cfg,
@@ -409,7 +438,9 @@ public final class Server implements AutoCloseable {
             mux,
             e.peerStaticKey(),
             e.peerName(),
-            addressText(ch.remoteAddress()));
+            addressText(ch.remoteAddress()),
+            KeyFile.fingerprint(
+                e.localStaticKey() == null ? options.key().publicKey() : e.localStaticKey()));
     exit.onLinkUp(l);
     // The client's bandwidth cap (if any) is shared by all its links: the mux asks it before
     // reading from a destination and before returning window credit.
@@ -431,12 +462,20 @@ public final class Server implements AutoCloseable {
             + ") from "
             + l.remote
             + " "
-            + e.suite().noiseName);
+            + e.suite().noiseName
+            + " server key "
+            + l.serverKey);
     options
         .audit()
         .record(
             new AuditEvent.LinkUp(
-                clock.instant(), l.id, l.name, l.fingerprint, l.remote, e.suite().noiseName));
+                clock.instant(),
+                l.id,
+                l.name,
+                l.fingerprint,
+                l.remote,
+                e.suite().noiseName,
+                l.serverKey));
     // A reload may have revoked the key between the handshake and now; the reload's sweep of
     // `live` ran before the put above or sees this link, and this check covers the other order.
     if (config.authorized().lookup(l.key).isEmpty()) {
@@ -513,6 +552,9 @@ public final class Server implements AutoCloseable {
       this.defaultLimits = defaults;
     }
     this.config = next;
+    if (!next.keys().isEmpty()) {
+      setKeys(next.keys());
+    }
     ownAddresses.refresh();
     for (AuthorizedClient c : next.authorized().clients()) {
       ClientLimits cl = limits.get(hex(c.publicKey()));
@@ -554,6 +596,82 @@ public final class Server implements AutoCloseable {
     boss.forEach(loops::add);
     workers.forEach(loops::add);
     return loops;
+  }
+
+  /**
+   * Replaces the static keys new handshakes may use (1 to {@link ServerHandshake#MAX_KEYS}, no
+   * duplicates), and logs the change with how many links each key carries. Links up under a key
+   * dropped here keep running to their end (PROTOCOL.md §4 is over for them; their transport keys
+   * do not depend on it), so clients move over when they next connect, without a broken stream. The
+   * dropped key's pair is not zeroed: a handshake that read the list just before may still use it;
+   * it is left to the garbage collector.
+   */
+  public void setKeys(List<KeyPair> next) {
+    List<KeyPair> copy = List.copyOf(next);
+    if (copy.isEmpty()
+        || copy.size() > ServerHandshake.MAX_KEYS
+        || new java.util.HashSet<>(copy).size() != copy.size()) {
+      throw new IllegalArgumentException(
+          "server keys: "
+              + copy.size()
+              + " (expected: 1~"
+              + ServerHandshake.MAX_KEYS
+              + " different keys)");
+    }
+    List<KeyPair> before = keys;
+    if (before.equals(copy)) {
+      return;
+    }
+    keys = copy;
+    List<String> added = new ArrayList<>();
+    for (KeyPair k : copy) {
+      if (!before.contains(k)) {
+        added.add(KeyFile.fingerprint(k.publicKey()));
+      }
+    }
+    List<String> dropped = new ArrayList<>();
+    for (KeyPair k : before) {
+      if (!copy.contains(k)) {
+        dropped.add(KeyFile.fingerprint(k.publicKey()));
+      }
+    }
+    Map<String, Integer> using = linksByServerKey();
+    StringBuilder line = new StringBuilder("server keys now");
+    for (KeyPair k : copy) {
+      String fp = KeyFile.fingerprint(k.publicKey());
+      line.append(' ').append(fp).append(" (").append(using.getOrDefault(fp, 0)).append(" links)");
+    }
+    if (!added.isEmpty()) {
+      line.append("; added ").append(String.join(", ", added));
+    }
+    for (String fp : dropped) {
+      line.append("; dropped ")
+          .append(fp)
+          .append(" (")
+          .append(using.getOrDefault(fp, 0))
+          .append(" links up under it keep running)");
+    }
+    Log.info(line.toString());
+  }
+
+  /** The server's static keys now, in the order a handshake tries them. */
+  public List<KeyPair> keys() {
+    return keys;
+  }
+
+  /**
+   * Links up now by the fingerprint of the server key their client pinned; every current key
+   * present (0 if unused), and dropped keys while links under them last.
+   */
+  public Map<String, Integer> linksByServerKey() {
+    Map<String, Integer> out = new java.util.LinkedHashMap<>();
+    for (KeyPair k : keys) {
+      out.put(KeyFile.fingerprint(k.publicKey()), 0);
+    }
+    for (LiveLink l : live.values()) {
+      out.merge(l.serverKey, 1, Integer::sum);
+    }
+    return out;
   }
 
   /** Replaces the authorized clients only (see {@link #reload}). */

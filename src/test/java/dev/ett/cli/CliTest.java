@@ -55,6 +55,43 @@ class CliTest {
   }
 
   @Test
+  void keygenWithANameWritesAPubLineTheAuthorizedFileTakesAsItIs() throws Exception {
+    Path alice = dir.resolve("alice.key");
+    Path bob = dir.resolve("bob.key");
+    Run a = run("keygen", "--name", "alice", alice.toString());
+    Run b = run("keygen", "--name", "bob@laptop", bob.toString());
+    assertThat(a.status()).isZero();
+    assertThat(b.status()).isZero();
+    String alicePub = Files.readString(dir.resolve("alice.key.pub"));
+    assertThat(alicePub).matches("[A-Za-z0-9+/]{43}= alice\n");
+    assertThat(a.out().trim()).as("printed: the same line").isEqualTo(alicePub.trim());
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(alice)))
+        .isEqualTo("rw-------");
+
+    // The operator appends the .pub lines to the authorized file, as they are.
+    Path authorized = dir.resolve("authorized");
+    Files.writeString(
+        authorized, alicePub + Files.readString(dir.resolve("bob.key.pub")) + "# end\n");
+    var clients = dev.ett.config.AuthorizedFile.read(authorized);
+    byte[] aliceKey = dev.ett.config.KeyFile.parsePublic(alicePub.split(" ")[0]);
+    assertThat(clients.lookup(aliceKey).map(dev.ett.config.AuthorizedClient::name))
+        .contains("alice");
+    assertThat(clients.size()).isEqualTo(2);
+
+    // The named .pub is still a public key file (--server-key FILE), and pubkey agrees.
+    assertThat(dev.ett.config.KeyFile.readPublic(dir.resolve("alice.key.pub"))).isEqualTo(aliceKey);
+    assertThat(run("pubkey", alice.toString()).out().trim()).isEqualTo(alicePub.split(" ")[0]);
+  }
+
+  @Test
+  void keygenRefusesANameTheAuthorizedFileWouldRefuse() {
+    Run r = run("keygen", "--name", "alice!", dir.resolve("k").toString());
+    assertThat(r.status()).isNotZero();
+    assertThat(r.err()).contains("name: 'alice!' (expected: 1~64 characters");
+    assertThat(dir.resolve("k")).doesNotExist();
+  }
+
+  @Test
   void keygenRefusesToOverwriteAKey() {
     Path key = dir.resolve("k");
     assertThat(run("keygen", key.toString()).status()).isZero();

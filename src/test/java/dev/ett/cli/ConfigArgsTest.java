@@ -204,7 +204,7 @@ class ConfigArgsTest {
     assertThat(s.verbose).isTrue();
     assertThat(s.listen).isEqualTo("127.0.0.1:0");
     // Relative paths are the file's directory's, wherever ett runs.
-    assertThat(s.key).isEqualTo(dir.resolve("server.key"));
+    assertThat(s.key).containsExactly(dir.resolve("server.key"));
     assertThat(s.authorized).isEqualTo(dir.resolve("authorized"));
 
     // Without the flags, the file's values.
@@ -298,6 +298,53 @@ class ConfigArgsTest {
     assertThat(flagsOnly.out())
         .contains("forward = [\"9000:h:1\"]  # command line\n")
         .contains("role = \"client\"\n");
+  }
+
+  @Test
+  void aServerFileMayNameSeveralKeysAsKeysOrKey() throws Exception {
+    CliTest.run("keygen", dir.resolve("new.key").toString());
+    String head =
+        "role = \"server\"\nlisten = \"127.0.0.1:0\"\nauthorized = \"authorized\"\npolicy = [\"web\"]\n";
+    Path plural = write("plural.toml", head + "keys = [\"new.key\", \"server.key\"]\n");
+    Path singular = write("singular.toml", head + "key = [\"new.key\", \"server.key\"]\n");
+    for (Path f : List.of(plural, singular)) {
+      assertThat(check(f).err()).as(f.toString()).isEmpty();
+      ServerCommand c = new ServerCommand();
+      ConfigArgs.Loaded l =
+          ConfigArgs.map(
+              ConfigFile.read(f),
+              "server",
+              new CommandLine(c).getCommandSpec(),
+              List.of(),
+              Set.of());
+      new CommandLine(c).parseArgs(l.args().toArray(String[]::new));
+      assertThat(c.key).containsExactly(dir.resolve("new.key"), dir.resolve("server.key"));
+    }
+
+    Path both = write("both.toml", head + "key = \"server.key\"\nkeys = [\"new.key\"]\n");
+    assertThat(check(both).err())
+        .contains(both + ":6: keys: and key on line 5 (expected: one of them)");
+    Path same = write("same.toml", head + "keys = [\"server.key\", \"server.key\"]\n");
+    assertThat(check(same).err()).contains("the same key as --key");
+  }
+
+  @Test
+  void printRedactsPrivateKeysWrittenInAListOfKeys() throws Exception {
+    String inline = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=";
+    Run r =
+        CliTest.run(
+            "config",
+            "print",
+            "server",
+            "--listen",
+            "127.0.0.1:0",
+            "--key",
+            "server.key",
+            "--key",
+            inline,
+            "--authorized",
+            "a");
+    assertThat(r.out()).contains("key = \"(redacted)\"").doesNotContain(inline);
   }
 
   @Test

@@ -129,6 +129,89 @@ class ConfigEndToEndTest {
     }
   }
 
+  /**
+   * Goal: the rotation steps of docs/operations.md through the config file alone: keys = [...]
+   * added by an edit is taken at once (no "restart to apply"), a client pinned to the new key
+   * carries a stream, and an edit that drops the old key is logged with the links still under it.
+   */
+  @Test
+  void editingKeysInTheServerFileAddsAndDropsAServerKeyWithoutARestart() throws Exception {
+    CliTest.run("keygen", dir.resolve("old.key").toString());
+    String newPub = CliTest.run("keygen", dir.resolve("new.key").toString()).out().trim();
+    String clientPub = CliTest.run("keygen", dir.resolve("client.key").toString()).out().trim();
+    Files.writeString(dir.resolve("authorized"), clientPub + " alice\n");
+    int serverPort = freePort();
+    int forwardPort = freePort();
+    try (TestTarget echo =
+            TestTarget.start(new InetSocketAddress("127.0.0.1", 0), TestTarget.Mode.ECHO);
+        LogCapture log = new LogCapture()) {
+      int echoPort = echo.address().getPort();
+      Path serverToml = dir.resolve("server.toml");
+      String server =
+          """
+          role = "server"
+          listen = "127.0.0.1:%d"
+          %s
+          authorized = "authorized"
+          policy = ["accept 127.0.0.1:%d"]
+          """;
+      Files.writeString(serverToml, server.formatted(serverPort, "key = \"old.key\"", echoPort));
+      Path clientToml =
+          Files.writeString(
+              dir.resolve("client.toml"),
+              """
+              role = "client"
+              server = "127.0.0.1:%d"
+              server-key = "%s"
+              key = "client.key"
+              forward = ["127.0.0.1:%d:127.0.0.1:%d"]
+              """
+                  .formatted(serverPort, newPub, forwardPort, echoPort));
+      ServerCommand s = new ServerCommand();
+      ClientCommand c = new ClientCommand();
+      Thread st =
+          Thread.ofPlatform()
+              .name("test-server")
+              .start(() -> Main.execute(s, "server", "--config", serverToml.toString()));
+      Thread ct = null;
+      try {
+        await(() -> s.stop != null || !st.isAlive());
+        assertThat(st.isAlive()).isTrue();
+
+        Files.writeString(
+            serverToml,
+            server.formatted(serverPort, "keys = [\"new.key\", \"old.key\"]", echoPort));
+        String added = log.await(l -> l.contains("server keys now"), WAIT);
+        assertThat(added).contains("; added ");
+        ct =
+            Thread.ofPlatform()
+                .name("test-client")
+                .start(() -> Main.execute(c, "client", "--config", clientToml.toString()));
+        await(() -> c.stop != null);
+        assertThat(echo(forwardPort, "pinned to the new key")).isEqualTo("pinned to the new key");
+
+        Files.writeString(
+            serverToml, server.formatted(serverPort, "keys = [\"new.key\"]", echoPort));
+        String dropped = log.await(l -> l.contains("dropped"), WAIT);
+        assertThat(dropped).contains("(0 links up under it keep running)").contains("(1 links)");
+        assertThat(echo(forwardPort, "still")).isEqualTo("still");
+        assertThat(log.lines()).noneMatch(l -> l.contains("restart to apply"));
+      } finally {
+        if (c.stop != null) {
+          c.stop.request();
+        }
+        if (ct != null) {
+          ct.join(WAIT.toMillis());
+        }
+        await(() -> s.stop != null || !st.isAlive());
+        if (s.stop != null) {
+          s.stop.request();
+        }
+        st.join(WAIT.toMillis());
+      }
+    }
+  }
+
   private static int freePort() throws IOException {
     try (ServerSocket ss = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       return ss.getLocalPort();
