@@ -21,6 +21,7 @@ import dev.ett.link.ServerHandshake;
 import dev.ett.mux.BufferBudget;
 import dev.ett.mux.Mux;
 import dev.ett.noise.KeyPair;
+import dev.ett.policy.AddressRange;
 import dev.ett.policy.ClientLimits;
 import dev.ett.policy.Decision;
 import dev.ett.policy.ExitPolicy;
@@ -329,61 +330,16 @@ public final class Server implements AutoCloseable {
                 new ChannelInitializer<Channel>() {
                   @Override
                   protected void initChannel(Channel ch) {
-                    // At the cap, the oldest unfinished handshake (a silent one first) is closed to
-                    // make room; closing a channel of another event loop is safe (it runs there).
-                    HandshakeSlots.Admission admission =
-                        handshaking.admit(
-                            ((InetSocketAddress) ch.remoteAddress()).getAddress(),
-                            () -> {
-                              Server.this.rejected(HandshakeRejection.EVICTED, ch);
-                              ch.close();
-                            });
-                    if (!admission.admitted()) {
-                      handshakesRefused.incrementAndGet();
-                      rejected(admission.refusal(), ch);
+                    List<AddressRange> from = proxyFrom;
+                    if (from == null) {
+                      setUpLink(ch);
+                    } else if (!ProxyHeader.trusted(
+                        from, ((InetSocketAddress) ch.remoteAddress()).getAddress())) {
+                      rejected(HandshakeRejection.PROXY_SOURCE, ch);
                       ch.close();
-                      return;
+                    } else {
+                      ProxyHeader.install(ch, cfg.handshakeTimeout(), proxyOutcome);
                     }
-                    HandshakeSlots.Slot slot = admission.slot();
-                    ServerHandshake hs =
-                        new ServerHandshake(
-                            options.key(),
-                            key -> config.authorized().lookup(key).map(AuthorizedClient::name),
-                            replay,
-                            cfg,
-                            new ServerHandshake.Outcome() {
-                              @Override
-                              public void confirmed() {
-                                slot.release();
-                              }
-
-                              @Override
-                              public void rejected(HandshakeRejection why) {
-                                if (slot.release()) { // else evicted, and counted as such already
-                                  Server.this.rejected(why, ch);
-                                }
-                              }
-                            });
-                    LinkExit exit = new LinkExit(Server.this);
-                    Mux mux = new Mux(cfg, exit, m -> onLinkUp(ch, m, exit));
-                    mux.setStreamObserver(exit);
-                    mux.setBufferBudget(bufferBudget);
-                    ch.pipeline()
-                        .addLast(
-                            "idle",
-                            new IdleStateHandler(
-                                cfg.keepalive().toMillis(), 0, 0, TimeUnit.MILLISECONDS))
-                        .addLast(
-                            "preamble",
-                            new PreambleDecoder(
-                                p -> {
-                                  slot.spoke(); // evicted now only after every silent one
-                                  hs.onPreamble(p);
-                                }))
-                        .addLast("framing", Records.decoder())
-                        .addLast("handshake", hs)
-                        .addLast("mux", mux)
-                        .addLast("end", new LinkEnd(exit));
                   }
                 })
             .bind(options.listen())
@@ -393,6 +349,76 @@ public final class Server implements AutoCloseable {
     boss.scheduleAtFixedRate(
         () -> logRejections(rejections.flush(System.nanoTime())), 10, 10, TimeUnit.SECONDS);
     return (InetSocketAddress) listener.localAddress();
+  }
+
+  /**
+   * A connection's link handlers: idle timer, preamble, records, handshake, mux, link end. With
+   * --proxy-protocol they come after the PROXY header, so that the per-source slot is the client's.
+   */
+  private void setUpLink(Channel ch) {
+    LinkConfig cfg = options.link();
+    // At the cap, the oldest unfinished handshake (a silent one first) is closed to
+    // make room; closing a channel of another event loop is safe (it runs there).
+    HandshakeSlots.Admission admission =
+        handshaking.admit(
+            clientAddress(ch).getAddress(),
+            () -> {
+              Server.this.rejected(HandshakeRejection.EVICTED, ch);
+              ch.close();
+            });
+    if (!admission.admitted()) {
+      handshakesRefused.incrementAndGet();
+      rejected(admission.refusal(), ch);
+      ch.close();
+      return;
+    }
+    HandshakeSlots.Slot slot = admission.slot();
+    ServerHandshake hs =
+        new ServerHandshake(
+            options.key(),
+            key -> config.authorized().lookup(key).map(AuthorizedClient::name),
+            replay,
+            cfg,
+            new ServerHandshake.Outcome() {
+              @Override
+              public void confirmed() {
+                slot.release();
+              }
+
+              @Override
+              public void rejected(HandshakeRejection why) {
+                if (!slot.release()) {
+                  return; // evicted, and counted as such already
+                }
+                ProxyHeader.Source s = ch.attr(ProxyHeader.SOURCE).get();
+                if (s != null
+                    && s.local()
+                    && (why == HandshakeRejection.CLOSED || why == HandshakeRejection.SILENT)) {
+                  // A balancer's health check (PROXY LOCAL, then close): routine.
+                  proxyChecked(ch);
+                } else {
+                  Server.this.rejected(why, ch);
+                }
+              }
+            });
+    LinkExit exit = new LinkExit(Server.this);
+    Mux mux = new Mux(cfg, exit, m -> onLinkUp(ch, m, exit));
+    mux.setStreamObserver(exit);
+    mux.setBufferBudget(bufferBudget);
+    ch.pipeline()
+        .addLast(
+            "idle", new IdleStateHandler(cfg.keepalive().toMillis(), 0, 0, TimeUnit.MILLISECONDS))
+        .addLast(
+            "preamble",
+            new PreambleDecoder(
+                p -> {
+                  slot.spoke(); // evicted now only after every silent one
+                  hs.onPreamble(p);
+                }))
+        .addLast("framing", Records.decoder())
+        .addLast("handshake", hs)
+        .addLast("mux", mux)
+        .addLast("end", new LinkEnd(exit));
   }
 
   /**
@@ -409,7 +435,7 @@ public final class Server implements AutoCloseable {
             mux,
             e.peerStaticKey(),
             e.peerName(),
-            addressText(ch.remoteAddress()));
+            addressText(clientAddress(ch)));
     exit.onLinkUp(l);
     // The client's bandwidth cap (if any) is shared by all its links: the mux asks it before
     // reading from a destination and before returning window credit.
@@ -613,7 +639,72 @@ public final class Server implements AutoCloseable {
    */
   private void rejected(HandshakeRejection why, Channel ch) {
     rejectionTotals.incrementAndGet(why.ordinal());
-    logRejections(rejections.record(why, addressText(ch.remoteAddress()), System.nanoTime()));
+    logRejections(rejections.record(why, addressText(clientAddress(ch)), System.nanoTime()));
+  }
+
+  // ---- PROXY protocol (--proxy-protocol) -------------------------------------------------------
+
+  /**
+   * Sources whose PROXY header is believed (--proxy-from); null: --proxy-protocol is off and
+   * connections are taken as they come.
+   */
+  private volatile List<AddressRange> proxyFrom;
+
+  /** Connections from the balancer that carried no client: its health checks. */
+  private final AtomicLong proxyChecks = new AtomicLong();
+
+  private final ProxyHeader.Outcome proxyOutcome =
+      new ProxyHeader.Outcome() {
+        @Override
+        public void read(Channel ch, ProxyHeader.Source source) {
+          setUpLink(ch);
+        }
+
+        @Override
+        public void failed(Channel ch, String why) {
+          if (Log.debugEnabled()) {
+            Log.debug("no valid PROXY header from " + addressText(ch.remoteAddress()) + ": " + why);
+          }
+          rejected(HandshakeRejection.PROXY_HEADER, ch);
+        }
+
+        @Override
+        public void checked(Channel ch) {
+          proxyChecked(ch);
+        }
+      };
+
+  /**
+   * Expects a PROXY protocol header (v1 or v2) at the start of every connection, believed only from
+   * {@code from}; a connection from elsewhere is closed at once. Call before {@link #start}.
+   */
+  public void acceptProxyProtocol(List<AddressRange> from) {
+    if (from == null || from.isEmpty()) {
+      throw new IllegalArgumentException(
+          "from: " + from + " (expected: at least one trusted source range)");
+    }
+    this.proxyFrom = List.copyOf(from);
+  }
+
+  private void proxyChecked(Channel ch) {
+    proxyChecks.incrementAndGet();
+    if (Log.debugEnabled()) {
+      Log.debug("health check from " + addressText(ch.remoteAddress()));
+    }
+  }
+
+  /** Connections from the load balancer that carried no client (its health checks) since start. */
+  public long proxyChecks() {
+    return proxyChecks.get();
+  }
+
+  /**
+   * Where {@code ch} comes from: the client's address from its PROXY header, or the connection's
+   * own address (no --proxy-protocol, or the balancer's own connection).
+   */
+  static InetSocketAddress clientAddress(Channel ch) {
+    ProxyHeader.Source s = ch.attr(ProxyHeader.SOURCE).get();
+    return s != null ? s.address() : (InetSocketAddress) ch.remoteAddress();
   }
 
   private static void logRejections(RejectionLog.Line line) {
@@ -899,7 +990,11 @@ public final class Server implements AutoCloseable {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
       if (!(cause instanceof HandshakeFailedException)) {
-        Log.info("link from " + ctx.channel().remoteAddress() + " closed: " + describe(cause));
+        Log.info(
+            "link from "
+                + addressText(clientAddress(ctx.channel()))
+                + " closed: "
+                + describe(cause));
       }
       ctx.close();
     }
