@@ -2,6 +2,7 @@ package dev.ett.server;
 
 import dev.ett.policy.AddressRange;
 import dev.ett.policy.Addresses;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -14,6 +15,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -47,6 +49,20 @@ final class ProxyHeader extends ChannelInboundHandlerAdapter {
    * is buffered.
    */
   static final int MAX_TLV_BYTES = 1024;
+
+  /** "PROXY " (proxy-protocol.txt 2.1). */
+  private static final byte[] V1_SIGNATURE = "PROXY ".getBytes(StandardCharsets.US_ASCII);
+
+  /** \r\n\r\n\0\r\nQUIT\n (proxy-protocol.txt 2.2). */
+  private static final byte[] V2_SIGNATURE = {
+    0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A
+  };
+
+  /**
+   * The largest header taken: v2's 16 bytes, its largest addresses (216, AF_UNIX) and {@link
+   * #MAX_TLV_BYTES}; a v1 line is at most 107 bytes.
+   */
+  static final int MAX_HEADER_BYTES = 16 + 216 + MAX_TLV_BYTES;
 
   /** Where a connection really comes from: set once its header is read. */
   static final AttributeKey<Source> SOURCE = AttributeKey.valueOf("ett.proxy.source");
@@ -85,7 +101,14 @@ final class ProxyHeader extends ChannelInboundHandlerAdapter {
   private final Duration deadline;
   private final Outcome outcome;
   private State state = State.AWAIT_HEADER;
+  private ChannelHandlerContext ctx;
   private boolean spoke;
+
+  /** Bytes received and compared with the signatures so far, and which still match. */
+  private long total;
+
+  private int seen;
+  private boolean v1 = true, v2 = true;
   private ScheduledFuture<?> timer;
 
   private ProxyHeader(Duration deadline, Outcome outcome) {
@@ -106,10 +129,36 @@ final class ProxyHeader extends ChannelInboundHandlerAdapter {
               @Override
               public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
                 h.spoke = true;
+                if (msg instanceof ByteBuf b && !h.plausible(b)) {
+                  b.release();
+                  h.fail(h.ctx, "not a PROXY header");
+                  return;
+                }
                 super.channelRead(ctx, msg);
               }
             })
         .addLast("proxy", h);
+  }
+
+  /**
+   * Whether the bytes so far can still be a header: they start as one of the two signatures, and
+   * had no more than the largest header we take before this read. Netty's decoder takes anything
+   * without the v2 signature for a v1 line and waits for its end, and waits for a whole v2 header
+   * whatever length it announces: without this, an ett client that connects directly (no header),
+   * or a header announcing 64 KiB, would be closed only at the deadline. Checks bytes, parses
+   * nothing.
+   */
+  private boolean plausible(ByteBuf b) {
+    for (int i = b.readerIndex(); i < b.writerIndex() && seen < V2_SIGNATURE.length; i++, seen++) {
+      byte x = b.getByte(i);
+      v1 &= seen >= V1_SIGNATURE.length || x == V1_SIGNATURE[seen];
+      v2 &= x == V2_SIGNATURE[seen];
+    }
+    // Bounded before this read: the read that completes a header may carry the client's first
+    // bytes after it (the decoder passes them on).
+    boolean bounded = total <= MAX_HEADER_BYTES;
+    total += b.readableBytes();
+    return (v1 || v2) && bounded;
   }
 
   /** Whether a header from {@code peer} is believed: it is one of {@code --proxy-from}. */
@@ -125,6 +174,7 @@ final class ProxyHeader extends ChannelInboundHandlerAdapter {
 
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
     timer =
         ctx.executor()
             .schedule(
