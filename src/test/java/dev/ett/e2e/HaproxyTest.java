@@ -113,14 +113,20 @@ class HaproxyTest {
     }
     long backAt = System.nanoTime();
     double backSeconds = (backAt - killedAt) / 1e9;
-    System.out.printf(
-        "HaproxyTest: %d link(s) moved from server %d to server %d in %.2f s%n",
-        moved, victim, survivor, backSeconds);
     Thread.sleep(1000); // streams on the new links
     List<Load.Result> results = new ArrayList<>();
     for (Load l : loads) {
       results.addAll(l.stop());
     }
+    System.out.printf(
+        "HaproxyTest: %d link(s) moved from server %d to server %d in %.2f s; streams: %d ok, %d"
+            + " cut by the kill%n",
+        moved,
+        victim,
+        survivor,
+        backSeconds,
+        results.stream().filter(Load.Result::ok).count(),
+        results.stream().filter(r -> !r.ok()).count());
 
     // Never wrong bytes; every stream opened once the links were back went through.
     assertThat(results).allSatisfy(r -> assertThat(r.wrongBytes()).as(r.toString()).isFalse());
@@ -137,6 +143,12 @@ class HaproxyTest {
     List<String> clientAddresses =
         clients.stream().map(c -> "127.0.0.1:" + c.linkLocalAddress().getPort()).toList();
     assertThat(remotes).containsAll(clientAddresses);
+
+    // HAProxy's health checks (five a second, each a v2 LOCAL header and a close) are no rejected
+    // handshakes: the survivor's log has no such line at info.
+    assertThat(servers.get(survivor).count("rejected handshakes"))
+        .as(servers.get(survivor).output())
+        .isZero();
   }
 
   @Test
