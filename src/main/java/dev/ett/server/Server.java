@@ -332,14 +332,75 @@ public final class Server implements AutoCloseable {
                   protected void initChannel(Channel ch) {
                     List<AddressRange> from = proxyFrom;
                     if (from == null) {
-                      setUpLink(ch);
+                      initLink(ch);
                     } else if (!ProxyHeader.trusted(
                         from, ((InetSocketAddress) ch.remoteAddress()).getAddress())) {
                       rejected(HandshakeRejection.PROXY_SOURCE, ch);
                       ch.close();
                     } else {
-                      ProxyHeader.install(ch, cfg.handshakeTimeout(), proxyOutcome);
+                      // The link's handlers come after the header: the slot is the client's.
+                      ProxyHeader.install(ch, cfg.handshakeTimeout(), proxyOutcome(this::initLink));
                     }
+                  }
+
+                  /** Idle timer, preamble, records, handshake, mux, link end. */
+                  private void initLink(Channel ch) {
+                    // At the cap, the oldest unfinished handshake (a silent one first) is closed to
+                    // make room; closing a channel of another event loop is safe (it runs there).
+                    HandshakeSlots.Admission admission =
+                        handshaking.admit(
+                            clientAddress(ch).getAddress(),
+                            () -> {
+                              Server.this.rejected(HandshakeRejection.EVICTED, ch);
+                              ch.close();
+                            });
+                    if (!admission.admitted()) {
+                      handshakesRefused.incrementAndGet();
+                      rejected(admission.refusal(), ch);
+                      ch.close();
+                      return;
+                    }
+                    HandshakeSlots.Slot slot = admission.slot();
+                    ServerHandshake hs =
+                        new ServerHandshake(
+                            options.key(),
+                            key -> config.authorized().lookup(key).map(AuthorizedClient::name),
+                            replay,
+                            cfg,
+                            new ServerHandshake.Outcome() {
+                              @Override
+                              public void confirmed() {
+                                slot.release();
+                              }
+
+                              @Override
+                              public void rejected(HandshakeRejection why) {
+                                if (slot.release()) { // else evicted, and counted as such already
+                                  rejectedOrChecked(why, ch);
+                                }
+                              }
+                            });
+                    LinkExit exit = new LinkExit(Server.this);
+                    Mux mux = new Mux(cfg, exit, m -> onLinkUp(ch, m, exit));
+                    mux.setStreamObserver(exit);
+                    mux.setBufferBudget(bufferBudget);
+                    mux.setPeerAddress(addressText(clientAddress(ch)));
+                    ch.pipeline()
+                        .addLast(
+                            "idle",
+                            new IdleStateHandler(
+                                cfg.keepalive().toMillis(), 0, 0, TimeUnit.MILLISECONDS))
+                        .addLast(
+                            "preamble",
+                            new PreambleDecoder(
+                                p -> {
+                                  slot.spoke(); // evicted now only after every silent one
+                                  hs.onPreamble(p);
+                                }))
+                        .addLast("framing", Records.decoder())
+                        .addLast("handshake", hs)
+                        .addLast("mux", mux)
+                        .addLast("end", new LinkEnd(exit));
                   }
                 })
             .bind(options.listen())
@@ -349,76 +410,6 @@ public final class Server implements AutoCloseable {
     boss.scheduleAtFixedRate(
         () -> logRejections(rejections.flush(System.nanoTime())), 10, 10, TimeUnit.SECONDS);
     return (InetSocketAddress) listener.localAddress();
-  }
-
-  /**
-   * A connection's link handlers: idle timer, preamble, records, handshake, mux, link end. With
-   * --proxy-protocol they come after the PROXY header, so that the per-source slot is the client's.
-   */
-  private void setUpLink(Channel ch) {
-    LinkConfig cfg = options.link();
-    // At the cap, the oldest unfinished handshake (a silent one first) is closed to
-    // make room; closing a channel of another event loop is safe (it runs there).
-    HandshakeSlots.Admission admission =
-        handshaking.admit(
-            clientAddress(ch).getAddress(),
-            () -> {
-              Server.this.rejected(HandshakeRejection.EVICTED, ch);
-              ch.close();
-            });
-    if (!admission.admitted()) {
-      handshakesRefused.incrementAndGet();
-      rejected(admission.refusal(), ch);
-      ch.close();
-      return;
-    }
-    HandshakeSlots.Slot slot = admission.slot();
-    ServerHandshake hs =
-        new ServerHandshake(
-            options.key(),
-            key -> config.authorized().lookup(key).map(AuthorizedClient::name),
-            replay,
-            cfg,
-            new ServerHandshake.Outcome() {
-              @Override
-              public void confirmed() {
-                slot.release();
-              }
-
-              @Override
-              public void rejected(HandshakeRejection why) {
-                if (!slot.release()) {
-                  return; // evicted, and counted as such already
-                }
-                ProxyHeader.Source s = ch.attr(ProxyHeader.SOURCE).get();
-                if (s != null
-                    && s.local()
-                    && (why == HandshakeRejection.CLOSED || why == HandshakeRejection.SILENT)) {
-                  // A balancer's health check (PROXY LOCAL, then close): routine.
-                  proxyChecked(ch);
-                } else {
-                  Server.this.rejected(why, ch);
-                }
-              }
-            });
-    LinkExit exit = new LinkExit(Server.this);
-    Mux mux = new Mux(cfg, exit, m -> onLinkUp(ch, m, exit));
-    mux.setStreamObserver(exit);
-    mux.setBufferBudget(bufferBudget);
-    ch.pipeline()
-        .addLast(
-            "idle", new IdleStateHandler(cfg.keepalive().toMillis(), 0, 0, TimeUnit.MILLISECONDS))
-        .addLast(
-            "preamble",
-            new PreambleDecoder(
-                p -> {
-                  slot.spoke(); // evicted now only after every silent one
-                  hs.onPreamble(p);
-                }))
-        .addLast("framing", Records.decoder())
-        .addLast("handshake", hs)
-        .addLast("mux", mux)
-        .addLast("end", new LinkEnd(exit));
   }
 
   /**
@@ -653,26 +644,43 @@ public final class Server implements AutoCloseable {
   /** Connections from the balancer that carried no client: its health checks. */
   private final AtomicLong proxyChecks = new AtomicLong();
 
-  private final ProxyHeader.Outcome proxyOutcome =
-      new ProxyHeader.Outcome() {
-        @Override
-        public void read(Channel ch, ProxyHeader.Source source) {
-          setUpLink(ch);
-        }
+  /** What becomes of a PROXY header: {@code link} installs the link's handlers. */
+  private ProxyHeader.Outcome proxyOutcome(java.util.function.Consumer<Channel> link) {
+    return new ProxyHeader.Outcome() {
+      @Override
+      public void read(Channel ch, ProxyHeader.Source source) {
+        link.accept(ch);
+      }
 
-        @Override
-        public void failed(Channel ch, String why) {
-          if (Log.debugEnabled()) {
-            Log.debug("no valid PROXY header from " + addressText(ch.remoteAddress()) + ": " + why);
-          }
-          rejected(HandshakeRejection.PROXY_HEADER, ch);
+      @Override
+      public void failed(Channel ch, String why) {
+        if (Log.debugEnabled()) {
+          Log.debug("no valid PROXY header from " + addressText(ch.remoteAddress()) + ": " + why);
         }
+        rejected(HandshakeRejection.PROXY_HEADER, ch);
+      }
 
-        @Override
-        public void checked(Channel ch) {
-          proxyChecked(ch);
-        }
-      };
+      @Override
+      public void checked(Channel ch) {
+        proxyChecked(ch);
+      }
+    };
+  }
+
+  /**
+   * A handshake that failed: a rejection, unless the connection is the balancer's own (a PROXY
+   * LOCAL header) and closed or went silent without a preamble: its health check, routine.
+   */
+  private void rejectedOrChecked(HandshakeRejection why, Channel ch) {
+    ProxyHeader.Source s = ch.attr(ProxyHeader.SOURCE).get();
+    if (s != null
+        && s.local()
+        && (why == HandshakeRejection.CLOSED || why == HandshakeRejection.SILENT)) {
+      proxyChecked(ch);
+    } else {
+      rejected(why, ch);
+    }
+  }
 
   /**
    * Expects a PROXY protocol header (v1 or v2) at the start of every connection, believed only from

@@ -139,6 +139,43 @@ class ProxyProtocolTest {
     }
   }
 
+  @Test
+  void theHandshakeSlotsCountTheHeadersSourceNotTheBalancers() throws Exception {
+    // --max-handshakes 8: one source's share is 1.
+    server =
+        new Server(
+            new Server.Options(
+                new InetSocketAddress("127.0.0.1", 0),
+                serverKey,
+                AuthorizedFile.parse(
+                    "authorized", KeyFile.encode(clientKey.publicKey()) + " alice\n"),
+                Policy.parse("accept 127.0.0.1:9"),
+                null,
+                LinkConfig.defaults(),
+                8,
+                1));
+    server.acceptProxyProtocol(List.of(AddressRange.parse("127.0.0.1")));
+    address = server.start();
+    try (Socket a = withHeader("203.0.113.7");
+        Socket b = withHeader("203.0.113.8")) {
+      // Two clients behind one balancer: a slot each.
+      awaitCount(() -> server.unfinishedHandshakes(), 2);
+      assertThat(server.handshakesRefused()).isZero();
+      try (Socket c = withHeader("203.0.113.7")) {
+        // The first client again: over its share.
+        awaitCount(() -> server.handshakesRefused(), 1);
+        assertThat(server.handshakesRejected(HandshakeRejection.SOURCE_SHARE)).isEqualTo(1);
+      }
+    }
+  }
+
+  Socket withHeader(String client) throws Exception {
+    Socket s = new Socket(address.getAddress(), address.getPort());
+    s.getOutputStream().write(("PROXY TCP4 " + client + " 127.0.0.1 40000 443\r\n").getBytes(US));
+    s.getOutputStream().flush();
+    return s;
+  }
+
   // ---- helpers ---------------------------------------------------------------------------------
 
   static final java.nio.charset.Charset US = StandardCharsets.US_ASCII;
