@@ -138,6 +138,11 @@ public final class Metrics {
         "ett_stream_buffered_bytes",
         "Stream data the server holds for slow readers, all links (see --window).",
         cb -> cb.call(server.bufferedBytes()));
+    counter(
+        r,
+        "ett_proxy_checks_total",
+        "With --proxy-protocol: connections from the load balancer that carried no client (its health checks).",
+        cb -> cb.call(server.proxyChecks()));
     // Summed over the sinks (a file and a syslog collector): the totals ett status shows.
     List<AuditWriter> writers = AuditTee.writers(audit);
     if (!writers.isEmpty()) {

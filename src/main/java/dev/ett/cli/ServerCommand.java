@@ -10,6 +10,7 @@ import dev.ett.exit.FirstBytesBounds;
 import dev.ett.exit.Resolver;
 import dev.ett.link.LinkConfig;
 import dev.ett.noise.KeyPair;
+import dev.ett.policy.AddressRange;
 import dev.ett.policy.Limits;
 import dev.ett.server.ConfigWatcher;
 import dev.ett.server.Reloader;
@@ -190,6 +191,19 @@ final class ServerCommand implements Callable<Integer>, ConfigArgs.Configurable 
       description = "Unfinished handshakes at once, >= 1 (default 256).")
   int maxHandshakes = 256;
 
+  @Option(
+      names = "--proxy-protocol",
+      description =
+          "Expect a PROXY protocol header (v1 or v2, from a TCP load balancer such as HAProxy) before each connection's first byte, and take the client's address from it.")
+  boolean proxyProtocol;
+
+  @Option(
+      names = "--proxy-from",
+      paramLabel = "CIDR",
+      description =
+          "With --proxy-protocol: a source whose PROXY header is believed; others are closed (repeatable; default 127.0.0.0/8 and ::1).")
+  List<String> proxyFrom = new ArrayList<>();
+
   /** The --config file as read at start (null without one). */
   ConfigArgs.Loaded loaded;
 
@@ -227,6 +241,7 @@ final class ServerCommand implements Callable<Integer>, ConfigArgs.Configurable 
     Duration drain = Units.duration("--drain-timeout", drainTimeout, Duration.ZERO);
     Units.count("--threads", threads, 1, MAX_THREADS);
     Units.count("--max-handshakes", maxHandshakes, 1, Integer.MAX_VALUE);
+    List<AddressRange> proxySources = proxySources(proxyProtocol, proxyFrom);
     Resolver.Options resolving = resolverOptions(dns, resolveTimeout, clientMaxLookups);
     LinkConfig link = linkOptions.toConfig();
     FirstBytesBounds firstBytes =
@@ -260,6 +275,9 @@ final class ServerCommand implements Callable<Integer>, ConfigArgs.Configurable 
                 resolving,
                 firstBytes));
     server.setKeys(config.keys());
+    if (proxySources != null) {
+      server.acceptProxyProtocol(proxySources);
+    }
     InetSocketAddress bound;
     try {
       bound = server.start();
@@ -295,7 +313,8 @@ final class ServerCommand implements Callable<Integer>, ConfigArgs.Configurable 
                 ? ""
                 : ", audit to "
                     + String.join(
-                        ", ", audit.stream().map(a -> a.equals("-") ? "stdout" : a).toList())));
+                        ", ", audit.stream().map(a -> a.equals("-") ? "stdout" : a).toList()))
+            + (proxySources == null ? "" : ", PROXY protocol from " + proxySources));
     // systemd (when it started us with NOTIFY_SOCKET): ready once the port accepts; each reload
     // bracketed by RELOADING=1 and READY=1; STOPPING=1 as the drain starts; watchdog pings while
     // every event loop runs.
@@ -478,5 +497,33 @@ final class ServerCommand implements Callable<Integer>, ConfigArgs.Configurable 
           "--client-max-lookups: " + maxLookups + " (expected: >= 1)");
     }
     return new Resolver.Options(servers, t, maxLookups);
+  }
+
+  /**
+   * --proxy-from's ranges (loopback when none is given: a balancer on this machine), or null
+   * without --proxy-protocol.
+   */
+  static List<AddressRange> proxySources(boolean on, List<String> from) {
+    if (!on) {
+      if (!from.isEmpty()) {
+        throw new IllegalArgumentException(
+            "--proxy-from: " + from.get(0) + " (expected: only with --proxy-protocol)");
+      }
+      return null;
+    }
+    List<AddressRange> out = new ArrayList<>();
+    for (String f : from.isEmpty() ? List.of("127.0.0.0/8", "::1/128") : from) {
+      try {
+        out.add(AddressRange.parse(f.strip()));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(
+            "--proxy-from: "
+                + f
+                + " (expected: an address or CIDR range, e.g. 10.0.0.5 or 10.0.0.0/24): "
+                + e.getMessage(),
+            e);
+      }
+    }
+    return out;
   }
 }

@@ -10,6 +10,16 @@ public enum HandshakeRejection {
    * oldest (one that had not sent its preamble first), closed to make room.
    */
   EVICTED("evicted at the cap"),
+  /**
+   * Before step 1, with --proxy-protocol: the connection did not come from a --proxy-from source,
+   * so its PROXY header would not be believed.
+   */
+  PROXY_SOURCE("not from a --proxy-from source"),
+  /**
+   * Before step 1, with --proxy-protocol: no valid PROXY header (garbage, closed mid-header, or
+   * none within the handshake timeout).
+   */
+  PROXY_HEADER("no valid PROXY header"),
   /** Server step 1: this source (IPv4 address, IPv6 /64) already had its share of the cap. */
   SOURCE_SHARE("over one source's share of --max-handshakes"),
   /** Server step 2: the preamble did not arrive within {@link ServerHandshake#SILENT_TIMEOUT}. */

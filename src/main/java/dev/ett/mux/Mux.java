@@ -1155,8 +1155,18 @@ public final class Mux extends ChannelInboundHandlerAdapter {
     return "link "
         + (link == null ? "?" : link.peerName())
         + " from "
-        + ctx.channel().remoteAddress();
+        + (peerAddress != null ? peerAddress : ctx.channel().remoteAddress());
   }
+
+  /**
+   * Where the peer is, for log lines, when that is not the socket's address: a server behind a load
+   * balancer names the client's address from the PROXY header. Call before the link is up.
+   */
+  public void setPeerAddress(String address) {
+    this.peerAddress = address;
+  }
+
+  private String peerAddress;
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {

@@ -21,6 +21,7 @@ import dev.ett.link.ServerHandshake;
 import dev.ett.mux.BufferBudget;
 import dev.ett.mux.Mux;
 import dev.ett.noise.KeyPair;
+import dev.ett.policy.AddressRange;
 import dev.ett.policy.ClientLimits;
 import dev.ett.policy.Decision;
 import dev.ett.policy.ExitPolicy;
@@ -358,11 +359,26 @@ public final class Server implements AutoCloseable {
                 new ChannelInitializer<Channel>() {
                   @Override
                   protected void initChannel(Channel ch) {
+                    List<AddressRange> from = proxyFrom;
+                    if (from == null) {
+                      initLink(ch);
+                    } else if (!ProxyHeader.trusted(
+                        from, ((InetSocketAddress) ch.remoteAddress()).getAddress())) {
+                      rejected(HandshakeRejection.PROXY_SOURCE, ch);
+                      ch.close();
+                    } else {
+                      // The link's handlers come after the header: the slot is the client's.
+                      ProxyHeader.install(ch, cfg.handshakeTimeout(), proxyOutcome(this::initLink));
+                    }
+                  }
+
+                  /** Idle timer, preamble, records, handshake, mux, link end. */
+                  private void initLink(Channel ch) {
                     // At the cap, the oldest unfinished handshake (a silent one first) is closed to
                     // make room; closing a channel of another event loop is safe (it runs there).
                     HandshakeSlots.Admission admission =
                         handshaking.admit(
-                            ((InetSocketAddress) ch.remoteAddress()).getAddress(),
+                            clientAddress(ch).getAddress(),
                             () -> {
                               Server.this.rejected(HandshakeRejection.EVICTED, ch);
                               ch.close();
@@ -389,7 +405,7 @@ public final class Server implements AutoCloseable {
                               @Override
                               public void rejected(HandshakeRejection why) {
                                 if (slot.release()) { // else evicted, and counted as such already
-                                  Server.this.rejected(why, ch);
+                                  rejectedOrChecked(why, ch);
                                 }
                               }
                             });
@@ -397,6 +413,7 @@ public final class Server implements AutoCloseable {
                     Mux mux = new Mux(cfg, exit, m -> onLinkUp(ch, m, exit));
                     mux.setStreamObserver(exit);
                     mux.setBufferBudget(bufferBudget);
+                    mux.setPeerAddress(addressText(clientAddress(ch)));
                     ch.pipeline()
                         .addLast(
                             "idle",
@@ -438,7 +455,7 @@ public final class Server implements AutoCloseable {
             mux,
             e.peerStaticKey(),
             e.peerName(),
-            addressText(ch.remoteAddress()),
+            addressText(clientAddress(ch)),
             KeyFile.fingerprint(
                 e.localStaticKey() == null ? options.key().publicKey() : e.localStaticKey()));
     exit.onLinkUp(l);
@@ -731,7 +748,89 @@ public final class Server implements AutoCloseable {
    */
   private void rejected(HandshakeRejection why, Channel ch) {
     rejectionTotals.incrementAndGet(why.ordinal());
-    logRejections(rejections.record(why, addressText(ch.remoteAddress()), System.nanoTime()));
+    logRejections(rejections.record(why, addressText(clientAddress(ch)), System.nanoTime()));
+  }
+
+  // ---- PROXY protocol (--proxy-protocol) -------------------------------------------------------
+
+  /**
+   * Sources whose PROXY header is believed (--proxy-from); null: --proxy-protocol is off and
+   * connections are taken as they come.
+   */
+  private volatile List<AddressRange> proxyFrom;
+
+  /** Connections from the balancer that carried no client: its health checks. */
+  private final AtomicLong proxyChecks = new AtomicLong();
+
+  /** What becomes of a PROXY header: {@code link} installs the link's handlers. */
+  private ProxyHeader.Outcome proxyOutcome(java.util.function.Consumer<Channel> link) {
+    return new ProxyHeader.Outcome() {
+      @Override
+      public void read(Channel ch, ProxyHeader.Source source) {
+        link.accept(ch);
+      }
+
+      @Override
+      public void failed(Channel ch, String why) {
+        if (Log.debugEnabled()) {
+          Log.debug("no valid PROXY header from " + addressText(ch.remoteAddress()) + ": " + why);
+        }
+        rejected(HandshakeRejection.PROXY_HEADER, ch);
+      }
+
+      @Override
+      public void checked(Channel ch) {
+        proxyChecked(ch);
+      }
+    };
+  }
+
+  /**
+   * A handshake that failed: a rejection, unless the connection is the balancer's own (a PROXY
+   * LOCAL header) and closed or went silent without a preamble: its health check, routine.
+   */
+  private void rejectedOrChecked(HandshakeRejection why, Channel ch) {
+    ProxyHeader.Source s = ch.attr(ProxyHeader.SOURCE).get();
+    if (s != null
+        && s.local()
+        && (why == HandshakeRejection.CLOSED || why == HandshakeRejection.SILENT)) {
+      proxyChecked(ch);
+    } else {
+      rejected(why, ch);
+    }
+  }
+
+  /**
+   * Expects a PROXY protocol header (v1 or v2) at the start of every connection, believed only from
+   * {@code from}; a connection from elsewhere is closed at once. Call before {@link #start}.
+   */
+  public void acceptProxyProtocol(List<AddressRange> from) {
+    if (from == null || from.isEmpty()) {
+      throw new IllegalArgumentException(
+          "from: " + from + " (expected: at least one trusted source range)");
+    }
+    this.proxyFrom = List.copyOf(from);
+  }
+
+  private void proxyChecked(Channel ch) {
+    proxyChecks.incrementAndGet();
+    if (Log.debugEnabled()) {
+      Log.debug("health check from " + addressText(ch.remoteAddress()));
+    }
+  }
+
+  /** Connections from the load balancer that carried no client (its health checks) since start. */
+  public long proxyChecks() {
+    return proxyChecks.get();
+  }
+
+  /**
+   * Where {@code ch} comes from: the client's address from its PROXY header, or the connection's
+   * own address (no --proxy-protocol, or the balancer's own connection).
+   */
+  static InetSocketAddress clientAddress(Channel ch) {
+    ProxyHeader.Source s = ch.attr(ProxyHeader.SOURCE).get();
+    return s != null ? s.address() : (InetSocketAddress) ch.remoteAddress();
   }
 
   private static void logRejections(RejectionLog.Line line) {
@@ -1017,7 +1116,11 @@ public final class Server implements AutoCloseable {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
       if (!(cause instanceof HandshakeFailedException)) {
-        Log.info("link from " + ctx.channel().remoteAddress() + " closed: " + describe(cause));
+        Log.info(
+            "link from "
+                + addressText(clientAddress(ctx.channel()))
+                + " closed: "
+                + describe(cause));
       }
       ctx.close();
     }
