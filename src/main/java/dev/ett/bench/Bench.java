@@ -357,6 +357,9 @@ public final class Bench {
     // (119 us). Same workers as the figure, so that the profile the JIT compiles from matches it.
     Load.connections(echoTunnel, o.connWorkers(), 0, o.jitWarmupMs());
     Load.connections(socksFront, echoDirect, o.connWorkers(), 0, o.jitWarmupMs() / 2);
+    // Idle: once the JIT has finished with the warm-up's code and handed its arenas back (the sum
+    // holds still within 1 MiB for a second, at most 15 s), as a tunnel waiting for work sits.
+    settledRss(List.of(server.javaPid()), List.of(client.javaPid()));
     idleServer = Mem.of(server.javaPid());
     idleClient = Mem.of(client.javaPid());
     if (o.withSsh()) {
