@@ -130,6 +130,10 @@ public final class Bench {
     double coldBulk = Double.NaN;
     double coldConnNoAot = Double.NaN;
     double coldBulkNoAot = Double.NaN;
+    double coldCpuConn = Double.NaN;
+    double coldCpuGb = Double.NaN;
+    double coldCpuConnNoAot = Double.NaN;
+    double coldCpuGbNoAot = Double.NaN;
     double versionS = Double.NaN;
     double connectS = Double.NaN;
     double manyServerMiB = Double.NaN;
@@ -1385,20 +1389,29 @@ public final class Bench {
     double[] r = coldRounds("cold", ettEnv);
     t17.coldConn = r[0];
     t17.coldBulk = r[1];
+    t17.coldCpuConn = r[2];
+    t17.coldCpuGb = r[3];
     if (o.coldWithoutAot()) {
       Map<String, String> env = new HashMap<>(ettEnv);
       env.put("ETT_NO_AOT", "1");
       r = coldRounds("cold-no-aot", env);
       t17.coldConnNoAot = r[0];
       t17.coldBulkNoAot = r[1];
+      t17.coldCpuConnNoAot = r[2];
+      t17.coldCpuGbNoAot = r[3];
     }
   }
 
-  /** Returns the medians of the rounds' {connections/s, bulk MB/s}. */
+  /**
+   * Returns the medians of the rounds' {connections/s, bulk MB/s, CPU us per connection, CPU s per
+   * GB}: the CPU figures (both ends, from /proc) hold steadier than the rates on a busy machine.
+   */
   private double[] coldRounds(String label, Map<String, String> env) throws Exception {
     long window = o.coldWindowMs() * 1_000_000L;
     double[] conn = new double[o.repeat()];
     double[] bulk = new double[o.repeat()];
+    double[] connCpu = new double[o.repeat()];
+    double[] bulkCpu = new double[o.repeat()];
     for (int r = 0; r < o.repeat(); r++) {
       try (Pair a = freshPair(label + "-conn-" + r, env, List.of())) {
         long left = (a.startedNs() + window - System.nanoTime()) / 1_000_000L;
@@ -1409,22 +1422,33 @@ public final class Bench {
               label, o.coldWindowMs() - left);
           left = 1000;
         }
-        conn[r] = Load.connections(a.echo(), o.connWorkers(), 0, left).perSecond();
+        long[] pids = {a.server().javaPid(), a.client().javaPid()};
+        double cpu0 = Cpu.of(pids[0]).seconds() + Cpu.of(pids[1]).seconds();
+        Load.ConnResult c = Load.connections(a.echo(), o.connWorkers(), 0, left);
+        conn[r] = c.perSecond();
+        connCpu[r] =
+            (Cpu.of(pids[0]).seconds() + Cpu.of(pids[1]).seconds() - cpu0)
+                * 1e6
+                / Math.max(1, c.perSecond() * left / 1000.0);
       }
       try (Pair b = freshPair(label + "-bulk-" + r, env, List.of())) {
         long bytes = 0;
         long ns = 0;
+        long[] pids = {b.server().javaPid(), b.client().javaPid()};
+        double cpu0 = Cpu.of(pids[0]).seconds() + Cpu.of(pids[1]).seconds();
         do {
           ns += Load.pull(b.source(), COLD_PIECE, 60_000);
           bytes += COLD_PIECE;
         } while (System.nanoTime() - (b.startedNs() + window) < 0);
         bulk[r] = bytes / (ns / 1e9) / 1e6;
+        bulkCpu[r] = (Cpu.of(pids[0]).seconds() + Cpu.of(pids[1]).seconds() - cpu0) / (bytes / 1e9);
       }
       progress(
-          "%s #%d (fresh processes, first %d s): %.0f connections/s, bulk %.0f MB/s",
-          label, r + 1, o.coldWindowMs() / 1000, conn[r], bulk[r]);
+          "%s #%d (fresh processes, first %d s): %.0f connections/s (CPU per connection, both ends,"
+              + " %.0f us), bulk %.0f MB/s (CPU per GB %.2f s)",
+          label, r + 1, o.coldWindowMs() / 1000, conn[r], connCpu[r], bulk[r], bulkCpu[r]);
     }
-    return new double[] {median(conn), median(bulk)};
+    return new double[] {median(conn), median(bulk), median(connCpu), median(bulkCpu)};
   }
 
   /**
@@ -1623,15 +1647,58 @@ public final class Bench {
         ratioTarget("cold: bulk 1 stream MB/s, " + window, f.coldBulk, f.bulkEtt, 0.8, false, cold);
     t.add(withRef(cc, "warm ett"));
     t.add(withRef(cb, "warm ett"));
+    if (!Double.isNaN(f.coldCpuConn)) {
+      t.add(
+          info(
+              ratioTarget(
+                  "  cold CPU per connection, both ends, us",
+                  f.coldCpuConn,
+                  f.cpuConnEtt,
+                  0,
+                  true,
+                  cold)));
+      t.add(
+          info(
+              ratioTarget(
+                  "  cold CPU per GB, both ends, s", f.coldCpuGb, f.cpuGbEtt, 0, true, cold)));
+    }
     if (!Double.isNaN(f.coldConnNoAot)) {
       t.add(
           info(
               ratioTarget(
-                  "  same without the AOT cache", f.coldConnNoAot, f.connEtt, 0.8, false, cold)));
+                  "  cold connections/s without the AOT cache",
+                  f.coldConnNoAot,
+                  f.connEtt,
+                  0.8,
+                  false,
+                  cold)));
       t.add(
           info(
               ratioTarget(
-                  "  same without the AOT cache", f.coldBulkNoAot, f.bulkEtt, 0.8, false, cold)));
+                  "  cold bulk MB/s without the AOT cache",
+                  f.coldBulkNoAot,
+                  f.bulkEtt,
+                  0.8,
+                  false,
+                  cold)));
+      t.add(
+          info(
+              ratioTarget(
+                  "  cold CPU per connection without the AOT cache, us",
+                  f.coldCpuConnNoAot,
+                  f.cpuConnEtt,
+                  0,
+                  true,
+                  cold)));
+      t.add(
+          info(
+              ratioTarget(
+                  "  cold CPU per GB without the AOT cache, s",
+                  f.coldCpuGbNoAot,
+                  f.cpuGbEtt,
+                  0,
+                  true,
+                  cold)));
     }
     t.add(limitTarget("start-up: ett --version, s", f.versionS, 0.3, "s", " (--only start)"));
     t.add(
