@@ -152,10 +152,10 @@ public final class Bench {
     dir = Files.createTempDirectory("ett-bench-");
     try {
       if (o.only().contains("rss10k")) {
-        // Each of the bench, the echo target, ett's client and server (and ssh's) holds one fd per
-        // stream: raise this process's limit, which every child inherits. The product's own
-        // defaults stay as they are.
-        raiseFdLimit(2L * o.manyStreams() + 4096);
+        // Each of the bench, the echo target, ett's client and server (and ssh and sshd) holds one
+        // fd per stream, a process at a time: raise this process's limit, which every child
+        // inherits, when it is short. The product's own defaults stay as they are.
+        raiseFdLimit(o.manyStreams() + 2048L);
       }
       setUp();
       if (o.only().contains("bulk")) {
@@ -1566,8 +1566,9 @@ public final class Bench {
               + soft
               + " to "
               + need
-              + ": "
-              + said.strip());
+              + " ("
+              + said.strip()
+              + "): the rss10k figure may fail; lower --many-streams or raise the hard limit");
     } else {
       out.println(
           "open-file limit raised from "
