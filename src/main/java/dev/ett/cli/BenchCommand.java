@@ -31,8 +31,8 @@ final class BenchCommand implements Callable<Integer> {
       names = "--only",
       split = ",",
       paramLabel = "FIGURE",
-      description = "Figures to run: bulk,conn,conn-tls,ping,rss,start (default all).")
-  List<String> only = List.of("bulk", "conn", "conn-tls", "ping", "rss", "start");
+      description = "Figures to run: bulk,conn,conn-tls,ping,rss,start,cold,rss10k (default all).")
+  List<String> only = List.of("bulk", "conn", "conn-tls", "ping", "rss", "start", "cold", "rss10k");
 
   @Option(
       names = "--bulk-size",
@@ -50,7 +50,8 @@ final class BenchCommand implements Callable<Integer> {
       names = "--repeat",
       paramLabel = "R",
       description =
-          "Bulk runs per path, and rounds of conn-tls; the median is reported (default 5; --quick 1).")
+          "Rounds of bulk, connections, ping-pong, cold and conn-tls; the median is reported"
+              + " (default 5; --quick 1).")
   Integer repeat;
 
   @Option(
@@ -154,15 +155,40 @@ final class BenchCommand implements Callable<Integer> {
               + " tunnel with a process at each end, on this machine (needs socat).")
   boolean withRelay;
 
+  @Option(
+      names = "--many-streams",
+      paramLabel = "N",
+      description =
+          "Streams held open at once for the rss10k figure, through ett and ssh -L (default 10000;"
+              + " --quick 1000).")
+  Integer manyStreams;
+
+  @Option(
+      names = "--cold-window",
+      paramLabel = "DURATION",
+      description =
+          "The cold figure measures fresh processes this long after their start (default 10s;"
+              + " --quick 3s).")
+  String coldWindow;
+
+  @Option(
+      names = "--cold-without-aot",
+      description =
+          "Also run the cold rounds without the JVM's AOT cache (ETT_NO_AOT=1), to show what it buys.")
+  boolean coldWithoutAot;
+
+  private static final List<String> FIGURES =
+      List.of("bulk", "conn", "conn-tls", "ping", "rss", "start", "cold", "rss10k");
+
   @Override
   public Integer call() throws Exception {
     preloadBenchClasses();
     Set<String> figures = new LinkedHashSet<>();
     for (String f : only) {
       String x = f.strip().toLowerCase(java.util.Locale.ROOT);
-      if (!Set.of("bulk", "conn", "conn-tls", "ping", "rss", "start").contains(x)) {
+      if (!FIGURES.contains(x)) {
         throw new IllegalArgumentException(
-            "--only: unknown figure '" + f + "' (bulk, conn, conn-tls, ping, rss, start)");
+            "--only: unknown figure '" + f + "' (" + String.join(", ", FIGURES) + ")");
       }
       figures.add(x);
     }
@@ -193,7 +219,10 @@ final class BenchCommand implements Callable<Integer> {
             !noSnapshot,
             keepLogs,
             withSsh,
-            withRelay);
+            withRelay,
+            manyStreams != null ? manyStreams : quick ? 1000 : 10_000,
+            Units.duration(coldWindow != null ? coldWindow : quick ? "3s" : "10s").toMillis(),
+            coldWithoutAot);
     System.out.println(
         "command: "
             + ett

@@ -455,7 +455,8 @@ public final class Connector {
             .channel(Transports.socketChannel())
             .option(ChannelOption.AUTO_READ, false)
             .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
-            .option(ChannelOption.TCP_NODELAY, true)
+            // No TCP_NODELAY option: Netty's socket config turns it on for every TCP socket it
+            // makes (TransportsTest checks); setting it again cost a setsockopt per stream.
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis())
             .handler(new StreamSocketInstaller())
             .connect(new InetSocketAddress(address, requested.port()));

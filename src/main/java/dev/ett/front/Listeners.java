@@ -37,7 +37,8 @@ public final class Listeners {
         .option(ChannelOption.SO_BACKLOG, backlog)
         .childOption(ChannelOption.AUTO_READ, false)
         .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-        .childOption(ChannelOption.TCP_NODELAY, true)
+        // No TCP_NODELAY option: Netty's socket config turns it on for every TCP socket it makes
+        // (TransportsTest checks), and setting it again cost a setsockopt per connection.
         .childHandler(acceptor)
         .bind(bind)
         .sync()
