@@ -64,6 +64,12 @@ final class ConfigArgs {
           "reverse forwards (-R) are not supported yet; remove the key (see docs/configuration.md, \"Configuration file\")");
 
   /**
+   * Repeatable options that also take a single string ({@code server = "HOST:PORT"} was the only
+   * spelling before {@code --server} became repeatable, and stays the common one).
+   */
+  private static final Set<String> ONE_OR_MORE = Set.of("server");
+
+  /**
    * A command that takes {@code --config}: Main hands it what was loaded, for reloads and messages.
    */
   interface Configurable {
@@ -273,10 +279,19 @@ final class ConfigArgs {
       List<String> values = values(file, s, o);
       if (isFile(o)) {
         values = values.stream().map(v -> relativeToFile(file, v)).toList();
-      } else if (o.paramLabel().equals("KEY")) {
-        // A key (44 characters of base64) or a file holding one (server-key).
+      } else if (o.paramLabel().startsWith("KEY")) {
+        // A key (44 characters of base64) or a file holding one (server-key); two, comma-separated,
+        // during a key rotation (KEY[,KEY2]).
         values =
-            values.stream().map(v -> KeyFile.isPublicKey(v) ? v : relativeToFile(file, v)).toList();
+            values.stream()
+                .map(
+                    v ->
+                        String.join(
+                            ",",
+                            java.util.Arrays.stream(v.split(",", -1))
+                                .map(k -> KeyFile.isPublicKey(k) ? k : relativeToFile(file, k))
+                                .toList()))
+                .toList();
       }
       if (overridden.contains(s.key())) {
         continue; // checked above all the same: a broken file is broken whatever the flags say
@@ -337,6 +352,11 @@ final class ConfigArgs {
       throw new ConfigException(at + show(s.value()) + " (expected: true or false)");
     }
     if (o.isMultiValue()) {
+      if (ONE_OR_MORE.contains(s.key())
+          && s.value() instanceof Scalar sc
+          && sc.kind() == Kind.STRING) {
+        return List.of(sc.text()); // server = "HOST:PORT", as before the option was repeatable
+      }
       if (!(s.value() instanceof Array a)) {
         throw new ConfigException(
             at
