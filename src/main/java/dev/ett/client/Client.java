@@ -501,7 +501,12 @@ public final class Client implements AutoCloseable {
     if (servers.failed()) {
       // Another server or key of this round: at once, without backoff (nor refusing the streams
       // waiting: they go to whichever answers).
-      Log.info(why + " (trying " + servers.current() + ")");
+      String failed = target.toString();
+      Log.info(
+          (why.contains(failed) ? why : failed + ": " + why)
+              + " (trying "
+              + servers.current()
+              + ")");
       cancelRetry();
       loop.execute(this::connect);
       return;
