@@ -393,7 +393,8 @@ public final class Client implements AutoCloseable {
             linkFailed(
                 cf.cause() instanceof java.net.UnknownHostException
                     ? "cannot resolve " + address.getHostString()
-                    : "cannot connect to " + peer() + ": " + describe(cf.cause()));
+                    : "cannot connect to " + peer() + ": " + describe(cf.cause()),
+                false);
             return;
           }
         });
@@ -481,6 +482,14 @@ public final class Client implements AutoCloseable {
   }
 
   private void linkFailed(String why) {
+    linkFailed(why, true);
+  }
+
+  /**
+   * An attempt failed; {@code reached}: whether the TCP connection was made (false: the server's
+   * other keys are skipped in this round).
+   */
+  private void linkFailed(String why, boolean reached) {
     if (state == State.CLOSED) {
       return;
     }
@@ -498,7 +507,7 @@ public final class Client implements AutoCloseable {
     why = linkListener.onLinkFailed(why);
     lastFailure = why;
     state = State.IDLE;
-    if (servers.failed()) {
+    if (servers.failed(reached)) {
       // Another server or key of this round: at once, without backoff (nor refusing the streams
       // waiting: they go to whichever answers).
       String failed = target.toString();

@@ -188,10 +188,20 @@ public record ServerList(List<Server> servers, Order order) {
      * the round has been tried: the caller backs off, and the next round starts from the top.
      */
     public boolean failed() {
-      tried++;
-      if (key + 1 < round.get(server).keys.size()) {
+      return failed(true);
+    }
+
+    /**
+     * As {@link #failed()}; {@code reached} false (the TCP connect failed) skips the server's other
+     * keys: they would meet the same closed port.
+     */
+    public boolean failed(boolean reached) {
+      int keys = round.get(server).keys.size();
+      if (reached && key + 1 < keys) {
+        tried++;
         key++;
       } else {
+        tried += keys - key;
         key = 0;
         server = (server + 1) % round.size();
       }

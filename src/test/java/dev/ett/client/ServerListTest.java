@@ -50,6 +50,16 @@ class ServerListTest {
   }
 
   @Test
+  void aServerThatCannotBeReachedIsNotTriedWithItsOtherKey() {
+    ServerList.Cursor c = list(ServerList.Order.ORDERED).cursor(1, new Random(1));
+    assertThat(c.current().toString()).isEqualTo("127.0.0.1:2 (key 1)");
+    assertThat(c.failed(false)).isTrue();
+    assertThat(c.current().toString()).isEqualTo("127.0.0.1:3");
+    assertThat(c.failed(false)).isTrue();
+    assertThat(c.failed(false)).isFalse(); // 1 tried too: the round is over
+  }
+
+  @Test
   void aLostServerIsTriedLastAndTheRoundStartsAfresh() {
     ServerList.Cursor c = list(ServerList.Order.ORDERED).cursor(0, new Random(1));
     c.succeeded();
