@@ -465,12 +465,14 @@ public final class Client implements AutoCloseable {
       state = State.IDLE;
       linkUp = false;
       String lost = peer();
+      ServerList.Server was = target.server();
       servers.lost();
+      ServerList.Target next = servers.current();
       Log.info(
           "link to "
               + lost
               + " lost; reconnecting"
-              + (lost.equals(servers.current().toString()) ? "" : " to " + servers.current())
+              + (next.server().equals(was) ? "" : " to " + next)
               + " in "
               + seconds(scheduleReconnect()));
     } else if (state == State.CONNECTING && m.link() == null) {
