@@ -1,6 +1,8 @@
 package dev.ett.cli;
 
 import dev.ett.client.Client;
+import dev.ett.client.Links;
+import dev.ett.client.ServerList;
 import dev.ett.config.KeyFile;
 import dev.ett.front.Authenticator;
 import dev.ett.front.ForwardFront;
@@ -16,6 +18,7 @@ import dev.ett.route.Route;
 import dev.ett.systemd.Notifier;
 import dev.ett.util.Log;
 import io.netty.util.concurrent.EventExecutor;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -51,16 +54,44 @@ final class ClientCommand implements Callable<Integer>, ConfigArgs.Configurable 
     // Nothing to keep: the client does not reload. Errors are placed in the file by Main.
   }
 
-  @Option(names = "--server", required = true, paramLabel = "HOST:PORT")
-  String server;
+  @Option(
+      names = "--server",
+      required = true,
+      paramLabel = "HOST:PORT[=KEY[,KEY2]]",
+      description =
+          "The server; repeatable: the client links to the first that answers (see --server-order) and fails over"
+              + " to the next. =KEY pins that server's own key (as --via spells it); without it, --server-key.")
+  List<String> servers = new ArrayList<>();
 
   @Option(
       names = "--server-key",
-      required = true,
-      paramLabel = "KEY",
+      paramLabel = "KEY[,KEY2]",
       description =
-          "The server's public key (base64, 44 chars), or a file holding it. Pinned: no other key is accepted.")
+          "The server's public key (base64, 44 chars), or a file holding it. Pinned: no other key is accepted."
+              + " Two keys (during a key rotation) are tried in order.")
   String serverKey;
+
+  @Option(
+      names = "--server-order",
+      paramLabel = "ORDER",
+      description =
+          "ordered (default): the first --server that answers; random: a random one (spreads clients).")
+  String serverOrder = "ordered";
+
+  @Option(
+      names = "--failback",
+      paramLabel = "DURATION",
+      description =
+          "While on another server than the first, look for the first this often and move new streams back to it"
+              + " (streams on the old link are not broken). Default: off.")
+  String failback;
+
+  @Option(
+      names = "--links",
+      paramLabel = "N",
+      description =
+          "Links kept up at once (default 1), each on its own core; new -L streams go to the least busy link.")
+  int links = 1;
 
   @Option(
       names = "--key",
@@ -151,14 +182,16 @@ final class ClientCommand implements Callable<Integer>, ConfigArgs.Configurable 
       if (users != null) {
         Users.read(users);
       }
-      route(via, server, serverKey);
+      Servers.of(servers, serverKey, serverOrder, failback, links, via);
       java.util.Arrays.fill(KeyFile.readPrivate(key), (byte) 0);
       Suite.parse(suite);
       linkOptions.toConfig();
       return 0;
     }
     Authenticator authenticator = users == null ? null : new Authenticator(Users.read(users));
-    Link link = Link.open(via, server, serverKey, key, suite, linkOptions, maxQueuedOpens);
+    Servers fleet = Servers.of(servers, serverKey, serverOrder, failback, links, via);
+    Link link = Link.open(via, fleet, key, suite, linkOptions, maxQueuedOpens);
+    String server = fleet.list().toString();
     Client client = link.client();
     List<AutoCloseable> fronts = new ArrayList<>();
     try {
@@ -176,7 +209,9 @@ final class ClientCommand implements Callable<Integer>, ConfigArgs.Configurable 
         try {
           fronts.add(
               Metrics.serve(
-                  metricsAddr, Metrics.client(client), client::health)); // closed with the fronts
+                  metricsAddr,
+                  Metrics.client(link::activity),
+                  link::health)); // closed with the fronts
         } catch (java.io.IOException e) {
           throw new java.net.BindException(
               dev.ett.util.Transports.listenFailure(
@@ -241,32 +276,54 @@ final class ClientCommand implements Callable<Integer>, ConfigArgs.Configurable 
   }
 
   /**
-   * The client the fronts use and what owns it: a plain {@link Client} to {@code --server}, or,
-   * with {@code --via}, a {@link ChainedClient} whose innermost layer is end to end with it.
+   * The client the fronts use and what owns it: {@link Links} to the servers of {@code --server}
+   * (one link, or {@code --links N}), or, with {@code --via}, a {@link ChainedClient} whose
+   * innermost layer is end to end with the server.
    */
-  record Link(Client client, ChainedClient chain) implements AutoCloseable {
+  record Link(Client client, ChainedClient chain, Links links) implements AutoCloseable {
     static Link open(
         List<String> via,
-        String server,
-        String serverKey,
+        Servers servers,
         Path key,
         String suite,
         LinkOptions link,
         int maxQueuedOpens)
         throws java.io.IOException, InterruptedException {
       if (via.isEmpty()) {
-        return new Link(
-            new Client(clientOptions(server, serverKey, key, suite, link, maxQueuedOpens)), null);
+        KeyPair kp = KeyPair.fromPrivateKey(KeyFile.readPrivate(key));
+        Suite s = Suite.parse(suite);
+        dev.ett.link.LinkConfig lc = link.toConfig();
+        ServerList.Server first = servers.list().servers().get(0);
+        Links links =
+            new Links(
+                servers.links(),
+                (k, group) -> {
+                  Client c =
+                      new Client(
+                          new Client.Options(
+                              first.address(), first.keys().get(0), kp, s, lc, maxQueuedOpens),
+                          group,
+                          false);
+                  c.setServers(servers.list(), k, servers.failback());
+                  return c;
+                });
+        if (servers.list().servers().size() > 1 || servers.links() > 1) {
+          Log.info(
+              "servers: "
+                  + servers.list()
+                  + (servers.links() > 1 ? ", " + servers.links() + " links" : ""));
+        }
+        return new Link(links.primary(), null, links);
       }
       ChainedClient chain =
           new ChainedClient(
-              route(via, server, serverKey),
+              servers.route(),
               KeyPair.fromPrivateKey(KeyFile.readPrivate(key)),
               Suite.parse(suite),
               link.toConfig(),
               maxQueuedOpens);
       Log.info("route: " + chain.route() + " (" + chain.route().size() + " hops)");
-      return new Link(chain.innermost(), chain);
+      return new Link(chain.innermost(), chain, null);
     }
 
     /** Why the link (the whole route, with --via) is not up; "" if its last attempt succeeded. */
@@ -274,12 +331,24 @@ final class ClientCommand implements Callable<Integer>, ConfigArgs.Configurable 
       return chain != null ? chain.lastFailure() : client.lastFailure();
     }
 
+    /** What the links carried, summed (with --via: the innermost layer's). For the metrics. */
+    Client.Activity activity(Duration wait) {
+      return links != null ? links.activity(wait) : client.activity(wait);
+    }
+
+    dev.ett.util.Health health() {
+      return links != null ? links.health() : client.health();
+    }
+
     /** Every event loop the link and the fronts run on, for the watchdog. */
     List<EventExecutor> eventLoops() {
-      if (chain == null) {
-        return List.of(client.eventLoop());
-      }
       List<EventExecutor> loops = new ArrayList<>();
+      if (chain == null) {
+        for (Client c : links.all()) {
+          loops.add(c.eventLoop());
+        }
+        return loops;
+      }
       for (int n = 1; n <= chain.route().size(); n++) {
         loops.add(chain.layer(n).eventLoop());
       }
@@ -290,7 +359,7 @@ final class ClientCommand implements Callable<Integer>, ConfigArgs.Configurable 
       if (chain != null) {
         chain.start();
       } else {
-        client.start();
+        links.start();
       }
     }
 
@@ -299,7 +368,7 @@ final class ClientCommand implements Callable<Integer>, ConfigArgs.Configurable 
       if (chain != null) {
         chain.close();
       } else {
-        client.close();
+        links.close();
       }
     }
   }
@@ -308,33 +377,126 @@ final class ClientCommand implements Callable<Integer>, ConfigArgs.Configurable 
   static Route route(List<String> via, String server, String serverKey) throws java.io.IOException {
     List<Hop> hops = new ArrayList<>();
     for (String v : via) {
-      int eq = v.indexOf('=');
-      if (eq <= 0 || eq == v.length() - 1) {
-        throw new IllegalArgumentException("--via " + v + ": expected HOST:PORT=PUBKEY");
+      Pinned p = Pinned.parse("--via", v, null);
+      if (p.keys().size() != 1) {
+        throw new IllegalArgumentException(
+            "--via " + Log.escape(p.hostPort()) + ": one key per hop");
       }
       try {
-        hops.add(Hop.parse(v.substring(0, eq), readServerKey(v.substring(eq + 1))));
+        hops.add(Hop.parse(p.hostPort(), p.keys().get(0)));
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(
-            "--via " + Log.escape(v.substring(0, eq)) + ": " + e.getMessage(), e);
+            "--via " + Log.escape(p.hostPort()) + ": " + e.getMessage(), e);
       }
     }
-    hops.add(Hop.parse(server, readServerKey(serverKey)));
+    Pinned last = Pinned.parse("--server", server, serverKey);
+    if (last.keys().size() != 1) {
+      throw new IllegalArgumentException(
+          "--server " + Log.escape(last.hostPort()) + ": one key with --via");
+    }
+    hops.add(Hop.parse(last.hostPort(), last.keys().get(0)));
     return new Route(hops);
   }
 
-  static Client.Options clientOptions(
-      String server, String serverKey, Path key, String suite, LinkOptions link, int maxQueuedOpens)
-      throws java.io.IOException {
-    byte[] pinned = readServerKey(serverKey);
-    KeyPair kp = KeyPair.fromPrivateKey(KeyFile.readPrivate(key));
-    return new Client.Options(
-        Addrs.hostPort(server, "--server"),
-        pinned,
-        kp,
-        Suite.parse(suite),
-        link.toConfig(),
-        maxQueuedOpens);
+  /**
+   * {@code HOST:PORT=KEY[,KEY2]}, as {@code --via} and {@code --server} spell a server with its
+   * pinned key(s); without {@code =KEY}, the {@code fallbackKeys} ({@code --server-key}). A key is
+   * base64 or a file holding one ({@link #readServerKey}); base64 ends in '=', HOST:PORT has none,
+   * so the first '=' is the separator.
+   */
+  record Pinned(String hostPort, List<byte[]> keys) {
+    static Pinned parse(String option, String v, String fallbackKeys) throws java.io.IOException {
+      int eq = v.indexOf('=');
+      String hostPort = eq < 0 ? v : v.substring(0, eq);
+      String keys = eq < 0 ? fallbackKeys : v.substring(eq + 1);
+      if (hostPort.isEmpty() || keys == null || keys.isEmpty()) {
+        throw new IllegalArgumentException(
+            option
+                + " "
+                + Log.escape(v)
+                + ": expected HOST:PORT=PUBKEY"
+                + (option.equals("--server") ? " (or --server-key PUBKEY)" : ""));
+      }
+      List<byte[]> read = new ArrayList<>();
+      for (String k : keys.split(",", -1)) {
+        try {
+          read.add(readServerKey(k.strip()));
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException(
+              option + " " + Log.escape(hostPort) + ": " + e.getMessage(), e);
+        }
+      }
+      if (read.size() > ServerList.MAX_KEYS) {
+        throw new IllegalArgumentException(
+            option
+                + " "
+                + Log.escape(hostPort)
+                + ": "
+                + read.size()
+                + " keys (expected: 1~"
+                + ServerList.MAX_KEYS
+                + ", the old and the new during a rotation)");
+      }
+      return new Pinned(hostPort, read);
+    }
+  }
+
+  /**
+   * What {@code --server} (repeatable), {@code --server-key}, {@code --server-order}, {@code
+   * --failback}, {@code --links} and {@code --via} say together, checked.
+   */
+  record Servers(ServerList list, Duration failback, int links, Route route) {
+    static Servers of(
+        List<String> servers,
+        String serverKey,
+        String order,
+        String failback,
+        int links,
+        List<String> via)
+        throws java.io.IOException {
+      ServerList.Order o = ServerList.Order.parse(order);
+      Duration fb =
+          failback == null
+              ? Duration.ZERO
+              : Units.duration("--failback", failback, Duration.ofMillis(100));
+      Units.count("--links", links, 1, Links.MAX_LINKS);
+      if (!via.isEmpty()) {
+        if (servers.size() > 1 || links > 1) {
+          throw new IllegalArgumentException(
+              "--via: with one --server and one link only (several servers or --links: not through relays yet)");
+        }
+        Route r = ClientCommand.route(via, servers.get(0), serverKey);
+        Hop h = r.hop(r.size());
+        return new Servers(
+            new ServerList(
+                List.of(
+                    new ServerList.Server(
+                        InetSocketAddress.createUnresolved(h.host(), h.port()),
+                        h.toString(),
+                        List.of(h.key()))),
+                o),
+            fb,
+            1,
+            r);
+      }
+      List<ServerList.Server> list = new ArrayList<>();
+      for (String s : servers) {
+        Pinned p = Pinned.parse("--server", s, serverKey);
+        InetSocketAddress a = Addrs.hostPort(p.hostPort(), "--server");
+        list.add(
+            new ServerList.Server(
+                a, Hop.parse(p.hostPort(), p.keys().get(0)).toString(), p.keys()));
+      }
+      if (list.size() > ServerList.MAX_SERVERS) {
+        throw new IllegalArgumentException(
+            "--server: given "
+                + list.size()
+                + " times (expected: 1~"
+                + ServerList.MAX_SERVERS
+                + ")");
+      }
+      return new Servers(new ServerList(list, o), fb, links, null);
+    }
   }
 
   /**

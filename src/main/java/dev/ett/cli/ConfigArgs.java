@@ -72,9 +72,10 @@ final class ConfigArgs {
   /**
    * Repeatable options that were single once: one value without brackets still works ({@code key =
    * "server.key"}, as before the server could hold several keys; {@code audit =
-   * "/var/log/ett/audit.jsonl"}, as before a syslog collector could take the trail too).
+   * "/var/log/ett/audit.jsonl"}, as before a syslog collector could take the trail too; {@code
+   * server = "HOST:PORT"}, as before a client could fail over between servers).
    */
-  static final Set<String> SINGULAR_TOO = Set.of("key", "audit");
+  static final Set<String> SINGULAR_TOO = Set.of("key", "audit", "server");
 
   /** The plural spelling of {@code key} (see {@link #PLURALS}), or a key no file can hold. */
   static String pluralOf(String key) {
@@ -310,10 +311,19 @@ final class ConfigArgs {
       List<String> values = values(file, s, o);
       if (isFile(o)) {
         values = values.stream().map(v -> relativeToFile(file, v)).toList();
-      } else if (o.paramLabel().equals("KEY")) {
-        // A key (44 characters of base64) or a file holding one (server-key).
+      } else if (o.paramLabel().startsWith("KEY")) {
+        // A key (44 characters of base64) or a file holding one (server-key); two, comma-separated,
+        // during a key rotation (KEY[,KEY2]).
         values =
-            values.stream().map(v -> KeyFile.isPublicKey(v) ? v : relativeToFile(file, v)).toList();
+            values.stream()
+                .map(
+                    v ->
+                        String.join(
+                            ",",
+                            java.util.Arrays.stream(v.split(",", -1))
+                                .map(k -> KeyFile.isPublicKey(k) ? k : relativeToFile(file, k))
+                                .toList()))
+                .toList();
       }
       if (overridden.contains(key)) {
         continue; // checked above all the same: a broken file is broken whatever the flags say

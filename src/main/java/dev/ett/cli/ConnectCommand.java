@@ -25,15 +25,26 @@ import picocli.CommandLine.Parameters;
       "Exit status 0 when the stream ends cleanly; 1 with a one-line reason otherwise."
     })
 final class ConnectCommand implements Callable<Integer> {
-  @Option(names = "--server", required = true, paramLabel = "HOST:PORT")
-  String server;
+  @Option(
+      names = "--server",
+      required = true,
+      paramLabel = "HOST:PORT[=KEY[,KEY2]]",
+      description =
+          "The server; repeatable: the first that answers is used (see --server-order), as for ett client.")
+  java.util.List<String> servers = new java.util.ArrayList<>();
 
   @Option(
       names = "--server-key",
-      required = true,
-      paramLabel = "KEY",
-      description = "The server's public key, or a file holding it.")
+      paramLabel = "KEY[,KEY2]",
+      description =
+          "The server's public key, or a file holding it; two are tried in order (key rotation).")
   String serverKey;
+
+  @Option(
+      names = "--server-order",
+      paramLabel = "ORDER",
+      description = "ordered (default) or random, as for ett client.")
+  String serverOrder = "ordered";
 
   @Option(
       names = "--key",
@@ -81,7 +92,13 @@ final class ConnectCommand implements Callable<Integer> {
     }
     StdioFront.Result r;
     try (ClientCommand.Link link =
-        ClientCommand.Link.open(via, server, serverKey, key, suite, linkOptions, 1)) {
+        ClientCommand.Link.open(
+            via,
+            ClientCommand.Servers.of(servers, serverKey, serverOrder, null, 1, via),
+            key,
+            suite,
+            linkOptions,
+            1)) {
       link.start();
       // Unbuffered standard streams: each read is written through at once (interactive ssh).
       r =

@@ -244,13 +244,20 @@ public final class Metrics {
   // ---- client ----------------------------------------------------------------------------------
 
   public static PrometheusRegistry client(Client client) {
+    return client(client::activity);
+  }
+
+  /** A client's series from its links' activity, summed over {@code --links} (ClientCommand). */
+  public static PrometheusRegistry client(
+      java.util.function.Function<Duration, Client.Activity> activity) {
     PrometheusRegistry r = new PrometheusRegistry();
-    Reading<Client.Activity> now = new Reading<>(() -> client.activity(LOOP_WAIT));
+    Reading<Client.Activity> now = new Reading<>(() -> activity.apply(LOOP_WAIT));
     info(r, "client");
     gauge(
         r,
         "ett_links",
-        "Links up to the server (1 while up; 2 while an old one drains after a GOAWAY).",
+        "Links up to the servers (1 while up, N with --links N; one more while an old one drains after a"
+            + " GOAWAY or a --failback).",
         cb -> cb.call(now.get().links()));
     CounterWithCallback.builder()
         .name("ett_handshakes_total")

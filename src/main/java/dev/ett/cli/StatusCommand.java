@@ -104,7 +104,9 @@ final class StatusCommand implements Callable<Integer> {
       row(
           b,
           "link",
-          (s.sum("ett_links") > 0 ? "up" : "down")
+          (s.sum("ett_links") > 1
+                  ? "up (" + s.sum("ett_links") + " links)" // --links N, or one draining
+                  : s.sum("ett_links") > 0 ? "up" : "down")
               + ", "
               + ok
               + " handshake(s) ok, "

@@ -120,6 +120,43 @@ public final class Client implements AutoCloseable {
 
   private long lastAttemptNanos = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(DEMAND_GAP_MS);
 
+  /**
+   * Which server and key the next attempt uses (several {@code --server}s, two pinned keys); by
+   * default the one server of the options.
+   */
+  private ServerList.Cursor servers;
+
+  /** The server of the link being set up or up. */
+  private ServerList.Target target;
+
+  /** {@code --failback}: how often to look for the preferred server while on another; 0: never. */
+  private long failbackMs;
+
+  private ScheduledFuture<?> failbackProbe;
+
+  /**
+   * A fail-back attempt is being set up while the current link keeps serving: if it fails, the
+   * current link stays; if it comes up, new streams go to it and the old link drains.
+   */
+  private int[] failingBackFrom;
+
+  /** The links of {@code --links N}, when this client is one of them; null otherwise. */
+  private Links links;
+
+  /** Sockets handed to this link and still open (with {@link #links} only): what Links balances. */
+  private final java.util.concurrent.atomic.AtomicInteger load =
+      new java.util.concurrent.atomic.AtomicInteger();
+
+  /** Streams' sockets open on this link, for {@link Links}' choice. Any thread. */
+  int streamLoad() {
+    return load.get();
+  }
+
+  /** Whether a link is up for new streams. Any thread. */
+  boolean isUp() {
+    return linkUp;
+  }
+
   public Client(Options options) {
     this(options, Transports.group(1, "ett-client"), true);
   }
@@ -129,6 +166,43 @@ public final class Client implements AutoCloseable {
     this.group = group;
     this.loop = group.next();
     this.ownsGroup = ownsGroup;
+    this.servers =
+        ServerList.of(options.server(), serverName(options.server()), options.serverKey())
+            .cursor(0, ThreadLocalRandom.current());
+    this.target = servers.current();
+  }
+
+  /**
+   * Replaces the one server of the options with a list ({@code --server} repeatable, two keys per
+   * server), tried from this link's preferred one ({@link ServerList#cursor}). With {@code
+   * failback} positive, while linked to another server than the preferred one, the client looks for
+   * the preferred one that often and moves new streams back once it answers (the old link drains:
+   * its streams are never broken). Call before {@link #start}.
+   */
+  public void setServers(ServerList list, int link, java.time.Duration failback) {
+    this.servers = list.cursor(link, new java.util.Random());
+    this.target = servers.current();
+    this.failbackMs = failback.toMillis();
+  }
+
+  /** Makes this client one of the links of {@code links}. Call before {@link #start}. */
+  void joinLinks(Links links) {
+    this.links = links;
+  }
+
+  /**
+   * The event loops the sockets of new streams may be registered on: with {@code --links N}, the
+   * loop of the link with the fewest streams among those up ({@link Links}); otherwise {@link
+   * #eventLoop()}. A front whose per-port state lives on one loop registers on {@link #eventLoop()}
+   * instead.
+   */
+  public EventLoopGroup streamLoops() {
+    return links == null ? loop : links.streamLoops();
+  }
+
+  private static String serverName(InetSocketAddress a) {
+    String host = a.getHostString();
+    return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
   }
 
   /** The event loop every socket handed to {@link #open} must be registered on. */
@@ -204,9 +278,7 @@ public final class Client implements AutoCloseable {
     if (peerName != null) {
       return peerName;
     }
-    InetSocketAddress a = options.server();
-    String host = a.getHostString();
-    return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
+    return target.toString();
   }
 
   /** How many links have come up so far (1 + reconnects). */
@@ -275,6 +347,14 @@ public final class Client implements AutoCloseable {
     }
     retry = null;
     state = State.CONNECTING;
+    dial();
+  }
+
+  /** Starts an attempt to {@link #servers}' current server and key. */
+  private void dial() {
+    target = servers.current();
+    InetSocketAddress address = target.server().address();
+    byte[] serverKey = target.key();
     lastAttemptNanos = System.nanoTime();
     LinkConfig cfg = options.link();
     Mux newMux = new Mux(cfg, null, this::onLinkUp);
@@ -300,21 +380,21 @@ public final class Client implements AutoCloseable {
                         .addLast("framing", Records.decoder())
                         .addLast(
                             "handshake",
-                            new ClientHandshake(
-                                options.suite(), options.key(), options.serverKey(), cfg))
+                            new ClientHandshake(options.suite(), options.key(), serverKey, cfg))
                         .addLast("mux", newMux)
                         .addLast("errors", new LinkEnd(newMux));
                   }
                 })
-            .connect(options.server());
+            .connect(address);
     linkChannel = f.channel();
     f.addListener(
         (ChannelFuture cf) -> {
           if (!cf.isSuccess()) {
             linkFailed(
                 cf.cause() instanceof java.net.UnknownHostException
-                    ? "cannot resolve " + options.server().getHostString()
-                    : "cannot connect to " + peer() + ": " + describe(cf.cause()));
+                    ? "cannot resolve " + address.getHostString()
+                    : "cannot connect to " + peer() + ": " + describe(cf.cause()),
+                false);
             return;
           }
         });
@@ -325,10 +405,20 @@ public final class Client implements AutoCloseable {
       m.channel().close();
       return;
     }
+    Mux old = mux;
     mux = m;
     state = State.UP;
     linkUp = true;
     upMuxes.add(m);
+    servers.succeeded();
+    if (failingBackFrom != null) {
+      failingBackFrom = null;
+      if (old != null && old != m) {
+        // Streams on the old link go on to their end; it closes once it has none (Mux.goAway).
+        old.goAway(GoawayCode.NORMAL, "client moved to its preferred server");
+      }
+    }
+    scheduleFailback();
     backoffMs = MIN_BACKOFF_MS;
     linksEstablished++;
     lastFailure = "";
@@ -338,10 +428,12 @@ public final class Client implements AutoCloseable {
           Log.info(
               "server is going away (" + code.text + (reason.isEmpty() ? "" : ": " + reason) + ")");
           if (mux == m) {
-            // New streams go to a fresh link; this one drains.
+            // New streams go to a fresh link (on the next server of the list, if there are
+            // several: this one is shutting down); this one drains.
             mux = null;
             state = State.IDLE;
             linkUp = false;
+            servers.lost();
             connect();
           }
         });
@@ -362,11 +454,27 @@ public final class Client implements AutoCloseable {
     if (upMuxes.remove(m)) {
       endedCounts = Mux.sum(endedCounts, Mux.ended(m.counts()));
     }
-    if (mux == m) {
+    if (mux == m && failingBackFrom != null) {
+      // Lost while a fail-back attempt is under way: that attempt is now the only one.
+      mux = null;
+      linkUp = false;
+      failingBackFrom = null;
+      Log.info("link to " + peer() + " lost while moving to the preferred server");
+    } else if (mux == m) {
       mux = null;
       state = State.IDLE;
       linkUp = false;
-      Log.info("link to " + peer() + " lost; reconnecting in " + seconds(scheduleReconnect()));
+      String lost = peer();
+      ServerList.Server was = target.server();
+      servers.lost();
+      ServerList.Target next = servers.current();
+      Log.info(
+          "link to "
+              + lost
+              + " lost; reconnecting"
+              + (next.server().equals(was) ? "" : " to " + next)
+              + " in "
+              + seconds(scheduleReconnect()));
     } else if (state == State.CONNECTING && m.link() == null) {
       String why =
           handshakeFailure.isEmpty() ? "handshake with " + peer() + " failed" : handshakeFailure;
@@ -376,13 +484,44 @@ public final class Client implements AutoCloseable {
   }
 
   private void linkFailed(String why) {
+    linkFailed(why, true);
+  }
+
+  /**
+   * An attempt failed; {@code reached}: whether the TCP connection was made (false: the server's
+   * other keys are skipped in this round).
+   */
+  private void linkFailed(String why, boolean reached) {
     if (state == State.CLOSED) {
+      return;
+    }
+    failedAttempts++;
+    if (failingBackFrom != null) {
+      // The preferred server answered the probe but not the handshake: stay where we are.
+      servers.reset(failingBackFrom);
+      failingBackFrom = null;
+      target = servers.current();
+      state = State.UP;
+      Log.info("staying on " + peer() + ": " + why);
+      scheduleFailback();
       return;
     }
     why = linkListener.onLinkFailed(why);
     lastFailure = why;
-    failedAttempts++;
     state = State.IDLE;
+    if (servers.failed(reached)) {
+      // Another server or key of this round: at once, without backoff (nor refusing the streams
+      // waiting: they go to whichever answers).
+      String failed = target.toString();
+      Log.info(
+          (why.contains(failed) ? why : failed + ": " + why)
+              + " (trying "
+              + servers.current()
+              + ")");
+      cancelRetry();
+      loop.execute(this::connect);
+      return;
+    }
     for (PendingOpen p; (p = queued.poll()) != null; ) {
       p.listener().onRefused(RefuseCode.GENERAL, "no link to the server: " + why);
     }
@@ -403,6 +542,51 @@ public final class Client implements AutoCloseable {
     return delay;
   }
 
+  /**
+   * While up on another server than the preferred one, and {@code --failback} is set: in {@code
+   * failbackMs}, tries a TCP connection to the preferred server; if it is accepted, sets up a link
+   * to it beside the current one ({@link #failingBackFrom}).
+   */
+  private void scheduleFailback() {
+    if (failbackProbe != null) {
+      failbackProbe.cancel(false);
+      failbackProbe = null;
+    }
+    if (failbackMs <= 0 || servers.onPreferred() || state != State.UP) {
+      return;
+    }
+    failbackProbe = loop.schedule(this::probePreferred, failbackMs, TimeUnit.MILLISECONDS);
+  }
+
+  private void probePreferred() {
+    failbackProbe = null;
+    if (state != State.UP || servers.onPreferred()) {
+      return;
+    }
+    ServerList.Server preferred = servers.preferred();
+    new Bootstrap()
+        .group(loop)
+        .channel(Transports.socketChannel())
+        .option(
+            ChannelOption.CONNECT_TIMEOUT_MILLIS,
+            (int) options.link().handshakeTimeout().toMillis())
+        .handler(new ChannelInboundHandlerAdapter())
+        .connect(preferred.address())
+        .addListener(
+            (ChannelFuture cf) -> {
+              cf.channel().close();
+              if (!cf.isSuccess() || state != State.UP || mux == null) {
+                scheduleFailback();
+                return;
+              }
+              Log.info(preferred + " answers again: moving new streams back to it");
+              failingBackFrom = servers.mark();
+              servers.toPreferred();
+              state = State.CONNECTING;
+              dial();
+            });
+  }
+
   /** {@code 0.3 s}, {@code 12 s}: a delay as a person reads it. */
   private static String seconds(long ms) {
     return ms < 10_000
@@ -416,6 +600,10 @@ public final class Client implements AutoCloseable {
    */
   public void open(
       Destination destination, Channel socket, StreamListener listener, boolean zeroRtt) {
+    if (links != null && socket.eventLoop() != loop) {
+      links.onLoop(socket.eventLoop(), this).open(destination, socket, listener, zeroRtt);
+      return;
+    }
     if (!loop.inEventLoop()) {
       loop.execute(() -> open(destination, socket, listener, zeroRtt));
       return;
@@ -423,6 +611,10 @@ public final class Client implements AutoCloseable {
     if (state == State.CLOSED) {
       listener.onRefused(RefuseCode.GENERAL, "client closed");
       return;
+    }
+    if (links != null) {
+      load.incrementAndGet();
+      socket.closeFuture().addListener(f -> load.decrementAndGet());
     }
     if (mux != null && mux.isUsable()) {
       mux.open(destination, socket, listener, zeroRtt);
@@ -471,6 +663,9 @@ public final class Client implements AutoCloseable {
         () -> {
           state = State.CLOSED;
           linkUp = false;
+          if (failbackProbe != null) {
+            failbackProbe.cancel(false);
+          }
           firstLink.completeExceptionally(new IllegalStateException("client closed"));
           firstAttempt.completeExceptionally(new IllegalStateException("client closed"));
           Mux m = mux;

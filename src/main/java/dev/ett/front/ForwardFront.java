@@ -27,7 +27,11 @@ public final class ForwardFront implements AutoCloseable {
   }
 
   public InetSocketAddress start() throws InterruptedException, java.net.BindException {
-    listener = Listeners.bind(client, spec.bindAddress(), "-L " + spec, new Acceptor());
+    // Each connection is one stream: with --links, its socket goes to the loop of the least busy
+    // link (Client.streamLoops), whose Mux must share its loop.
+    listener =
+        Listeners.bind(
+            client, client.streamLoops(), spec.bindAddress(), "-L " + spec, new Acceptor());
     InetSocketAddress bound = (InetSocketAddress) listener.localAddress();
     Log.info("forwarding " + bound + " -> " + spec.destination() + " (through the server)");
     return bound;

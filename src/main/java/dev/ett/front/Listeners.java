@@ -31,8 +31,23 @@ public final class Listeners {
   public static Channel bind(
       Client client, InetSocketAddress bind, ChannelHandler acceptor, int backlog)
       throws InterruptedException {
+    return bind(client, client.eventLoop(), bind, acceptor, backlog);
+  }
+
+  /**
+   * As {@link #bind(Client, InetSocketAddress, ChannelHandler, int)}, the accepted sockets
+   * registered on {@code children} ({@link Client#streamLoops()} spreads them over {@code
+   * --links}).
+   */
+  public static Channel bind(
+      Client client,
+      io.netty.channel.EventLoopGroup children,
+      InetSocketAddress bind,
+      ChannelHandler acceptor,
+      int backlog)
+      throws InterruptedException {
     return new ServerBootstrap()
-        .group(client.eventLoop(), client.eventLoop())
+        .group(client.eventLoop(), children)
         .channelFactory(Transports.serverChannel(bind))
         .option(ChannelOption.SO_BACKLOG, backlog)
         .childOption(ChannelOption.AUTO_READ, false)
@@ -54,8 +69,21 @@ public final class Listeners {
   public static Channel bind(
       Client client, InetSocketAddress bind, String origin, ChannelHandler acceptor)
       throws InterruptedException, BindException {
+    return bind(client, client.eventLoop(), bind, origin, acceptor);
+  }
+
+  /**
+   * As above, the accepted sockets registered on {@code children} ({@link Client#streamLoops()}).
+   */
+  public static Channel bind(
+      Client client,
+      io.netty.channel.EventLoopGroup children,
+      InetSocketAddress bind,
+      String origin,
+      ChannelHandler acceptor)
+      throws InterruptedException, BindException {
     try {
-      return bind(client, bind, acceptor);
+      return bind(client, children, bind, acceptor, 1024);
     } catch (InterruptedException e) {
       throw e;
     } catch (Exception e) { // Netty rethrows the socket's IOException undeclared

@@ -11,7 +11,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.ByteBuffer;
-import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -93,7 +92,7 @@ public final class ClientHandshake extends ChannelInboundHandlerAdapter {
   /** Client steps 2-3: message 1, its payload the current timestamp and our initial window. */
   static byte[] writeMessage1(HandshakeState handshake, LinkConfig config) throws NoiseException {
     ByteBuffer p1 = ByteBuffer.allocate(Tai64n.LENGTH + 4);
-    p1.put(Tai64n.encode(Instant.now()));
+    p1.put(Tai64n.next()); // strictly increasing: several links may start at once
     p1.putInt(config.initialWindow());
     return handshake.writeMessage(p1.array());
   }

@@ -13,6 +13,28 @@ public final class Tai64n {
 
   private Tai64n() {}
 
+  /** The last timestamp {@link #next()} gave, as nanoseconds since the epoch. */
+  private static final java.util.concurrent.atomic.AtomicLong last =
+      new java.util.concurrent.atomic.AtomicLong();
+
+  /**
+   * The current time, strictly later than any earlier result in this process. The server refuses a
+   * message 1 whose timestamp is not newer than the last one it accepted from the same key (the
+   * replay guard); two links of one client ({@code --links}) that start in the same clock tick
+   * would otherwise carry equal timestamps and one be refused. One nanosecond later than the last
+   * is still the truth within the clock's resolution.
+   */
+  public static byte[] next() {
+    return encode(nextNanos(Instant.now()));
+  }
+
+  static Instant nextNanos(Instant now) {
+    long t = now.getEpochSecond() * 1_000_000_000L + now.getNano();
+    long n = last.accumulateAndGet(t, (prev, cur) -> Math.max(prev + 1, cur));
+    return Instant.ofEpochSecond(
+        Math.floorDiv(n, 1_000_000_000L), Math.floorMod(n, 1_000_000_000L));
+  }
+
   public static byte[] encode(Instant t) {
     byte[] b = new byte[LENGTH];
     long s = BASE + t.getEpochSecond();

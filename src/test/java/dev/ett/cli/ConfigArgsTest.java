@@ -132,6 +132,60 @@ class ConfigArgsTest {
   }
 
   @Test
+  void serverTakesOneStringOrAListOfServersWithTheirOwnKeysAndTwoKeysForOne() throws Exception {
+    String rest = "\nkey = \"client.key\"\nproxy = [1080]\n";
+    Path one =
+        write(
+            "one.toml",
+            "role = \"client\"\nserver = \"127.0.0.1:1\"\nserver-key = \""
+                + clientPub
+                + "\""
+                + rest);
+    Path list =
+        write(
+            "list.toml",
+            "role = \"client\"\nserver = [\"127.0.0.1:1\", \"127.0.0.1:2="
+                + clientPub
+                + "\"]\nserver-key = \""
+                + clientPub
+                + ","
+                + clientPub
+                + "\"\nserver-order = \"random\"\nlinks = 2\nfailback = \"30s\""
+                + rest);
+    for (Path f : List.of(one, list)) {
+      Run r = check(f);
+      assertThat(r.err()).isEmpty();
+      assertThat(r.status()).isZero();
+    }
+    Path noKey = write("nokey.toml", "role = \"client\"\nserver = [\"127.0.0.1:1\"]" + rest);
+    assertThat(check(noKey).err())
+        .contains(
+            "nokey.toml:2: server 127.0.0.1:1: expected HOST:PORT=PUBKEY (or --server-key PUBKEY)");
+    Path threeKeys =
+        write(
+            "three.toml",
+            "role = \"client\"\nserver = \"127.0.0.1:1="
+                + clientPub
+                + ","
+                + clientPub
+                + ","
+                + clientPub
+                + "\""
+                + rest);
+    assertThat(check(threeKeys).err())
+        .contains("three.toml:2: server 127.0.0.1:1: 3 keys (expected: 1~2");
+    Path badOrder =
+        write(
+            "order.toml",
+            "role = \"client\"\nserver = \"127.0.0.1:1="
+                + clientPub
+                + "\"\nserver-order = \"roundrobin\""
+                + rest);
+    assertThat(check(badOrder).err())
+        .contains("server-order: roundrobin (expected: ordered or random)");
+  }
+
+  @Test
   void aBadValueIsPlacedInTheFile() throws Exception {
     Path f = server("\nthreads = 0\n");
     assertThat(check(f).err()).isEqualTo("ett: " + f + ":6: threads: 0 (expected: 1~1024)\n");

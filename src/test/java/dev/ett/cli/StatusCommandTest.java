@@ -136,4 +136,20 @@ class StatusCommandTest {
               transfer: 10 B from client(s), 20 B to client(s)
             """);
   }
+
+  @Test
+  void aClientWithSeveralLinksSaysHowManyAreUp() {
+    String page =
+        """
+        ett_info{role="client",version="v"} 1
+        ett_links 2
+        ett_handshakes_total{outcome="ok"} 2
+        ett_handshakes_total{outcome="failed"} 0
+        ett_reconnects_total 1
+        ett_streams 0
+        ett_streams_opened_total 0
+        """;
+    assertThat(StatusCommand.render("http://127.0.0.1:9469", PromText.parse(page), "ok", 10))
+        .contains("  link:     up (2 links), 2 handshake(s) ok, 0 failed, 1 reconnect(s)\n");
+  }
 }
