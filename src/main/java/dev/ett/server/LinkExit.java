@@ -252,7 +252,7 @@ final class LinkExit implements Exit, StreamObserver {
       case HOST_UNREACHABLE, NETWORK_UNREACHABLE, ADDRESS_TYPE -> "unreachable";
       case CONNECTION_REFUSED -> "refused";
       case TOO_MANY_STREAMS -> "limit";
-      case GENERAL, SHUTTING_DOWN -> "error";
+      case GENERAL, SHUTTING_DOWN, ADDRESS_IN_USE -> "error";
     };
   }
 
