@@ -297,6 +297,11 @@ public final class Mux extends ChannelInboundHandlerAdapter {
     return lastPeerStreamId;
   }
 
+  /** The id the next stream this side opens will get (the server names a reverse stream early). */
+  public int peekNextStreamId() {
+    return nextStreamId;
+  }
+
   /** True while new streams may be opened on this link. */
   public boolean isUsable() {
     return link != null && ctx.channel().isActive() && !goawayReceived && !goawaySent;
