@@ -143,7 +143,8 @@ final class ReverseListeners {
                   + (joined.pool == null ? "" : " (pool " + joined.pool + ")");
         }
       } else {
-        PortRange range = v.rule().orElseThrow().choosable();
+        ListenRule rule = v.rule().orElseThrow();
+        PortRange range = rule.choosable();
         Channel bound = null;
         Throwable failure = null;
         List<Integer> tries =
@@ -255,6 +256,10 @@ final class ReverseListeners {
       Shared s = ctx.channel().attr(SHARED).get();
       Member m = s == null ? null : pick(s);
       if (m == null) {
+        Log.info(
+            "closed a connection to "
+                + (s == null ? "?" : text(s.address))
+                + ": no client serves it now");
         child.unsafe().closeForcibly(); // not registered: nobody serves the address now
         return;
       }
@@ -292,6 +297,14 @@ final class ReverseListeners {
     String remote = Transports.text((InetSocketAddress) child.remoteAddress());
     String where = text(s.address);
     if (!m.link().mux.isUsable()) {
+      Log.info(
+          "closed a connection from "
+              + remote
+              + " to "
+              + where
+              + ": the link of "
+              + m.link().name
+              + " is closing");
       child.close();
       return;
     }
@@ -325,6 +338,16 @@ final class ReverseListeners {
 
                   @Override
                   public void onRefused(RefuseCode code, String reason) {
+                    Log.info(
+                        "the client "
+                            + m.link().name
+                            + " refused a connection from "
+                            + remote
+                            + " to "
+                            + where
+                            + ": "
+                            + code.text
+                            + (reason.isEmpty() ? "" : ": " + reason));
                     m.exit().reverseRefused(id, code, reason);
                     child.close();
                   }
