@@ -113,7 +113,15 @@ class AuditEndToEndTest {
       Map<String, Object> opened = t.nthEvent("stream_opened", 0);
       assertThat(opened.keySet())
           .containsExactly(
-              "time", "event", "link", "client", "stream", "requested", "resolved", "rule");
+              "time",
+              "event",
+              "link",
+              "client",
+              "stream",
+              "requested",
+              "resolved",
+              "rule",
+              "direction");
       assertThat(opened)
           .containsEntry("client", "alice")
           .containsEntry("stream", 1L)
@@ -145,7 +153,8 @@ class AuditEndToEndTest {
               "duration_ms",
               "end",
               "by",
-              "detail");
+              "detail",
+              "direction");
       assertThat(transfer)
           .containsEntry("stream", 1L)
           .containsEntry("requested", sinkText)
