@@ -546,7 +546,12 @@ public final class Mux extends ChannelInboundHandlerAdapter {
       writeControl(new Frame.Refused(id, RefuseCode.SHUTTING_DOWN, ""));
       return false;
     }
-    if (streams.size() >= config.maxStreams() || pendingOpens >= config.maxPendingOpens()) {
+    // The pending-opens cap guards the server's resolver and connects against a client's flood;
+    // the client does not announce one (P1 has no such field), so the server cannot pace its
+    // ROPENs by it: a client caps reverse streams by its maximum streams alone.
+    boolean pacing = link.role() == LinkEstablished.Role.SERVER;
+    if (streams.size() >= config.maxStreams()
+        || (pacing && pendingOpens >= config.maxPendingOpens())) {
       streamLimitHits++;
       logLimit(
           "refusing streams past the limit of "

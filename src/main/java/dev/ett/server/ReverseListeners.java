@@ -148,7 +148,9 @@ final class ReverseListeners {
         Channel bound = null;
         Throwable failure = null;
         List<Integer> tries =
-            port != 0 ? List.of(port) : range.equals(PortRange.ALL) ? List.of(0) : portsOf(range);
+            port != 0
+                ? List.of(port)
+                : rule.ports().equals(PortRange.ALL) ? List.of(0) : portsOf(range);
         for (int p : tries) {
           InetSocketAddress a = new InetSocketAddress(address, p);
           if (byAddress.containsKey(a)) {
