@@ -19,6 +19,41 @@ public sealed interface AuditEvent {
   /** The {@code "event"} field. */
   String type();
 
+  /** {@code direction} of a stream the client opened (-L, -D, connect). */
+  String FORWARD = "forward";
+
+  /**
+   * {@code direction} of a stream the server opened for a connection to a client's listener (-R);
+   * its {@code remote} is the address of whoever connected to the server's port.
+   */
+  String REVERSE = "reverse";
+
+  /**
+   * The server listens for a client (-R). {@code address} is what it bound ({@code address:port});
+   * {@code rule} the listen rule that allowed it; {@code pool} the pool it serves in, or null.
+   */
+  record ListenOpened(
+      Instant time, long link, String client, String address, String rule, String pool)
+      implements AuditEvent {
+    @Override
+    public String type() {
+      return "listen_opened";
+    }
+  }
+
+  /**
+   * A listener of a client is closed, or was refused ({@code reason}: "refused: ...", "link
+   * closed", "unlisten", "key revoked"); {@code address} is what was asked for when refused.
+   */
+  record ListenClosed(
+      Instant time, long link, String client, String address, String rule, String reason)
+      implements AuditEvent {
+    @Override
+    public String type() {
+      return "listen_closed";
+    }
+  }
+
   /**
    * A client completed its handshake. {@code suite} is the Noise protocol name. {@code serverKey}
    * is the fingerprint of the server key the client pinned (a server holds several while keys
@@ -93,8 +128,25 @@ public sealed interface AuditEvent {
       String resolved,
       String source,
       String rule,
-      Seen seen)
+      Seen seen,
+      String direction,
+      String remote)
       implements AuditEvent {
+    /** A forward stream (the client opened it). */
+    public StreamOpened(
+        Instant time,
+        long link,
+        String client,
+        int stream,
+        String requested,
+        String resolved,
+        String source,
+        String rule,
+        Seen seen) {
+      this(time, link, client, stream, requested, resolved, source, rule, seen, FORWARD, null);
+    }
+
+    /** A forward stream whose source is not known. */
     public StreamOpened(
         Instant time,
         long link,
@@ -173,8 +225,45 @@ public sealed interface AuditEvent {
       String end,
       String by,
       String detail,
-      Seen seen)
+      Seen seen,
+      String direction,
+      String remote)
       implements AuditEvent {
+    /** A forward stream (the client opened it). */
+    public StreamClosed(
+        Instant time,
+        long link,
+        String client,
+        int stream,
+        String requested,
+        String resolved,
+        String rule,
+        long bytesFromClient,
+        long bytesToClient,
+        long durationMillis,
+        String end,
+        String by,
+        String detail,
+        Seen seen) {
+      this(
+          time,
+          link,
+          client,
+          stream,
+          requested,
+          resolved,
+          rule,
+          bytesFromClient,
+          bytesToClient,
+          durationMillis,
+          end,
+          by,
+          detail,
+          seen,
+          FORWARD,
+          null);
+    }
+
     public StreamClosed(
         Instant time,
         long link,

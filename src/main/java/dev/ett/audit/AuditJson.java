@@ -58,7 +58,9 @@ public final class AuditJson {
                 .str("resolved", o.resolved())
                 .strIfAny("source", o.source())
                 .str("rule", o.rule())
-                .seen(o.seen());
+                .seen(o.seen())
+                .str("direction", o.direction())
+                .strIfPresent("remote", o.remote());
         case AuditEvent.StreamRefused r ->
             l.num("link", r.link())
                 .str("client", r.client())
@@ -82,7 +84,21 @@ public final class AuditJson {
                 .str("end", c.end())
                 .str("by", c.by())
                 .str("detail", c.detail())
-                .seen(c.seen());
+                .seen(c.seen())
+                .str("direction", c.direction())
+                .strIfPresent("remote", c.remote());
+        case AuditEvent.ListenOpened o ->
+            l.num("link", o.link())
+                .str("client", o.client())
+                .str("address", o.address())
+                .str("rule", o.rule())
+                .str("pool", o.pool());
+        case AuditEvent.ListenClosed c ->
+            l.num("link", c.link())
+                .str("client", c.client())
+                .str("address", c.address())
+                .str("rule", c.rule())
+                .str("reason", c.reason());
         case AuditEvent.Reloaded r ->
             l.str("source", r.source()).num("clients", r.clients()).list("revoked", r.revoked());
         case AuditEvent.Gap g2 -> l.num("dropped", g2.dropped()).num("failed", g2.failed());
@@ -144,6 +160,11 @@ public final class AuditJson {
   }
 
   private record Line(JsonGenerator g) {
+    /** A field only some events of a type have (a reverse stream's remote): absent, not null. */
+    Line strIfPresent(String k, String v) throws IOException {
+      return v == null ? this : str(k, v);
+    }
+
     Line str(String k, String v) throws IOException {
       g.writeFieldName(k);
       value(v);

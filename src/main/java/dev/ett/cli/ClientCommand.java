@@ -2,6 +2,8 @@ package dev.ett.cli;
 
 import dev.ett.client.Client;
 import dev.ett.client.Links;
+import dev.ett.client.ReverseForwards;
+import dev.ett.client.ReverseSpec;
 import dev.ett.client.ServerList;
 import dev.ett.config.KeyFile;
 import dev.ett.front.Authenticator;
@@ -117,6 +119,16 @@ final class ClientCommand implements Callable<Integer>, ConfigArgs.Configurable 
   List<String> forwards = new ArrayList<>();
 
   @Option(
+      names = {"-R", "--reverse"},
+      paramLabel = "[BIND:]PORT:HOST:HOSTPORT",
+      description =
+          "Reverse forward (ssh syntax): the server listens on BIND:PORT (default bind 127.0.0.1; PORT 0: the"
+              + " server chooses, printed) and each connection there is connected by this client to HOST:HOSTPORT"
+              + " on its side, and nowhere else. The server's listen rules decide; with --via the exit server"
+              + " listens. Asked for again on every reconnect; repeatable.")
+  List<String> reverses = new ArrayList<>();
+
+  @Option(
       names = {"-D", "--proxy"},
       paramLabel = "[BIND:]PORT",
       description =
@@ -165,9 +177,20 @@ final class ClientCommand implements Callable<Integer>, ConfigArgs.Configurable 
   @Override
   public Integer call() throws Exception {
     logOptions.apply("info", verbose ? "dev.ett=debug" : null);
-    if (forwards.isEmpty() && proxies.isEmpty()) {
+    if (forwards.isEmpty() && proxies.isEmpty() && reverses.isEmpty()) {
       throw new IllegalArgumentException(
-          "nothing to forward: give at least one -L [BIND:]PORT:HOST:HOSTPORT or -D [BIND:]PORT");
+          "nothing to forward: give at least one -L [BIND:]PORT:HOST:HOSTPORT, -D [BIND:]PORT or -R"
+              + " [BIND:]PORT:HOST:HOSTPORT");
+    }
+    List<ReverseSpec> reverseSpecs = reverses.stream().map(ReverseSpec::parse).toList();
+    for (ReverseSpec r : reverseSpecs) {
+      if (r.target().isEmpty()) {
+        throw new IllegalArgumentException(
+            "-R "
+                + r.listenText()
+                + ": a proxy listener (no HOST:HOSTPORT) is not supported yet (expected:"
+                + " [BIND:]PORT:HOST:HOSTPORT)");
+      }
     }
     List<ForwardSpec> specs = forwards.stream().map(ForwardSpec::parse).toList();
     List<ProxySpec> proxySpecs = proxies.stream().map(ProxySpec::parse).toList();
@@ -193,6 +216,12 @@ final class ClientCommand implements Callable<Integer>, ConfigArgs.Configurable 
     Link link = Link.open(via, fleet, key, suite, linkOptions, maxQueuedOpens);
     String server = fleet.list().toString();
     Client client = link.client();
+    if (!reverseSpecs.isEmpty()) {
+      // The innermost client: with --via, the exit server listens.
+      client.setMuxUpHook(
+          new ReverseForwards(
+              reverseSpecs, bound -> System.out.println("-R: the server listens on " + bound)));
+    }
     List<AutoCloseable> fronts = new ArrayList<>();
     try {
       for (ForwardSpec s : specs) {

@@ -58,10 +58,7 @@ final class ConfigArgs {
   static final List<String> ROLES = List.of("server", "client");
 
   /** Keys that name something not built yet, and what to say instead of "unknown key". */
-  private static final Map<String, String> RESERVED =
-      Map.of(
-          "reverse",
-          "reverse forwards (-R) are not supported yet; remove the key (see docs/configuration.md, \"Configuration file\")");
+  private static final Map<String, String> RESERVED = Map.of();
 
   /**
    * Plural spellings of repeatable options, which read better for a list ({@code keys = ["new.key",

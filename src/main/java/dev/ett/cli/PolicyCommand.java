@@ -18,6 +18,8 @@ import dev.ett.policy.Decision;
 import dev.ett.policy.ExitPolicy;
 import dev.ett.policy.Host;
 import dev.ett.policy.HostParser;
+import dev.ett.policy.ListenPolicy;
+import dev.ett.policy.ListenRule;
 import dev.ett.policy.OwnAddresses;
 import dev.ett.policy.Policy;
 import dev.ett.policy.Request;
@@ -124,6 +126,14 @@ final class PolicyCommand implements Runnable {
         })
     Path firstBytes;
 
+    @Option(
+        names = "--listen",
+        description = {
+          "HOST:PORT is an address CLIENT asks the server to listen on (-R, reverse forwarding):"
+              + " answer from CLIENT's listen rules, and name the other clients that may share it (pools)."
+        })
+    boolean listen;
+
     /** The exit status when the answer depends on first bytes that were not given. */
     static final int DEPENDS = 3;
 
@@ -143,6 +153,9 @@ final class PolicyCommand implements Runnable {
       Policy global = PolicyFile.global(policy, policyFile);
       Hosts hostsTable = hosts == null ? null : HostsFile.read(hosts);
       AuthorizedClient c = findClient(auth, client);
+      if (listen) {
+        return checkListen(out, auth, c);
+      }
       OwnAddresses own = InterfaceAddresses.read();
       ExitPolicy exitPolicy = c.exitPolicy(global).atServer(() -> own);
       Capture capture = firstBytes == null ? null : readFirstBytes();
@@ -251,6 +264,53 @@ final class PolicyCommand implements Runnable {
                   ? " on its first bytes (not allowed by policy: the application is told the stream opened, then it is reset)"
                   : " (not allowed by policy)"));
       return 1;
+    }
+
+    /**
+     * {@code --listen}: may the client listen on HOST:PORT, by which rule, and which other clients'
+     * rules name the same pool for it (they may serve it together; any other client holding it
+     * first makes the server refuse).
+     */
+    private int checkListen(PrintStream out, Authorized auth, AuthorizedClient c) {
+      int colon = destination.lastIndexOf(':');
+      if (colon <= 0 || colon == destination.length() - 1) {
+        throw new IllegalArgumentException(
+            "address: '" + destination + "' (expected: ADDRESS:PORT, IPv6 in brackets)");
+      }
+      InetAddress address = ListenRule.address(destination.substring(0, colon));
+      String p = destination.substring(colon + 1);
+      int port = p.equals("0") ? 0 : parsePort(p);
+      out.println("client:  " + c);
+      ListenPolicy.Verdict v = c.listen().check(c.name(), address, port);
+      String where = ListenRule.format(address) + ":" + port;
+      out.println(where + "  " + (v.allowed() ? "ALLOW" : "REFUSE") + "  " + v.reason());
+      if (!v.allowed()) {
+        out.println("verdict: " + c.name() + " may not listen on " + where);
+        return 1;
+      }
+      String pool = v.pool().orElse(null);
+      List<String> partners = new ArrayList<>();
+      for (AuthorizedClient other : auth.clients()) {
+        if (other != c && pool != null) {
+          ListenPolicy.Verdict o = other.listen().check(other.name(), address, port);
+          if (o.allowed() && pool.equals(o.pool().orElse(null))) {
+            partners.add(other.name());
+          }
+        }
+      }
+      out.println(
+          "verdict: "
+              + c.name()
+              + " may listen on "
+              + where
+              + (pool == null
+                  ? " (alone: no pool, so it is refused while another client holds it)"
+                  : " in pool "
+                      + pool
+                      + (partners.isEmpty()
+                          ? " (no other client's rule names this pool for it)"
+                          : " (shared with " + String.join(", ", partners) + ")")));
+      return 0;
     }
 
     /** The bytes of {@code --first-bytes} that count, and what they are, for the "bytes:" line. */

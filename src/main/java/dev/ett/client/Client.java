@@ -103,6 +103,10 @@ public final class Client implements AutoCloseable {
   private String handshakeFailure = "";
 
   private LinkListener linkListener = LinkListener.NONE;
+
+  /** Told of each link's mux once it is up, before queued streams go out (-R: ReverseForwards). */
+  private java.util.function.Consumer<Mux> muxUpHook = m -> {};
+
   private String peerName;
   private Channel linkChannel; // the link being set up or up, for linkLocalAddress()
   private ScheduledFuture<?> retry;
@@ -240,6 +244,11 @@ public final class Client implements AutoCloseable {
   }
 
   /** Replaces the listener (default: none). Call before {@link #start}. */
+  /** See {@link #muxUpHook}; call before {@link #start}. */
+  public void setMuxUpHook(java.util.function.Consumer<Mux> hook) {
+    this.muxUpHook = hook;
+  }
+
   public void setLinkListener(LinkListener listener) {
     this.linkListener = listener;
   }
@@ -440,6 +449,7 @@ public final class Client implements AutoCloseable {
     firstLink.complete(null);
     firstAttempt.complete(true);
     linkListener.onLinkUp();
+    muxUpHook.accept(m);
     for (PendingOpen p; (p = queued.poll()) != null; ) {
       if (p.socket().isActive()) {
         m.open(p.destination(), p.socket(), p.listener(), p.zeroRtt());

@@ -2,6 +2,7 @@ package dev.ett.config;
 
 import dev.ett.policy.ExitPolicy;
 import dev.ett.policy.Limits;
+import dev.ett.policy.ListenPolicy;
 import dev.ett.policy.Policy;
 import java.util.Arrays;
 import java.util.Optional;
@@ -14,9 +15,15 @@ import java.util.Optional;
  * @param rules its own exit rules; empty means "no per-client restriction" (only the global policy
  *     applies), which is not the same as an empty {@link Policy}, which refuses everything
  * @param limits its own admission limits; {@link Limits#INHERIT} fields take the server's defaults
+ * @param listen where the server may listen for it (reverse forwarding); none by default
  */
 public record AuthorizedClient(
-    String name, byte[] publicKey, Optional<Policy> rules, Limits limits) {
+    String name, byte[] publicKey, Optional<Policy> rules, Limits limits, ListenPolicy listen) {
+  /** A client that may not listen. */
+  public AuthorizedClient(String name, byte[] publicKey, Optional<Policy> rules, Limits limits) {
+    this(name, publicKey, rules, limits, ListenPolicy.NONE);
+  }
+
   /** A client with no limits of its own. */
   public AuthorizedClient(String name, byte[] publicKey, Optional<Policy> rules) {
     this(name, publicKey, rules, Limits.INHERIT_ALL);
@@ -36,6 +43,9 @@ public record AuthorizedClient(
     }
     if (limits == null) {
       throw new IllegalArgumentException("limits: null (expected: limits, or Limits.INHERIT_ALL)");
+    }
+    if (listen == null) {
+      throw new IllegalArgumentException("listen: null (expected: rules, or ListenPolicy.NONE)");
     }
   }
 
@@ -59,13 +69,15 @@ public record AuthorizedClient(
         && c.name.equals(name)
         && Arrays.equals(c.publicKey, publicKey)
         && c.rules.equals(rules)
-        && c.limits.equals(limits);
+        && c.limits.equals(limits)
+        && c.listen.equals(listen);
   }
 
   @Override
   public int hashCode() {
     return 31 * (31 * (31 * name.hashCode() + Arrays.hashCode(publicKey)) + rules.hashCode())
-        + limits.hashCode();
+        + limits.hashCode()
+        + 17 * listen.hashCode();
   }
 
   @Override
@@ -76,6 +88,7 @@ public record AuthorizedClient(
         + fingerprint()
         + ")"
         + (l.isEmpty() ? "" : " " + l)
-        + rules.map(r -> " [" + r + "]").orElse("");
+        + rules.map(r -> " [" + r + "]").orElse("")
+        + (listen.isEmpty() ? "" : " [" + listen + "]");
   }
 }

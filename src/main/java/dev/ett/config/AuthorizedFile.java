@@ -1,6 +1,8 @@
 package dev.ett.config;
 
 import dev.ett.policy.Limits;
+import dev.ett.policy.ListenPolicy;
+import dev.ett.policy.ListenRule;
 import dev.ett.policy.Policy;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -24,7 +26,11 @@ import java.util.regex.Pattern;
  * 5N3bJ7ux4BVcZ7SVoQ8LHLMI1cdUhG3rhOkwYyj0+Ww= carol streams=10 rate=5 accept *:443
  * </pre>
  *
- * LIMITs are {@code key=value} words ({@code streams=N}, {@code rate=N}, {@code burst=N}; see
+ * <p>Among the rules, {@code listen HOST:PORTS [pool NAME]} items are the client's listen rules
+ * (reverse forwarding, {@link ListenRule}); the others ({@code accept}/{@code reject}) its exit
+ * policy. A line with listen rules only restricts nothing of the exit policy.
+ *
+ * <p>LIMITs are {@code key=value} words ({@code streams=N}, {@code rate=N}, {@code burst=N}; see
  * {@link Limits}) that override the server's defaults for this client.
  *
  * <p>PUBKEY is a 44-character base64 X25519 public key. NAME is 1~64 of {@code A-Z a-z 0-9 . _ @
@@ -87,6 +93,7 @@ public final class AuthorizedFile {
       }
       Optional<Policy> rules = Optional.empty();
       Limits limits = Limits.INHERIT_ALL;
+      ListenPolicy listen = ListenPolicy.NONE;
       if (fields.length == 3) {
         // Leading key=value words are limits; a rule always starts with accept or reject.
         String rest = fields[2];
@@ -101,6 +108,9 @@ public final class AuthorizedFile {
         }
         try {
           limits = Limits.parse(limitWords);
+          List<ListenRule> listenRules = new ArrayList<>();
+          rest = takeListenRules(rest, listenRules);
+          listen = new ListenPolicy(listenRules);
           if (!rest.isEmpty()) {
             rules = Optional.of(Policy.parse("client " + name, rest));
           }
@@ -119,9 +129,46 @@ public final class AuthorizedFile {
         throw new ConfigException(
             where + "duplicate name '" + name + "' (already on line " + seenName + ")");
       }
-      clients.add(new AuthorizedClient(name, key, rules, limits));
+      clients.add(new AuthorizedClient(name, key, rules, limits, listen));
     }
     return new Authorized(clients);
+  }
+
+  /** A rule item begins after a comma (or at the start) with one of the rule words. */
+  private static final Pattern ITEM = Pattern.compile("(?:^|,)\\s*(?=(?:accept|reject|listen)\\b)");
+
+  /**
+   * Moves the {@code listen} items of a rule list into {@code into}, in order, and returns the rest
+   * (the exit rules) as a list of its own. Items are cut where a rule word follows a comma: a comma
+   * inside an accept rule's port list ({@code accept *:80,443}) is followed by a port.
+   */
+  static String takeListenRules(String rest, List<ListenRule> into) {
+    List<String> items = new ArrayList<>();
+    var m = ITEM.matcher(rest);
+    List<Integer> starts = new ArrayList<>();
+    while (m.find()) {
+      starts.add(m.end());
+    }
+    if (starts.isEmpty() || starts.get(0) != 0) {
+      starts.add(0, 0);
+    }
+    for (int i = 0; i < starts.size(); i++) {
+      int end = i + 1 < starts.size() ? starts.get(i + 1) : rest.length();
+      String item = rest.substring(starts.get(i), end).strip();
+      if (item.endsWith(",")) {
+        item = item.substring(0, item.length() - 1).strip();
+      }
+      items.add(item);
+    }
+    List<String> others = new ArrayList<>();
+    for (String item : items) {
+      if (item.startsWith("listen ") || item.equals("listen")) {
+        into.add(ListenRule.parse(item.substring("listen".length())));
+      } else if (!item.isEmpty()) {
+        others.add(item);
+      }
+    }
+    return String.join(", ", others);
   }
 
   /** Throws saying what is wrong with a client name (also {@code ett keygen --name}'s check). */

@@ -144,6 +144,7 @@ public final class ClientHandshake extends ChannelInboundHandlerAdapter {
     long peerMaxStreams = Integer.toUnsignedLong(b.getInt());
     long pendingOpens = b.remaining() >= 4 ? Integer.toUnsignedLong(b.getInt()) : 0;
     int peerMaxPendingOpens = pendingOpens > Integer.MAX_VALUE ? 0 : (int) pendingOpens;
+    int peerFeatures = b.remaining() >= 4 ? b.getInt() : 0; // absent in older servers: none
     if (!LinkConfig.validWindow(peerWindow)) {
       fail(
           ctx,
@@ -186,7 +187,8 @@ public final class ClientHandshake extends ChannelInboundHandlerAdapter {
             serverKey,
             (int) peerWindow,
             (int) peerMaxStreams,
-            peerMaxPendingOpens));
+            peerMaxPendingOpens,
+            peerFeatures));
   }
 
   private void fail(ChannelHandlerContext ctx, String why) {

@@ -250,10 +250,11 @@ public final class ServerHandshake extends ChannelInboundHandlerAdapter {
         reject(ctx, HandshakeRejection.GARBAGE);
         return;
       }
-      ByteBuffer p2 = ByteBuffer.allocate(12);
+      ByteBuffer p2 = ByteBuffer.allocate(16);
       p2.putInt(config.initialWindow());
       p2.putInt(config.maxStreams());
       p2.putInt(config.maxPendingOpens());
+      p2.putInt(LinkEstablished.FEATURES); // PROTOCOL.md §4: reverse forwarding (§10)
       byte[] msg2;
       try {
         msg2 = hs.writeMessage(p2.array());

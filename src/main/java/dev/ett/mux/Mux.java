@@ -51,6 +51,13 @@ public final class Mux extends ChannelInboundHandlerAdapter {
 
   private final LinkConfig config;
   private final Exit exit; // server only
+
+  /** Client: where streams the server opens (ROPEN, PROTOCOL.md §10.2) go; null refuses them. */
+  private ReverseExit reverseExit;
+
+  /** Listener frames (PROTOCOL.md §10.1) for the side that handles them; null: none expected. */
+  private java.util.function.Consumer<Frame> listenerFrames;
+
   private final Consumer<Mux> onReady;
   private final IntObjectMap<Stream> streams = new IntObjectHashMap<>();
   private final ArrayDeque<Stream> waitingForLink = new ArrayDeque<>();
@@ -146,6 +153,37 @@ public final class Mux extends ChannelInboundHandlerAdapter {
       throw new IllegalArgumentException("maxQueuedControlFrames: " + max + " (expected: >= 1)");
     }
     this.maxQueuedControlFrames = max;
+  }
+
+  /**
+   * Client: accepts the server's ROPENs (PROTOCOL.md §10.2) and connects them with {@code e}.
+   * Without one, a ROPEN is a protocol error (the client asked for no listener).
+   */
+  public void setReverseExit(ReverseExit e) {
+    this.reverseExit = e;
+  }
+
+  /**
+   * The handler of LISTEN and UNLISTEN (server) or LISTENING, LISTEN_REFUSED and UNLISTEN (client).
+   * Frames of the other direction, or any when none is set, are protocol errors.
+   */
+  public void setListenerFrames(java.util.function.Consumer<Frame> handler) {
+    this.listenerFrames = handler;
+  }
+
+  /** Sends a link frame (a listener frame) and flushes it. Call on the event loop. */
+  public void sendLinkFrame(Frame f) {
+    if (f.stream() != 0) {
+      throw new IllegalArgumentException("not a link frame: " + f);
+    }
+    ctx.writeAndFlush(f, ctx.voidPromise());
+  }
+
+  /**
+   * Whether {@code id} is a stream this side opened: odd ids are the client's, even the server's.
+   */
+  private boolean ours(int id) {
+    return ((id & 1) == 1) == (link.role() == LinkEstablished.Role.CLIENT);
   }
 
   public void setStreamObserver(StreamObserver o) {
@@ -259,6 +297,11 @@ public final class Mux extends ChannelInboundHandlerAdapter {
     return lastPeerStreamId;
   }
 
+  /** The id the next stream this side opens will get (the server names a reverse stream early). */
+  public int peekNextStreamId() {
+    return nextStreamId;
+  }
+
   /** True while new streams may be opened on this link. */
   public boolean isUsable() {
     return link != null && ctx.channel().isActive() && !goawayReceived && !goawaySent;
@@ -273,6 +316,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
     if (evt instanceof LinkEstablished e) {
       link = e;
+      nextStreamId = e.role() == LinkEstablished.Role.SERVER ? 2 : 1; // PROTOCOL.md §5
       if (budget != null && ctx.channel().isActive()) {
         // Opened once authenticated, so that unfinished handshakes do not thin the fair share.
         account = budget.open(() -> ctx.executor().execute(this::shedOverShare));
@@ -319,11 +363,58 @@ public final class Mux extends ChannelInboundHandlerAdapter {
     sendOpen(destination, socket, listener, zeroRtt);
   }
 
+  /**
+   * Server: opens a stream toward the client for a connection accepted on listener {@code
+   * listenerId} (ROPEN, PROTOCOL.md §10.2). {@code socket} is registered on this link's loop with
+   * AUTO_READ off, and is read only after OPENED. {@code destination} is a proxy listener's
+   * request; empty for a forward listener.
+   *
+   * @return the stream's id, or 0 when it was refused at once (the listener was told)
+   */
+  public int openReverse(
+      int listenerId,
+      java.util.Optional<Destination> destination,
+      Channel socket,
+      StreamListener l) {
+    if (!ctx.executor().inEventLoop() || socket.eventLoop() != ctx.executor()) {
+      throw new IllegalStateException(
+          "openReverse must run on the link's event loop with a socket of that loop");
+    }
+    if (link.role() != LinkEstablished.Role.SERVER) {
+      throw new IllegalStateException("only the server opens reverse streams");
+    }
+    if (!isUsable()) {
+      l.onRefused(RefuseCode.SHUTTING_DOWN, "link is closing");
+      return 0;
+    }
+    if (streams.size() >= Math.min(config.maxStreams(), link.peerMaxStreams())) {
+      l.onRefused(RefuseCode.TOO_MANY_STREAMS, "link has " + streams.size() + " streams");
+      return 0;
+    }
+    int id = nextStreamId;
+    sendOpen(
+        destination.orElse(null),
+        socket,
+        l,
+        false,
+        new Frame.ReverseOpen(id, listenerId, destination));
+    return id;
+  }
+
   private record DeferredOpen(
       Destination destination, Channel socket, StreamListener listener, boolean zeroRtt) {}
 
   private void sendOpen(
       Destination destination, Channel socket, StreamListener listener, boolean zeroRtt) {
+    sendOpen(destination, socket, listener, zeroRtt, new Frame.Open(nextStreamId, destination));
+  }
+
+  private void sendOpen(
+      Destination destination,
+      Channel socket,
+      StreamListener listener,
+      boolean zeroRtt,
+      Frame open) {
     opening++;
     int id = nextStreamId;
     nextStreamId += 2;
@@ -331,7 +422,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
     s.readBeforeOpened = zeroRtt;
     s.requested = destination;
     streams.put(id, s);
-    ctx.write(new Frame.Open(id, destination), ctx.voidPromise()); // before any DATA from attach
+    ctx.write(open, ctx.voidPromise()); // before any DATA from attach
     attach(s, socket);
     maybeRead(s);
     ctx.flush();
@@ -362,6 +453,11 @@ public final class Mux extends ChannelInboundHandlerAdapter {
       case Frame.KeyExchange k -> throw new IllegalStateException("record layer passed up " + f);
       case Frame.KeyExchangeDone k ->
           throw new IllegalStateException("record layer passed up " + f);
+      case Frame.ReverseOpen r -> onReverseOpen(r);
+      case Frame.Listen l -> onListenerFrame(f, LinkEstablished.Role.SERVER);
+      case Frame.Listening l -> onListenerFrame(f, LinkEstablished.Role.CLIENT);
+      case Frame.ListenRefused r -> onListenerFrame(f, LinkEstablished.Role.CLIENT);
+      case Frame.Unlisten u -> onListenerFrame(f, link.role());
     }
   }
 
@@ -370,10 +466,26 @@ public final class Mux extends ChannelInboundHandlerAdapter {
     ctx.flush();
   }
 
-  /** Takes {@code id} as the peer's newest stream if it may open it; else fails the link. */
+  /** PROTOCOL.md §10.1: listener frames go one way each, and only to a side that handles them. */
+  private void onListenerFrame(Frame f, LinkEstablished.Role receiver) {
+    if (link == null || link.role() != receiver || listenerFrames == null) {
+      protocolError("unexpected " + f.getClass().getSimpleName() + " frame");
+      return;
+    }
+    listenerFrames.accept(f);
+  }
+
+  /**
+   * Takes {@code id} as the peer's newest stream if it may open it; else fails the link. The client
+   * opens odd ids with OPEN (to a server's exit); the server even ids with ROPEN (to a client that
+   * asked for listeners).
+   */
   private boolean acceptPeerStreamId(int id) {
-    if (exit == null || (id & 1) == 0 || Integer.compareUnsigned(id, lastPeerStreamId) <= 0) {
-      protocolError("OPEN of stream " + Integer.toUnsignedString(id));
+    boolean server = link.role() == LinkEstablished.Role.SERVER;
+    boolean handled = server ? exit != null : reverseExit != null;
+    boolean peerParity = ((id & 1) == 1) == server;
+    if (!handled || !peerParity || Integer.compareUnsigned(id, lastPeerStreamId) <= 0) {
+      protocolError((server ? "OPEN" : "ROPEN") + " of stream " + Integer.toUnsignedString(id));
       return false;
     }
     lastPeerStreamId = id;
@@ -393,16 +505,53 @@ public final class Mux extends ChannelInboundHandlerAdapter {
   }
 
   private void onOpen(Frame.Open o) {
+    if (link.role() != LinkEstablished.Role.SERVER) {
+      protocolError("OPEN from the server, stream " + Integer.toUnsignedString(o.stream()));
+      return;
+    }
     int id = o.stream();
     if (!acceptPeerStreamId(id)) {
       return;
     }
+    if (!admitPeerStream(id)) {
+      return;
+    }
+    Stream s =
+        new Stream(id, link.peerInitialWindow(), config.initialWindow(), StreamListener.NONE);
+    s.requested = o.destination();
+    startExit(s, cb -> exit.open(link.peerName(), o.destination(), ctx.channel().eventLoop(), cb));
+  }
+
+  /** Client: the server opens a stream for a connection on one of our listeners (§10.2). */
+  private void onReverseOpen(Frame.ReverseOpen r) {
+    if (link.role() != LinkEstablished.Role.CLIENT) {
+      protocolError("ROPEN from the client, stream " + Integer.toUnsignedString(r.stream()));
+      return;
+    }
+    int id = r.stream();
+    if (!acceptPeerStreamId(id) || !admitPeerStream(id)) {
+      return;
+    }
+    Stream s =
+        new Stream(id, link.peerInitialWindow(), config.initialWindow(), StreamListener.NONE);
+    s.requested = r.destination().orElse(null);
+    startExit(
+        s, cb -> reverseExit.open(r.listener(), r.destination(), ctx.channel().eventLoop(), cb));
+  }
+
+  /** Refuses a new peer stream while going away or past the limits; true if it may open. */
+  private boolean admitPeerStream(int id) {
     if (goawaySent) {
       refused[RefuseCode.SHUTTING_DOWN.ordinal()]++;
       writeControl(new Frame.Refused(id, RefuseCode.SHUTTING_DOWN, ""));
-      return;
+      return false;
     }
-    if (streams.size() >= config.maxStreams() || pendingOpens >= config.maxPendingOpens()) {
+    // The pending-opens cap guards the server's resolver and connects against a client's flood;
+    // the client does not announce one (P1 has no such field), so the server cannot pace its
+    // ROPENs by it: a client caps reverse streams by its maximum streams alone.
+    boolean pacing = link.role() == LinkEstablished.Role.SERVER;
+    if (streams.size() >= config.maxStreams()
+        || (pacing && pendingOpens >= config.maxPendingOpens())) {
       streamLimitHits++;
       logLimit(
           "refusing streams past the limit of "
@@ -418,18 +567,17 @@ public final class Mux extends ChannelInboundHandlerAdapter {
               id,
               RefuseCode.TOO_MANY_STREAMS,
               streams.size() + " streams, " + pendingOpens + " opening"));
-      return;
+      return false;
     }
-    Stream s =
-        new Stream(id, link.peerInitialWindow(), config.initialWindow(), StreamListener.NONE);
+    return true;
+  }
+
+  /** Registers the peer's new stream and lets {@code start} begin connecting it. */
+  private void startExit(Stream s, Consumer<Exit.Callback> start) {
     s.readBeforeOpened = false;
-    s.requested = o.destination();
-    streams.put(id, s);
+    streams.put(s.id, s);
     pendingOpens++;
-    exit.open(
-        link.peerName(),
-        o.destination(),
-        ctx.channel().eventLoop(),
+    start.accept(
         new Exit.Callback() {
           /**
            * OPENED went out before the decision (PROTOCOL.md §6.1): the open is answered already.
@@ -614,7 +762,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
     if (s == null) {
       return; // we reset it meanwhile
     }
-    if (s.state != Stream.State.OPENING || link.role() != LinkEstablished.Role.CLIENT) {
+    if (s.state != Stream.State.OPENING || !ours(s.id)) {
       protocolError("OPENED for stream " + o.stream() + " in state " + s.state);
       return;
     }
@@ -642,7 +790,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
     if (s == null) {
       return;
     }
-    if (s.state != Stream.State.OPENING) {
+    if (s.state != Stream.State.OPENING || !ours(s.id)) {
       protocolError("REFUSED for stream " + r.stream() + " in state " + s.state);
       return;
     }
@@ -1189,8 +1337,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
       return;
     }
     Channel socket = s.socket;
-    boolean refusedEarly =
-        s.state == Stream.State.OPENING && link.role() == LinkEstablished.Role.CLIENT;
+    boolean refusedEarly = s.state == Stream.State.OPENING && ours(s.id);
     if (ctx.channel().isActive()) {
       ctx.writeAndFlush(
           new Frame.Reset(s.id, code), ctx.voidPromise()); // before close(s) may end the link
@@ -1209,8 +1356,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
     if (s.state == Stream.State.CLOSED) {
       return;
     }
-    boolean wasOpening =
-        s.state == Stream.State.OPENING && link.role() == LinkEstablished.Role.CLIENT;
+    boolean wasOpening = s.state == Stream.State.OPENING && ours(s.id);
     s.state = Stream.State.CLOSED;
     boolean server = link.role() == LinkEstablished.Role.SERVER;
     observer.onStreamEnd(
@@ -1277,7 +1423,7 @@ public final class Mux extends ChannelInboundHandlerAdapter {
       Channel socket = s.socket;
       boolean opening = s.state == Stream.State.OPENING;
       close(s, "link closed");
-      if (opening && link != null && link.role() == LinkEstablished.Role.CLIENT) {
+      if (opening && link != null && ours(s.id)) {
         s.listener.onRefused(RefuseCode.GENERAL, "link closed");
       }
       if (socket != null) {

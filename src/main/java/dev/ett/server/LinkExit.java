@@ -44,6 +44,8 @@ final class LinkExit implements Exit, StreamObserver {
     boolean waited; // OPENED went out before the decision (PROTOCOL.md §6.1): a refusal is a RESET
     boolean refused; // the refusal was audited; the mux's end report adds nothing
     boolean ended;
+    String reverseFrom; // a reverse stream (-R): who connected to the server's port; else null
+    String listenAddress; // a reverse stream: the server's listening address, its "requested"
 
     Tracked(Destination requested) {
       this.requested = requested;
@@ -264,8 +266,87 @@ final class LinkExit implements Exit, StreamObserver {
       case HOST_UNREACHABLE, NETWORK_UNREACHABLE, ADDRESS_TYPE -> "unreachable";
       case CONNECTION_REFUSED -> "refused";
       case TOO_MANY_STREAMS -> "limit";
-      case GENERAL, SHUTTING_DOWN -> "error";
+      case GENERAL, SHUTTING_DOWN, ADDRESS_IN_USE -> "error";
     };
+  }
+
+  /**
+   * A connection accepted on one of this link's listeners (-R) is about to become stream {@code
+   * id}: admits it under the client's limits (streams, rate: reverse streams count as any other)
+   * and tracks it for the audit trail. Returns the refusal's reason, or null if admitted.
+   */
+  String admitReverse(int id, String listenAddress, String remote, String rule) {
+    Optional<AuthorizedClient> current = server.currentClient(link.key);
+    if (current.isEmpty() || link.revoked) {
+      return "key revoked";
+    }
+    ClientLimits limits = server.limitsFor(current.get());
+    ClientLimits.Admission a = limits.tryOpen();
+    if (a != ClientLimits.Admission.ADMITTED) {
+      return limits.describe(a);
+    }
+    Tracked t = new Tracked(null);
+    t.admittedBy = limits;
+    t.reverseFrom = remote;
+    t.listenAddress = listenAddress;
+    t.rule = rule;
+    streams.put(id, t);
+    return null;
+  }
+
+  /** Reverse stream {@code id} was admitted but never opened: its limits slot goes back. */
+  void forgetReverse(int id) {
+    Tracked t = streams.remove(id);
+    if (t != null && t.admittedBy != null) {
+      t.admittedBy.release();
+    }
+  }
+
+  /** The client connected reverse stream {@code id} to {@code bound} (its OPENED). */
+  void reverseOpened(int id, Destination bound) {
+    Tracked t = streams.get(id);
+    if (t == null || t.ended) {
+      return;
+    }
+    t.resolved = text(bound);
+    server
+        .audit()
+        .record(
+            new AuditEvent.StreamOpened(
+                server.clock().instant(),
+                link.id,
+                link.name,
+                id,
+                t.listenAddress,
+                t.resolved,
+                null, // the client made the connection: the server has no end of it
+                t.rule,
+                null,
+                AuditEvent.REVERSE,
+                t.reverseFrom));
+  }
+
+  /** The client refused reverse stream {@code id}. */
+  void reverseRefused(int id, RefuseCode code, String reason) {
+    Tracked t = streams.get(id);
+    if (t == null || t.refused) {
+      return;
+    }
+    t.refused = true;
+    server
+        .audit()
+        .record(
+            new AuditEvent.StreamRefused(
+                server.clock().instant(),
+                link.id,
+                link.name,
+                id,
+                t.listenAddress,
+                null,
+                t.rule,
+                endOf(code),
+                code.name(),
+                "refused by the client: " + reason));
   }
 
   @Override
@@ -299,7 +380,7 @@ final class LinkExit implements Exit, StreamObserver {
                 link.id,
                 link.name,
                 streamId,
-                text(t.requested),
+                t.reverseFrom != null ? t.listenAddress : text(t.requested),
                 connected == null ? t.resolved : text(connected),
                 t.rule,
                 bytesFromClient,
@@ -308,7 +389,9 @@ final class LinkExit implements Exit, StreamObserver {
                 endBy[0],
                 endBy[1],
                 how,
-                t.seen));
+                t.seen,
+                t.reverseFrom != null ? AuditEvent.REVERSE : AuditEvent.FORWARD,
+                t.reverseFrom));
   }
 
   /**

@@ -236,6 +236,13 @@ public final class Server implements AutoCloseable {
     final long upNanos = System.nanoTime();
     volatile boolean revoked;
 
+    /** Run on the link's loop when it goes down (its -R listeners close). */
+    private final List<Runnable> onDown = new ArrayList<>();
+
+    void onDown(Runnable r) {
+      onDown.add(r);
+    }
+
     LiveLink(
         long id,
         Channel channel,
@@ -291,6 +298,7 @@ public final class Server implements AutoCloseable {
   private final Map<String, ClientLimits> limits = new ConcurrentHashMap<>();
   private final EventLoopGroup boss = Transports.group(1, "ett-accept");
   private final EventLoopGroup workers;
+  private final ReverseListeners reverse;
   private final Resolver resolver;
   private final Connector connector;
 
@@ -330,6 +338,7 @@ public final class Server implements AutoCloseable {
     this.keys = List.of(options.key());
     this.handshaking = new HandshakeSlots(options.maxHandshakes());
     this.workers = Transports.group(options.threads(), "ett-server");
+    this.reverse = new ReverseListeners(this, boss, workers);
     for (EventExecutor e : workers) {
       ended.put(e, new Ended());
     }
@@ -459,6 +468,7 @@ public final class Server implements AutoCloseable {
             KeyFile.fingerprint(
                 e.localStaticKey() == null ? options.key().publicKey() : e.localStaticKey()));
     exit.onLinkUp(l);
+    mux.setListenerFrames(reverse.forLink(l, exit)); // -R: PROTOCOL.md §10
     // The client's bandwidth cap (if any) is shared by all its links: the mux asks it before
     // reading from a destination and before returning window credit.
     config
@@ -509,6 +519,7 @@ public final class Server implements AutoCloseable {
     // On the link's loop, as activity() reads it: counted as ended and no longer live at once.
     ended.get(l.channel.eventLoop()).add(l.name, Mux.ended(l.mux.counts()));
     live.remove(l.channel);
+    l.onDown.forEach(Runnable::run); // listeners close at once, before the link's audit line
     String reason = l.revoked ? "key revoked" : "closed";
     Log.info("link down: " + l.name + " from " + l.remote + (l.revoked ? " (key revoked)" : ""));
     options

@@ -23,7 +23,17 @@ public sealed interface Frame {
       GOAWAY = 0x0A,
       REKEY = 0x0B,
       KEYX = 0x0C,
-      KEYX_DONE = 0x0D;
+      KEYX_DONE = 0x0D,
+      ROPEN = 0x0E,
+      LISTEN = 0x0F,
+      LISTENING = 0x10,
+      LISTEN_REFUSED = 0x11,
+      UNLISTEN = 0x12;
+
+  /** Whether frames of {@code type} belong to the link (stream 0) rather than to a stream. */
+  static boolean isLinkType(int type) {
+    return type != ROPEN && type >= PING;
+  }
 
   int HEADER_LENGTH = 7;
 
@@ -232,6 +242,86 @@ public sealed interface Frame {
     @Override
     public int stream() {
       return 0;
+    }
+  }
+
+  /**
+   * A stream the server opens for a connection accepted on a listener (PROTOCOL.md §10.2). {@code
+   * destination} is present for a proxy listener only: the client never connects a forward
+   * listener's stream anywhere but where its own -R said.
+   *
+   * @param listener the client's id of the listener (u32, read unsigned)
+   */
+  record ReverseOpen(int stream, int listener, java.util.Optional<Destination> destination)
+      implements Frame {
+    public ReverseOpen {
+      requireStream(stream);
+      requireListener(listener);
+      if (destination == null) {
+        throw new IllegalArgumentException("destination: null (expected: a value or empty)");
+      }
+    }
+  }
+
+  /**
+   * Client asks the server to listen on {@code bind} (port 0: the server chooses), PROTOCOL.md
+   * §10.1.
+   *
+   * @param proxy kind {@code 01}: the server serves a SOCKS/HTTP proxy there; else kind {@code 00}
+   */
+  record Listen(int listener, boolean proxy, Destination bind) implements Frame {
+    public Listen {
+      requireListener(listener);
+      if (bind.isName()) {
+        throw new IllegalArgumentException("bind: " + bind + " (expected: an address, not a name)");
+      }
+    }
+
+    @Override
+    public int stream() {
+      return 0;
+    }
+  }
+
+  /** The server listens for {@code listener} on {@code bound}. */
+  record Listening(int listener, Destination bound) implements Frame {
+    public Listening {
+      requireListener(listener);
+    }
+
+    @Override
+    public int stream() {
+      return 0;
+    }
+  }
+
+  record ListenRefused(int listener, RefuseCode code, String reason) implements Frame {
+    public ListenRefused {
+      requireListener(listener);
+      reason = reason == null ? "" : reason;
+    }
+
+    @Override
+    public int stream() {
+      return 0;
+    }
+  }
+
+  /** The listener is closed (either direction). */
+  record Unlisten(int listener) implements Frame {
+    public Unlisten {
+      requireListener(listener);
+    }
+
+    @Override
+    public int stream() {
+      return 0;
+    }
+  }
+
+  private static void requireListener(int listener) {
+    if (listener == 0) {
+      throw new IllegalArgumentException("listener: 0 (expected: 1~2^32-1)");
     }
   }
 

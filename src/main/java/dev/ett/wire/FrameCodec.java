@@ -49,6 +49,11 @@ public final class FrameCodec {
       case Frame.Rekey r -> 0;
       case Frame.KeyExchange k -> 32;
       case Frame.KeyExchangeDone k -> 0;
+      case Frame.ReverseOpen r -> 4 + r.destination().map(FrameCodec::destinationLength).orElse(0);
+      case Frame.Listen l -> 4 + 1 + destinationLength(l.bind());
+      case Frame.Listening l -> 4 + destinationLength(l.bound());
+      case Frame.ListenRefused r -> 4 + 1 + utf8Length(r.reason());
+      case Frame.Unlisten u -> 4;
     };
   }
 
@@ -73,6 +78,11 @@ public final class FrameCodec {
           case Frame.Rekey r -> Frame.REKEY;
           case Frame.KeyExchange k -> Frame.KEYX;
           case Frame.KeyExchangeDone k -> Frame.KEYX_DONE;
+          case Frame.ReverseOpen r -> Frame.ROPEN;
+          case Frame.Listen l -> Frame.LISTEN;
+          case Frame.Listening l -> Frame.LISTENING;
+          case Frame.ListenRefused r -> Frame.LISTEN_REFUSED;
+          case Frame.Unlisten u -> Frame.UNLISTEN;
         };
     out.writeByte(type);
     out.writeInt(f.stream());
@@ -107,6 +117,25 @@ public final class FrameCodec {
       case Frame.Rekey r -> {}
       case Frame.KeyExchange k -> out.writeBytes(k.publicKey());
       case Frame.KeyExchangeDone k -> {}
+      case Frame.ReverseOpen r -> {
+        out.writeInt(r.listener());
+        r.destination().ifPresent(d -> writeDestination(d, out));
+      }
+      case Frame.Listen l -> {
+        out.writeInt(l.listener());
+        out.writeByte(l.proxy() ? 1 : 0);
+        writeDestination(l.bind(), out);
+      }
+      case Frame.Listening l -> {
+        out.writeInt(l.listener());
+        writeDestination(l.bound(), out);
+      }
+      case Frame.ListenRefused r -> {
+        out.writeInt(r.listener());
+        out.writeByte(r.code().wire);
+        out.writeBytes(truncate(r.reason()).getBytes(StandardCharsets.UTF_8));
+      }
+      case Frame.Unlisten u -> out.writeInt(u.listener());
     }
   }
 
@@ -137,7 +166,7 @@ public final class FrameCodec {
             "frame body: " + length + " bytes (record has " + plaintext.readableBytes() + ")");
       }
       ByteBuf body = plaintext.readSlice(length);
-      boolean linkFrame = type >= Frame.PING;
+      boolean linkFrame = Frame.isLinkType(type);
       if (linkFrame != (stream == 0)) {
         throw new ProtocolException("frame type " + type + " on stream " + stream);
       }
@@ -207,6 +236,44 @@ public final class FrameCodec {
             require(n == 0, type, n);
             yield new Frame.KeyExchangeDone();
           }
+          case Frame.ROPEN -> {
+            require(n >= 4, type, n);
+            int listener = readListener(body);
+            yield new Frame.ReverseOpen(
+                stream,
+                listener,
+                body.isReadable()
+                    ? java.util.Optional.of(readDestination(body))
+                    : java.util.Optional.empty());
+          }
+          case Frame.LISTEN -> {
+            require(n >= 5, type, n);
+            int listener = readListener(body);
+            int kind = body.readUnsignedByte();
+            if (kind > 1) {
+              throw new ProtocolException("listen kind " + kind + " (expected: 0 or 1)");
+            }
+            Destination bind = readDestination(body);
+            if (bind.isName()) {
+              throw new ProtocolException("listen address: a name (expected: an address)");
+            }
+            yield new Frame.Listen(listener, kind == 1, bind);
+          }
+          case Frame.LISTENING -> {
+            require(n >= 4, type, n);
+            yield new Frame.Listening(readListener(body), readDestination(body));
+          }
+          case Frame.LISTEN_REFUSED -> {
+            require(n >= 5 && n <= 5 + Frame.MAX_REASON_BYTES, type, n);
+            int listener = readListener(body);
+            RefuseCode code = RefuseCode.fromWire(body.readUnsignedByte());
+            yield new Frame.ListenRefused(
+                listener, code, body.readCharSequence(n - 5, StandardCharsets.UTF_8).toString());
+          }
+          case Frame.UNLISTEN -> {
+            require(n == 4, type, n);
+            yield new Frame.Unlisten(readListener(body));
+          }
           default -> throw new ProtocolException("unknown frame type " + type);
         };
     if (body.isReadable()) {
@@ -231,6 +298,14 @@ public final class FrameCodec {
       copy.release();
       throw e;
     }
+  }
+
+  private static int readListener(ByteBuf body) throws ProtocolException {
+    int listener = body.readInt();
+    if (listener == 0) {
+      throw new ProtocolException("listener 0");
+    }
+    return listener;
   }
 
   private static void require(boolean ok, int type, int length) throws ProtocolException {

@@ -10,7 +10,8 @@ public enum RefuseCode {
   TIMED_OUT(0x06, 0x06, "timed out"),
   ADDRESS_TYPE(0x08, 0x08, "address type not supported"),
   TOO_MANY_STREAMS(0x10, 0x01, "too many streams"),
-  SHUTTING_DOWN(0x11, 0x01, "server shutting down");
+  SHUTTING_DOWN(0x11, 0x01, "server shutting down"),
+  ADDRESS_IN_USE(0x12, 0x01, "address in use");
 
   public final int wire;
   public final int socks5Reply;

@@ -33,7 +33,7 @@ class AuditJsonTest {
             "{\"time\":\"2025-06-01T12:00:00.123Z\",\"event\":\"stream_closed\",\"link\":3,\"client\":\"alice\",\"stream\":5,"
                 + "\"requested\":\"db.internal:5432\",\"resolved\":\"10.0.0.5:5432\",\"rule\":\"accepted by global rule 1 'accept 10.0.0.0/8:5432'\","
                 + "\"bytes_from_client\":12,\"bytes_to_client\":34,\"duration_ms\":56,\"end\":\"reset\",\"by\":\"client\","
-                + "\"detail\":\"reset by peer: cancelled\"}");
+                + "\"detail\":\"reset by peer: cancelled\",\"direction\":\"forward\"}");
   }
 
   @Test
@@ -102,7 +102,7 @@ class AuditJsonTest {
                 new AuditEvent.Seen("tls", "cover.example", true)));
     assertThat(tls)
         .endsWith(
-            ",\"rule\":\"r\",\"protocol\":\"tls\",\"server_name\":\"cover.example\",\"ech\":true}");
+            ",\"rule\":\"r\",\"protocol\":\"tls\",\"server_name\":\"cover.example\",\"ech\":true,\"direction\":\"forward\"}");
     assertThat(JsonLines.parse(tls)).containsEntry("ech", true);
 
     String http =
@@ -123,7 +123,7 @@ class AuditJsonTest {
                 "fin",
                 new AuditEvent.Seen("http", null, false)));
     assertThat(JsonLines.parse(http).keySet())
-        .endsWith("detail", "protocol")
+        .endsWith("detail", "protocol", "direction")
         .doesNotContain("server_name", "ech");
 
     String plain =

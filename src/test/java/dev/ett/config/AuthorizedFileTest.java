@@ -103,4 +103,23 @@ class AuthorizedFileTest {
         .isEqualTo(
             new AuthorizedClient("alice", KeyFile.parsePublic(ALICE), java.util.Optional.empty()));
   }
+
+  @Test
+  void listenItemsAreTheClientsListenRulesAndTheRestItsExitPolicy() throws Exception {
+    Authorized auth =
+        AuthorizedFile.parse(
+            "authorized",
+            "%s alice listen 127.0.0.1:8080 pool web, accept *:80,443, listen 0.0.0.0:10000-10100\n%s bob listen *:*\n"
+                .formatted(ALICE, BOB));
+    AuthorizedClient alice = auth.clients().get(0);
+    assertThat(alice.listen().toString())
+        .isEqualTo("listen 127.0.0.1:8080 pool web, listen 0.0.0.0:10000-10100");
+    assertThat(alice.rules().orElseThrow().toString()).isEqualTo("accept *:80,443");
+    AuthorizedClient bob = auth.clients().get(1);
+    assertThat(bob.listen().toString()).isEqualTo("listen *:*");
+    assertThat(bob.rules()).isEmpty();
+    assertThatThrownBy(
+            () -> AuthorizedFile.parse("authorized", ALICE + " alice listen example.com:80"))
+        .hasMessageStartingWith("authorized:1: address: 'example.com'");
+  }
 }

@@ -121,7 +121,8 @@ class AuditEndToEndTest {
               "requested",
               "resolved",
               "source",
-              "rule");
+              "rule",
+              "direction");
       // The server's own end of the connection: what a next hop's link_up would call its remote.
       assertThat((String) opened.get("source")).startsWith("127.0.0.1:").isNotEqualTo(sinkText);
       assertThat(opened)
@@ -155,7 +156,8 @@ class AuditEndToEndTest {
               "duration_ms",
               "end",
               "by",
-              "detail");
+              "detail",
+              "direction");
       assertThat(transfer)
           .containsEntry("stream", 1L)
           .containsEntry("requested", sinkText)

@@ -233,8 +233,30 @@ class FrameCodecTest {
 
   @Test
   void unknownTypeIsAProtocolError() {
-    assertMalformed("0e 00000000 0000", "unknown frame type 14");
+    assertMalformed("13 00000000 0000", "unknown frame type 19");
     assertMalformed("ff 00000000 0000", "unknown frame type 255");
+  }
+
+  @Test
+  void reverseForwardingFramesHaveTheirGoldenBytes() throws Exception {
+    Destination lo =
+        Destination.of(java.net.InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), 8080);
+    assertGolden(new Frame.Listen(1, false, lo), "0f 00000000 000c | 00000001 00 01 7f000001 1f90");
+    assertGolden(new Frame.Listening(1, lo), "10 00000000 000b | 00000001 01 7f000001 1f90");
+    assertGolden(
+        new Frame.ListenRefused(2, RefuseCode.POLICY, "no"), "11 00000000 0007 | 00000002 02 6e6f");
+    assertGolden(new Frame.Unlisten(3), "12 00000000 0004 | 00000003");
+    assertGolden(
+        new Frame.ReverseOpen(2, 1, java.util.Optional.empty()), "0e 00000002 0004 | 00000001");
+    assertGolden(
+        new Frame.ReverseOpen(4, 1, java.util.Optional.of(Destination.ofName("a.b", 80))),
+        "0e 00000004 000b | 00000001 03 03 612e62 0050");
+  }
+
+  @Test
+  void aReverseOpenOnTheLinkOrAListenOnAStreamIsAProtocolError() {
+    assertMalformed("0e 00000000 0004 | 00000001", "frame type 14 on stream 0");
+    assertMalformed("12 00000002 0004 | 00000001", "frame type 18 on stream 2");
   }
 
   @Test

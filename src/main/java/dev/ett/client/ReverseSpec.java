@@ -1,0 +1,111 @@
+package dev.ett.client;
+
+import dev.ett.wire.Destination;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One {@code -R} in ssh's syntax: {@code [BIND:]PORT:HOST:HOSTPORT} (the server listens on
+ * BIND:PORT, default bind 127.0.0.1 as ssh without GatewayPorts; the client connects each
+ * connection to HOST:HOSTPORT on its side), or {@code [BIND:]PORT} (the server serves a SOCKS/HTTP
+ * proxy there whose streams exit from the client). BIND is an IP address (IPv6 in brackets): the
+ * server's listen rules are written in addresses. PORT 0 lets the server choose.
+ *
+ * @param target where this client connects the listener's streams; empty for a proxy listener
+ */
+public record ReverseSpec(InetAddress bind, int port, Optional<Destination> target) {
+  public ReverseSpec {
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("port: " + port + " (expected: 0~65535)");
+    }
+  }
+
+  public static ReverseSpec parse(String spec) {
+    List<String> parts = split(spec);
+    if (parts.isEmpty() || parts.size() > 4) {
+      throw new IllegalArgumentException(
+          "-R " + spec + ": expected [BIND:]PORT:HOST:HOSTPORT or [BIND:]PORT (IPv6 in brackets)");
+    }
+    boolean withTarget = parts.size() >= 3;
+    boolean withBind = parts.size() == 4 || parts.size() == 2;
+    int i = 0;
+    InetAddress bind;
+    try {
+      bind = InetAddress.getByName(withBind ? literal(parts.get(i++), spec) : "127.0.0.1");
+    } catch (java.net.UnknownHostException e) {
+      throw new IllegalArgumentException("-R " + spec + ": bind address " + e.getMessage(), e);
+    }
+    int port = port(parts.get(i++), spec, true);
+    Optional<Destination> target = Optional.empty();
+    if (withTarget) {
+      String host = unbracket(parts.get(i++));
+      int hostPort = port(parts.get(i), spec, false);
+      if (host.isEmpty()) {
+        throw new IllegalArgumentException("-R " + spec + ": empty target host");
+      }
+      target = Optional.of(Destination.parse(host, hostPort));
+    }
+    return new ReverseSpec(bind, port, target);
+  }
+
+  /** An IP literal only: a name would be resolved here, not on the server, which is confusing. */
+  private static String literal(String s, String spec) {
+    String a = unbracket(s);
+    if (!a.matches("[0-9A-Fa-f:.]+") || (!a.contains(":") && !a.matches("[0-9.]+"))) {
+      throw new IllegalArgumentException(
+          "-R " + spec + ": bind '" + s + "' (expected: an IP address, IPv6 in brackets)");
+    }
+    return a;
+  }
+
+  private static int port(String s, String spec, boolean zeroOk) {
+    try {
+      int p = Integer.parseInt(s);
+      if (p < (zeroOk ? 0 : 1) || p > 65535) {
+        throw new NumberFormatException();
+      }
+      return p;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(
+          "-R " + spec + ": port " + s + " (expected: " + (zeroOk ? 0 : 1) + "~65535)", e);
+    }
+  }
+
+  private static String unbracket(String s) {
+    return s.startsWith("[") && s.endsWith("]") ? s.substring(1, s.length() - 1) : s;
+  }
+
+  private static List<String> split(String spec) {
+    List<String> out = new ArrayList<>();
+    StringBuilder cur = new StringBuilder();
+    int depth = 0;
+    for (char c : spec.toCharArray()) {
+      if (c == '[') {
+        depth++;
+      } else if (c == ']') {
+        depth--;
+      }
+      if (c == ':' && depth == 0) {
+        out.add(cur.toString());
+        cur.setLength(0);
+      } else {
+        cur.append(c);
+      }
+    }
+    out.add(cur.toString());
+    return out;
+  }
+
+  /** The server's side as it is asked for: {@code 127.0.0.1:8080}. */
+  public String listenText() {
+    String a = bind.getHostAddress();
+    return (a.contains(":") ? "[" + a + "]" : a) + ":" + port;
+  }
+
+  @Override
+  public String toString() {
+    return listenText() + target.map(t -> ":" + t.host() + ":" + t.port()).orElse(" (proxy)");
+  }
+}
