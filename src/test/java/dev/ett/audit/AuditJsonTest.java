@@ -45,7 +45,16 @@ class AuditJsonTest {
                 T, 3, "alice", 5, "hop2:7000", "127.0.0.1:7000", "127.0.0.1:41234", rule, null));
     assertThat(JsonLines.parse(with).keySet())
         .containsExactly(
-            "time", "event", "link", "client", "stream", "requested", "resolved", "source", "rule");
+            "time",
+            "event",
+            "link",
+            "client",
+            "stream",
+            "requested",
+            "resolved",
+            "source",
+            "rule",
+            "direction");
     assertThat(JsonLines.parse(with)).containsEntry("source", "127.0.0.1:41234");
     String without =
         AuditJson.encode(

@@ -100,7 +100,8 @@ class AuditEndToEndTest {
       String fingerprint = KeyFile.fingerprint(t.key("alice").publicKey());
       Map<String, Object> up = t.nthEvent("link_up", 0);
       assertThat(up.keySet())
-          .containsExactly("time", "event", "link", "client", "fingerprint", "remote", "suite");
+          .containsExactly(
+              "time", "event", "link", "client", "fingerprint", "remote", "suite", "server_key");
       assertThat(up)
           .containsEntry("client", "alice")
           .containsEntry("fingerprint", fingerprint)
