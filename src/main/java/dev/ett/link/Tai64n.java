@@ -25,10 +25,16 @@ public final class Tai64n {
    * is still the truth within the clock's resolution.
    */
   public static byte[] next() {
-    return encode(nextNanos(Instant.now()));
+    return encode(nextNanos(last, Instant.now()));
   }
 
-  static Instant nextNanos(Instant now) {
+  /**
+   * {@code now}, or one nanosecond after {@code last} if that is later; {@code last} is updated.
+   * Tests pass a sequence of their own: a time in the future given to the process's sequence would
+   * date every later handshake of the process there (the server then refuses other processes of the
+   * same key as old).
+   */
+  static Instant nextNanos(java.util.concurrent.atomic.AtomicLong last, Instant now) {
     long t = now.getEpochSecond() * 1_000_000_000L + now.getNano();
     long n = last.accumulateAndGet(t, (prev, cur) -> Math.max(prev + 1, cur));
     return Instant.ofEpochSecond(
