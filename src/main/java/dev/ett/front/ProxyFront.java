@@ -149,10 +149,8 @@ public final class ProxyFront implements AutoCloseable {
     /** Runs on the loop the socket was registered on: any of the links' loops. */
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-      Channel socket = ctx.channel();
-      Admission.Verdict<Channel> verdict = admission.admit(socket);
       ctx.pipeline().remove(this);
-      if (!verdict.admitted()) {
+      if (!accepted(ctx.channel())) {
         Log.debug(
             "-D "
                 + spec
@@ -162,11 +160,6 @@ public final class ProxyFront implements AutoCloseable {
         ctx.close();
         return;
       }
-      socket.closeFuture().addListener(f -> admission.closed(socket));
-      if (verdict.evicted() != null) {
-        madeRoom(verdict.evicted(), verdict.evictions());
-      }
-      accepted(socket);
       ctx.read();
     }
   }
@@ -202,10 +195,22 @@ public final class ProxyFront implements AutoCloseable {
     return admission.handOff(c.socket);
   }
 
-  /** Starts serving a connection: its first bytes decide the protocol. */
-  void accepted(Channel socket) {
+  /**
+   * A new connection, on its loop: admitted within the cap (maybe closing another to make room),
+   * then served, its first bytes deciding the protocol; false if refused (the caller closes it).
+   */
+  boolean accepted(Channel socket) {
+    Admission.Verdict<Channel> verdict = admission.admit(socket);
+    if (!verdict.admitted()) {
+      return false;
+    }
+    socket.closeFuture().addListener(f -> admission.closed(socket));
+    if (verdict.evicted() != null) {
+      madeRoom(verdict.evicted(), verdict.evictions());
+    }
     ProxyConnection conn = new ProxyConnection(this, socket);
     socket.pipeline().addFirst(ProtocolDetector.NAME, new ProtocolDetector(conn));
+    return true;
   }
 
   /** Logs a failed login from {@code socket}'s peer, or counts it for the next summary. */
