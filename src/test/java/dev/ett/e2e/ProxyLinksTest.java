@@ -16,14 +16,12 @@ import dev.ett.noise.KeyPair;
 import dev.ett.noise.X25519;
 import dev.ett.policy.Policy;
 import dev.ett.server.Server;
-import java.io.DataInputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -163,24 +161,8 @@ class ProxyLinksTest {
     }
   }
 
-  /** A SOCKS5 CONNECT to the echo target without authentication, answered with success. */
   private Socket socks5(InetSocketAddress proxy) throws IOException {
-    Socket s = Io.connect(proxy);
-    s.setSoTimeout(10_000);
-    DataInputStream in = new DataInputStream(s.getInputStream());
-    s.getOutputStream().write(HexFormat.of().parseHex("050100"));
-    byte[] method = new byte[2];
-    in.readFully(method);
-    assertThat(HexFormat.of().formatHex(method)).isEqualTo("0500");
-    s.getOutputStream()
-        .write(
-            HexFormat.of()
-                .parseHex(
-                    "05010001" + "7f000001" + String.format("%04x", target.address().getPort())));
-    byte[] reply = new byte[10];
-    in.readFully(reply);
-    assertThat(reply[1]).as("SOCKS5 reply code").isZero();
-    return s;
+    return Io.socks5(proxy, target.address().getPort());
   }
 
   private static void echo(Socket s, String line) throws IOException {

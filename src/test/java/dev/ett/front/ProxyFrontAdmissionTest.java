@@ -22,6 +22,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -141,23 +142,40 @@ class ProxyFrontAdmissionTest {
     }
   }
 
+  private Links twoLinks;
+
+  /**
+   * A proxy port capped at 4 connections on two links never started: no link is up, so new sockets
+   * go to the two links' loops in turn.
+   */
+  private ProxyFront onTwoLinks(ProxyFront.StreamOpener opener) {
+    Client.Options options = options();
+    twoLinks = new Links(2, (k, group) -> new Client(options, group, false));
+    return new ProxyFront(
+        new ProxySpec("127.0.0.1", 0),
+        twoLinks.primary(),
+        opener,
+        null,
+        new ProxyFront.Limits(4, Duration.ofSeconds(10)));
+  }
+
+  @AfterEach
+  void closeLinks() {
+    if (twoLinks != null) {
+      twoLinks.close();
+    }
+  }
+
   @Test
   void theCapHoldsForConnectionsOnTheLoopsOfTwoLinks() throws Exception {
-    // Two links never started: no link is up, so new sockets go to the two loops in turn.
-    Client.Options options = options();
-    Links links = new Links(2, (k, group) -> new Client(options, group, false));
     Set<io.netty.channel.EventLoop> loops = ConcurrentHashMap.newKeySet();
     List<io.netty.channel.Channel> streams = new CopyOnWriteArrayList<>();
     ProxyFront front =
-        new ProxyFront(
-            new ProxySpec("127.0.0.1", 0),
-            links.primary(),
+        onTwoLinks(
             (destination, socket, listener, zeroRtt) -> {
               loops.add(socket.eventLoop());
               streams.add(socket);
-            },
-            null,
-            new ProxyFront.Limits(4, Duration.ofSeconds(10)));
+            });
     List<Socket> sockets = new ArrayList<>();
     ExecutorService pool = Executors.newFixedThreadPool(8);
     try {
@@ -205,22 +223,13 @@ class ProxyFrontAdmissionTest {
         s.close();
       }
       front.close();
-      links.close();
     }
   }
 
   @Test
   void connectionsRacingForTheCapOnTwoLoopsNeverExceedIt() throws Exception {
-    Client.Options options = options();
-    Links links = new Links(2, (k, group) -> new Client(options, group, false));
     List<io.netty.channel.Channel> streams = new CopyOnWriteArrayList<>();
-    ProxyFront front =
-        new ProxyFront(
-            new ProxySpec("127.0.0.1", 0),
-            links.primary(),
-            (destination, socket, listener, zeroRtt) -> streams.add(socket),
-            null,
-            new ProxyFront.Limits(4, Duration.ofSeconds(10)));
+    ProxyFront front = onTwoLinks((destination, socket, listener, zeroRtt) -> streams.add(socket));
     ExecutorService pool = Executors.newFixedThreadPool(8);
     List<Socket> sockets = new CopyOnWriteArrayList<>();
     try {
@@ -252,7 +261,6 @@ class ProxyFrontAdmissionTest {
         s.close();
       }
       front.close();
-      links.close();
     }
   }
 
