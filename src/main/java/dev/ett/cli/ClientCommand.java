@@ -92,7 +92,7 @@ final class ClientCommand implements Callable<Integer>, ConfigArgs.Configurable 
       names = "--links",
       paramLabel = "N",
       description =
-          "Links kept up at once (default 1), each on its own core; new -L streams go to the least busy link.")
+          "Links kept up at once (default 1), each on its own core; new -L and -D streams go to the least busy link.")
   int links = 1;
 
   @Option(

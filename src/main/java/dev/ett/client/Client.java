@@ -197,8 +197,9 @@ public final class Client implements AutoCloseable {
   /**
    * The event loops the sockets of new streams may be registered on: with {@code --links N}, the
    * loop of the link with the fewest streams among those up ({@link Links}); otherwise {@link
-   * #eventLoop()}. A front whose per-port state lives on one loop registers on {@link #eventLoop()}
-   * instead.
+   * #eventLoop()}. A front registering on them shares its per-port state between these loops
+   * (front.ProxyFront locks its cap and lists); {@code ett connect}'s one socket stays on {@link
+   * #eventLoop()}.
    */
   public EventLoopGroup streamLoops() {
     return links == null ? loop : links.streamLoops();

@@ -63,9 +63,10 @@ import java.util.function.Consumer;
  * request deadline) and one timer; lanes kept for their failures are capped at {@value #MAX_LANES},
  * the least recently used forgotten first.
  *
- * <p>Threading: lanes are guarded by this object's lock; answers run on the connection's loop;
- * PBKDF2 runs on the worker, which touches only the job queue (its own lock), the remembered
- * passwords and the cost estimate (written by the worker alone).
+ * <p>Threading: lanes are guarded by this object's lock (one lane's attempts may come from several
+ * loops: {@code -D} with {@code --links}); answers run on the connection's loop; PBKDF2 runs on the
+ * worker, which touches only the job queue (its own lock), the remembered passwords and the cost
+ * estimate (written by the worker alone).
  */
 public final class Authenticator implements AutoCloseable {
   /** What became of a login attempt. */
@@ -330,8 +331,23 @@ public final class Authenticator implements AutoCloseable {
       lane.failures++;
       lane.lastFailure = now;
     }
-    a.done.accept(ok ? Outcome.ACCEPTED : Outcome.REFUSED);
+    answer(a, ok ? Outcome.ACCEPTED : Outcome.REFUSED);
     pump(lane);
+  }
+
+  /**
+   * Calls the attempt's {@code done} on its loop. A lane's attempts may come from connections on
+   * different loops ({@code -D} with {@code --links}: one browser's connections, one lane, spread
+   * over the links), and the end of one attempt starts the next, whose answer (a password
+   * remembered meanwhile, an unknown name) can be due at once: on this thread, the other attempt's
+   * loop.
+   */
+  private static void answer(Attempt a, Outcome outcome) {
+    if (a.loop.inEventLoop()) {
+      a.done.accept(outcome);
+    } else {
+      a.loop.execute(() -> a.done.accept(outcome));
+    }
   }
 
   // ---- the worker -------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ import java.util.Map;
  * and one more after a quiet spell.
  *
  * <p>A plain class: the caller logs the lines it returns and calls {@link #endOfWindow} a minute
- * after each line it logged. Not thread-safe: a port's connections all live on one event loop.
+ * after each line it logged. Not thread-safe: ProxyFront synchronizes on it around every call (a
+ * port's connections live on several loops with {@code --links}).
  */
 final class FailedLogins {
   static final long WINDOW_SECONDS = 60;

@@ -9,7 +9,10 @@ import io.netty.channel.ChannelOption;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 
-/** The listening socket every front uses: accepted sockets live on the client's event loop. */
+/**
+ * The listening socket every front uses: it accepts on the client's event loop, and registers the
+ * accepted sockets there or on the loops a front asks for ({@link Client#streamLoops()}).
+ */
 public final class Listeners {
   private Listeners() {}
 

@@ -50,7 +50,6 @@ final class ProxyConnection {
                 this::onSilentDeadline,
                 Math.min(requestMs, ProxyFront.SILENT_TIMEOUT.toMillis()),
                 TimeUnit.MILLISECONDS);
-    front.onNegotiating(this, false);
     socket.closeFuture().addListener(f -> onClosed());
   }
 
@@ -78,7 +77,7 @@ final class ProxyConnection {
     if (state == State.NEGOTIATING && !spoke) {
       spoke = true;
       silentDeadline.cancel(false);
-      front.onNegotiating(this, true);
+      front.onSpoke(this);
     }
   }
 
@@ -86,7 +85,6 @@ final class ProxyConnection {
     state = State.CLOSED;
     deadline.cancel(false);
     silentDeadline.cancel(false);
-    front.onNegotiated(this);
   }
 
   boolean negotiating() {
@@ -150,10 +148,16 @@ final class ProxyConnection {
     if (state != State.NEGOTIATING) {
       return; // closed meanwhile (deadline, application gone)
     }
-    state = State.HANDED_OFF;
     deadline.cancel(false);
     silentDeadline.cancel(false);
-    front.onNegotiated(this);
+    if (!front.onNegotiated(this)) {
+      // Closed to make room by a connection accepted on another loop, just before its request
+      // completed: the close is on its way to this loop.
+      state = State.CLOSED;
+      socket.close();
+      return;
+    }
+    state = State.HANDED_OFF;
     front.opener.open(destination, socket, listener, zeroRtt);
   }
 

@@ -12,8 +12,6 @@ import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.LinkedHashSet;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -33,6 +31,14 @@ import java.util.concurrent.TimeUnit;
  * worth of connections within those milliseconds (issue 12, item 3: 4,096 idle sockets, reopened as
  * the deadline closed them, kept every application out). Connections that carry a stream are never
  * closed to make room; when all of them do, a new one is closed at accept.
+ *
+ * <p>Threading: with {@code --links N}, each accepted socket is registered at once on the loop of
+ * the link that will carry its stream (the least busy one up: {@link Client#streamLoops}), and its
+ * request is read there, so a port's connections live on N loops. What they share is locked: the
+ * cap and its lists ({@link Admission}, one lock: the admission decision stays one decision however
+ * many loops ask), the failed-login log (synchronized on it) and the login lanes ({@link
+ * Authenticator}'s lock; each answer runs on its connection's loop). Everything else belongs to one
+ * connection and lives on its loop.
  */
 public final class ProxyFront implements AutoCloseable {
   /** Per-front caps. */
@@ -75,15 +81,13 @@ public final class ProxyFront implements AutoCloseable {
   final Authenticator authenticator;
 
   final Limits limits;
-  private int connections; // only touched on the client's loop
 
   /**
-   * Connections still reading their request, oldest first: those that sent nothing, and the others.
+   * The cap and the lists of connections still reading their request, shared by the loops the
+   * port's sockets live on (one per link with {@code --links}; see {@link Admission}).
    */
-  private final Set<ProxyConnection> silent = new LinkedHashSet<>(),
-      talking = new LinkedHashSet<>();
+  private final Admission<Channel> admission;
 
-  private long evicted;
   private Channel listener;
 
   /** Failed logins on this port, logged at most once a minute with counts; guarded by itself. */
@@ -107,11 +111,17 @@ public final class ProxyFront implements AutoCloseable {
     this.opener = opener;
     this.authenticator = authenticator;
     this.limits = limits;
+    this.admission = new Admission<>(limits.maxConnections());
     this.failedLogins = new FailedLogins(describe());
   }
 
   public InetSocketAddress start() throws InterruptedException, java.net.BindException {
-    listener = Listeners.bind(client, spec.bindAddress(), "-D " + spec, new Acceptor());
+    // Each connection becomes one stream: with --links, its socket goes at accept to the loop of
+    // the least busy link that is up (Client.streamLoops), where its request is read and its stream
+    // then runs; the port's shared state (cap, lists, failed logins, login lanes) is locked.
+    listener =
+        Listeners.bind(
+            client, client.streamLoops(), spec.bindAddress(), "-D " + spec, new Acceptor());
     InetSocketAddress bound = (InetSocketAddress) listener.localAddress();
     Log.info(
         "SOCKS4/4a/5 and HTTP proxy on "
@@ -129,78 +139,78 @@ public final class ProxyFront implements AutoCloseable {
     return bound;
   }
 
-  /** Connections open now (for tests). Call on the client's loop. */
+  /** Connections open now (for tests). Any thread. */
   int connections() {
-    return connections;
+    return admission.connections();
   }
 
   @ChannelHandler.Sharable
   private final class Acceptor extends ChannelInboundHandlerAdapter {
+    /** Runs on the loop the socket was registered on: any of the links' loops. */
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-      if (connections >= limits.maxConnections() && !closeOldestUnfinished()) {
+      ctx.pipeline().remove(this);
+      if (!accepted(ctx.channel())) {
         Log.debug(
             "-D "
                 + spec
                 + ": "
-                + connections
+                + limits.maxConnections()
                 + " connections open, all carrying streams; closing a new one");
-        ctx.pipeline().remove(this);
         ctx.close();
         return;
       }
-      connections++;
-      ctx.channel().closeFuture().addListener(f -> connections--);
-      accepted(ctx.channel());
-      ctx.pipeline().remove(this);
       ctx.read();
     }
   }
 
   /**
-   * Closes the oldest connection still reading its request, preferring one that has sent nothing;
-   * false if there is none. Its close completes on this loop before the new one is counted.
+   * Closes a connection that was still reading its request, whose slot went to a new one (its close
+   * runs on its own loop, maybe another one).
    */
-  private boolean closeOldestUnfinished() {
-    Set<ProxyConnection> from = !silent.isEmpty() ? silent : talking;
-    if (from.isEmpty()) {
-      return false;
-    }
-    ProxyConnection oldest = from.iterator().next();
-    from.remove(oldest);
-    if (evicted++ % 1000 == 0) {
+  private void madeRoom(Channel oldest, long n) {
+    if (n % 1000 == 1) {
       Log.info(
           describe()
               + ": "
-              + connections
+              + limits.maxConnections()
               + " connections open (--proxy-max-connections): closing the oldest"
               + " that has not finished its request to make room ("
-              + evicted
+              + n
               + " so far)");
     }
-    oldest.socket.close();
-    return true;
+    oldest.close();
   }
 
-  /** Called by a new connection, and as it sends its first bytes, hands off or closes. */
-  void onNegotiating(ProxyConnection c, boolean spoke) {
-    if (spoke) {
-      silent.remove(c);
-      talking.add(c);
-    } else {
-      silent.add(c);
+  /** A connection sent its first bytes. */
+  void onSpoke(ProxyConnection c) {
+    admission.spoke(c.socket);
+  }
+
+  /**
+   * A connection's request is complete: false if it was closed to make room meanwhile (then it must
+   * not be handed off).
+   */
+  boolean onNegotiated(ProxyConnection c) {
+    return admission.handOff(c.socket);
+  }
+
+  /**
+   * A new connection, on its loop: admitted within the cap (maybe closing another to make room),
+   * then served, its first bytes deciding the protocol; false if refused (the caller closes it).
+   */
+  boolean accepted(Channel socket) {
+    Admission.Verdict<Channel> verdict = admission.admit(socket);
+    if (!verdict.admitted()) {
+      return false;
     }
-  }
-
-  void onNegotiated(ProxyConnection c) {
-    silent.remove(c);
-    talking.remove(c);
-  }
-
-  /** Starts serving a connection: its first bytes decide the protocol. */
-  void accepted(Channel socket) {
+    socket.closeFuture().addListener(f -> admission.closed(socket));
+    if (verdict.evicted() != null) {
+      madeRoom(verdict.evicted(), verdict.evictions());
+    }
     ProxyConnection conn = new ProxyConnection(this, socket);
     socket.pipeline().addFirst(ProtocolDetector.NAME, new ProtocolDetector(conn));
+    return true;
   }
 
   /** Logs a failed login from {@code socket}'s peer, or counts it for the next summary. */

@@ -23,6 +23,25 @@ final class Io {
     return s;
   }
 
+  /**
+   * A SOCKS5 CONNECT through {@code proxy} to 127.0.0.1:{@code port} without authentication,
+   * answered with success; returns the socket, now a stream to the destination.
+   */
+  static Socket socks5(InetSocketAddress proxy, int port) throws IOException {
+    Socket s = connect(proxy);
+    java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
+    s.getOutputStream().write(HexFormat.of().parseHex("050100"));
+    byte[] method = new byte[2];
+    in.readFully(method);
+    org.assertj.core.api.Assertions.assertThat(HexFormat.of().formatHex(method)).isEqualTo("0500");
+    s.getOutputStream()
+        .write(HexFormat.of().parseHex("05010001" + "7f000001" + String.format("%04x", port)));
+    byte[] reply = new byte[10];
+    in.readFully(reply);
+    org.assertj.core.api.Assertions.assertThat(reply[1]).as("SOCKS5 reply code").isZero();
+    return s;
+  }
+
   /** Sends {@code size} seeded-random bytes, half-closes, and returns the hex SHA-256 of them. */
   static String pushRandom(Socket s, long size, long seed) throws Exception {
     MessageDigest sha = MessageDigest.getInstance("SHA-256");

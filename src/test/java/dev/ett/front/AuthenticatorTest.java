@@ -192,4 +192,46 @@ class AuthenticatorTest {
         .isEqualTo("2001:db8:1:2:0:0:0:0/64");
     assertThat(Authenticator.source(new InetSocketAddress("127.0.0.1", 1))).isEqualTo("127.0.0.1");
   }
+
+  @Test
+  void anAttemptQueuedFromAnotherLoopIsAnsweredOnItsOwnLoop() throws Exception {
+    // -D with --links: one browser's connections, one lane, on two loops. The first attempt's end
+    // (on its loop) starts the second, whose password is remembered by then: due at once.
+    io.netty.util.concurrent.DefaultEventExecutor
+        one = new io.netty.util.concurrent.DefaultEventExecutor(),
+        two = new io.netty.util.concurrent.DefaultEventExecutor();
+    try {
+      java.util.concurrent.CompletableFuture<Boolean>
+          first = new java.util.concurrent.CompletableFuture<>(),
+          second = new java.util.concurrent.CompletableFuture<>();
+      one.submit(
+              () ->
+                  auth.check(
+                      address("127.0.0.1"),
+                      "alice",
+                      "alice pw",
+                      one,
+                      () -> true,
+                      o -> first.complete(one.inEventLoop())))
+          .sync();
+      two.submit(
+              () ->
+                  auth.check(
+                      address("127.0.0.1"),
+                      "alice",
+                      "alice pw",
+                      two,
+                      () -> true,
+                      o -> second.complete(two.inEventLoop())))
+          .sync();
+      assertThat(jobs).as("the second waits in the lane").hasSize(1);
+      jobs.poll().run(); // the first's PBKDF2: alice's password is remembered
+      assertThat(first.get(5, TimeUnit.SECONDS)).as("first answered on its loop").isTrue();
+      assertThat(second.get(5, TimeUnit.SECONDS)).as("second answered on its loop").isTrue();
+      assertThat(jobs).isEmpty();
+    } finally {
+      one.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      two.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+  }
 }
