@@ -161,7 +161,7 @@ public final class RecordLayer extends ChannelDuplexHandler {
         throw new NoiseException("record of " + len + " bytes");
       }
       plain = ctx.alloc().directBuffer(len - 16);
-      int n = receiver.decrypt(record.nioBuffer(), plain.nioBuffer(0, len - 16));
+      int n = receiver.decrypt(ciphertext(record, len), plain.nioBuffer(0, len - 16));
       plain.writerIndex(n);
     } catch (NoiseException e) {
       ReferenceCountUtil.release(plain);
@@ -214,6 +214,24 @@ public final class RecordLayer extends ChannelDuplexHandler {
     } finally {
       plain.release();
     }
+  }
+
+  /** Ciphertext of records that spanned two reads (the AEAD reads an array in place). */
+  private byte[] spanned = new byte[0];
+
+  /**
+   * The record's bytes as one buffer: itself when it lies in one read's buffer, else a copy into
+   * {@link #spanned} (a composite's own nioBuffer() would allocate a fresh array per record).
+   */
+  private java.nio.ByteBuffer ciphertext(ByteBuf record, int len) {
+    if (record.nioBufferCount() == 1) {
+      return record.nioBuffer();
+    }
+    if (spanned.length < len) {
+      spanned = new byte[Math.max(len, Math.min(2 * spanned.length, Records.MAX_MESSAGE))];
+    }
+    record.getBytes(record.readerIndex(), spanned, 0, len);
+    return java.nio.ByteBuffer.wrap(spanned, 0, len);
   }
 
   /**

@@ -24,6 +24,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -425,7 +426,43 @@ public final class Mux extends ChannelInboundHandlerAdapter {
     ctx.write(open, ctx.voidPromise()); // before any DATA from attach
     attach(s, socket);
     maybeRead(s);
-    ctx.flush();
+    if (zeroRtt) {
+      flushAfterNextRead();
+    } else {
+      ctx.flush();
+    }
+  }
+
+  private boolean openFlushScheduled;
+
+  /**
+   * Sends the OPENs written in this turn of the loop together with the first DATA of their sockets
+   * when it is already there, as it usually is when the application speaks first: the loop's next
+   * I/O round reads it, and its read-complete flush seals OPEN and DATA into one record (a record,
+   * a send and a decryption less on each side per connection). The flush that follows is a task due
+   * at once, scheduled twice over: the loop takes in the scheduled tasks that are due once per
+   * turn, before running its tasks, so the first hop runs after the I/O round in which the socket
+   * was accepted and the second after the next one. An OPEN whose socket has nothing to say yet (a
+   * server that speaks first) leaves then, a loop turn later, without waiting for anything else.
+   */
+  private void flushAfterNextRead() {
+    if (openFlushScheduled) {
+      return;
+    }
+    openFlushScheduled = true;
+    ctx.executor()
+        .schedule(
+            () ->
+                ctx.executor()
+                    .schedule(
+                        () -> {
+                          openFlushScheduled = false;
+                          ctx.flush();
+                        },
+                        0,
+                        TimeUnit.NANOSECONDS),
+            0,
+            TimeUnit.NANOSECONDS);
   }
 
   // ---- inbound frames --------------------------------------------------------------------------

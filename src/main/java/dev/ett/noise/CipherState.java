@@ -233,10 +233,17 @@ public final class CipherState {
       if (ciphertext.hasArray() && out.hasArray()) {
         written = cipher.doFinal(ciphertext, out);
       } else {
-        byte[] in = scratchIn(length);
         byte[] result = scratchOut(needed);
-        ciphertext.get(in, 0, length);
-        written = cipher.doFinal(in, 0, length, result, 0);
+        if (ciphertext.hasArray()) {
+          // Heap input (the record layer's copy of a record that spanned two reads): no copy in.
+          int off = ciphertext.arrayOffset() + inPosition;
+          written = cipher.doFinal(ciphertext.array(), off, length, result, 0);
+          ciphertext.position(ciphertext.limit());
+        } else {
+          byte[] in = scratchIn(length);
+          ciphertext.get(in, 0, length);
+          written = cipher.doFinal(in, 0, length, result, 0);
+        }
         out.put(result, 0, written);
       }
       n++;

@@ -60,6 +60,34 @@ class RecordLayerTest {
   }
 
   @Test
+  void recordsCutAcrossReadsAtAnyPointArriveWhole() {
+    // The framing gathers reads as a composite buffer and the record layer copies a record that
+    // spans two of them: cut full records, and a small one between them, in uneven pieces.
+    h.establish();
+    String big = "b".repeat(Frame.MAX_DATA);
+    h.client.writeOutbound(data(1, big));
+    h.client.writeOutbound(data(1, "small"));
+    h.client.writeOutbound(data(1, big));
+    List<ByteBuf> records = LinkHarness.drain(h.client);
+    ByteBuf all = Unpooled.buffer();
+    records.forEach(
+        r -> {
+          all.writeBytes(r);
+          r.release();
+        });
+    int[] cuts = {1, 70_000, 3, 65_000, 7, 40_000};
+    for (int i = 0; all.isReadable(); i++) {
+      h.server.writeInbound(
+          all.readRetainedSlice(Math.min(cuts[i % cuts.length], all.readableBytes())));
+    }
+    all.release();
+    assertThat(readData(h.server)).isEqualTo(big);
+    assertThat(readData(h.server)).isEqualTo("small");
+    assertThat(readData(h.server)).isEqualTo(big);
+    assertThat(h.serverSeen.errors).isEmpty();
+  }
+
+  @Test
   void framesUpToTheRecordLimitTravelInOneRecord() {
     h.establish();
     h.client.write(data(1, "x".repeat(1000)));

@@ -777,6 +777,30 @@ class MuxTest {
   }
 
   @Test
+  void zeroRttOpenIsFlushedAfterTheNextLoopTurnSoThatItsFirstBytesShareItsRecord() {
+    startLink(LinkEstablished.Role.CLIENT, null);
+    mux.open(TARGET, socket().onLoop(link.eventLoop()), (code, reason) -> {}, true);
+    assertNoFrame(); // written, not flushed: the socket's first read may join it
+    link.runScheduledPendingTasks(); // the turn that accepted the socket ends
+    assertNoFrame();
+    link.runScheduledPendingTasks(); // the next turn read what the socket had: nothing here
+    assertThat(next()).isEqualTo(new Frame.Open(1, TARGET));
+  }
+
+  @Test
+  void openWithoutZeroRttIsFlushedAtOnce() {
+    startLink(LinkEstablished.Role.CLIENT, null);
+    mux.open(TARGET, socket().onLoop(link.eventLoop()), (code, reason) -> {}, false);
+    assertThat(next()).isEqualTo(new Frame.Open(1, TARGET));
+  }
+
+  /** Runs the mux's flushes that wait for the loop's next turns (zero-RTT OPENs). */
+  private void runLoopTurns() {
+    link.runScheduledPendingTasks();
+    link.runScheduledPendingTasks();
+  }
+
+  @Test
   void clientOpenPastThePeersMaxStreamsIsRefusedLocally() {
     startLink(LinkEstablished.Role.CLIENT, null); // the peer allows 2
     List<RefuseCode> refused = new ArrayList<>();
@@ -784,6 +808,7 @@ class MuxTest {
       mux.open(
           TARGET, socket().onLoop(link.eventLoop()), (code, reason) -> refused.add(code), true);
     }
+    runLoopTurns();
     assertThat(next()).isEqualTo(new Frame.Open(1, TARGET));
     assertThat(next()).isEqualTo(new Frame.Open(3, TARGET));
     assertNoFrame();
