@@ -1680,18 +1680,29 @@ public final class Bench {
       double busy1 = use[0].machineCpus();
       double bound = busy1 > 0 ? r1 * cpus / busy1 : Double.NaN;
       progress(
-          "headroom: with --links 1 the machine's %d CPUs were %.0f%% busy; at the CPU per GB every"
-              + " process spent there (tunnel, bulk source, load generator), %d CPUs move at most"
-              + " %.0f MB/s, %.2fx --links 1 (target %.2fx)%s",
+          "--links 1: its busiest event loops used %.2f (server) and %.2f (client) of a CPU; the"
+              + " machine's %d CPUs were %.0f%% busy (other processes %.2f CPUs, with --links 2"
+              + " %.2f)",
+          use[0].busiestLoop(LinkUsage.SERVER, "ett-server-"),
+          use[0].busiestLoop(LinkUsage.CLIENT, "ett-client-"),
           (int) cpus,
           100 * busy1 / cpus,
+          use[0].otherCpus(),
+          use[1].otherCpus());
+      progress(
+          "headroom: at the CPU per GB every process spent with --links 1 (tunnel, bulk source,"
+              + " load generator), the machine's %d CPUs move at most %.0f MB/s, %.2fx --links 1"
+              + " (target %.2fx)%s",
           (int) cpus,
           bound,
           bound / r1,
           LINKS_MIN_RATIO,
           bound / r1 < LINKS_MIN_RATIO
-              ? ": a second link cannot reach the target on this machine, whose CPUs the source and"
-                  + " the load generator share with the tunnel; it needs idle cores"
+              ? ": one link already kept every CPU busy, so a second event loop has no core to run"
+                  + " on; what --links 2 gains here is CPU taken from the other processes (the"
+                  + " scheduler shares a busy machine by thread), not parallelism. The target needs"
+                  + " idle cores: more CPUs than the tunnel's two ends, the source and the load"
+                  + " generator keep busy"
               : "");
       rows.add(
           new Row(
@@ -1823,6 +1834,25 @@ public final class Bench {
       return machine / wall;
     }
 
+    /** CPUs used by processes outside the benchmark's own during the rounds. */
+    double otherCpus() {
+      double ours = 0;
+      for (double c : cpu) {
+        ours += c;
+      }
+      return Math.max(0, machine - ours) / wall;
+    }
+
+    /** The CPUs used by the busiest thread of the server or client named {@code prefix}...*. */
+    double busiestLoop(int side, String prefix) {
+      return threads.get(side).values().stream()
+              .filter(t -> t.name().startsWith(prefix))
+              .mapToDouble(t -> t.times().seconds())
+              .max()
+              .orElse(0)
+          / wall;
+    }
+
     double tunnelPerGb() {
       return (cpu[SERVER] + cpu[CLIENT]) / (bytes / 1e9);
     }
@@ -1855,18 +1885,12 @@ public final class Bench {
           cpu[SOURCE] / gb,
           cpu[LOAD] / gb);
       StringBuilder b = new StringBuilder();
-      double ours = 0;
       for (int i = 0; i < pids.length; i++) {
         b.append(String.format(Locale.ROOT, "%s %.2f, ", NAMES[i], cpu[i] / wall));
-        ours += cpu[i];
       }
       progress(
           "%s: CPUs used: %sother processes %.2f; the machine %.2f of %d",
-          label,
-          b,
-          Math.max(0, machine - ours) / wall,
-          machineCpus(),
-          Runtime.getRuntime().availableProcessors());
+          label, b, otherCpus(), machineCpus(), Runtime.getRuntime().availableProcessors());
       for (int side : new int[] {SERVER, CLIENT}) {
         progress("%s: %s threads: %s", label, NAMES[side], busiest(threads.get(side)));
       }

@@ -59,7 +59,7 @@ final class BenchCommand implements Callable<Integer> {
   @Option(
       names = "--streams",
       paramLabel = "N",
-      description = "Concurrent streams of the parallel bulk figure (default 8).")
+      description = "Concurrent streams of the parallel bulk and the links figures (default 8).")
   int streams = 8;
 
   @Option(
