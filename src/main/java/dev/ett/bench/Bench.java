@@ -1678,7 +1678,8 @@ public final class Bench {
       }
       double cpus = Runtime.getRuntime().availableProcessors();
       double busy1 = use[0].machineCpus();
-      double bound = busy1 > 0 ? r1 * cpus / busy1 : Double.NaN;
+      double perGb1 = use[0].allPerGb();
+      double quietMax = cpus / perGb1 * 1000;
       progress(
           "--links 1: its busiest event loops used %.2f (server) and %.2f (client) of a CPU; the"
               + " machine's %d CPUs were %.0f%% busy (other processes %.2f CPUs, with --links 2"
@@ -1690,19 +1691,20 @@ public final class Bench {
           use[0].otherCpus(),
           use[1].otherCpus());
       progress(
-          "headroom: at the CPU per GB every process spent with --links 1 (tunnel, bulk source,"
-              + " load generator), the machine's %d CPUs move at most %.0f MB/s, %.2fx --links 1"
-              + " (target %.2fx)%s",
+          "headroom: server, client, bulk source and load generator spent %.2f s of CPU per GB"
+              + " together with --links 1: the machine's %d CPUs, all theirs, move at most %.0f"
+              + " MB/s, %.2fx the %.0f MB/s of one link in this run (target %.2fx)%s",
+          perGb1,
           (int) cpus,
-          bound,
-          bound / r1,
+          quietMax,
+          quietMax / r1,
+          r1,
           LINKS_MIN_RATIO,
-          bound / r1 < LINKS_MIN_RATIO
-              ? ": one link already kept every CPU busy, so a second event loop has no core to run"
-                  + " on; what --links 2 gains here is CPU taken from the other processes (the"
-                  + " scheduler shares a busy machine by thread), not parallelism. The target needs"
-                  + " idle cores: more CPUs than the tunnel's two ends, the source and the load"
-                  + " generator keep busy"
+          busy1 >= 0.9 * cpus
+              ? ". With one link the machine had no idle CPU: a second event loop had no core to"
+                  + " run on, and what --links 2 gains here is CPU taken from the other processes"
+                  + " (the scheduler shares a busy machine by thread), not parallelism. The target"
+                  + " needs cores left idle by one link"
               : "");
       rows.add(
           new Row(
@@ -1851,6 +1853,15 @@ public final class Bench {
               .max()
               .orElse(0)
           / wall;
+    }
+
+    /** CPU seconds per GB of every process of the benchmark together. */
+    double allPerGb() {
+      double all = 0;
+      for (double c : cpu) {
+        all += c;
+      }
+      return all / (bytes / 1e9);
     }
 
     double tunnelPerGb() {
