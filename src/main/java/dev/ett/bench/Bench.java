@@ -79,6 +79,10 @@ public final class Bench {
   private Child server;
   private Child echo;
   private Child client;
+
+  /** The bulk source (serve-source): its CPU is part of the links figure's account. */
+  private Child source;
+
   private InetSocketAddress echoDirect;
   private InetSocketAddress socksFront;
   private InetSocketAddress echoTunnel;
@@ -138,6 +142,8 @@ public final class Bench {
     double connectS = Double.NaN;
     double manyServerMiB = Double.NaN;
     double manySshdMiB = Double.NaN;
+    double links1 = Double.NaN;
+    double links2 = Double.NaN;
   }
 
   private final Figures t17 = new Figures();
@@ -181,6 +187,9 @@ public final class Bench {
       }
       if (o.only().contains("rss10k")) {
         figure("rss10k", this::rssMany);
+      }
+      if (o.only().contains("links")) {
+        figure("links", this::links);
       }
       for (Child c : List.of(server, client)) {
         if (!c.alive()) {
@@ -281,7 +290,7 @@ public final class Bench {
             etcEnv,
             dir,
             "listening on");
-    Child source =
+    source =
         Child.start(
             "bench-source",
             List.of(launcher, "bench", "serve-source", "--listen", lo + ":" + ports[1]),
@@ -1323,6 +1332,13 @@ public final class Bench {
 
   private Pair freshPair(String name, Map<String, String> env, List<String> linkArgs)
       throws Exception {
+    return freshPair(name, env, linkArgs, List.of());
+  }
+
+  /** As above; {@code clientOnly} goes to the client alone (after {@code linkArgs}). */
+  private Pair freshPair(
+      String name, Map<String, String> env, List<String> linkArgs, List<String> clientOnly)
+      throws Exception {
     String lo = "127.0.0.1";
     int[] p = freePorts(3);
     List<String> sc = new ArrayList<>();
@@ -1343,6 +1359,7 @@ public final class Bench {
     sc.addAll(linkArgs);
     sc.addAll(o.serverArgs());
     Child s = Child.start(name + "-server", sc, env, dir, "ett server listening on");
+    s.countLines(SERVER_LINK_UP);
     try {
       s.awaitReady(60_000);
       List<String> cc = new ArrayList<>();
@@ -1363,6 +1380,7 @@ public final class Bench {
               "-L",
               lo + ":" + p[2] + ":" + lo + ":" + sourceDirect.getPort()));
       cc.addAll(linkArgs);
+      cc.addAll(clientOnly);
       cc.addAll(o.clientArgs());
       long t0 = System.nanoTime();
       Child c = Child.start(name + "-client", cc, env, dir, "link up to");
@@ -1579,6 +1597,347 @@ public final class Bench {
     }
   }
 
+  // ---------------------------------------------------------------- --links
+
+  /** The server's line for each link it brings up (one per link of a --links N client). */
+  private static final String SERVER_LINK_UP = "link up: ";
+
+  /** Issue 17 target 5: the 8-stream bulk figure with two links against one, same run. */
+  static final double LINKS_MIN_RATIO = 1.3;
+
+  /**
+   * An event loop is counted as doing the work when it used this share of the busiest one's CPU.
+   */
+  private static final double BUSY_THREAD = 0.3;
+
+  /**
+   * Issue 17 target 5 and issue 15 ("show the effect"): {@code --streams} bulk streams through -L
+   * of a client started {@code --links 1} and of one started {@code --links 2}, each with a fresh
+   * server of the product's defaults (its --threads: one event loop per CPU), both pairs up at once
+   * and their rounds interleaved (1-2, 2-1, ...) so that a drift of the machine falls on both.
+   * Beside the rates: CPU per GB of both ends, the CPUs each process used (the tunnel's two ends,
+   * the bulk source, this load generator, everything else), and each busy thread of server and
+   * client from /proc/PID/task: whether two links really ran on two event loops on each side, and,
+   * when the machine's CPUs were all busy already with one link, why a second link cannot add
+   * throughput here.
+   */
+  private void links() throws Exception {
+    int n = o.streams();
+    long timeout = 600_000;
+    try (Pair one = freshPair("links1", ettEnv, List.of(), List.of("--links", "1"));
+        Pair two = freshPair("links2", ettEnv, List.of(), List.of("--links", "2"))) {
+      Pair[] pairs = {one, two};
+      for (int k = 0; k < 2; k++) {
+        awaitLinks(pairs[k], k + 1, 30_000);
+      }
+      // Fresh processes: compile the record path before measuring (the cold figure shows how far
+      // below the warm rate the first seconds are).
+      long warm = Math.min(512L << 20, o.bulkBytesEtt());
+      for (int w = 0; w < 2; w++) {
+        for (Pair p : pairs) {
+          Load.pullParallel(p.source(), n, warm / n, timeout);
+        }
+      }
+      LinkUsage[] use = new LinkUsage[2];
+      for (int k = 0; k < 2; k++) {
+        use[k] = new LinkUsage(pairs[k]);
+      }
+      double[][] rate = new double[2][o.repeat()];
+      double[] paired = new double[o.repeat()];
+      for (int r = 0; r < o.repeat(); r++) {
+        for (int i = 0; i < 2; i++) {
+          int k = r % 2 == 0 ? i : 1 - i;
+          LinkUsage.Snap s0 = use[k].snap();
+          rate[k][r] = Load.pullParallel(pairs[k].source(), n, o.bulkBytesEtt() / n, timeout);
+          use[k].add(s0, use[k].snap(), o.bulkBytesEtt());
+        }
+        paired[r] = rate[1][r] / rate[0][r];
+        progress(
+            "links x%d #%d: --links 1 %.0f MB/s, --links 2 %.0f MB/s (%.2fx)",
+            n, r + 1, rate[0][r] / 1e6, rate[1][r] / 1e6, paired[r]);
+      }
+      double r1 = median(rate[0]) / 1e6;
+      double r2 = median(rate[1]) / 1e6;
+      t17.links1 = r1;
+      t17.links2 = r2;
+      for (int k = 0; k < 2; k++) {
+        use[k].print("--links " + (k + 1));
+      }
+      int serverLoops = use[1].loops(LinkUsage.SERVER, "ett-server-");
+      int clientLoops = use[1].loops(LinkUsage.CLIENT, "ett-client-");
+      progress(
+          "--links 2: event loops that did the work: server %d of its %d (--threads, default: one"
+              + " per CPU, %d here), client %d of its %d",
+          serverLoops,
+          use[1].threadsNamed(LinkUsage.SERVER, "ett-server-"),
+          Runtime.getRuntime().availableProcessors(),
+          clientLoops,
+          use[1].threadsNamed(LinkUsage.CLIENT, "ett-client-"));
+      if (serverLoops < 2 || clientLoops < 2) {
+        progress(
+            "!! --links 2 did not run on two event loops on each side: the figure does not show what"
+                + " two links can do");
+      }
+      double cpus = Runtime.getRuntime().availableProcessors();
+      double busy1 = use[0].machineCpus();
+      double perGb1 = use[0].allPerGb();
+      double quietMax = cpus / perGb1 * 1000;
+      progress(
+          "--links 1: its busiest event loops used %.2f (server) and %.2f (client) of a CPU; the"
+              + " machine's %d CPUs were %.0f%% busy (other processes %.2f CPUs, with --links 2"
+              + " %.2f)",
+          use[0].busiestLoop(LinkUsage.SERVER, "ett-server-"),
+          use[0].busiestLoop(LinkUsage.CLIENT, "ett-client-"),
+          (int) cpus,
+          100 * busy1 / cpus,
+          use[0].otherCpus(),
+          use[1].otherCpus());
+      progress(
+          "headroom: server, client, bulk source and load generator spent %.2f s of CPU per GB"
+              + " together with --links 1: the machine's %d CPUs, all theirs, move at most %.0f"
+              + " MB/s, %.2fx the %.0f MB/s of one link in this run (target %.2fx)%s",
+          perGb1,
+          (int) cpus,
+          quietMax,
+          quietMax / r1,
+          r1,
+          LINKS_MIN_RATIO,
+          busy1 >= 0.9 * cpus
+              ? ". With one link the machine had no idle CPU: a second event loop had no core to"
+                  + " run on, and what --links 2 gains here is CPU taken from the other processes"
+                  + " (the scheduler shares a busy machine by thread), not parallelism. The target"
+                  + " needs cores left idle by one link"
+              : "");
+      rows.add(
+          new Row(
+              "bulk, " + n + " streams, client --links 1 / --links 2 (MB/s)",
+              "-",
+              fmt(r1) + " / " + fmt(r2),
+              fmtRatio(r2 / r1) + " (2/1)",
+              ">= "
+                  + fmtRatio(LINKS_MIN_RATIO)
+                  + (r2 / r1 >= LINKS_MIN_RATIO ? ": ok" : ": MISSED")));
+      rows.add(
+          new Row(
+              "  CPU per GB, both ends, --links 1 / --links 2 (s)",
+              "-",
+              String.format(Locale.ROOT, "%.2f / %.2f", use[0].tunnelPerGb(), use[1].tunnelPerGb()),
+              "",
+              ""));
+      out.printf(
+          Locale.ROOT,
+          "  (links: %s through -L per run in %d streams, median of %d; paired ratios %s, median"
+              + " %.2fx)%n",
+          size(o.bulkBytesEtt()),
+          n,
+          o.repeat(),
+          Arrays.toString(round2(paired)),
+          median(paired));
+    }
+  }
+
+  private static double[] round2(double[] a) {
+    double[] b = new double[a.length];
+    for (int i = 0; i < a.length; i++) {
+      b[i] = Math.round(a[i] * 100) / 100.0;
+    }
+    return b;
+  }
+
+  /** Waits until the pair's server has brought up {@code links} links from its client. */
+  private static void awaitLinks(Pair p, int links, long timeoutMs) throws InterruptedException {
+    long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
+    while (p.server().linesCounted(SERVER_LINK_UP) < links) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(
+            p.client().name
+                + ": "
+                + p.server().linesCounted(SERVER_LINK_UP)
+                + " of "
+                + links
+                + " links up after "
+                + timeoutMs
+                + " ms:\n"
+                + p.client().tail());
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  /**
+   * The CPU one links configuration used over its measured rounds: each process involved (the
+   * pair's server and client, the bulk source, this process as load generator), each thread of the
+   * server and client by thread id, the whole machine, the wall time and the bytes moved.
+   */
+  private final class LinkUsage {
+    static final int SERVER = 0;
+    static final int CLIENT = 1;
+    static final int SOURCE = 2;
+    static final int LOAD = 3;
+    private static final String[] NAMES = {
+      "server", "client", "bulk source", "load generator (this process)"
+    };
+
+    private final long[] pids;
+    private final double[] cpu = new double[4];
+    private final List<Map<Long, Cpu.ThreadCpu>> threads =
+        List.of(new HashMap<>(), new HashMap<>());
+    private double machine;
+    private double wall;
+    private long bytes;
+
+    LinkUsage(Pair p) {
+      pids =
+          new long[] {
+            p.server().javaPid(),
+            p.client().javaPid(),
+            source.javaPid(),
+            ProcessHandle.current().pid()
+          };
+    }
+
+    record Snap(
+        long ns,
+        long busy,
+        Cpu.Times[] procs,
+        Map<Long, Cpu.ThreadCpu> server,
+        Map<Long, Cpu.ThreadCpu> client) {}
+
+    Snap snap() {
+      Cpu.Times[] t = new Cpu.Times[pids.length];
+      for (int i = 0; i < pids.length; i++) {
+        t[i] = Cpu.of(pids[i]);
+      }
+      return new Snap(
+          System.nanoTime(),
+          Cpu.machineBusy(),
+          t,
+          Cpu.threads(pids[SERVER]),
+          Cpu.threads(pids[CLIENT]));
+    }
+
+    void add(Snap a, Snap b, long moved) {
+      wall += (b.ns() - a.ns()) / 1e9;
+      machine += (b.busy() - a.busy()) / Cpu.HZ;
+      for (int i = 0; i < pids.length; i++) {
+        cpu[i] += b.procs()[i].minus(a.procs()[i]).seconds();
+      }
+      merge(threads.get(SERVER), Cpu.minus(b.server(), a.server()));
+      merge(threads.get(CLIENT), Cpu.minus(b.client(), a.client()));
+      bytes += moved;
+    }
+
+    private static void merge(Map<Long, Cpu.ThreadCpu> into, Map<Long, Cpu.ThreadCpu> d) {
+      d.forEach(
+          (tid, t) ->
+              into.merge(
+                  tid, t, (x, y) -> new Cpu.ThreadCpu(y.name(), Bench.add(x.times(), y.times()))));
+    }
+
+    double machineCpus() {
+      return machine / wall;
+    }
+
+    /** CPUs used by processes outside the benchmark's own during the rounds. */
+    double otherCpus() {
+      double ours = 0;
+      for (double c : cpu) {
+        ours += c;
+      }
+      return Math.max(0, machine - ours) / wall;
+    }
+
+    /** The CPUs used by the busiest thread of the server or client named {@code prefix}...*. */
+    double busiestLoop(int side, String prefix) {
+      return threads.get(side).values().stream()
+              .filter(t -> t.name().startsWith(prefix))
+              .mapToDouble(t -> t.times().seconds())
+              .max()
+              .orElse(0)
+          / wall;
+    }
+
+    /** CPU seconds per GB of every process of the benchmark together. */
+    double allPerGb() {
+      double all = 0;
+      for (double c : cpu) {
+        all += c;
+      }
+      return all / (bytes / 1e9);
+    }
+
+    double tunnelPerGb() {
+      return (cpu[SERVER] + cpu[CLIENT]) / (bytes / 1e9);
+    }
+
+    /** Threads of the server or client whose name starts with {@code prefix}. */
+    int threadsNamed(int side, String prefix) {
+      return (int)
+          Cpu.threads(pids[side]).values().stream()
+              .filter(t -> t.name().startsWith(prefix))
+              .count();
+    }
+
+    /**
+     * Those threads that did a share of the work: at least {@link #BUSY_THREAD} of what the busiest
+     * of them used (a share, not a CPU figure: on a machine busy with other work every thread gets
+     * little CPU).
+     */
+    int loops(int side, String prefix) {
+      double most = busiestLoop(side, prefix) * wall;
+      return (int)
+          threads.get(side).values().stream()
+              .filter(
+                  t ->
+                      t.name().startsWith(prefix)
+                          && most > 0
+                          && t.times().seconds() >= BUSY_THREAD * most)
+              .count();
+    }
+
+    void print(String label) {
+      double gb = bytes / 1e9;
+      progress(
+          "%s: CPU per GB %.2f s both ends (server %.2f, client %.2f; bulk source %.2f, load"
+              + " generator %.2f)",
+          label,
+          tunnelPerGb(),
+          cpu[SERVER] / gb,
+          cpu[CLIENT] / gb,
+          cpu[SOURCE] / gb,
+          cpu[LOAD] / gb);
+      StringBuilder b = new StringBuilder();
+      for (int i = 0; i < pids.length; i++) {
+        b.append(String.format(Locale.ROOT, "%s %.2f, ", NAMES[i], cpu[i] / wall));
+      }
+      progress(
+          "%s: CPUs used: %sother processes %.2f; the machine %.2f of %d",
+          label, b, otherCpus(), machineCpus(), Runtime.getRuntime().availableProcessors());
+      for (int side : new int[] {SERVER, CLIENT}) {
+        progress("%s: %s threads: %s", label, NAMES[side], busiest(threads.get(side)));
+      }
+    }
+
+    /** The threads that used at least 0.02 CPUs, busiest first: "name CPUs, ...". */
+    private String busiest(Map<Long, Cpu.ThreadCpu> m) {
+      List<Cpu.ThreadCpu> ts = new ArrayList<>(m.values());
+      ts.sort(
+          (x, y) ->
+              Long.compare(y.times().user() + y.times().sys(), x.times().user() + x.times().sys()));
+      StringBuilder b = new StringBuilder();
+      double rest = 0;
+      for (Cpu.ThreadCpu t : ts) {
+        double c = t.times().seconds() / wall;
+        if (c >= 0.02) {
+          b.append(String.format(Locale.ROOT, "%s %.2f, ", t.name(), c));
+        } else {
+          rest += c;
+        }
+      }
+      return b.append(String.format(Locale.ROOT, "the rest %.2f", rest)).toString();
+    }
+  }
+
   // ---------------------------------------------------------------- issue 17 targets
 
   record Target(String name, String ett, String ssh, String ratio, String goal, String verdict) {}
@@ -1709,6 +2068,7 @@ public final class Bench {
     double cIdle = idleClient == null ? Double.NaN : idleClient.rssKb() / 1024.0;
     t.add(limitTarget("footprint: idle RSS, server, MiB", sIdle, 48, "MiB", ""));
     t.add(limitTarget("footprint: idle RSS, client, MiB", cIdle, 48, "MiB", ""));
+    t.add(linksTarget(o.streams(), f.links2, f.links1));
     t.add(
         ratioTarget(
             "footprint: server RSS at " + o.manyStreams() + " streams, MiB",
@@ -1718,6 +2078,19 @@ public final class Bench {
             true,
             " (--only rss10k --with-ssh)"));
     return t;
+  }
+
+  /** Issue 17 target 5: the N-stream bulk figure with --links 2 against --links 1, same run. */
+  static Target linksTarget(int streams, double twoLinks, double oneLink) {
+    return withRef(
+        ratioTarget(
+            "more cores: bulk " + streams + " streams, --links 2, MB/s",
+            twoLinks,
+            oneLink,
+            LINKS_MIN_RATIO,
+            false,
+            " (--only links)"),
+        "--links 1");
   }
 
   private static Target withRef(Target t, String ref) {

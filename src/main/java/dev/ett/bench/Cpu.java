@@ -99,4 +99,46 @@ final class Cpu {
       return 0;
     }
   }
+
+  /** One thread of a process: its name (/proc comm, at most 15 characters) and CPU time. */
+  record ThreadCpu(String name, Times times) {}
+
+  /**
+   * Every live thread of {@code pid} by thread id, from /proc/PID/task/TID/{stat,comm}: what shows
+   * which event loops did the work (Netty names them after their group, e.g. ett-server-3-1).
+   */
+  static java.util.Map<Long, ThreadCpu> threads(long pid) {
+    java.util.Map<Long, ThreadCpu> m = new java.util.TreeMap<>();
+    try (var s = Files.list(Path.of("/proc/" + pid + "/task"))) {
+      for (Path t : s.toList()) {
+        try {
+          long tid = Long.parseLong(t.getFileName().toString());
+          String name = Files.readString(t.resolve("comm")).strip();
+          String st = Files.readString(t.resolve("stat"));
+          String[] f = st.substring(st.lastIndexOf(')') + 2).split(" ");
+          m.put(tid, new ThreadCpu(name, new Times(Long.parseLong(f[11]), Long.parseLong(f[12]))));
+        } catch (IOException | RuntimeException e) {
+          // the thread ended between the listing and the read
+        }
+      }
+    } catch (IOException e) {
+      // the process is gone: no threads
+    }
+    return m;
+  }
+
+  /**
+   * The CPU each thread spent between two {@link #threads} readings, by thread id (threads born
+   * meanwhile count from zero; threads that ended are lost, with their time).
+   */
+  static java.util.Map<Long, ThreadCpu> minus(
+      java.util.Map<Long, ThreadCpu> after, java.util.Map<Long, ThreadCpu> before) {
+    java.util.Map<Long, ThreadCpu> d = new java.util.TreeMap<>();
+    after.forEach(
+        (tid, t) -> {
+          ThreadCpu b = before.get(tid);
+          d.put(tid, new ThreadCpu(t.name(), b == null ? t.times() : t.times().minus(b.times())));
+        });
+    return d;
+  }
 }

@@ -31,8 +31,10 @@ final class BenchCommand implements Callable<Integer> {
       names = "--only",
       split = ",",
       paramLabel = "FIGURE",
-      description = "Figures to run: bulk,conn,conn-tls,ping,rss,start,cold,rss10k (default all).")
-  List<String> only = List.of("bulk", "conn", "conn-tls", "ping", "rss", "start", "cold", "rss10k");
+      description =
+          "Figures to run: bulk,conn,conn-tls,ping,rss,start,cold,rss10k,links (default all).")
+  List<String> only =
+      List.of("bulk", "conn", "conn-tls", "ping", "rss", "start", "cold", "rss10k", "links");
 
   @Option(
       names = "--bulk-size",
@@ -57,7 +59,7 @@ final class BenchCommand implements Callable<Integer> {
   @Option(
       names = "--streams",
       paramLabel = "N",
-      description = "Concurrent streams of the parallel bulk figure (default 8).")
+      description = "Concurrent streams of the parallel bulk and the links figures (default 8).")
   int streams = 8;
 
   @Option(
@@ -178,7 +180,7 @@ final class BenchCommand implements Callable<Integer> {
   boolean coldWithoutAot;
 
   private static final List<String> FIGURES =
-      List.of("bulk", "conn", "conn-tls", "ping", "rss", "start", "cold", "rss10k");
+      List.of("bulk", "conn", "conn-tls", "ping", "rss", "start", "cold", "rss10k", "links");
 
   @Override
   public Integer call() throws Exception {

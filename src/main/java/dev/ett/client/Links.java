@@ -160,23 +160,52 @@ public final class Links implements AutoCloseable {
   private final class Chooser implements EventExecutorChooserFactory {
     private final AtomicInteger turn = new AtomicInteger();
 
+    /**
+     * Sockets handed to each link's loop whose stream has not been counted in its {@link
+     * Client#streamLoad} yet. A burst of accepts runs on the listener's loop (the first link's): a
+     * socket given to that loop is registered and opened inline, so its link's load rises before
+     * the next choice, while one given to another loop is counted only once that loop has run its
+     * registration. Without this, 8 streams accepted at once went 1 to the first link and 7 to the
+     * second (ServerFailoverTest).
+     */
+    private final AtomicInteger[] handedOut = new AtomicInteger[MAX_LINKS];
+
+    {
+      for (int i = 0; i < handedOut.length; i++) {
+        handedOut[i] = new AtomicInteger();
+      }
+    }
+
     @Override
     public EventExecutorChooser newChooser(EventExecutor[] executors) {
       return () -> {
         int start = Math.floorMod(turn.getAndIncrement(), executors.length);
         if (links.size() == executors.length) {
           Client best = null;
+          int bestIndex = -1;
           int bestLoad = Integer.MAX_VALUE;
           for (int i = 0; i < links.size(); i++) {
-            Client c = links.get((start + i) % links.size());
-            int load = c.streamLoad();
+            int k = (start + i) % links.size();
+            Client c = links.get(k);
+            int load = c.streamLoad() + handedOut[k].get();
             if (c.isUp() && load < bestLoad) {
               best = c;
+              bestIndex = k;
               bestLoad = load;
             }
           }
           if (best != null) {
-            return best.eventLoop();
+            EventLoop loop = best.eventLoop();
+            if (!loop.inEventLoop()) {
+              // Counted until the loop has run the socket's registration (queued after this
+              // task by the caller, Netty's register) and so the front's open: the second hop
+              // runs after it, by then the stream is in streamLoad, or the socket is waiting for
+              // its front (a proxy request) or closed, and not counted, as before.
+              AtomicInteger h = handedOut[bestIndex];
+              h.incrementAndGet();
+              loop.execute(() -> loop.execute(h::decrementAndGet));
+            }
+            return loop;
           }
         }
         return executors[start];

@@ -36,4 +36,35 @@ class BenchTargetsTest {
     assertThat(Bench.limitTarget("rss", Double.NaN, 48, "MiB", " (x)").verdict())
         .isEqualTo("n/a (x)");
   }
+
+  @Test
+  void twoLinksPassAtOnePointThreeTimesOneLinkOfTheSameRunAndMissJustBelow() {
+    Bench.Target pass = Bench.linksTarget(8, 650, 500);
+    assertThat(pass.verdict()).isEqualTo("PASS");
+    assertThat(pass.ratio()).isEqualTo("1.30x");
+    assertThat(pass.ssh()).isEqualTo("500 --links 1");
+    assertThat(pass.name()).contains("8 streams");
+    assertThat(Bench.linksTarget(8, 645, 500).verdict()).isEqualTo("MISS");
+    assertThat(Bench.linksTarget(8, Double.NaN, Double.NaN).verdict())
+        .isEqualTo("n/a (--only links)");
+  }
+
+  @Test
+  void aThreadsCpuBetweenTwoReadingsCountsANewThreadFromZero() {
+    var before = java.util.Map.of(1L, new Cpu.ThreadCpu("ett-server-3-1", new Cpu.Times(10, 5)));
+    var after =
+        java.util.Map.of(
+            1L, new Cpu.ThreadCpu("ett-server-3-1", new Cpu.Times(40, 15)),
+            2L, new Cpu.ThreadCpu("ett-server-3-2", new Cpu.Times(7, 3)));
+    var d = Cpu.minus(after, before);
+    assertThat(d.get(1L).times()).isEqualTo(new Cpu.Times(30, 10));
+    assertThat(d.get(2L).times()).isEqualTo(new Cpu.Times(7, 3));
+  }
+
+  @Test
+  void theThreadsOfThisProcessAreReadFromProc() {
+    assertThat(Cpu.threads(ProcessHandle.current().pid()).values())
+        .extracting(Cpu.ThreadCpu::name)
+        .contains("Finalizer"); // the main thread is "java" in /proc
+  }
 }
