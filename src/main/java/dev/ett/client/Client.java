@@ -244,12 +244,12 @@ public final class Client implements AutoCloseable {
     this.peerName = name;
   }
 
-  /** Replaces the listener (default: none). Call before {@link #start}. */
   /** See {@link #muxUpHook}; call before {@link #start}. */
   public void setMuxUpHook(java.util.function.Consumer<Mux> hook) {
     this.muxUpHook = hook;
   }
 
+  /** Replaces the listener (default: none). Call before {@link #start}. */
   public void setLinkListener(LinkListener listener) {
     this.linkListener = listener;
   }
