@@ -31,8 +31,10 @@ final class BenchCommand implements Callable<Integer> {
       names = "--only",
       split = ",",
       paramLabel = "FIGURE",
-      description = "Figures to run: bulk,conn,conn-tls,ping,rss,start,cold,rss10k (default all).")
-  List<String> only = List.of("bulk", "conn", "conn-tls", "ping", "rss", "start", "cold", "rss10k");
+      description =
+          "Figures to run: bulk,conn,conn-tls,reverse,ping,rss,start,cold,rss10k (default all).")
+  List<String> only =
+      List.of("bulk", "conn", "conn-tls", "reverse", "ping", "rss", "start", "cold", "rss10k");
 
   @Option(
       names = "--bulk-size",
@@ -178,7 +180,7 @@ final class BenchCommand implements Callable<Integer> {
   boolean coldWithoutAot;
 
   private static final List<String> FIGURES =
-      List.of("bulk", "conn", "conn-tls", "ping", "rss", "start", "cold", "rss10k");
+      List.of("bulk", "conn", "conn-tls", "reverse", "ping", "rss", "start", "cold", "rss10k");
 
   @Override
   public Integer call() throws Exception {
