@@ -1768,6 +1768,7 @@ public final class Bench {
     double[][] cpuGb = new double[n][rounds];
     double[][] conn = new double[n][rounds];
     double[][] cpuConn = new double[n][rounds];
+    double[][] p50 = new double[n][rounds];
     Cpu.Times[][] sides = new Cpu.Times[n][2]; // server, client: ett's ways, summed over rounds
     double[] gb = new double[n];
     double[] made = new double[n];
@@ -1809,11 +1810,19 @@ public final class Bench {
                 failures[i]);
         Cpu.Times[] dc = since(w, c0);
         conn[i][r] = x.perSecond();
+        long[] l = x.latenciesNs().clone();
+        Arrays.sort(l);
+        p50[i][r] = pct(l, 50);
         cpuConn[i][r] = total(dc) * 1e6 / Math.max(1, made(x));
         made[i] += made(x);
         connSides[i] = addSides(connSides[i], dc);
       }
       progress("reverse conn #%d: %s", r + 1, roundLine(all, conn, cpuConn, r, "/s", 1, "us"));
+      StringBuilder lat = new StringBuilder();
+      for (int i = 0; i < n; i++) {
+        lat.append(i == 0 ? "" : ", ").append(all.get(i).name()).append(' ').append(fmt(p50[i][r]));
+      }
+      progress("reverse conn #%d: connection latency p50 (us): %s", r + 1, lat);
     }
     for (int i = 0; i < ettWays.size(); i++) {
       progress(
