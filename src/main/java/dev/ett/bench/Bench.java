@@ -1628,6 +1628,11 @@ public final class Bench {
   /** ssh -R through the private sshd (--with-ssh), or null. */
   private Other sshReverse;
 
+  /** The ssh -R process, and how many processes sshd had before its session (see reverse()). */
+  private Child sshReverseChild;
+
+  private long sshdProcessesBefore;
+
   private boolean wantReverse() {
     return o.only().contains("reverse");
   }
@@ -1692,6 +1697,7 @@ public final class Bench {
       return;
     }
     int[] p = freePorts(2);
+    sshdProcessesBefore = sshdProcesses();
     List<String> cmd = new ArrayList<>(sshBase.subList(0, sshBase.size() - 1));
     cmd.addAll(
         List.of(
@@ -1704,6 +1710,7 @@ public final class Bench {
             lo + ":" + p[1] + ":" + lo + ":" + sourcePort));
     cmd.add(sshBase.get(sshBase.size() - 1));
     Child c = Child.start("ssh-R", cmd, etcEnv, dir, null);
+    sshReverseChild = c;
     InetSocketAddress echo = new InetSocketAddress(lo, p[0]);
     if (!awaitAccepting(echo, 30_000, c)
         || !awaitAccepting(new InetSocketAddress(lo, p[1]), 30_000, c)) {
@@ -1731,6 +1738,35 @@ public final class Bench {
    * order swapped every round, so that a drift of the machine falls on all; medians of the rounds.
    */
   private void reverse() throws Exception {
+    try {
+      measureReverse();
+    } finally {
+      endSshReverse();
+    }
+  }
+
+  /**
+   * Ends the ssh -R session once its figure is done: the rss10k figure counts every sshd process as
+   * ssh -L's server side, and this session's processes are not part of it.
+   */
+  private void endSshReverse() throws InterruptedException {
+    if (sshReverseChild == null) {
+      return;
+    }
+    sshReverseChild.close();
+    sshReverseChild = null;
+    sshReverse = null;
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (sshdProcesses() > sshdProcessesBefore && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+  }
+
+  private long sshdProcesses() {
+    return ProcessHandle.of(sshdPid).map(h -> h.descendants().count()).orElse(0L);
+  }
+
+  private void measureReverse() throws Exception {
     if (reverseEcho == null) {
       throw new IllegalStateException(
           reverseMissing != null ? reverseMissing : "no -R listeners were set up");
