@@ -173,6 +173,9 @@ public final class Bench {
       if (o.only().contains("conn-tls")) {
         figure("conn-tls", this::connTls);
       }
+      if (o.only().contains("reverse")) {
+        figure("reverse", this::reverse);
+      }
       if (o.only().contains("ping")) {
         figure("ping", this::ping);
       }
@@ -274,7 +277,8 @@ public final class Bench {
       k.close();
     }
     String alicePub = Files.readString(dir.resolve("alice.key.pub")).strip();
-    Files.writeString(dir.resolve("authorized"), alicePub + " alice\n");
+    Files.writeString(
+        dir.resolve("authorized"), alicePub + " alice" + reverseListenRules(lo) + "\n");
 
     echoDirect = new InetSocketAddress(lo, ports[0]);
     sourceDirect = new InetSocketAddress(lo, ports[1]);
@@ -343,9 +347,11 @@ public final class Bench {
             lo + ":" + ports[4] + ":" + lo + ":" + ports[1],
             "-D",
             lo + ":" + ports[5]));
+    clientCmd.addAll(reverseClientArgs(lo, ports[0], ports[1]));
     clientCmd.addAll(o.clientArgs());
     client = Child.start("ett-client", clientCmd, ettEnv, dir, "link up to");
     client.awaitReady(60_000);
+    awaitReverse();
     for (Child c : List.of(echo, source, server, client)) {
       ourPids.add(c.javaPid());
     }
@@ -377,6 +383,7 @@ public final class Bench {
     idleClient = Mem.of(client.javaPid());
     if (o.withSsh()) {
       setUpSsh(lo, ports[0], ports[1]);
+      setUpSshReverse(lo, ports[0], ports[1]);
     }
     if (o.withRelay()) {
       setUpRelay(lo, ports[0], ports[1]);
@@ -1938,6 +1945,495 @@ public final class Bench {
     }
   }
 
+  // ---------------------------------------------------------------- -R (issue 13)
+
+  /**
+   * Issue 13: -R within 10 % of -L, bulk and new connections/s alike. The two paths do the same
+   * work mirrored (one side accepts, the other connects to the target), so a larger gap is a cost
+   * of the reverse path itself.
+   */
+  static final double REVERSE_MIN_RATIO = 0.90;
+
+  /**
+   * The -R figure's medians (NaN when not measured) and the connections it lost: a reverse stream
+   * that ends before its data (an open bug, see docs/benchmarks.md) is counted, not fatal.
+   */
+  static final class Reverse {
+    double bulkL = Double.NaN;
+    double bulkR = Double.NaN;
+    double cpuGbL = Double.NaN;
+    double cpuGbR = Double.NaN;
+    double connL = Double.NaN;
+    double connR = Double.NaN;
+    double cpuConnL = Double.NaN;
+    double cpuConnR = Double.NaN;
+    double bulkSshR = Double.NaN;
+    double connSshR = Double.NaN;
+    long connEmpty;
+    long connBroken;
+    long bulkLost;
+  }
+
+  private final Reverse rev = new Reverse();
+
+  /** The server's -R ports, forwarded by the client to the echo target and the bulk source. */
+  private InetSocketAddress reverseEcho;
+
+  private InetSocketAddress reverseSource;
+
+  /** Why the -R listeners are missing, or null. */
+  private String reverseMissing;
+
+  /** ssh -R through the private sshd (--with-ssh), or null. */
+  private Other sshReverse;
+
+  /** The ssh -R process, and how many processes sshd had before its session (see reverse()). */
+  private Child sshReverseChild;
+
+  private long sshdProcessesBefore;
+
+  private boolean wantReverse() {
+    return o.only().contains("reverse");
+  }
+
+  /**
+   * The listen rules of the authorized file's line for the bench's client: the two server ports the
+   * -R figure uses (chosen here), or nothing when the figure does not run.
+   */
+  private String reverseListenRules(String lo) throws IOException {
+    if (!wantReverse()) {
+      return "";
+    }
+    int[] p = freePorts(2);
+    reverseEcho = new InetSocketAddress(lo, p[0]);
+    reverseSource = new InetSocketAddress(lo, p[1]);
+    return " listen " + lo + ":" + p[0] + ", listen " + lo + ":" + p[1];
+  }
+
+  /** The client's -R options: the server's two ports to the echo target and the bulk source. */
+  private List<String> reverseClientArgs(String lo, int echoPort, int sourcePort) {
+    if (reverseEcho == null) {
+      return List.of();
+    }
+    return List.of(
+        "-R",
+        lo + ":" + reverseEcho.getPort() + ":" + lo + ":" + echoPort,
+        "-R",
+        lo + ":" + reverseSource.getPort() + ":" + lo + ":" + sourcePort);
+  }
+
+  /**
+   * Waits until the server listens on both -R ports (the client asks once the link is up). A
+   * refusal leaves the other figures running: the -R figure then fails, saying why.
+   */
+  private void awaitReverse() throws Exception {
+    if (reverseEcho == null) {
+      return;
+    }
+    for (InetSocketAddress a : List.of(reverseEcho, reverseSource)) {
+      if (!awaitAccepting(a, 30_000, client)) {
+        reverseMissing =
+            "the server does not listen on "
+                + a
+                + " for -R:\n"
+                + client.tail()
+                + "\n"
+                + server.tail();
+        out.println("!! " + reverseMissing);
+        reverseEcho = null;
+        reverseSource = null;
+        return;
+      }
+    }
+  }
+
+  /**
+   * {@code ssh -N -R} through the private sshd of --with-ssh: the same two targets published on two
+   * of sshd's ports.
+   */
+  private void setUpSshReverse(String lo, int echoPort, int sourcePort) throws Exception {
+    if (!wantReverse() || sshBase == null) {
+      return;
+    }
+    int[] p = freePorts(2);
+    sshdProcessesBefore = sshdProcesses();
+    List<String> cmd = new ArrayList<>(sshBase.subList(0, sshBase.size() - 1));
+    cmd.addAll(
+        List.of(
+            "-N",
+            "-o",
+            "ExitOnForwardFailure=yes",
+            "-R",
+            lo + ":" + p[0] + ":" + lo + ":" + echoPort,
+            "-R",
+            lo + ":" + p[1] + ":" + lo + ":" + sourcePort));
+    cmd.add(sshBase.get(sshBase.size() - 1));
+    Child c = Child.start("ssh-R", cmd, etcEnv, dir, null);
+    sshReverseChild = c;
+    InetSocketAddress echo = new InetSocketAddress(lo, p[0]);
+    if (!awaitAccepting(echo, 30_000, c)
+        || !awaitAccepting(new InetSocketAddress(lo, p[1]), 30_000, c)) {
+      throw new IllegalStateException("ssh -R did not come up:\n" + c.tail());
+    }
+    List<Long> pids = List.of(sshdPid, c.process.pid());
+    ourPids.add(c.process.pid());
+    out.println("ssh: " + String.join(" ", cmd));
+    Load.pingPong(echo, 0, 200, 30_000);
+    Load.pull(new InetSocketAddress(lo, p[1]), 8 << 20, 30_000);
+    sshReverse = new Other("ssh -R", echo, new InetSocketAddress(lo, p[1]), pids);
+  }
+
+  /** One path the -R figure measures: ett's (CPU per side) or another tool's (CPU of pids). */
+  private record Way(
+      String name,
+      InetSocketAddress echo,
+      InetSocketAddress source,
+      List<Long> pids,
+      boolean ett) {}
+
+  /**
+   * Bulk (one stream) and new connections/s through -R beside -L, in the same run on the same
+   * processes, and with --with-ssh also ssh -R beside ssh -L. Rounds interleave the paths, their
+   * order swapped every round, so that a drift of the machine falls on all; medians of the rounds.
+   */
+  private void reverse() throws Exception {
+    try {
+      measureReverse();
+    } finally {
+      endSshReverse();
+    }
+  }
+
+  /**
+   * Ends the ssh -R session once its figure is done: the rss10k figure counts every sshd process as
+   * ssh -L's server side, and this session's processes are not part of it.
+   */
+  private void endSshReverse() throws InterruptedException {
+    if (sshReverseChild == null) {
+      return;
+    }
+    sshReverseChild.close();
+    sshReverseChild = null;
+    sshReverse = null;
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (sshdProcesses() > sshdProcessesBefore && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+  }
+
+  private long sshdProcesses() {
+    return ProcessHandle.of(sshdPid).map(h -> h.descendants().count()).orElse(0L);
+  }
+
+  private void measureReverse() throws Exception {
+    if (reverseEcho == null) {
+      throw new IllegalStateException(
+          reverseMissing != null ? reverseMissing : "no -R listeners were set up");
+    }
+    long timeout = 600_000;
+    List<Long> ett = List.of(server.javaPid(), client.javaPid());
+    List<Way> ettWays =
+        List.of(
+            new Way("-L", echoTunnel, sourceTunnel, ett, true),
+            new Way("-R", reverseEcho, reverseSource, ett, true));
+    List<Way> sshWays = new ArrayList<>();
+    for (Other x : others) {
+      if (x.name().equals(SSH)) {
+        sshWays.add(new Way(SSH, x.echo(), x.source(), x.pids(), false));
+      }
+    }
+    if (sshReverse != null) {
+      sshWays.add(
+          new Way(
+              sshReverse.name(), sshReverse.echo(), sshReverse.source(), sshReverse.pids(), false));
+    }
+    // The reverse path runs its own code (the server's listener, ROPEN, the client's exit): give it
+    // the JIT warm-up setUp gave -D (-L had its own there).
+    Load.Failures lost = new Load.Failures();
+    pullCounting(reverseSource, Math.min(256L << 20, o.bulkBytesEtt()), timeout);
+    Load.connections(reverseEcho, null, new byte[0], o.connWorkers(), 0, o.jitWarmupMs() / 2, lost);
+    if (lost.total() > 0) {
+      progress(
+          "-R warm-up: %d connection(s) ended empty, %d broken",
+          lost.empty.sum(), lost.broken.sum());
+    }
+    int rounds = o.repeat();
+    int n = ettWays.size() + sshWays.size();
+    double[][] bulk = new double[n][rounds];
+    double[][] cpuGb = new double[n][rounds];
+    double[][] conn = new double[n][rounds];
+    double[][] cpuConn = new double[n][rounds];
+    double[][] p50 = new double[n][rounds];
+    Cpu.Times[][] sides = new Cpu.Times[n][2]; // server, client: ett's ways, summed over rounds
+    double[] gb = new double[n];
+    double[] made = new double[n];
+    Load.Failures[] failures = new Load.Failures[n];
+    for (int i = 0; i < n; i++) {
+      sides[i] = new Cpu.Times[] {new Cpu.Times(0, 0), new Cpu.Times(0, 0)};
+      failures[i] = new Load.Failures();
+    }
+    List<Way> all = new ArrayList<>(ettWays);
+    all.addAll(sshWays);
+    for (int r = 0; r < rounds; r++) {
+      for (int i : roundOrder(r, ettWays.size(), sshWays.size())) {
+        Way w = all.get(i);
+        Cpu.Times[] c0 = cpuOf(w);
+        bulk[i][r] = o.bulkBytesEtt() / (pullCounting(w.source(), o.bulkBytesEtt(), timeout) / 1e9);
+        Cpu.Times[] dc = since(w, c0);
+        cpuGb[i][r] = total(dc) / (o.bulkBytesEtt() / 1e9);
+        gb[i] += o.bulkBytesEtt() / 1e9;
+        sides[i] = addSides(sides[i], dc);
+      }
+      progress("reverse bulk #%d: %s", r + 1, roundLine(all, bulk, cpuGb, r, "MB/s", 1e-6, "s/GB"));
+    }
+    Cpu.Times[][] connSides = new Cpu.Times[n][];
+    for (int i = 0; i < n; i++) {
+      connSides[i] = new Cpu.Times[] {new Cpu.Times(0, 0), new Cpu.Times(0, 0)};
+    }
+    for (int r = 0; r < rounds; r++) {
+      for (int i : roundOrder(r, ettWays.size(), sshWays.size())) {
+        Way w = all.get(i);
+        Cpu.Times[] c0 = cpuOf(w);
+        Load.ConnResult x =
+            Load.connections(
+                w.echo(),
+                null,
+                new byte[0],
+                o.connWorkers(),
+                o.connWarmupMs(),
+                o.connMs(),
+                failures[i]);
+        Cpu.Times[] dc = since(w, c0);
+        conn[i][r] = x.perSecond();
+        long[] l = x.latenciesNs().clone();
+        Arrays.sort(l);
+        p50[i][r] = pct(l, 50);
+        cpuConn[i][r] = total(dc) * 1e6 / Math.max(1, made(x));
+        made[i] += made(x);
+        connSides[i] = addSides(connSides[i], dc);
+      }
+      progress("reverse conn #%d: %s", r + 1, roundLine(all, conn, cpuConn, r, "/s", 1, "us"));
+      StringBuilder lat = new StringBuilder();
+      for (int i = 0; i < n; i++) {
+        lat.append(i == 0 ? "" : ", ").append(all.get(i).name()).append(' ').append(fmt(p50[i][r]));
+      }
+      progress("reverse conn #%d: connection latency p50 (us): %s", r + 1, lat);
+    }
+    for (int i = 0; i < ettWays.size(); i++) {
+      progress(
+          "ett %s: CPU per GB server %s, client %s; CPU per connection server %s, client %s",
+          all.get(i).name(),
+          sides[i][0].per(gb[i], 1, "%.2f s"),
+          sides[i][1].per(gb[i], 1, "%.2f s"),
+          connSides[i][0].per(made[i], 1e6, "%.0f us"),
+          connSides[i][1].per(made[i], 1e6, "%.0f us"));
+    }
+    rev.bulkL = median(bulk[0]) / 1e6;
+    rev.bulkR = median(bulk[1]) / 1e6;
+    rev.cpuGbL = median(cpuGb[0]);
+    rev.cpuGbR = median(cpuGb[1]);
+    rev.connL = median(conn[0]);
+    rev.connR = median(conn[1]);
+    rev.cpuConnL = median(cpuConn[0]);
+    rev.cpuConnR = median(cpuConn[1]);
+    rev.connEmpty = failures[1].empty.sum() + lost.empty.sum();
+    rev.connBroken = failures[1].broken.sum() + lost.broken.sum();
+    reverseRow("bulk, 1 stream (MB/s), -L / -R", rev.bulkL, rev.bulkR, true);
+    reverseRow("  CPU per GB, both ends (s), -L / -R", rev.cpuGbL, rev.cpuGbR, false);
+    reverseRow("new connections/s, 100 B req/resp, -L / -R", rev.connL, rev.connR, true);
+    reverseRow("  CPU per connection, both ends (us), -L / -R", rev.cpuConnL, rev.cpuConnR, false);
+    for (int i = ettWays.size(); i < n; i++) {
+      String name = all.get(i).name();
+      if (name.equals("ssh -R")) {
+        rev.bulkSshR = median(bulk[i]) / 1e6;
+        rev.connSshR = median(conn[i]);
+      }
+      rows.add(
+          new Row(
+              "  " + name + " (comparison, not ett): MB/s, s/GB; conn/s, us/conn",
+              "-",
+              String.format(
+                  Locale.ROOT,
+                  "%s, %.2f; %s, %s",
+                  fmt(median(bulk[i]) / 1e6),
+                  median(cpuGb[i]),
+                  fmt(median(conn[i])),
+                  fmt(median(cpuConn[i]))),
+              "",
+              ""));
+    }
+    long otherLost = 0;
+    for (int i = 0; i < n; i++) {
+      if (i != 1) {
+        otherLost += failures[i].total();
+      }
+    }
+    rows.add(
+        new Row(
+            "  -R connections lost: ended empty / broken; bulk pulls retried",
+            "-",
+            rev.connEmpty + " / " + rev.connBroken + "; " + rev.bulkLost,
+            "",
+            rev.connEmpty + rev.connBroken + rev.bulkLost > 0
+                ? "LOST (see docs/benchmarks.md)"
+                : ""));
+    if (otherLost > 0) {
+      rows.add(
+          new Row("  !! connections lost on the other paths", "-", "" + otherLost, "", "LOST"));
+    }
+    out.printf(
+        Locale.ROOT,
+        "  (reverse: %d rounds, each path %s per pull and %d ms of connections; -R lost %d empty,"
+            + " %d broken connections, %d bulk pulls retried)%n",
+        rounds,
+        size(o.bulkBytesEtt()),
+        o.connMs(),
+        rev.connEmpty,
+        rev.connBroken,
+        rev.bulkLost);
+  }
+
+  /**
+   * The order of the paths in round {@code r}: ett's two (-L, -R) then the other tools' two, each
+   * pair reversed every other round.
+   */
+  static int[] roundOrder(int r, int ettWays, int otherWays) {
+    int[] order = new int[ettWays + otherWays];
+    for (int i = 0; i < ettWays; i++) {
+      order[i] = r % 2 == 0 ? i : ettWays - 1 - i;
+    }
+    for (int i = 0; i < otherWays; i++) {
+      order[ettWays + i] = ettWays + (r % 2 == 0 ? i : otherWays - 1 - i);
+    }
+    return order;
+  }
+
+  private String roundLine(
+      List<Way> all,
+      double[][] rate,
+      double[][] cpu,
+      int r,
+      String unit,
+      double scale,
+      String cpuUnit) {
+    StringBuilder s = new StringBuilder();
+    for (int i = 0; i < all.size(); i++) {
+      if (i > 0) {
+        s.append(", ");
+      }
+      s.append(all.get(i).name())
+          .append(' ')
+          .append(fmt(rate[i][r] * scale))
+          .append(' ')
+          .append(unit)
+          .append(String.format(Locale.ROOT, " (%.2f %s)", cpu[i][r], cpuUnit));
+    }
+    if (!Double.isNaN(rate[0][r]) && rate[0][r] > 0) {
+      s.append(String.format(Locale.ROOT, "; -R/-L %.2fx", rate[1][r] / rate[0][r]));
+    }
+    return s.toString();
+  }
+
+  /** CPU so far: ett's server and client apart, another tool's processes as one. */
+  private Cpu.Times[] cpuOf(Way w) {
+    return w.ett()
+        ? new Cpu.Times[] {Cpu.of(w.pids().get(0)), Cpu.of(w.pids().get(1))}
+        : new Cpu.Times[] {Cpu.sum(w.pids()), new Cpu.Times(0, 0)};
+  }
+
+  private Cpu.Times[] since(Way w, Cpu.Times[] before) {
+    Cpu.Times[] now = cpuOf(w);
+    return new Cpu.Times[] {now[0].minus(before[0]), now[1].minus(before[1])};
+  }
+
+  private static double total(Cpu.Times[] t) {
+    return t[0].seconds() + t[1].seconds();
+  }
+
+  private static Cpu.Times[] addSides(Cpu.Times[] a, Cpu.Times[] b) {
+    return new Cpu.Times[] {add(a[0], b[0]), add(a[1], b[1])};
+  }
+
+  /**
+   * A pull that may lose its stream: a pull that ends early or is reset (the open -R bug) is
+   * counted and tried again, up to 3 times; wrong bytes still fail the figure.
+   */
+  private long pullCounting(InetSocketAddress a, long bytes, long timeout) throws IOException {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return Load.pull(a, bytes, timeout);
+      } catch (IOException e) {
+        if (attempt == 3 || String.valueOf(e.getMessage()).contains("CORRUPT")) {
+          throw e;
+        }
+        if (a.equals(reverseSource)) {
+          rev.bulkLost++;
+        }
+        progress("bulk pull from %s lost (%s), tried again", a, e.getMessage());
+      }
+    }
+  }
+
+  private void reverseRow(String name, double l, double r, boolean judged) {
+    double ratio = r / l;
+    rows.add(
+        new Row(
+            name,
+            "-",
+            fmt(l) + " / " + fmt(r),
+            String.format(Locale.ROOT, "%.2fx (-R/-L)", ratio),
+            judged
+                ? String.format(
+                    Locale.ROOT,
+                    ">= %.2fx: %s",
+                    REVERSE_MIN_RATIO,
+                    ratio >= REVERSE_MIN_RATIO ? "ok" : "MISSED")
+                : ""));
+  }
+
+  /**
+   * Issue 13's rows of the targets table: -R against -L from the same run, bulk and new
+   * connections/s, each at least {@link #REVERSE_MIN_RATIO}; CPU and ssh -R for comparison.
+   */
+  static List<Target> reverseTargets(Reverse f) {
+    String how = " (--only reverse)";
+    List<Target> t = new ArrayList<>();
+    t.add(
+        withRef(
+            ratioTarget(
+                "-R (issue 13): bulk 1 stream, MB/s",
+                f.bulkR,
+                f.bulkL,
+                REVERSE_MIN_RATIO,
+                false,
+                how),
+            "-L"));
+    t.add(
+        withRef(
+            ratioTarget(
+                "-R (issue 13): new connections/s",
+                f.connR,
+                f.connL,
+                REVERSE_MIN_RATIO,
+                false,
+                how),
+            "-L"));
+    if (!Double.isNaN(f.cpuGbR)) {
+      t.add(comparison("  -R CPU per GB, both ends, s", f.cpuGbR, f.cpuGbL, "-L"));
+      t.add(comparison("  -R CPU per connection, both ends, us", f.cpuConnR, f.cpuConnL, "-L"));
+    }
+    if (!Double.isNaN(f.bulkSshR)) {
+      t.add(comparison("  -R bulk against ssh -R, MB/s", f.bulkR, f.bulkSshR, "ssh -R"));
+      t.add(comparison("  -R new connections/s against ssh -R", f.connR, f.connSshR, "ssh -R"));
+    }
+    return t;
+  }
+
+  private static Target comparison(String name, double ett, double ref, String refName) {
+    Target r = ratioTarget(name, ett, ref, 0, true, "");
+    return new Target(name, r.ett(), r.ssh() + " " + refName, r.ratio(), "", "(for comparison)");
+  }
+
   // ---------------------------------------------------------------- issue 17 targets
 
   record Target(String name, String ett, String ssh, String ratio, String goal, String verdict) {}
@@ -2077,6 +2573,7 @@ public final class Bench {
             0.7,
             true,
             " (--only rss10k --with-ssh)"));
+    t.addAll(reverseTargets(rev));
     return t;
   }
 

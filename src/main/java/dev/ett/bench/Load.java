@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
 
 /** The load generators. Blocking NIO with direct buffers: no per-byte work on the hot path. */
 public final class Load {
@@ -173,6 +174,37 @@ public final class Load {
       long warmupMs,
       long measureMs)
       throws Exception {
+    return connections(addr, socksTo, first, workers, warmupMs, measureMs, null);
+  }
+
+  /**
+   * Connections that did not complete, counted instead of failing the figure: {@code empty} ended
+   * with a clean EOF before the first echoed byte, {@code broken} ended later, were reset or timed
+   * out. Bytes echoed wrong still fail the figure: that is corruption, not a lost connection.
+   */
+  static final class Failures {
+    final LongAdder empty = new LongAdder();
+    final LongAdder broken = new LongAdder();
+
+    long total() {
+      return empty.sum() + broken.sum();
+    }
+  }
+
+  /**
+   * As {@link #connections(InetSocketAddress, InetSocketAddress, byte[], int, long, long)}; with
+   * {@code failures} non-null a connection that ends early is counted there (and not in the rate)
+   * and the worker goes on with the next one, so that a rare lost stream shows as a count.
+   */
+  static ConnResult connections(
+      InetSocketAddress addr,
+      InetSocketAddress socksTo,
+      byte[] first,
+      int workers,
+      long warmupMs,
+      long measureMs,
+      Failures failures)
+      throws Exception {
     int size = first.length + 100;
     int at = first.length; // where the 100 bytes start, in what is sent and what comes back
     long startAt = System.nanoTime() + warmupMs * 1_000_000L;
@@ -202,30 +234,17 @@ public final class Load {
                     out.putLong(at, ((long) id << 48) | seq);
                     out.putLong(at + 92, seq);
                     in.clear();
-                    try (SocketChannel ch = SocketChannel.open()) {
-                      Watchdog.watch(ch, 10_000);
-                      try {
-                        ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                        ch.connect(addr);
-                        if (socksTo != null) {
-                          socks5Connect(ch, socksTo);
-                        }
-                        while (out.hasRemaining()) {
-                          ch.write(out);
-                        }
-                        while (in.hasRemaining()) {
-                          if (ch.read(in) < 0) {
-                            throw new EOFException(
-                                "conn: echo ended after "
-                                    + in.position()
-                                    + " of "
-                                    + size
-                                    + " bytes");
-                          }
-                        }
-                      } finally {
-                        Watchdog.unwatch(ch);
+                    try {
+                      exchange(addr, socksTo, out, in, size);
+                    } catch (IOException e) {
+                      if (failures == null) {
+                        throw e;
                       }
+                      (in.position() == 0 && e instanceof EOFException
+                              ? failures.empty
+                              : failures.broken)
+                          .increment();
+                      continue;
                     }
                     long t1 = System.nanoTime();
                     if (in.getLong(at) != out.getLong(at)
@@ -267,6 +286,33 @@ public final class Load {
     // measured to the end of the last one.
     double seconds = (Math.max(System.nanoTime(), stopAt) - startAt) / 1e9;
     return new ConnResult(total, seconds, all);
+  }
+
+  /** One connection: connect (through SOCKS5 when {@code socksTo} is set), send out, read in. */
+  private static void exchange(
+      InetSocketAddress addr, InetSocketAddress socksTo, ByteBuffer out, ByteBuffer in, int size)
+      throws IOException {
+    try (SocketChannel ch = SocketChannel.open()) {
+      Watchdog.watch(ch, 10_000);
+      try {
+        ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        ch.connect(addr);
+        if (socksTo != null) {
+          socks5Connect(ch, socksTo);
+        }
+        while (out.hasRemaining()) {
+          ch.write(out);
+        }
+        while (in.hasRemaining()) {
+          if (ch.read(in) < 0) {
+            throw new EOFException(
+                "conn: echo ended after " + in.position() + " of " + size + " bytes");
+          }
+        }
+      } finally {
+        Watchdog.unwatch(ch);
+      }
+    }
   }
 
   /**

@@ -32,9 +32,11 @@ final class BenchCommand implements Callable<Integer> {
       split = ",",
       paramLabel = "FIGURE",
       description =
-          "Figures to run: bulk,conn,conn-tls,ping,rss,start,cold,rss10k,links (default all).")
+          "Figures to run: bulk,conn,conn-tls,reverse,ping,rss,start,cold,rss10k,links (default"
+              + " all).")
   List<String> only =
-      List.of("bulk", "conn", "conn-tls", "ping", "rss", "start", "cold", "rss10k", "links");
+      List.of(
+          "bulk", "conn", "conn-tls", "reverse", "ping", "rss", "start", "cold", "rss10k", "links");
 
   @Option(
       names = "--bulk-size",
@@ -180,7 +182,8 @@ final class BenchCommand implements Callable<Integer> {
   boolean coldWithoutAot;
 
   private static final List<String> FIGURES =
-      List.of("bulk", "conn", "conn-tls", "ping", "rss", "start", "cold", "rss10k", "links");
+      List.of(
+          "bulk", "conn", "conn-tls", "reverse", "ping", "rss", "start", "cold", "rss10k", "links");
 
   @Override
   public Integer call() throws Exception {
