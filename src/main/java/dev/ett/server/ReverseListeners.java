@@ -2,6 +2,7 @@ package dev.ett.server;
 
 import dev.ett.audit.AuditEvent;
 import dev.ett.config.AuthorizedClient;
+import dev.ett.front.ProxyFront;
 import dev.ett.mux.StreamListener;
 import dev.ett.mux.StreamSocketHandler;
 import dev.ett.policy.ListenPolicy;
@@ -60,19 +61,22 @@ final class ReverseListeners {
   }
 
   /** One client's link serving one listening address under its listener id. */
-  private record Member(Server.LiveLink link, LinkExit exit, int listener, String rule) {}
+  private record Member(
+      Server.LiveLink link, LinkExit exit, int listener, String rule, ProxyFront proxy) {}
 
   /** One bound address and the links that serve it. */
   private static final class Shared {
     final InetSocketAddress address;
     final String pool; // null: one client only
+    final boolean proxy; // a -R [BIND:]PORT: a SOCKS/HTTP proxy whose streams exit at the clients
     final List<Member> members = new ArrayList<>();
     Channel channel;
     int next;
 
-    Shared(InetSocketAddress address, String pool) {
+    Shared(InetSocketAddress address, String pool, boolean proxy) {
       this.address = address;
       this.pool = pool;
+      this.proxy = proxy;
     }
   }
 
@@ -104,16 +108,6 @@ final class ReverseListeners {
       refuse(link, l, asked, RefuseCode.POLICY, "key revoked", null);
       return;
     }
-    if (l.proxy()) {
-      refuse(
-          link,
-          l,
-          asked,
-          RefuseCode.GENERAL,
-          "proxy listeners (-R [BIND:]PORT without a target) are not served by this server",
-          null);
-      return;
-    }
     if (held.size() >= MAX_PER_LINK) {
       refuse(
           link,
@@ -135,7 +129,17 @@ final class ReverseListeners {
     synchronized (this) {
       joined = port == 0 ? null : byAddress.get(new InetSocketAddress(address, port));
       if (joined != null) {
-        if (pool == null || !pool.equals(joined.pool)) {
+        if (joined.proxy != l.proxy() && pool != null && pool.equals(joined.pool)) {
+          problem =
+              asked
+                  + " is served by pool "
+                  + pool
+                  + " as a "
+                  + (joined.proxy ? "proxy" : "forward")
+                  + " listener; this one asks for a "
+                  + (l.proxy() ? "proxy" : "forward")
+                  + " listener";
+        } else if (pool == null || !pool.equals(joined.pool)) {
           problem =
               asked
                   + " is held by client "
@@ -170,14 +174,22 @@ final class ReverseListeners {
                   + (failure == null ? "" : ": " + Server.describe(failure));
         } else {
           InetSocketAddress actual = (InetSocketAddress) bound.localAddress();
-          joined = new Shared(new InetSocketAddress(address, actual.getPort()), pool);
+          joined = new Shared(new InetSocketAddress(address, actual.getPort()), pool, l.proxy());
           joined.channel = bound;
           bound.attr(SHARED).set(joined);
           byAddress.put(joined.address, joined);
         }
       }
       if (problem == null) {
-        joined.members.add(new Member(link, exit, l.listener(), v.reason()));
+        joined.members.add(
+            new Member(
+                link,
+                exit,
+                l.listener(),
+                v.reason(),
+                l.proxy()
+                    ? ReverseProxies.front(link, exit, l.listener(), v.reason(), asked)
+                    : null));
       }
     }
     if (problem != null) {
@@ -192,6 +204,7 @@ final class ReverseListeners {
             + " for "
             + link.name
             + (pool == null ? "" : " (pool " + pool + ")")
+            + (l.proxy() ? " (a SOCKS/HTTP proxy exiting at the client)" : "")
             + ": "
             + v.reason());
     server
@@ -295,6 +308,10 @@ final class ReverseListeners {
   }
 
   private void open(Shared s, Member m, Channel child) {
+    if (m.proxy() != null) {
+      m.proxy().serve(child); // its request names the destination; then ReverseProxies opens
+      return;
+    }
     StreamSocketHandler.install(child);
     String remote = Transports.text((InetSocketAddress) child.remoteAddress());
     String where = text(s.address);
