@@ -54,6 +54,10 @@ final class ReverseListeners {
   private final EventLoopGroup workers;
   private final Map<InetSocketAddress, Shared> byAddress = new HashMap<>();
 
+  /** Each live link's listeners (the map is the link's own, touched on its loop): for reloads. */
+  private final Map<Server.LiveLink, Map<Integer, Shared>> links =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   ReverseListeners(Server server, EventLoopGroup boss, EventLoopGroup workers) {
     this.server = server;
     this.boss = boss;
@@ -83,7 +87,12 @@ final class ReverseListeners {
   /** The handler of one link's listener frames (the mux calls it on the link's loop). */
   Consumer<Frame> forLink(Server.LiveLink link, LinkExit exit) {
     Map<Integer, Shared> held = new HashMap<>();
-    link.onDown(() -> leaveAll(link, held, link.revoked ? "key revoked" : "link closed"));
+    links.put(link, held);
+    link.onDown(
+        () -> {
+          links.remove(link);
+          leaveAll(link, held, link.revoked ? "key revoked" : "link closed");
+        });
     return f -> {
       switch (f) {
         case Frame.Listen l -> onListen(link, exit, held, l);
@@ -379,6 +388,40 @@ final class ReverseListeners {
   private static String text(InetSocketAddress a) {
     return ListenRule.format(a.getAddress()) + ":" + a.getPort();
   }
+
+  /**
+   * After a reload: on each live link's loop, closes the listeners its client's rules no longer
+   * allow (PROTOCOL.md §10.1 item 4: UNLISTEN to the client, {@code listen_closed} with reason
+   * "reload: no rule allows it"). Streams already open through them go on. A listener still allowed
+   * stays, even if its deciding rule now names another pool.
+   */
+  void recheck() {
+    for (Server.LiveLink link : links.keySet()) {
+      link.channel.eventLoop().execute(() -> recheck(link));
+    }
+  }
+
+  private void recheck(Server.LiveLink link) {
+    Map<Integer, Shared> held = links.get(link);
+    Optional<AuthorizedClient> current = server.currentClient(link.key);
+    if (held == null || current.isEmpty() || link.revoked) {
+      return; // gone, or revoked: the link's end closes them all
+    }
+    for (var it = held.entrySet().iterator(); it.hasNext(); ) {
+      var e = it.next();
+      Shared s = e.getValue();
+      ListenPolicy.Verdict v =
+          current.get().listen().check(link.name, s.address.getAddress(), s.address.getPort());
+      if (!v.allowed()) {
+        it.remove();
+        leave(link, s, e.getKey(), RELOAD_NARROWED);
+        link.mux.sendLinkFrame(new Frame.Unlisten(e.getKey()));
+      }
+    }
+  }
+
+  /** The audit reason of a listener a reload no longer allows. */
+  static final String RELOAD_NARROWED = "reload: no rule allows it";
 
   private void leaveAll(Server.LiveLink link, Map<Integer, Shared> held, String why) {
     for (var e : held.entrySet()) {
