@@ -211,7 +211,10 @@ final class ClientCommand implements Callable<Integer>, ConfigArgs.Configurable 
           new ReverseProxyExit(
               reversePolicy.isEmpty() && reversePolicyFile == null
                   ? Policy.parse("reverse-policy", ReverseProxyExit.DEFAULT_RULES)
-                  : PolicyFile.global(reversePolicy, reversePolicyFile));
+                  // The same grammar and file checks as the server's --policy, named for ours.
+                  : new Policy(
+                      "reverse-policy",
+                      PolicyFile.global(reversePolicy, reversePolicyFile).rules()));
       Log.info("-R proxy listeners exit here under: " + reverseExit.policy());
     } else if (!reversePolicy.isEmpty() || reversePolicyFile != null) {
       throw new IllegalArgumentException(

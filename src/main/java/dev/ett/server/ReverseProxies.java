@@ -67,18 +67,8 @@ final class ReverseProxies {
 
                     @Override
                     public void onRefused(RefuseCode code, String reason) {
-                      Log.info(
-                          "the client "
-                              + link.name
-                              + " refused a proxy request from "
-                              + remote
-                              + " on "
-                              + where
-                              + " to "
-                              + destination
-                              + ": "
-                              + code.text
-                              + (reason.isEmpty() ? "" : ": " + reason));
+                      // The proxy session logs the refusal (the front's one line); the audit
+                      // trail gets it here.
                       exit.reverseRefused(id, code, reason);
                       session.onRefused(code, reason);
                     }
