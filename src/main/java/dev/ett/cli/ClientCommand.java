@@ -3,9 +3,11 @@ package dev.ett.cli;
 import dev.ett.client.Client;
 import dev.ett.client.Links;
 import dev.ett.client.ReverseForwards;
+import dev.ett.client.ReverseProxyExit;
 import dev.ett.client.ReverseSpec;
 import dev.ett.client.ServerList;
 import dev.ett.config.KeyFile;
+import dev.ett.config.PolicyFile;
 import dev.ett.front.Authenticator;
 import dev.ett.front.ForwardFront;
 import dev.ett.front.ForwardSpec;
@@ -14,6 +16,7 @@ import dev.ett.front.ProxySpec;
 import dev.ett.front.Users;
 import dev.ett.link.Suite;
 import dev.ett.noise.KeyPair;
+import dev.ett.policy.Policy;
 import dev.ett.route.ChainedClient;
 import dev.ett.route.Hop;
 import dev.ett.route.Route;
@@ -120,13 +123,32 @@ final class ClientCommand implements Callable<Integer>, ConfigArgs.Configurable 
 
   @Option(
       names = {"-R", "--reverse"},
-      paramLabel = "[BIND:]PORT:HOST:HOSTPORT",
+      paramLabel = "[BIND:]PORT[:HOST:HOSTPORT]",
       description =
           "Reverse forward (ssh syntax): the server listens on BIND:PORT (default bind 127.0.0.1; PORT 0: the"
               + " server chooses, printed) and each connection there is connected by this client to HOST:HOSTPORT"
-              + " on its side, and nowhere else. The server's listen rules decide; with --via the exit server"
-              + " listens. Asked for again on every reconnect; repeatable.")
+              + " on its side, and nowhere else. Without HOST:HOSTPORT the server serves a SOCKS4/4a/5 and HTTP"
+              + " proxy there whose streams exit from this client, where --reverse-policy allows. The server's"
+              + " listen rules decide; with --via the exit server listens. Asked for again on every reconnect;"
+              + " repeatable.")
   List<String> reverses = new ArrayList<>();
+
+  @Option(
+      names = "--reverse-policy",
+      paramLabel = "RULES",
+      description =
+          "Where the streams of a proxy -R [BIND:]PORT may go from this client: exit policy rules as the"
+              + " server's --policy (accept|reject TARGET[:PORTS]); repeatable; first match wins. Default"
+              + " 'accept *:*': public addresses only; loopback and private addresses only where a rule names"
+              + " them (accept 127.0.0.1:8080). Names are resolved by this client.")
+  List<String> reversePolicy = new ArrayList<>();
+
+  @Option(
+      names = "--reverse-policy-file",
+      paramLabel = "FILE",
+      description =
+          "More --reverse-policy rules, one list per line, after the --reverse-policy ones.")
+  Path reversePolicyFile;
 
   @Option(
       names = {"-D", "--proxy"},
@@ -183,14 +205,21 @@ final class ClientCommand implements Callable<Integer>, ConfigArgs.Configurable 
               + " [BIND:]PORT:HOST:HOSTPORT");
     }
     List<ReverseSpec> reverseSpecs = reverses.stream().map(ReverseSpec::parse).toList();
-    for (ReverseSpec r : reverseSpecs) {
-      if (r.target().isEmpty()) {
-        throw new IllegalArgumentException(
-            "-R "
-                + r.listenText()
-                + ": a proxy listener (no HOST:HOSTPORT) is not supported yet (expected:"
-                + " [BIND:]PORT:HOST:HOSTPORT)");
-      }
+    ReverseProxyExit reverseExit = null;
+    if (reverseSpecs.stream().anyMatch(r -> r.target().isEmpty())) {
+      reverseExit =
+          new ReverseProxyExit(
+              reversePolicy.isEmpty() && reversePolicyFile == null
+                  ? Policy.parse("reverse-policy", ReverseProxyExit.DEFAULT_RULES)
+                  // The same grammar and file checks as the server's --policy, named for ours.
+                  : new Policy(
+                      "reverse-policy",
+                      PolicyFile.global(reversePolicy, reversePolicyFile).rules()));
+      Log.info("-R proxy listeners exit here under: " + reverseExit.policy());
+    } else if (!reversePolicy.isEmpty() || reversePolicyFile != null) {
+      throw new IllegalArgumentException(
+          "--reverse-policy: no proxy -R [BIND:]PORT to apply it to (a -R with HOST:HOSTPORT goes"
+              + " there only)");
     }
     List<ForwardSpec> specs = forwards.stream().map(ForwardSpec::parse).toList();
     List<ProxySpec> proxySpecs = proxies.stream().map(ProxySpec::parse).toList();
@@ -220,7 +249,9 @@ final class ClientCommand implements Callable<Integer>, ConfigArgs.Configurable 
       // The innermost client: with --via, the exit server listens.
       client.setMuxUpHook(
           new ReverseForwards(
-              reverseSpecs, bound -> System.out.println("-R: the server listens on " + bound)));
+              reverseSpecs,
+              bound -> System.out.println("-R: the server listens on " + bound),
+              reverseExit));
     }
     List<AutoCloseable> fronts = new ArrayList<>();
     try {

@@ -36,6 +36,7 @@ import java.util.function.Consumer;
 public final class ReverseForwards implements Consumer<Mux> {
   private final List<ReverseSpec> specs;
   private final Consumer<String> onBound;
+  private final ReverseProxyExit proxyExit; // for -R [BIND:]PORT; its rules are the client's
 
   /** Per link: listener id to the spec it was asked for, once the server granted it. */
   private Map<Integer, ReverseSpec> granted = new HashMap<>();
@@ -50,8 +51,18 @@ public final class ReverseForwards implements Consumer<Mux> {
    *     every link: the command prints it
    */
   public ReverseForwards(List<ReverseSpec> specs, Consumer<String> onBound) {
+    this(specs, onBound, null);
+  }
+
+  /**
+   * @param proxyExit connects the streams of proxy listeners ({@code -R [BIND:]PORT}) under the
+   *     client's own rules; null when there are none
+   */
+  public ReverseForwards(
+      List<ReverseSpec> specs, Consumer<String> onBound, ReverseProxyExit proxyExit) {
     this.specs = List.copyOf(specs);
     this.onBound = onBound;
+    this.proxyExit = proxyExit;
   }
 
   /** A link came up (Client's hook): ask for every listener on it. */
@@ -72,7 +83,7 @@ public final class ReverseForwards implements Consumer<Mux> {
     Map<Integer, ReverseSpec> linkAsked = new HashMap<>();
     granted = linkGranted;
     asked = linkAsked;
-    mux.setReverseExit(new Exit(linkGranted));
+    mux.setReverseExit(new Exit(linkGranted, proxyExit));
     mux.setListenerFrames(f -> onListenerFrame(f, linkAsked, linkGranted));
     int id = 1;
     for (ReverseSpec s : specs) {
@@ -135,9 +146,11 @@ public final class ReverseForwards implements Consumer<Mux> {
   /** Connects the streams of one link's granted listeners, and nothing else. */
   private static final class Exit implements ReverseExit {
     private final Map<Integer, ReverseSpec> granted;
+    private final ReverseProxyExit proxyExit;
 
-    Exit(Map<Integer, ReverseSpec> granted) {
+    Exit(Map<Integer, ReverseSpec> granted, ReverseProxyExit proxyExit) {
       this.granted = granted;
+      this.proxyExit = proxyExit;
     }
 
     @Override
@@ -158,8 +171,13 @@ public final class ReverseForwards implements Consumer<Mux> {
         return;
       }
       if (s.target().isEmpty()) {
-        // Proxy listeners (-R [BIND:]PORT) are not served by this version: never asked for.
-        callback.refused(RefuseCode.POLICY, "no proxy listener");
+        // A proxy listener: the server's proxy names the destination; our own rules decide.
+        if (destination.isEmpty() || proxyExit == null) {
+          Log.warn("refused a stream the server opened for -R " + s + " without a destination");
+          callback.refused(RefuseCode.POLICY, "proxy listener: no destination");
+          return;
+        }
+        proxyExit.open("-R " + s, destination.get(), loop, callback);
         return;
       }
       if (destination.isPresent()) {

@@ -62,8 +62,11 @@ public final class ProxyFront implements AutoCloseable {
     }
   }
 
-  /** How a front hands a socket over: {@link Client#open} (tests pass a recorder). */
-  interface StreamOpener {
+  /**
+   * How a front hands a socket over: {@link Client#open}; on a server's {@code -R} proxy listener,
+   * a reverse stream toward the client (tests pass a recorder).
+   */
+  public interface StreamOpener {
     void open(Destination destination, Channel socket, StreamListener listener, boolean zeroRtt);
   }
 
@@ -75,6 +78,7 @@ public final class ProxyFront implements AutoCloseable {
 
   private final ProxySpec spec;
   private final Client client;
+  private final String name; // "-D 127.0.0.1:1080": how logs name this front
   final StreamOpener opener;
 
   /** Null: no authentication. */
@@ -112,7 +116,43 @@ public final class ProxyFront implements AutoCloseable {
     this.authenticator = authenticator;
     this.limits = limits;
     this.admission = new Admission<>(limits.maxConnections());
+    this.name = "-D " + spec;
     this.failedLogins = new FailedLogins(describe());
+  }
+
+  private ProxyFront(String name, StreamOpener opener, Limits limits) {
+    this.spec = null;
+    this.client = null;
+    this.name = name;
+    this.opener = opener;
+    this.authenticator = null;
+    this.limits = limits;
+    this.admission = new Admission<>(limits.maxConnections());
+    this.failedLogins = new FailedLogins(name);
+  }
+
+  /**
+   * The proxy a server serves on a {@code -R [BIND:]PORT} listener for one link (PROTOCOL.md
+   * §10.2): the same SOCKS4/4a/5 and HTTP sessions, but accepted sockets come from {@link #serve}
+   * (the server registers them on the link's loop itself) and each request goes to {@code opener}.
+   * No users: who may connect to that port is the server's listen rules' business. Every method on
+   * the link's loop.
+   */
+  public static ProxyFront forReverse(String name, StreamOpener opener, Limits limits) {
+    return new ProxyFront(name, opener, limits);
+  }
+
+  /**
+   * Serves one accepted connection, registered on this front's loop with AUTO_READ off: the same
+   * admission as {@code -D}'s acceptor, then its first bytes decide the protocol.
+   */
+  public void serve(Channel socket) {
+    if (!accepted(socket)) {
+      Log.debug(name + ": " + limits.maxConnections() + " connections open, all carrying streams");
+      socket.close();
+      return;
+    }
+    socket.read();
   }
 
   public InetSocketAddress start() throws InterruptedException, java.net.BindException {
@@ -261,7 +301,7 @@ public final class ProxyFront implements AutoCloseable {
   }
 
   String describe() {
-    return "-D " + spec;
+    return name;
   }
 
   @Override

@@ -2,6 +2,7 @@ package dev.ett.server;
 
 import dev.ett.audit.AuditEvent;
 import dev.ett.config.AuthorizedClient;
+import dev.ett.front.ProxyFront;
 import dev.ett.mux.StreamListener;
 import dev.ett.mux.StreamSocketHandler;
 import dev.ett.policy.ListenPolicy;
@@ -53,6 +54,10 @@ final class ReverseListeners {
   private final EventLoopGroup workers;
   private final Map<InetSocketAddress, Shared> byAddress = new HashMap<>();
 
+  /** Each live link's listeners (the map is the link's own, touched on its loop): for reloads. */
+  private final Map<Server.LiveLink, Map<Integer, Shared>> links =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   ReverseListeners(Server server, EventLoopGroup boss, EventLoopGroup workers) {
     this.server = server;
     this.boss = boss;
@@ -60,26 +65,34 @@ final class ReverseListeners {
   }
 
   /** One client's link serving one listening address under its listener id. */
-  private record Member(Server.LiveLink link, LinkExit exit, int listener, String rule) {}
+  private record Member(
+      Server.LiveLink link, LinkExit exit, int listener, String rule, ProxyFront proxy) {}
 
   /** One bound address and the links that serve it. */
   private static final class Shared {
     final InetSocketAddress address;
     final String pool; // null: one client only
+    final boolean proxy; // a -R [BIND:]PORT: a SOCKS/HTTP proxy whose streams exit at the clients
     final List<Member> members = new ArrayList<>();
     Channel channel;
     int next;
 
-    Shared(InetSocketAddress address, String pool) {
+    Shared(InetSocketAddress address, String pool, boolean proxy) {
       this.address = address;
       this.pool = pool;
+      this.proxy = proxy;
     }
   }
 
   /** The handler of one link's listener frames (the mux calls it on the link's loop). */
   Consumer<Frame> forLink(Server.LiveLink link, LinkExit exit) {
     Map<Integer, Shared> held = new HashMap<>();
-    link.onDown(() -> leaveAll(link, held, link.revoked ? "key revoked" : "link closed"));
+    links.put(link, held);
+    link.onDown(
+        () -> {
+          links.remove(link);
+          leaveAll(link, held, link.revoked ? "key revoked" : "link closed");
+        });
     return f -> {
       switch (f) {
         case Frame.Listen l -> onListen(link, exit, held, l);
@@ -104,16 +117,6 @@ final class ReverseListeners {
       refuse(link, l, asked, RefuseCode.POLICY, "key revoked", null);
       return;
     }
-    if (l.proxy()) {
-      refuse(
-          link,
-          l,
-          asked,
-          RefuseCode.GENERAL,
-          "proxy listeners (-R [BIND:]PORT without a target) are not served by this server",
-          null);
-      return;
-    }
     if (held.size() >= MAX_PER_LINK) {
       refuse(
           link,
@@ -135,7 +138,17 @@ final class ReverseListeners {
     synchronized (this) {
       joined = port == 0 ? null : byAddress.get(new InetSocketAddress(address, port));
       if (joined != null) {
-        if (pool == null || !pool.equals(joined.pool)) {
+        if (joined.proxy != l.proxy() && pool != null && pool.equals(joined.pool)) {
+          problem =
+              asked
+                  + " is served by pool "
+                  + pool
+                  + " as a "
+                  + (joined.proxy ? "proxy" : "forward")
+                  + " listener; this one asks for a "
+                  + (l.proxy() ? "proxy" : "forward")
+                  + " listener";
+        } else if (pool == null || !pool.equals(joined.pool)) {
           problem =
               asked
                   + " is held by client "
@@ -170,14 +183,22 @@ final class ReverseListeners {
                   + (failure == null ? "" : ": " + Server.describe(failure));
         } else {
           InetSocketAddress actual = (InetSocketAddress) bound.localAddress();
-          joined = new Shared(new InetSocketAddress(address, actual.getPort()), pool);
+          joined = new Shared(new InetSocketAddress(address, actual.getPort()), pool, l.proxy());
           joined.channel = bound;
           bound.attr(SHARED).set(joined);
           byAddress.put(joined.address, joined);
         }
       }
       if (problem == null) {
-        joined.members.add(new Member(link, exit, l.listener(), v.reason()));
+        joined.members.add(
+            new Member(
+                link,
+                exit,
+                l.listener(),
+                v.reason(),
+                l.proxy()
+                    ? ReverseProxies.front(link, exit, l.listener(), v.reason(), asked)
+                    : null));
       }
     }
     if (problem != null) {
@@ -192,6 +213,7 @@ final class ReverseListeners {
             + " for "
             + link.name
             + (pool == null ? "" : " (pool " + pool + ")")
+            + (l.proxy() ? " (a SOCKS/HTTP proxy exiting at the client)" : "")
             + ": "
             + v.reason());
     server
@@ -295,6 +317,10 @@ final class ReverseListeners {
   }
 
   private void open(Shared s, Member m, Channel child) {
+    if (m.proxy() != null) {
+      m.proxy().serve(child); // its request names the destination; then ReverseProxies opens
+      return;
+    }
     StreamSocketHandler.install(child);
     String remote = Transports.text((InetSocketAddress) child.remoteAddress());
     String where = text(s.address);
@@ -362,6 +388,40 @@ final class ReverseListeners {
   private static String text(InetSocketAddress a) {
     return ListenRule.format(a.getAddress()) + ":" + a.getPort();
   }
+
+  /**
+   * After a reload: on each live link's loop, closes the listeners its client's rules no longer
+   * allow (PROTOCOL.md §10.1 item 4: UNLISTEN to the client, {@code listen_closed} with reason
+   * "reload: no rule allows it"). Streams already open through them go on. A listener still allowed
+   * stays, even if its deciding rule now names another pool.
+   */
+  void recheck() {
+    for (Server.LiveLink link : links.keySet()) {
+      link.channel.eventLoop().execute(() -> recheck(link));
+    }
+  }
+
+  private void recheck(Server.LiveLink link) {
+    Map<Integer, Shared> held = links.get(link);
+    Optional<AuthorizedClient> current = server.currentClient(link.key);
+    if (held == null || current.isEmpty() || link.revoked) {
+      return; // gone, or revoked: the link's end closes them all
+    }
+    for (var it = held.entrySet().iterator(); it.hasNext(); ) {
+      var e = it.next();
+      Shared s = e.getValue();
+      ListenPolicy.Verdict v =
+          current.get().listen().check(link.name, s.address.getAddress(), s.address.getPort());
+      if (!v.allowed()) {
+        it.remove();
+        leave(link, s, e.getKey(), RELOAD_NARROWED);
+        link.mux.sendLinkFrame(new Frame.Unlisten(e.getKey()));
+      }
+    }
+  }
+
+  /** The audit reason of a listener a reload no longer allows. */
+  static final String RELOAD_NARROWED = "reload: no rule allows it";
 
   private void leaveAll(Server.LiveLink link, Map<Integer, Shared> held, String why) {
     for (var e : held.entrySet()) {

@@ -599,6 +599,7 @@ public final class Server implements AutoCloseable {
         revoke(l);
       }
     }
+    reverse.recheck(); // -R listeners the new listen rules no longer allow close
     Log.info(
         "reloaded "
             + source

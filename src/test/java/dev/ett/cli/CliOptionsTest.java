@@ -196,6 +196,15 @@ class CliOptionsTest {
         .startsWith("ett: --server: 127.0.0.1:0 (port expected: 1~65535)");
   }
 
+  @Test
+  void reversePolicyWithoutAProxyReverseIsRefusedAndABadRuleIsNamed() throws Exception {
+    assertThat(runBounded(client("--reverse-policy", "accept 127.0.0.1:80")).err())
+        .startsWith("ett: --reverse-policy: no proxy -R [BIND:]PORT to apply it to");
+    CliTest.Run bad = runBounded(client("-R", "0", "--reverse-policy", "accept nonsense:99999"));
+    assertThat(bad.status()).isNotZero();
+    assertThat(bad.err()).startsWith("ett: ").contains("99999").doesNotContain("\tat ");
+  }
+
   // ---- ports already taken ----------------------------------------------------------------------
 
   @Test
