@@ -72,8 +72,8 @@ class LinkErrorsTest {
 
   @Test
   void anUnknownFrameTypeGetsGoawayProtocolErrorThenTheClose() throws Exception {
-    server.writeInbound(Unpooled.wrappedBuffer(record("0e 00000000 0000")));
-    assertGoawayProtocolErrorThenClosed("unknown frame type 14");
+    server.writeInbound(Unpooled.wrappedBuffer(record("13 00000000 0000")));
+    assertGoawayProtocolErrorThenClosed("unknown frame type 19");
   }
 
   @Test
