@@ -290,6 +290,14 @@ final class ReverseListeners {
       child.config().setOption(ChannelOption.AUTO_READ, false);
       child.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
       child.config().setOption(ChannelOption.TCP_NODELAY, true);
+      // Before registering, not in register's listener: from this (accept) thread the listener
+      // runs as a later task on the link's loop, and the loop may read the socket first (the
+      // transport drains a peer's data and FIN after EPOLLRDHUP even with AUTO_READ off). Those
+      // bytes and the FIN went to the pipeline's tail and were dropped, and the stream's first
+      // read after OPENED failed (epoll_ctl ENOENT): it ended at once with no bytes, the "empty
+      // reverse stream" bug of issue 13 (ReverseEndToEndTest
+      // manyShortConnectionsInARowEachGetTheirWholeAnswer failed on about 1 connection in 10).
+      StreamSocketHandler.install(child);
       m.link()
           .channel
           .eventLoop()
