@@ -1,8 +1,8 @@
 package dev.ett.client;
 
+import dev.ett.wire.AddressLiterals;
 import dev.ett.wire.Destination;
 import java.net.InetAddress;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -23,7 +23,7 @@ public record ReverseSpec(InetAddress bind, int port, Optional<Destination> targ
   }
 
   public static ReverseSpec parse(String spec) {
-    List<String> parts = split(spec);
+    List<String> parts = AddressLiterals.splitOutsideBrackets(spec);
     if (parts.isEmpty() || parts.size() > 4) {
       throw new IllegalArgumentException(
           "-R " + spec + ": expected [BIND:]PORT:HOST:HOSTPORT or [BIND:]PORT (IPv6 in brackets)");
@@ -40,7 +40,7 @@ public record ReverseSpec(InetAddress bind, int port, Optional<Destination> targ
     int port = port(parts.get(i++), spec, true);
     Optional<Destination> target = Optional.empty();
     if (withTarget) {
-      String host = unbracket(parts.get(i++));
+      String host = AddressLiterals.unbracket(parts.get(i++));
       int hostPort = port(parts.get(i), spec, false);
       if (host.isEmpty()) {
         throw new IllegalArgumentException("-R " + spec + ": empty target host");
@@ -52,7 +52,7 @@ public record ReverseSpec(InetAddress bind, int port, Optional<Destination> targ
 
   /** An IP literal only: a name would be resolved here, not on the server, which is confusing. */
   private static String literal(String s, String spec) {
-    String a = unbracket(s);
+    String a = AddressLiterals.unbracket(s);
     if (!a.matches("[0-9A-Fa-f:.]+") || (!a.contains(":") && !a.matches("[0-9.]+"))) {
       throw new IllegalArgumentException(
           "-R " + spec + ": bind '" + s + "' (expected: an IP address, IPv6 in brackets)");
@@ -71,31 +71,6 @@ public record ReverseSpec(InetAddress bind, int port, Optional<Destination> targ
       throw new IllegalArgumentException(
           "-R " + spec + ": port " + s + " (expected: " + (zeroOk ? 0 : 1) + "~65535)", e);
     }
-  }
-
-  private static String unbracket(String s) {
-    return s.startsWith("[") && s.endsWith("]") ? s.substring(1, s.length() - 1) : s;
-  }
-
-  private static List<String> split(String spec) {
-    List<String> out = new ArrayList<>();
-    StringBuilder cur = new StringBuilder();
-    int depth = 0;
-    for (char c : spec.toCharArray()) {
-      if (c == '[') {
-        depth++;
-      } else if (c == ']') {
-        depth--;
-      }
-      if (c == ':' && depth == 0) {
-        out.add(cur.toString());
-        cur.setLength(0);
-      } else {
-        cur.append(c);
-      }
-    }
-    out.add(cur.toString());
-    return out;
   }
 
   /** The server's side as it is asked for: {@code 127.0.0.1:8080}. */

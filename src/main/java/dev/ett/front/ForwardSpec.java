@@ -2,9 +2,9 @@ package dev.ett.front;
 
 import dev.ett.util.Log;
 import dev.ett.util.Transports;
+import dev.ett.wire.AddressLiterals;
 import dev.ett.wire.Destination;
 import java.net.InetSocketAddress;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -20,18 +20,18 @@ public record ForwardSpec(String bindHost, int bindPort, Destination destination
   public static final String EVERY = "*";
 
   public static ForwardSpec parse(String spec) {
-    List<String> parts = split(spec);
+    List<String> parts = AddressLiterals.splitOutsideBrackets(spec);
     if (parts.size() != 3 && parts.size() != 4) {
       throw new IllegalArgumentException(
           "-L " + spec + ": expected [BIND:]PORT:HOST:HOSTPORT (IPv6 in brackets)");
     }
     int i = 0;
-    String bind = parts.size() == 4 ? unbracket(parts.get(i++)) : DEFAULT_BIND;
+    String bind = parts.size() == 4 ? AddressLiterals.unbracket(parts.get(i++)) : DEFAULT_BIND;
     if (bind.isEmpty()) {
       bind = EVERY;
     }
     int bindPort = port(parts.get(i++), spec, true);
-    String host = unbracket(parts.get(i++));
+    String host = AddressLiterals.unbracket(parts.get(i++));
     int port = port(parts.get(i), spec, false);
     if (host.isEmpty()) {
       throw new IllegalArgumentException("-L " + spec + ": empty destination host");
@@ -66,32 +66,6 @@ public record ForwardSpec(String bindHost, int bindPort, Destination destination
       throw new IllegalArgumentException(
           "-L " + spec + ": port " + s + " (expected: " + (zeroOk ? 0 : 1) + "~65535)");
     }
-  }
-
-  static String unbracket(String s) {
-    return s.startsWith("[") && s.endsWith("]") ? s.substring(1, s.length() - 1) : s;
-  }
-
-  /** Splits on ':' outside brackets. */
-  static List<String> split(String spec) {
-    List<String> out = new ArrayList<>();
-    StringBuilder cur = new StringBuilder();
-    int depth = 0;
-    for (char c : spec.toCharArray()) {
-      if (c == '[') {
-        depth++;
-      } else if (c == ']') {
-        depth--;
-      }
-      if (c == ':' && depth == 0) {
-        out.add(cur.toString());
-        cur.setLength(0);
-      } else {
-        cur.append(c);
-      }
-    }
-    out.add(cur.toString());
-    return out;
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.ett.front;
 
+import dev.ett.wire.AddressLiterals;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -17,13 +18,13 @@ public record ProxySpec(String bindHost, int bindPort) {
   }
 
   public static ProxySpec parse(String spec) {
-    List<String> parts = ForwardSpec.split(spec);
+    List<String> parts = AddressLiterals.splitOutsideBrackets(spec);
     if (parts.size() > 2) {
       throw new IllegalArgumentException(
           "-D " + spec + ": expected [BIND:]PORT (IPv6 in brackets)");
     }
     String bind =
-        parts.size() == 2 ? ForwardSpec.unbracket(parts.get(0)) : ForwardSpec.DEFAULT_BIND;
+        parts.size() == 2 ? AddressLiterals.unbracket(parts.get(0)) : ForwardSpec.DEFAULT_BIND;
     if (bind.isEmpty()) {
       bind = ForwardSpec.EVERY;
     }

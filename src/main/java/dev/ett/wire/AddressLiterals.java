@@ -58,4 +58,34 @@ public final class AddressLiterals {
       throw new AssertionError(e);
     }
   }
+
+  /** {@code [::1]} without its brackets; anything else as it is. */
+  public static String unbracket(String s) {
+    return s.startsWith("[") && s.endsWith("]") ? s.substring(1, s.length() - 1) : s;
+  }
+
+  /**
+   * Splits an ssh-style forward ({@code [BIND:]PORT:HOST:HOSTPORT}, {@code -L}, {@code -D}, {@code
+   * -R}) on the colons outside brackets, so that {@code [::1]:80} is two parts.
+   */
+  public static java.util.List<String> splitOutsideBrackets(String spec) {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    StringBuilder cur = new StringBuilder();
+    int depth = 0;
+    for (char c : spec.toCharArray()) {
+      if (c == '[') {
+        depth++;
+      } else if (c == ']') {
+        depth--;
+      }
+      if (c == ':' && depth == 0) {
+        out.add(cur.toString());
+        cur.setLength(0);
+      } else {
+        cur.append(c);
+      }
+    }
+    out.add(cur.toString());
+    return out;
+  }
 }
