@@ -3,18 +3,10 @@ package dev.ett.client;
 import dev.ett.mux.Exit;
 import dev.ett.mux.Mux;
 import dev.ett.mux.ReverseExit;
-import dev.ett.mux.StreamSocketHandler;
 import dev.ett.util.Log;
-import dev.ett.util.Transports;
 import dev.ett.wire.Destination;
 import dev.ett.wire.Frame;
 import dev.ett.wire.RefuseCode;
-import io.netty.bootstrap.Bootstrap;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import java.net.InetSocketAddress;
 import java.util.HashMap;
@@ -197,40 +189,7 @@ public final class ReverseForwards implements Consumer<Mux> {
           to.isName()
               ? InetSocketAddress.createUnresolved(to.name(), to.port())
               : new InetSocketAddress(to.address(), to.port());
-      ChannelFuture f =
-          new Bootstrap()
-              .group(loop)
-              .channel(Transports.socketChannel())
-              .option(ChannelOption.AUTO_READ, false)
-              .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
-              .option(ChannelOption.TCP_NODELAY, true)
-              .handler(new Installer())
-              .connect(address);
-      f.addListener(
-          (ChannelFuture cf) -> {
-            if (cf.isSuccess()) {
-              InetSocketAddress remote = (InetSocketAddress) cf.channel().remoteAddress();
-              callback.connected(
-                  cf.channel(), Destination.of(remote.getAddress(), remote.getPort()));
-            } else {
-              Log.info("-R " + s + ": cannot connect to " + to + ": " + cf.cause().getMessage());
-              callback.refused(
-                  cf.cause() instanceof java.net.ConnectException
-                      ? RefuseCode.CONNECTION_REFUSED
-                      : RefuseCode.HOST_UNREACHABLE,
-                  "cannot connect");
-            }
-          });
-    }
-  }
-
-  /** Puts the stream handler on a target socket before it can be read. */
-  @ChannelHandler.Sharable
-  private static final class Installer extends ChannelInboundHandlerAdapter {
-    @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-      StreamSocketHandler.install(ctx.channel());
-      ctx.pipeline().remove(this);
+      ReverseProxyExit.connect("-R " + s, to, address, loop, callback);
     }
   }
 }

@@ -108,7 +108,12 @@ public final class ReverseProxyExit {
     callback.refused(RefuseCode.POLICY, "refused by the client's --reverse-policy");
   }
 
-  private static void connect(
+  /**
+   * Connects {@code address} (resolved, or left to Netty's resolver when unresolved: a forward
+   * listener's own target) for a stream the server opened, with the stream handler in place before
+   * the socket can be read; also {@link ReverseForwards}'.
+   */
+  static void connect(
       String which,
       Destination to,
       InetSocketAddress address,
@@ -125,8 +130,8 @@ public final class ReverseProxyExit {
     f.addListener(
         (ChannelFuture cf) -> {
           if (cf.isSuccess()) {
-            callback.connected(
-                cf.channel(), Destination.of(address.getAddress(), address.getPort()));
+            InetSocketAddress remote = (InetSocketAddress) cf.channel().remoteAddress();
+            callback.connected(cf.channel(), Destination.of(remote.getAddress(), remote.getPort()));
           } else {
             Log.info(which + ": cannot connect to " + to + ": " + cf.cause().getMessage());
             callback.refused(
