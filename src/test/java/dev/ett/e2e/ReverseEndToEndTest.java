@@ -206,6 +206,53 @@ class ReverseEndToEndTest {
   }
 
   @Test
+  void reverseStreamsCountTowardTheClientsStreamLimitAndTheirSlotsComeBack() throws Exception {
+    startServer("alice streams=2 listen *:*");
+    int echo = echo(null);
+    int port = port(poll(client("alice", "0:127.0.0.1:" + echo)));
+    List<Socket> held = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < 2; i++) {
+        Socket s = new Socket("127.0.0.1", port);
+        held.add(s);
+        s.setSoTimeout(10_000);
+        s.getOutputStream().write('x');
+        assertThat(s.getInputStream().read()).isEqualTo('x'); // open, through the tunnel
+      }
+      // A third at once: over streams=2, closed without reaching the echo server.
+      try (Socket third = new Socket("127.0.0.1", port)) {
+        third.setSoTimeout(10_000);
+        int got;
+        try {
+          third.getOutputStream().write('y');
+          got = third.getInputStream().read();
+        } catch (java.io.IOException reset) {
+          got = -1;
+        }
+        assertThat(got).isEqualTo(-1);
+      }
+    } finally {
+      for (Socket s : held) {
+        s.close();
+      }
+    }
+    // The two held streams end: their slots come back, and a new connection goes through.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    String back = null;
+    while (!"after".equals(back) && System.nanoTime() < deadline) {
+      try {
+        back = roundTrip(port, "after"); // "" while the slots are still taken
+      } catch (java.io.IOException stillFull) {
+        back = null;
+      }
+      if (!"after".equals(back)) {
+        Thread.sleep(50);
+      }
+    }
+    assertThat(back).isEqualTo("after");
+  }
+
+  @Test
   void sixtyFourMibArriveIntactBothWaysWithHalfCloses() throws Exception {
     startServer("alice listen *:*");
     int echo = echo(null);
