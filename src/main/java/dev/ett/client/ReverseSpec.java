@@ -37,11 +37,11 @@ public record ReverseSpec(InetAddress bind, int port, Optional<Destination> targ
     } catch (java.net.UnknownHostException e) {
       throw new IllegalArgumentException("-R " + spec + ": bind address " + e.getMessage(), e);
     }
-    int port = port(parts.get(i++), spec, true);
+    int port = AddressLiterals.specPort("-R", parts.get(i++), spec, true);
     Optional<Destination> target = Optional.empty();
     if (withTarget) {
       String host = AddressLiterals.unbracket(parts.get(i++));
-      int hostPort = port(parts.get(i), spec, false);
+      int hostPort = AddressLiterals.specPort("-R", parts.get(i), spec, false);
       if (host.isEmpty()) {
         throw new IllegalArgumentException("-R " + spec + ": empty target host");
       }
@@ -58,19 +58,6 @@ public record ReverseSpec(InetAddress bind, int port, Optional<Destination> targ
           "-R " + spec + ": bind '" + s + "' (expected: an IP address, IPv6 in brackets)");
     }
     return a;
-  }
-
-  private static int port(String s, String spec, boolean zeroOk) {
-    try {
-      int p = Integer.parseInt(s);
-      if (p < (zeroOk ? 0 : 1) || p > 65535) {
-        throw new NumberFormatException();
-      }
-      return p;
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(
-          "-R " + spec + ": port " + s + " (expected: " + (zeroOk ? 0 : 1) + "~65535)", e);
-    }
   }
 
   /** The server's side as it is asked for: {@code 127.0.0.1:8080}. */

@@ -30,9 +30,9 @@ public record ForwardSpec(String bindHost, int bindPort, Destination destination
     if (bind.isEmpty()) {
       bind = EVERY;
     }
-    int bindPort = port(parts.get(i++), spec, true);
+    int bindPort = AddressLiterals.specPort("-L", parts.get(i++), spec, true);
     String host = AddressLiterals.unbracket(parts.get(i++));
-    int port = port(parts.get(i), spec, false);
+    int port = AddressLiterals.specPort("-L", parts.get(i), spec, false);
     if (host.isEmpty()) {
       throw new IllegalArgumentException("-L " + spec + ": empty destination host");
     }
@@ -53,19 +53,6 @@ public record ForwardSpec(String bindHost, int bindPort, Destination destination
 
   static InetSocketAddress bindAddress(String host, int port) {
     return host.equals(EVERY) ? Transports.everyAddress(port) : new InetSocketAddress(host, port);
-  }
-
-  private static int port(String s, String spec, boolean zeroOk) {
-    try {
-      int p = Integer.parseInt(s);
-      if (p < (zeroOk ? 0 : 1) || p > 65535) {
-        throw new NumberFormatException();
-      }
-      return p;
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(
-          "-L " + spec + ": port " + s + " (expected: " + (zeroOk ? 0 : 1) + "~65535)");
-    }
   }
 
   @Override

@@ -88,4 +88,21 @@ public final class AddressLiterals {
     out.add(cur.toString());
     return out;
   }
+
+  /**
+   * A port of a forward's spec ({@code 0} allowed where the kernel may choose), or an error naming
+   * the option and its spec: {@code "-L 8080:h:x: port x (expected: 1~65535)"}.
+   */
+  public static int specPort(String option, String s, String spec, boolean zeroOk) {
+    try {
+      int p = Integer.parseInt(s);
+      if (p < (zeroOk ? 0 : 1) || p > 65535) {
+        throw new NumberFormatException();
+      }
+      return p;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(
+          option + " " + spec + ": port " + s + " (expected: " + (zeroOk ? 0 : 1) + "~65535)", e);
+    }
+  }
 }
