@@ -1437,6 +1437,8 @@ public final class Bench {
     double[] bulk = new double[o.repeat()];
     double[] connCpu = new double[o.repeat()];
     double[] bulkCpu = new double[o.repeat()];
+    String[] jitConn = new String[o.repeat()];
+    String[] jitBulk = new String[o.repeat()];
     for (int r = 0; r < o.repeat(); r++) {
       try (Pair a = freshPair(label + "-conn-" + r, env, List.of())) {
         long left = (a.startedNs() + window - System.nanoTime()) / 1_000_000L;
@@ -1450,6 +1452,7 @@ public final class Bench {
         long[] pids = {a.server().javaPid(), a.client().javaPid()};
         double cpu0 = Cpu.of(pids[0]).seconds() + Cpu.of(pids[1]).seconds();
         Load.ConnResult c = Load.connections(a.echo(), o.connWorkers(), 0, left);
+        jitConn[r] = jitShare(pids);
         conn[r] = c.perSecond();
         connCpu[r] =
             (Cpu.of(pids[0]).seconds() + Cpu.of(pids[1]).seconds() - cpu0)
@@ -1465,6 +1468,7 @@ public final class Bench {
           ns += Load.pull(b.source(), COLD_PIECE, 60_000);
           bytes += COLD_PIECE;
         } while (System.nanoTime() - (b.startedNs() + window) < 0);
+        jitBulk[r] = jitShare(pids);
         bulk[r] = bytes / (ns / 1e9) / 1e6;
         bulkCpu[r] = (Cpu.of(pids[0]).seconds() + Cpu.of(pids[1]).seconds() - cpu0) / (bytes / 1e9);
       }
@@ -1472,8 +1476,40 @@ public final class Bench {
           "%s #%d (fresh processes, first %d s): %.0f connections/s (CPU per connection, both ends,"
               + " %.0f us), bulk %.0f MB/s (CPU per GB %.2f s)",
           label, r + 1, o.coldWindowMs() / 1000, conn[r], connCpu[r], bulk[r], bulkCpu[r]);
+      progress(
+          "  %s JIT compiler threads since the start: conn %s; bulk %s",
+          label, jitConn[r], jitBulk[r]);
     }
     return new double[] {median(conn), median(bulk), median(connCpu), median(bulkCpu)};
+  }
+
+  /**
+   * The CPU the JIT compiler threads (HotSpot names them "C1 CompilerThreadN" and "C2
+   * CompilerThreadN") of a server and a client spent since they started, against all of theirs:
+   * what a cold process pays for compiling while it works.
+   */
+  private static String jitShare(long[] pids) {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < pids.length; i++) {
+      double c1 = 0;
+      double c2 = 0;
+      for (Cpu.ThreadCpu t : Cpu.threads(pids[i]).values()) {
+        if (t.name().startsWith("C1 Compiler")) {
+          c1 += t.times().seconds();
+        } else if (t.name().startsWith("C2 Compiler")) {
+          c2 += t.times().seconds();
+        }
+      }
+      b.append(i == 0 ? "server " : ", client ")
+          .append(
+              String.format(
+                  Locale.ROOT,
+                  "C1 %.2f + C2 %.2f of %.2f CPU-s",
+                  c1,
+                  c2,
+                  Cpu.of(pids[i]).seconds()));
+    }
+    return b.toString();
   }
 
   /**
