@@ -56,7 +56,8 @@ public final class Bench {
       boolean withRelay,
       int manyStreams,
       long coldWindowMs,
-      boolean coldWithoutAot) {}
+      boolean coldWithoutAot,
+      String sshCipher) {}
 
   /** ETT_JAVA_OPTS given to the spawned server and client unless --jvm-opts says otherwise. */
   public static final String DEFAULT_JVM_OPTS =
@@ -393,8 +394,9 @@ public final class Bench {
 
   /**
    * OpenSSH as users run it for the same job: a private sshd on loopback (host and user keys made
-   * here) and {@code ssh -N -L} with aes128-gcm, forwarding to the same echo target and bulk
-   * source. Skipped with a line saying why when a piece is missing.
+   * here) and {@code ssh -N -L} with {@code --ssh-cipher} (AES-256-GCM by default, the cipher of
+   * ett's Noise suite), forwarding to the same echo target and bulk source. Skipped with a line
+   * saying why when a piece is missing.
    */
   private void setUpSsh(String lo, int echoPort, int sourcePort) throws Exception {
     String sshd = "/usr/sbin/sshd";
@@ -432,7 +434,7 @@ public final class Bench {
     int[] p = freePorts(3);
     Path config = dir.resolve("sshd_config");
     Files.writeString(
-        config, sshdConfig(lo, p[0], hostKey, authorizedKeys) + "Ciphers aes128-gcm@openssh.com\n");
+        config, sshdConfig(lo, p[0], hostKey, authorizedKeys) + "Ciphers " + o.sshCipher() + "\n");
     Child d =
         Child.start(
             "sshd",
@@ -460,7 +462,7 @@ public final class Bench {
             "-o",
             "LogLevel=ERROR",
             "-c",
-            "aes128-gcm@openssh.com",
+            o.sshCipher(),
             "-p",
             "" + p[0],
             "-L",
@@ -492,7 +494,7 @@ public final class Bench {
             "-o",
             "LogLevel=ERROR",
             "-c",
-            "aes128-gcm@openssh.com",
+            o.sshCipher(),
             "-p",
             "" + p[0],
             System.getProperty("user.name") + "@" + lo);
@@ -2667,7 +2669,9 @@ public final class Bench {
             + w[4]
             + "s | %s%n";
     out.println(
-        "issue 17 targets: ett against ssh -L (aes128-gcm) measured in this run, medians of "
+        "issue 17 targets: ett against ssh -L ("
+            + o.sshCipher()
+            + ") measured in this run, medians of "
             + o.repeat()
             + " round(s)");
     out.printf(f, (Object[]) head);

@@ -148,9 +148,18 @@ final class BenchCommand implements Callable<Integer> {
   @Option(
       names = "--with-ssh",
       description =
-          "Also measure OpenSSH's ssh -L (aes128-gcm, a private sshd on 127.0.0.1) in the same run, as a"
-              + " row under each figure (needs ssh, sshd, ssh-keygen; root for /run/sshd).")
+          "Also measure OpenSSH's ssh -L (--ssh-cipher, a private sshd on 127.0.0.1) in the same run,"
+              + " as a row under each figure (needs ssh, sshd, ssh-keygen; root for /run/sshd).")
   boolean withSsh;
+
+  @Option(
+      names = "--ssh-cipher",
+      paramLabel = "CIPHER",
+      description =
+          "ssh's cipher for --with-ssh (default aes256-gcm@openssh.com: AES-256-GCM, the cipher of"
+              + " ett's Noise_IK_25519_AESGCM_SHA256; aes128-gcm@openssh.com does 10 AES rounds to"
+              + " its 14).")
+  String sshCipher = "aes256-gcm@openssh.com";
 
   @Option(
       names = "--with-relay",
@@ -227,7 +236,8 @@ final class BenchCommand implements Callable<Integer> {
             withRelay,
             manyStreams != null ? manyStreams : quick ? 1000 : 10_000,
             Units.duration(coldWindow != null ? coldWindow : quick ? "3s" : "10s").toMillis(),
-            coldWithoutAot);
+            coldWithoutAot,
+            sshCipher);
     System.out.println(
         "command: "
             + ett

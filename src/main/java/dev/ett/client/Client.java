@@ -30,6 +30,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * An ett client: keeps one link to the server up (reconnecting with backoff when it dies) and opens
@@ -662,6 +663,8 @@ public final class Client implements AutoCloseable {
     }
   }
 
+  private final AtomicBoolean closed = new AtomicBoolean();
+
   /** For tests and benchmarks: the current link's mux, or null. Call on the event loop. */
   public Mux currentMux() {
     return mux;
@@ -669,6 +672,12 @@ public final class Client implements AutoCloseable {
 
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return; // a second close (a front, a shutdown hook, a test's clean-up) has nothing to do
+    }
+    if (loop.isShuttingDown()) {
+      return; // a group shared with others (--links) and already shut down: nothing is running
+    }
     CompletableFuture<Void> done = new CompletableFuture<>();
     loop.execute(
         () -> {
