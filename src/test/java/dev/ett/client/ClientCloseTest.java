@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 
 import dev.ett.link.LinkConfig;
 import dev.ett.link.Suite;
-import dev.ett.noise.KeyPair;
 import dev.ett.noise.X25519;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import org.junit.jupiter.api.Test;
@@ -20,20 +20,11 @@ import org.junit.jupiter.api.Timeout;
 class ClientCloseTest {
   @Test
   void closingAClientTwiceIsQuietTheSecondTime() throws Exception {
-    KeyPair serverKey = X25519.generate();
     InetSocketAddress nobody;
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       nobody = (InetSocketAddress) s.getLocalSocketAddress(); // closed again: nothing listens
     }
-    Client client =
-        new Client(
-            new Client.Options(
-                nobody,
-                serverKey.publicKey(),
-                X25519.generate(),
-                Suite.AESGCM,
-                LinkConfig.defaults(),
-                8));
+    Client client = clientOf(nobody);
     client.start();
     client.close();
     assertThatCode(client::close).doesNotThrowAnyException();
@@ -41,16 +32,19 @@ class ClientCloseTest {
 
   @Test
   void aClientNeverStartedClosesTwiceToo() {
-    Client client =
-        new Client(
-            new Client.Options(
-                new InetSocketAddress("127.0.0.1", 9),
-                X25519.generate().publicKey(),
-                X25519.generate(),
-                Suite.AESGCM,
-                LinkConfig.defaults(),
-                8));
+    Client client = clientOf(new InetSocketAddress("127.0.0.1", 9));
     client.close();
     assertThatCode(client::close).doesNotThrowAnyException();
+  }
+
+  private static Client clientOf(InetSocketAddress server) {
+    return new Client(
+        new Client.Options(
+            server,
+            X25519.generate().publicKey(),
+            X25519.generate(),
+            Suite.AESGCM,
+            LinkConfig.defaults(),
+            8));
   }
 }
