@@ -78,7 +78,10 @@ public final class Mux extends ChannelInboundHandlerAdapter {
   private int lastPeerStreamId;
   private int pendingOpens;
   private int idleRounds;
-  private boolean goawaySent, goawayReceived;
+  // Volatile: written on the link's loop only, but isUsable() is also asked from another thread
+  // (the server's accept loop picking a pool member for a -R connection, ReverseListeners.pick).
+  private volatile boolean goawaySent;
+  private volatile boolean goawayReceived;
   private GoAwayListener goAwayListener = (code, reason) -> {};
 
   /**
@@ -303,7 +306,10 @@ public final class Mux extends ChannelInboundHandlerAdapter {
     return nextStreamId;
   }
 
-  /** True while new streams may be opened on this link. */
+  /**
+   * True while new streams may be opened on this link. Safe to ask from any thread (the answer may
+   * be a moment old there); the link's loop has the last word when it opens the stream.
+   */
   public boolean isUsable() {
     return link != null && ctx.channel().isActive() && !goawayReceived && !goawaySent;
   }

@@ -313,11 +313,14 @@ final class ReverseListeners {
     }
   }
 
-  /** The next member whose link is up, round-robin; null if none. */
+  /**
+   * The next member whose link takes new streams, round-robin; null if none. A link that is up but
+   * draining after a GOAWAY is passed over: open() would only close the connection.
+   */
   private synchronized Member pick(Shared s) {
     for (int i = 0; i < s.members.size(); i++) {
       Member m = s.members.get(Math.floorMod(s.next++, s.members.size()));
-      if (m.link().channel.isActive() && !m.link().revoked) {
+      if (m.link().channel.isActive() && !m.link().revoked && m.link().mux.isUsable()) {
         return m;
       }
     }

@@ -400,6 +400,51 @@ class ReverseEndToEndTest {
     }
   }
 
+  /**
+   * A pool member whose client said GOAWAY keeps its link while its streams drain; until the fix,
+   * the pool still handed it new connections (it only checked that the link was up), and the server
+   * closed each of those at once ("the link of alice is closing"): about every other connection to
+   * the pool's port failed while one member drained.
+   */
+  @Test
+  void aPoolMemberThatIsDrainingGetsNoNewConnectionsAndItsOwnStreamGoesOn() throws Exception {
+    int fixed = freePort();
+    startServer(
+        "alice listen 127.0.0.1:" + fixed + " pool web",
+        "bob listen 127.0.0.1:" + fixed + " pool web");
+    int a = echo(null); // answers at once: shows which member a held connection reached
+    int b = echo("b:"); // answers after the FIN
+    poll(client("alice", fixed + ":127.0.0.1:" + a));
+    poll(client("bob", fixed + ":127.0.0.1:" + b));
+    Client alice = (Client) closing.stream().filter(Client.class::isInstance).findFirst().get();
+    Socket held = null;
+    for (int i = 0; i < 10 && held == null; i++) {
+      Socket s = new Socket("127.0.0.1", fixed);
+      closing.add(s);
+      s.setSoTimeout(500);
+      s.getOutputStream().write('h');
+      try {
+        if (s.getInputStream().read() == 'h') {
+          held = s; // alice's echo
+        }
+      } catch (java.net.SocketTimeoutException e) {
+        s.close(); // bob's: it waits for a FIN
+      }
+    }
+    assertThat(held).as("a connection held open through alice").isNotNull();
+    alice
+        .eventLoop()
+        .submit(() -> alice.currentMux().goAway(dev.ett.wire.GoawayCode.NORMAL, "draining"))
+        .get(10, TimeUnit.SECONDS);
+    Thread.sleep(300); // the GOAWAY crosses loopback in microseconds
+    for (int i = 0; i < 20; i++) {
+      assertThat(roundTrip(fixed, "y")).as("connection %d", i).isEqualTo("b:y");
+    }
+    held.setSoTimeout(20_000);
+    held.getOutputStream().write('z');
+    assertThat(held.getInputStream().read()).isEqualTo('z');
+  }
+
   @Test
   void afterTheServerRestartsTheListenerComesBackOnTheSamePort() throws Exception {
     int fixed = freePort();
