@@ -180,10 +180,8 @@ public final class ClientHandshake extends ChannelInboundHandlerAdapter {
     handshake.destroy();
     ctx.pipeline().replace(this, "records", records);
     records.userEventFromHandshake(
-        new LinkEstablished(
-            LinkEstablished.Role.CLIENT,
+        LinkEstablished.client(
             suite,
-            "server",
             serverKey,
             (int) peerWindow,
             (int) peerMaxStreams,

@@ -26,21 +26,22 @@ public record LinkEstablished(
   /** The features this version of ett announces in P2. */
   public static final int FEATURES = FEATURE_REVERSE;
 
-  /** Without this side's static key (not needed where there is only one). */
-  public LinkEstablished(
-      Role role,
+  /**
+   * What a client's handshake learnt: the server's key and its P2 figures, features included (this
+   * side's static key is not needed: a client has one).
+   */
+  public static LinkEstablished client(
       Suite suite,
-      String peerName,
-      byte[] peerStaticKey,
+      byte[] serverKey,
       int peerInitialWindow,
       int peerMaxStreams,
       int peerMaxPendingOpens,
       int peerFeatures) {
-    this(
-        role,
+    return new LinkEstablished(
+        Role.CLIENT,
         suite,
-        peerName,
-        peerStaticKey,
+        "server",
+        serverKey,
         peerInitialWindow,
         peerMaxStreams,
         peerMaxPendingOpens,
@@ -48,50 +49,30 @@ public record LinkEstablished(
         peerFeatures);
   }
 
-  /** Without a features field (an older server: none). */
-  public LinkEstablished(
-      Role role,
+  /**
+   * What a server's handshake learnt: the authorized client's name and key, and which of the
+   * server's keys it pinned (rotation). A client sends no pending-opens figure nor features.
+   */
+  public static LinkEstablished server(
       Suite suite,
-      String peerName,
-      byte[] peerStaticKey,
+      String clientName,
+      byte[] clientKey,
       int peerInitialWindow,
       int peerMaxStreams,
-      int peerMaxPendingOpens,
       byte[] localStaticKey) {
-    this(
-        role,
+    return new LinkEstablished(
+        Role.SERVER,
         suite,
-        peerName,
-        peerStaticKey,
+        clientName,
+        clientKey,
         peerInitialWindow,
         peerMaxStreams,
-        peerMaxPendingOpens,
+        0,
         localStaticKey,
         0);
   }
 
-  /** Without this side's static key, nor a features field. */
-  public LinkEstablished(
-      Role role,
-      Suite suite,
-      String peerName,
-      byte[] peerStaticKey,
-      int peerInitialWindow,
-      int peerMaxStreams,
-      int peerMaxPendingOpens) {
-    this(
-        role,
-        suite,
-        peerName,
-        peerStaticKey,
-        peerInitialWindow,
-        peerMaxStreams,
-        peerMaxPendingOpens,
-        null,
-        0);
-  }
-
-  /** Without a pending-opens figure (0: the peer did not say; the client then does not pace). */
+  /** For tests: no pending-opens figure, no static key of this side, no features. */
   public LinkEstablished(
       Role role,
       Suite suite,
@@ -99,7 +80,7 @@ public record LinkEstablished(
       byte[] peerStaticKey,
       int peerInitialWindow,
       int peerMaxStreams) {
-    this(role, suite, peerName, peerStaticKey, peerInitialWindow, peerMaxStreams, 0);
+    this(role, suite, peerName, peerStaticKey, peerInitialWindow, peerMaxStreams, 0, null, 0);
   }
 
   /** Whether the server announced reverse forwarding (client side). */

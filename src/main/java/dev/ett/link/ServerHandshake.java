@@ -275,14 +275,12 @@ public final class ServerHandshake extends ChannelInboundHandlerAdapter {
       // first record authenticates; userEventTriggered below then takes the link up.
       ctx.pipeline().addBefore(ctx.name(), "records", records);
       records.userEventFromHandshake(
-          new LinkEstablished(
-              LinkEstablished.Role.SERVER,
+          LinkEstablished.server(
               suite,
               name.get(),
               clientKey,
               (int) peerWindow,
               config.maxStreams(),
-              0,
               used.publicKey()));
     } finally {
       hs.destroy();

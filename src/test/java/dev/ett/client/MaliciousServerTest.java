@@ -33,15 +33,8 @@ class MaliciousServerTest {
     link = new EmbeddedChannel(mux);
     link.pipeline()
         .fireUserEventTriggered(
-            new LinkEstablished(
-                LinkEstablished.Role.CLIENT,
-                Suite.AESGCM,
-                "server",
-                new byte[32],
-                LinkConfig.MIN_WINDOW,
-                100,
-                0,
-                features));
+            LinkEstablished.client(
+                Suite.AESGCM, new byte[32], LinkConfig.MIN_WINDOW, 100, 0, features));
   }
 
   private List<Frame> sent() {
