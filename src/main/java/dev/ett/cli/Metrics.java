@@ -32,6 +32,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -66,22 +67,52 @@ public final class Metrics {
   static final String FROM_CLIENT = "from_client", TO_CLIENT = "to_client";
 
   /** One reading shared by the series of a scrape. */
-  private static final class Reading<T> {
+  static final class Reading<T> {
     private final Supplier<T> read;
+    private final long maxAgeNanos;
     private T value;
     private long at;
 
     Reading(Supplier<T> read) {
+      this(read, READING_AGE);
+    }
+
+    private Reading(Supplier<T> read, Duration maxAge) {
       this.read = read;
+      this.maxAgeNanos = maxAge.toNanos();
     }
 
     synchronized T get() {
       long now = System.nanoTime();
-      if (value == null || now - at > READING_AGE.toNanos()) {
+      if (value == null || now - at > maxAgeNanos) {
         value = read.get();
         at = now;
       }
       return value;
+    }
+
+    /**
+     * A reading derived from this one: it follows this one's current value (recomputed when that
+     * value is replaced, once per replacement), never a clock of its own, so that the series of a
+     * scrape read from either always agree.
+     */
+    <R> Reading<R> map(Function<? super T, ? extends R> f) {
+      Supplier<R> derive =
+          new Supplier<>() {
+            private T from;
+            private R derived;
+
+            @Override
+            public synchronized R get() {
+              T v = Reading.this.get();
+              if (v != from) {
+                derived = f.apply(v);
+                from = v;
+              }
+              return derived;
+            }
+          };
+      return new Reading<>(derive, Duration.ZERO);
     }
   }
 
@@ -163,7 +194,7 @@ public final class Metrics {
           cb -> cb.call(writers.stream().mapToLong(AuditWriter::failed).sum()));
     }
     Reading<List<Map.Entry<String, Server.ClientActivity>>> clients =
-        new Reading<>(() -> namedClients(server, now.get()));
+        now.map(a -> namedClients(server, a));
     gauge(
         r,
         "ett_client_links",

@@ -1,0 +1,37 @@
+package dev.ett.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class MetricsReadingTest {
+
+  /**
+   * The CI failure this guards: ett_links (read from the links) said 0 while ett_client_links
+   * (derived from an older reading, cached on its own clock) still said 1, in the same scrape.
+   */
+  @Test
+  void aSeriesDerivedFromAReadingAlwaysAgreesWithTheReadingItCameFrom() throws Exception {
+    AtomicInteger links = new AtomicInteger(1);
+    Metrics.Reading<Integer> now = new Metrics.Reading<>(links::get);
+    AtomicInteger derivations = new AtomicInteger();
+    Metrics.Reading<String> perClient =
+        now.map(
+            n -> {
+              derivations.incrementAndGet();
+              return "client0=" + n;
+            });
+
+    long half = Metrics.READING_AGE.toMillis() / 2 + 10;
+    assertThat(now.get()).isEqualTo(1); // a scrape reads the links ...
+    Thread.sleep(half);
+    assertThat(perClient.get()).isEqualTo("client0=1"); // ... and derives from them a bit later
+    links.set(0); // the link goes
+    Thread.sleep(half); // the reading of the links is stale now, the derived one would not be
+    assertThat(now.get()).isZero(); // the next scrape reads the links afresh ...
+    assertThat(perClient.get()).isEqualTo("client0=0"); // ... and the derived series follows
+    assertThat(perClient.get()).isEqualTo("client0=0");
+    assertThat(derivations).hasValue(2); // derived once per reading, not once per series
+  }
+}
