@@ -8,6 +8,7 @@ import dev.ett.policy.Decision;
 import dev.ett.policy.OwnAddresses;
 import dev.ett.policy.Policy;
 import dev.ett.policy.Request;
+import dev.ett.policy.Rule;
 import dev.ett.util.Log;
 import dev.ett.util.Transports;
 import dev.ett.wire.Destination;
@@ -34,7 +35,8 @@ import java.util.List;
  * closed unless a rule names them ({@code accept 127.0.0.1:8080}). A name is resolved here, at the
  * exit, and every address it resolves to is checked; the first allowed one is connected. Rules with
  * a protocol ({@code tls}, {@code http}) would need the stream's first bytes, which this exit does
- * not inspect: such a rule never accepts here.
+ * not inspect: such a rule could never match here, so it is refused when the exit is made rather
+ * than left to refuse every stream it names in silence.
  */
 public final class ReverseProxyExit {
   /** The default rules: public addresses only (the special-address guard of Policy). */
@@ -44,7 +46,26 @@ public final class ReverseProxyExit {
   private final Resolver resolver;
   private final OwnAddresses own;
 
+  /**
+   * @throws IllegalArgumentException for a rule with a protocol, named with its option: {@code
+   *     --reverse-policy: rule 2 'accept *:443 tls' names a protocol (tls) ...}
+   */
   public ReverseProxyExit(Policy policy) {
+    for (Rule r : policy.rules()) {
+      r.protocol()
+          .ifPresent(
+              p -> {
+                throw new IllegalArgumentException(
+                    "--"
+                        + policy.name()
+                        + ": "
+                        + r
+                        + " names a protocol ("
+                        + p.word()
+                        + "), but the client does not inspect a reverse stream's first bytes, so"
+                        + " it could never match here: name ports only");
+              });
+    }
     this.policy = policy;
     this.resolver = new Resolver(() -> null, Resolver.Options.defaults());
     OwnAddresses o;

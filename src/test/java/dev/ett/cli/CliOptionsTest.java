@@ -205,6 +205,19 @@ class CliOptionsTest {
     assertThat(bad.err()).startsWith("ett: ").contains("99999").doesNotContain("\tat ");
   }
 
+  @Test
+  void aReversePolicyRuleWithAProtocolIsAnErrorNotARuleThatNeverAccepts() throws Exception {
+    // The client does not inspect a reverse stream's first bytes: such a rule could never match.
+    CliTest.Run r =
+        runBounded(client("-R", "0", "--reverse-policy", "reject *:25, accept 127.0.0.1:8443 tls"));
+    assertThat(r.status()).isNotZero();
+    assertThat(r.err())
+        .startsWith(
+            "ett: --reverse-policy: rule 2 'accept 127.0.0.1:8443 tls' names a protocol (tls)")
+        .contains("name ports only")
+        .doesNotContain("\tat ");
+  }
+
   // ---- ports already taken ----------------------------------------------------------------------
 
   @Test

@@ -92,7 +92,9 @@ class ReplayAfterRestartTest {
       t.awaitLink("alice");
       long t0 = System.nanoTime();
       t.nthEvent("link_up", 0);
-      assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofMillis(1500));
+      // At once: well before the 15 s keepalive would have sent a first record (a loaded CI
+      // machine can take a second or two, so the bound is not tighter than the point it makes).
+      assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
       Thread.sleep(t.config.handshakeTimeout().toMillis() + 500);
       assertThat(t.count("link_down")).as("the link outlives the handshake deadline").isZero();
     }
