@@ -33,6 +33,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -69,22 +70,23 @@ public final class Metrics {
   /** One reading shared by the series of a scrape. */
   static final class Reading<T> {
     private final Supplier<T> read;
-    private final long maxAgeNanos;
+    private final LongSupplier nanoClock;
     private T value;
     private long at;
 
     Reading(Supplier<T> read) {
-      this(read, READING_AGE);
+      this(read, System::nanoTime);
     }
 
-    private Reading(Supplier<T> read, Duration maxAge) {
+    /** With a clock of the test's ({@link System#nanoTime} otherwise). */
+    Reading(Supplier<T> read, LongSupplier nanoClock) {
       this.read = read;
-      this.maxAgeNanos = maxAge.toNanos();
+      this.nanoClock = nanoClock;
     }
 
     synchronized T get() {
-      long now = System.nanoTime();
-      if (value == null || now - at > maxAgeNanos) {
+      long now = nanoClock.getAsLong();
+      if (value == null || now - at > READING_AGE.toNanos()) {
         value = read.get();
         at = now;
       }
@@ -92,27 +94,25 @@ public final class Metrics {
     }
 
     /**
-     * A reading derived from this one: it follows this one's current value (recomputed when that
-     * value is replaced, once per replacement), never a clock of its own, so that the series of a
-     * scrape read from either always agree.
+     * A value derived from this reading: it follows the reading's current value (recomputed once
+     * each time that value is replaced), never a cache of its own, so that the series of a scrape
+     * read from either always agree.
      */
-    <R> Reading<R> map(Function<? super T, ? extends R> f) {
-      Supplier<R> derive =
-          new Supplier<>() {
-            private T from;
-            private R derived;
+    <R> Supplier<R> map(Function<? super T, ? extends R> f) {
+      return new Supplier<>() {
+        private T from;
+        private R derived;
 
-            @Override
-            public synchronized R get() {
-              T v = Reading.this.get();
-              if (v != from) {
-                derived = f.apply(v);
-                from = v;
-              }
-              return derived;
-            }
-          };
-      return new Reading<>(derive, Duration.ZERO);
+        @Override
+        public synchronized R get() {
+          T v = Reading.this.get();
+          if (v != from) {
+            derived = f.apply(v);
+            from = v;
+          }
+          return derived;
+        }
+      };
     }
   }
 
@@ -193,7 +193,7 @@ public final class Metrics {
           "Audit events lost to write errors of a sink.",
           cb -> cb.call(writers.stream().mapToLong(AuditWriter::failed).sum()));
     }
-    Reading<List<Map.Entry<String, Server.ClientActivity>>> clients =
+    Supplier<List<Map.Entry<String, Server.ClientActivity>>> clients =
         now.map(a -> namedClients(server, a));
     gauge(
         r,

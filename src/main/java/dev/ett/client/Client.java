@@ -92,8 +92,8 @@ public final class Client implements AutoCloseable {
   private final ArrayDeque<PendingOpen> queued = new ArrayDeque<>();
   private final CompletableFuture<Void> firstLink = new CompletableFuture<>();
   private final CompletableFuture<Boolean> firstAttempt = new CompletableFuture<>();
-  private final java.util.concurrent.atomic.AtomicBoolean started =
-      new java.util.concurrent.atomic.AtomicBoolean();
+  private final AtomicBoolean started = new AtomicBoolean();
+  private final AtomicBoolean closed = new AtomicBoolean();
   private State state = State.IDLE;
   private Mux mux;
   private long backoffMs = MIN_BACKOFF_MS;
@@ -662,8 +662,6 @@ public final class Client implements AutoCloseable {
       retry = null;
     }
   }
-
-  private final AtomicBoolean closed = new AtomicBoolean();
 
   /** For tests and benchmarks: the current link's mux, or null. Call on the event loop. */
   public Mux currentMux() {

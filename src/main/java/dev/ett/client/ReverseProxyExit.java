@@ -52,19 +52,17 @@ public final class ReverseProxyExit {
    */
   public ReverseProxyExit(Policy policy) {
     for (Rule r : policy.rules()) {
-      r.protocol()
-          .ifPresent(
-              p -> {
-                throw new IllegalArgumentException(
-                    "--"
-                        + policy.name()
-                        + ": "
-                        + r
-                        + " names a protocol ("
-                        + p.word()
-                        + "), but the client does not inspect a reverse stream's first bytes, so"
-                        + " it could never match here: name ports only");
-              });
+      if (r.protocol().isPresent()) {
+        throw new IllegalArgumentException(
+            "--"
+                + policy.name()
+                + ": "
+                + r
+                + " names a protocol ("
+                + r.protocol().get().word()
+                + "), but the client does not inspect a reverse stream's first bytes, so it could"
+                + " never match here: name ports only");
+      }
     }
     this.policy = policy;
     this.resolver = new Resolver(() -> null, Resolver.Options.defaults());

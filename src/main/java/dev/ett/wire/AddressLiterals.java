@@ -2,6 +2,8 @@ package dev.ett.wire;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.List;
 
 /** Literal address parsing that never falls back to DNS. */
 public final class AddressLiterals {
@@ -68,8 +70,8 @@ public final class AddressLiterals {
    * Splits an ssh-style forward ({@code [BIND:]PORT:HOST:HOSTPORT}, {@code -L}, {@code -D}, {@code
    * -R}) on the colons outside brackets, so that {@code [::1]:80} is two parts.
    */
-  public static java.util.List<String> splitOutsideBrackets(String spec) {
-    java.util.List<String> out = new java.util.ArrayList<>();
+  public static List<String> splitOutsideBrackets(String spec) {
+    List<String> out = new ArrayList<>();
     StringBuilder cur = new StringBuilder();
     int depth = 0;
     for (char c : spec.toCharArray()) {
